@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   install, check the shipped workflows, draw the diagrams, simulate, summarise
+#   make test   install, lint, type-check, and run the whole test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: install system-deps demo test lint schema diagrams clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+demo: install system-deps
+	$(BIN)/casejourney check workflows/
+	$(BIN)/casejourney rules --authority national
+	$(BIN)/casejourney due --authority liverpool --standard icpc-timing --from 2026-12-18
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: install system-deps lint
+	$(BIN)/pytest
+
+schema: install
+	$(BIN)/python -m casejourney.spec.schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

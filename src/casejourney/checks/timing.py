@@ -1,0 +1,242 @@
+"""Checks on timescales: contradictions (a Simple Temporal Network), looser than statute, two values.
+
+Deadlines and lead times are difference constraints between events: "B within D of A" is
+t(B) − t(A) ≤ D and "A at least D before B" is t(A) − t(B) ≤ −D. A rule set is contradictory when
+these constraints have a negative cycle. Durations in working days or months span a varying number of
+calendar days, so the network uses the most generous bound over the check window: a cycle that is
+negative even then can be met on no date at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from functools import lru_cache
+
+import networkx as nx
+import numpy as np
+
+from casejourney.calendar import Duration, Unit, WorkingCalendar, default_calendar
+from casejourney.spec.findings import Finding, Level
+from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.resolve import Standard, Workflow
+
+#: Start dates over which timescales are compared (every day of these years).
+WINDOW_START = dt.date(2020, 1, 1)
+WINDOW_END = dt.date(2035, 12, 31)
+
+
+def window_dates() -> list[dt.date]:
+    """Every date in the comparison window."""
+    days = (WINDOW_END - WINDOW_START).days + 1
+    return [WINDOW_START + dt.timedelta(days=i) for i in range(days)]
+
+
+def due_dates(calendar: WorkingCalendar, duration: Duration) -> np.ndarray:
+    """Due dates (as day ordinals) for every start date in the window."""
+    return _due_dates(calendar, duration.value, duration.unit)
+
+
+@lru_cache(maxsize=512)
+def _due_dates(calendar: WorkingCalendar, value: int, unit: Unit) -> np.ndarray:
+    starts = np.arange(
+        np.datetime64(WINDOW_START, "D"), np.datetime64(WINDOW_END, "D") + 1, dtype="datetime64[D]"
+    )
+    if unit is Unit.WORKING_DAYS:
+        return calendar.add_working_days_many(starts, value)
+    duration = Duration(value=value, unit=unit)
+    return np.array([calendar.add(d, duration) for d in window_dates()], dtype="datetime64[D]")
+
+
+def span_bounds(calendar: WorkingCalendar, duration: Duration) -> tuple[int, int]:
+    """The fewest and most calendar days ``duration`` can span over the window."""
+    starts = np.arange(
+        np.datetime64(WINDOW_START, "D"), np.datetime64(WINDOW_END, "D") + 1, dtype="datetime64[D]"
+    )
+    spans = (due_dates(calendar, duration) - starts).astype(int)
+    return int(spans.min()), int(spans.max())
+
+
+def contradictions(workflow: Workflow) -> Iterator[Finding]:
+    """``contradictory-timescales``: deadlines and lead times that cannot all be met."""
+    calendar = workflow.calendar
+    graph = nx.DiGraph()
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if isinstance(spec, DeadlineSpec):
+            weight = span_bounds(calendar, spec.within)[1]
+            _add_edge(graph, spec.from_, spec.to, weight, standard)
+        elif isinstance(spec, LeadTimeSpec):
+            weight = -span_bounds(calendar, spec.at_least)[0]
+            _add_edge(graph, spec.to, spec.from_, weight, standard)
+    reported: set[frozenset[str]] = set()
+    while graph.number_of_edges():
+        try:
+            cycle = nx.find_negative_cycle(graph, next(iter(graph.nodes)))
+        except nx.NetworkXError:
+            cycle = _any_negative_cycle(graph)
+            if cycle is None:
+                return
+        edges = list(itertools.pairwise(cycle))
+        involved = [graph.edges[u, v]["standard"] for u, v in edges]
+        key = frozenset(s.id for s in involved)
+        if key in reported:
+            return
+        reported.add(key)
+        total = sum(graph.edges[u, v]["weight"] for u, v in edges)
+        ordered = sorted(involved, key=lambda s: (not s.inherited, s.location.line), reverse=True)
+        names = ", ".join(f"'{s.id}'" for s in ordered)
+        route = " → ".join(cycle)
+        yield ordered[0].location.finding(
+            Level.ERROR,
+            "contradictory-timescales",
+            f"standards {names} cannot all be met on any date (events {route}: "
+            f"the constraints leave {-total} days too few); change one of them",
+            tuple(s.citation for s in ordered),
+        )
+        # Remove one edge of the cycle and look for another contradiction.
+        graph.remove_edge(*edges[0])
+
+
+def _any_negative_cycle(graph: nx.DiGraph) -> list[str] | None:
+    for node in graph.nodes:
+        try:
+            return list(nx.find_negative_cycle(graph, node))
+        except nx.NetworkXError:
+            continue
+    return None
+
+
+def _add_edge(graph: nx.DiGraph, u: str, v: str, weight: int, standard: Standard) -> None:
+    if graph.has_edge(u, v) and graph.edges[u, v]["weight"] <= weight:
+        return
+    graph.add_edge(u, v, weight=weight, standard=standard)
+
+
+def _later_somewhere(
+    calendar: WorkingCalendar, local: Duration, national: Duration
+) -> dt.date | None:
+    """The first window date on which ``local`` falls due later than ``national``, if any."""
+    later = due_dates(calendar, local) > due_dates(calendar, national)
+    if not later.any():
+        return None
+    return WINDOW_START + dt.timedelta(days=int(np.argmax(later)))
+
+
+def _pairs(local: Standard, national: Standard) -> list[tuple[str, Duration, Duration]]:
+    a, b = local.spec, national.spec
+    if isinstance(a, DeadlineSpec | MaxDurationSpec) and isinstance(
+        b, DeadlineSpec | MaxDurationSpec
+    ):
+        return [("within", a.within, b.within)]
+    if isinstance(a, RecurringSpec) and isinstance(b, RecurringSpec):
+        pairs = [
+            ("first", a.first or a.every, b.first or b.every),
+            ("every", a.every, b.every),
+        ]
+        if b.second is not None:
+            pairs.append(("second", a.second or a.every, b.second))
+        return pairs
+    return []
+
+
+def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
+    """``looser-than-statute``: a local standard due later than the one it overrides, on some date."""
+    calendar = workflow.calendar
+    for standard in workflow.standards.values():
+        national = standard.replaces
+        if standard.inherited or national is None:
+            continue
+        if national.kind != standard.kind:
+            yield standard.location.finding(
+                Level.ERROR,
+                "override-changes-kind",
+                f"standard '{standard.id}' is a {standard.kind} but overrides a {national.kind}; "
+                "use a new id for a different kind of rule",
+                (standard.citation, national.citation),
+            )
+            continue
+        for field, mine, theirs in _looser_fields(calendar, standard, national):
+            first = _later_somewhere(calendar, mine, theirs) if field != "at_least" else None
+            when = f" (first on a start date of {first.isoformat()})" if first else ""
+            message = (
+                f"standard '{standard.id}': {field} {mine} is looser than {national.authority}'s "
+                f"{theirs}{when}"
+            )
+            if standard.spec.acknowledged_deviation:
+                yield standard.location.finding(
+                    Level.NOTE,
+                    "looser-than-statute",
+                    f"{message}; acknowledged: {standard.spec.acknowledged_deviation}",
+                    (standard.citation, national.citation),
+                )
+            else:
+                yield standard.location.finding(
+                    Level.ERROR,
+                    "looser-than-statute",
+                    f"{message}; tighten it, or add acknowledged_deviation with a reason",
+                    (standard.citation, national.citation),
+                )
+
+
+def _looser_fields(
+    calendar: WorkingCalendar, standard: Standard, national: Standard
+) -> Iterator[tuple[str, Duration, Duration]]:
+    a, b = standard.spec, national.spec
+    if isinstance(a, LeadTimeSpec) and isinstance(b, LeadTimeSpec):
+        # A shorter lead time lets the earlier event come later: looser.
+        if _later_somewhere(calendar, b.at_least, a.at_least) is not None:
+            yield "at_least", a.at_least, b.at_least
+        return
+    for field, mine, theirs in _pairs(standard, national):
+        if _later_somewhere(calendar, mine, theirs) is not None:
+            yield field, mine, theirs
+
+
+def _obligation_key(standard: Standard) -> tuple[object, ...]:
+    spec = standard.spec
+    if isinstance(spec, DeadlineSpec):
+        return ("deadline", spec.from_, spec.to)
+    if isinstance(spec, LeadTimeSpec):
+        return ("lead_time", spec.from_, spec.to)
+    if isinstance(spec, RecurringSpec):
+        return ("recurring", spec.to, frozenset(spec.while_))
+    assert isinstance(spec, MaxDurationSpec)
+    return ("max_duration", frozenset(spec.while_))
+
+
+def _timescale(standard: Standard) -> str:
+    spec = standard.spec
+    if isinstance(spec, RecurringSpec):
+        first = f"first {spec.first}, " if spec.first else ""
+        return f"{first}every {spec.every}"
+    if isinstance(spec, LeadTimeSpec):
+        return f"at least {spec.at_least}"
+    return f"within {spec.within}"
+
+
+def same_obligation_two_values(workflow: Workflow) -> Iterator[Finding]:
+    """``same-obligation-two-values``: one obligation given two different timescales."""
+    groups: dict[tuple[object, ...], list[Standard]] = {}
+    for standard in workflow.standards.values():
+        groups.setdefault(_obligation_key(standard), []).append(standard)
+    for members in groups.values():
+        if len(members) < 2 or all(m.inherited for m in members):
+            continue
+        values = {_timescale(m) for m in members}
+        if len(values) < 2:
+            continue
+        members.sort(key=lambda m: (m.location.file.name, m.location.line))
+        described = "; ".join(f"'{m.id}' says {_timescale(m)}" for m in members)
+        yield members[-1].location.finding(
+            Level.WARNING,
+            "same-obligation-two-values",
+            f"one obligation, {len(values)} timescales: {described}; the stricter applies in simulation",
+            tuple(m.citation for m in members),
+        )
+
+
+def calendar_for(workflow: Workflow) -> WorkingCalendar:
+    """The workflow's calendar (re-exported for callers of this module)."""
+    return default_calendar(workflow.closure_days)

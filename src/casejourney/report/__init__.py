@@ -1,0 +1,1 @@
+"""Spec and results → things people read: rule tables, comparisons, diagrams, reports."""

@@ -1,0 +1,87 @@
+"""A workflow's standards as flat records: for ``rules``, ``compare`` and exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casejourney.calendar import Duration
+from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.resolve import Standard, Workflow
+
+
+def _duration(value: Duration | None) -> dict[str, Any] | None:
+    return None if value is None else {"value": value.value, "unit": value.unit.value}
+
+
+def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
+    """One standard as a JSON-ready mapping (the ``rules --format json`` shape)."""
+    spec = standard.spec
+    record: dict[str, Any] = {
+        "id": spec.id,
+        "kind": spec.kind,
+        "title": spec.title,
+        "from": None,
+        "to": None,
+        "while": None,
+        "within": None,
+        "at_least": None,
+        "every": None,
+        "first": None,
+        "second": None,
+        "then": [],
+        "authority": standard.authority,
+        "inherited": standard.inherited,
+        "overrides": standard.replaces.authority if standard.replaces else None,
+        "acknowledged_deviation": spec.acknowledged_deviation,
+        "notes": spec.notes,
+        "source": {
+            "document": workflow.document_title(spec.source.document),
+            "document_id": spec.source.document,
+            "section": spec.source.section,
+            "quote": spec.source.quote,
+        },
+    }
+    if isinstance(spec, DeadlineSpec):
+        record.update({"from": spec.from_, "to": spec.to, "within": _duration(spec.within)})
+        record["while"] = list(spec.while_) if spec.while_ else None
+    elif isinstance(spec, LeadTimeSpec):
+        record.update({"from": spec.from_, "to": spec.to, "at_least": _duration(spec.at_least)})
+    elif isinstance(spec, RecurringSpec):
+        record.update(
+            {
+                "to": spec.to,
+                "while": list(spec.while_),
+                "every": _duration(spec.every),
+                "first": _duration(spec.first),
+                "second": _duration(spec.second),
+                "then": [
+                    {"after": _duration(step.after), "every": _duration(step.every)}
+                    for step in spec.then
+                ],
+            }
+        )
+    elif isinstance(spec, MaxDurationSpec):
+        record.update({"while": list(spec.while_), "within": _duration(spec.within)})
+    return record
+
+
+def timescale_text(standard: Standard) -> str:
+    """The timescale in words: "within 15 working days", "every 6 weeks (first within 1 week)"."""
+    spec = standard.spec
+    if isinstance(spec, RecurringSpec):
+        text = f"every {spec.every}"
+        extras = []
+        if spec.first:
+            extras.append(f"first within {spec.first}")
+        if spec.second:
+            extras.append(f"second within {spec.second}")
+        extras += [f"every {step.every} after {step.after}" for step in spec.then]
+        return f"{text} ({'; '.join(extras)})" if extras else text
+    if isinstance(spec, LeadTimeSpec):
+        return f"at least {spec.at_least} before"
+    return f"within {spec.within}"
+
+
+def rules_records(workflow: Workflow) -> list[dict[str, Any]]:
+    """Every standard in force, in file order (inherited first)."""
+    return [standard_record(workflow, s) for s in workflow.standards.values()]

@@ -1,0 +1,79 @@
+"""Workflow files → validated, resolved, frozen ``Workflow`` specs (the boundary of the system)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from casejourney.errors import SpecError, UnknownAuthorityError
+from casejourney.spec.findings import Citation, Finding, Level, Location
+from casejourney.spec.resolve import Standard, State, Transition, Workflow, WorkflowLoader
+
+__all__ = [
+    "Citation",
+    "Finding",
+    "Level",
+    "Location",
+    "Standard",
+    "State",
+    "Transition",
+    "Workflow",
+    "WorkflowLoader",
+    "find_workflow_file",
+    "load_workflow",
+    "workflows_dir",
+]
+
+ENV_VAR = "CASEJOURNEY_WORKFLOWS"
+
+
+def workflows_dir() -> Path:
+    """Where shipped workflows are: $CASEJOURNEY_WORKFLOWS, ./workflows, or the installed copy."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    here = Path.cwd() / "workflows"
+    if (here / "national.yaml").is_file():
+        return here
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_data" / "workflows", package.parent.parent / "workflows"):
+        if (candidate / "national.yaml").is_file():
+            return candidate
+    return here
+
+
+def find_workflow_file(authority: str, directory: Path | None = None) -> Path:
+    """The file for ``authority`` (a name such as ``liverpool``, or a path to a YAML file)."""
+    as_path = Path(authority)
+    if as_path.suffix in {".yaml", ".yml"}:
+        if not as_path.is_file():
+            raise UnknownAuthorityError(f"{authority}: no such file")
+        return as_path
+    folder = directory or workflows_dir()
+    path = folder / f"{authority}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
+        raise UnknownAuthorityError(
+            f"no workflow for authority '{authority}' in {folder}; known: {known}"
+        )
+    return path
+
+
+def load_workflow(authority: str, directory: Path | None = None) -> Workflow:
+    """Load and resolve one authority's workflow.
+
+    Args:
+        authority: a shipped authority name (``liverpool``) or a path to a workflow YAML file.
+        directory: where to look for names; defaults to :func:`workflows_dir`.
+
+    Raises:
+        UnknownAuthorityError: no such authority.
+        SpecError: the file (or one it extends) has errors; every finding is attached.
+
+    """
+    path = find_workflow_file(authority, directory)
+    workflow, findings = WorkflowLoader().resolve(path)
+    errors = [f for f in findings if f.level is Level.ERROR]
+    if workflow is None or errors:
+        raise SpecError(errors or findings)
+    return workflow

@@ -1,0 +1,252 @@
+"""The workflow file format as frozen pydantic models: what a YAML file may say, and nothing else.
+
+Consumes plain data read from YAML; produces ``WorkflowFileSpec``. Cross-file rules (inheritance,
+references, graph shape) are in ``resolve`` and ``casejourney.checks``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+from casejourney.calendar import Duration
+
+_ID = r"^[a-z][a-z0-9_\-]*$"
+_EVENT = r"^((exit:)?[a-z][a-z0-9_\-]*|age:\d{1,2})$"
+
+Identifier = Annotated[str, Field(pattern=_ID, description="lowercase letters, digits, _ or -")]
+EventRef = Annotated[
+    str,
+    Field(
+        pattern=_EVENT,
+        description="a state (its entry), exit:STATE, a phase, an activity, or age:N",
+    ),
+]
+
+
+def _duration_from_yaml(value: Any) -> Any:
+    if isinstance(value, str):
+        return Duration.parse(value)
+    return value
+
+
+DurationField = Annotated[
+    Duration,
+    BeforeValidator(_duration_from_yaml),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": r"^\s*\d+\s+(hours?|(calendar |working[ _])?days?|weeks?|months?|years?)\s*$",
+                    "examples": ["15 working days", "1 day", "6 weeks", "3 months"],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "value": {"type": "integer", "exclusiveMinimum": 0},
+                        "unit": {
+                            "enum": ["hours", "days", "working_days", "weeks", "months", "years"]
+                        },
+                    },
+                    "required": ["value", "unit"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Scope = Annotated[
+    tuple[Identifier, ...],
+    BeforeValidator(_as_list),
+    Field(min_length=1, description="a state or phase id, or a list of them"),
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceSpec(_Frozen):
+    """Where a rule comes from, in the document's own words."""
+
+    document: Identifier = Field(description="id of an entry in `documents`")
+    section: str = Field(min_length=1, description="section number and heading")
+    quote: str = Field(min_length=1, description="the document's own words, verbatim")
+
+
+class DocumentSpec(_Frozen):
+    """A published document that sources cite."""
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    date: str | None = Field(default=None, description="as the document gives it, e.g. 2024-03")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _date_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("date"), dt.date | int):
+            return {**data, "date": str(data["date"])}
+        return data
+
+
+class NoteSpec(_Frozen):
+    """A practice expectation without a timescale, shown on diagrams."""
+
+    text: str = Field(min_length=1)
+    source: SourceSpec | None = None
+
+
+class PhaseSpec(_Frozen):
+    """A group of states drawn together (front door, child protection, ...)."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+
+
+class StateSpec(_Frozen):
+    """A stage of the journey. In an authority file, only `id` plus the fields it changes."""
+
+    id: Identifier
+    phase: Identifier | None = None
+    label: str | None = None
+    initial: bool = False
+    terminal: bool = False
+    notes: tuple[NoteSpec, ...] = ()
+
+
+class ActivitySpec(_Frozen):
+    """Something recorded while in a state (a visit, a meeting), not a move between states."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+
+
+class TransitionSpec(_Frozen):
+    """A legal move: ``trigger`` takes a case from ``source`` to ``dest``."""
+
+    trigger: Identifier
+    source: Identifier
+    dest: Identifier
+    label: str | None = None
+
+
+class _StandardBase(_Frozen):
+    id: Identifier = Field(description="unique; reuse an inherited id to override it")
+    title: str = Field(min_length=1, description="one line a trainer can read")
+    source: SourceSpec
+    refines: Identifier | None = Field(
+        default=None, description="an inherited standard this one tightens under another id"
+    )
+    acknowledged_deviation: str | None = Field(
+        default=None,
+        min_length=1,
+        description="why a looser-than-statute value is kept; makes the finding a note",
+    )
+    notes: str | None = None
+
+
+class DeadlineSpec(_StandardBase):
+    """Event ``to`` happens within ``within`` of event ``from``."""
+
+    kind: Literal["deadline"]
+    from_: EventRef = Field(alias="from")
+    to: EventRef
+    within: DurationField
+    while_: Scope | None = Field(default=None, alias="while")
+
+
+class LeadTimeSpec(_StandardBase):
+    """Event ``from`` happens at least ``at_least`` before event ``to``."""
+
+    kind: Literal["lead_time"]
+    from_: EventRef = Field(alias="from")
+    to: EventRef
+    at_least: DurationField
+
+
+class StepChangeSpec(_Frozen):
+    """After ``after`` in the state, a recurring interval becomes ``every``."""
+
+    after: DurationField
+    every: DurationField
+
+
+class RecurringSpec(_StandardBase):
+    """While in ``while``, activity ``to`` happens at least every ``every``."""
+
+    kind: Literal["recurring"]
+    to: Identifier = Field(description="the activity")
+    while_: Scope = Field(alias="while")
+    every: DurationField
+    first: DurationField | None = None
+    second: DurationField | None = None
+    then: tuple[StepChangeSpec, ...] = ()
+
+
+class MaxDurationSpec(_StandardBase):
+    """A case spends no longer than ``within`` in ``while``."""
+
+    kind: Literal["max_duration"]
+    while_: Scope = Field(alias="while")
+    within: DurationField
+
+
+StandardSpec = Annotated[
+    DeadlineSpec | LeadTimeSpec | RecurringSpec | MaxDurationSpec, Field(discriminator="kind")
+]
+STANDARD_KINDS: dict[str, type[_StandardBase]] = {
+    "deadline": DeadlineSpec,
+    "lead_time": LeadTimeSpec,
+    "recurring": RecurringSpec,
+    "max_duration": MaxDurationSpec,
+}
+
+
+class CalendarSpec(_Frozen):
+    """Local additions to the England & Wales working-day calendar."""
+
+    closure_days: tuple[dt.date, ...] = Field(
+        default=(), description="days the authority is closed, on top of bank holidays"
+    )
+
+
+class WorkflowFileSpec(_Frozen):
+    """One workflow file, as written (before inheritance is applied)."""
+
+    id: Identifier = Field(description="the authority id; must match the file name")
+    title: str = Field(min_length=1)
+    extends: Identifier | None = Field(default=None, description="the file this one builds on")
+    documents: tuple[DocumentSpec, ...] = ()
+    calendar: CalendarSpec = CalendarSpec()
+    phases: tuple[PhaseSpec, ...] = ()
+    states: tuple[StateSpec, ...] = ()
+    activities: tuple[ActivitySpec, ...] = ()
+    transitions: tuple[TransitionSpec, ...] = ()
+    standards: tuple[StandardSpec, ...] = ()
+    remove_standards: tuple[Identifier, ...] = ()
+    remove_transitions: tuple[Identifier, ...] = ()
+
+
+def standard_duration_fields(kind: str) -> tuple[str, ...]:
+    """The duration-valued fields of a standard kind, for messages and comparisons."""
+    return {
+        "deadline": ("within",),
+        "lead_time": ("at_least",),
+        "recurring": ("first", "second", "every"),
+        "max_duration": ("within",),
+    }[kind]
+
+
+def is_age_event(event: str) -> bool:
+    """Whether ``event`` is an age anchor such as ``age:16``."""
+    return re.fullmatch(r"age:\d{1,2}", event) is not None

@@ -1,88 +1,25 @@
-"""The ``casejourney`` command: a thin typer shell over the public functions in ``casejourney``.
-
-Parses options, calls the facade, formats the answer. Errors are caught in one place (``main``) and
-printed as ``path:line: message``; a traceback only with ``--debug``.
-"""
+"""``check``, ``rules`` and ``due``: the workflow-file commands."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import casejourney
-from casejourney.errors import CasejourneyError, SpecError
-
-app = typer.Typer(
-    name="casejourney",
-    help=(
-        "Children's social care journeys as timed state machines: check an authority's timescale "
-        "rules, look up due dates, walk one child's journey, draw pathways, simulate caseloads."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+from casejourney.cli import (
+    CheckFormat,
+    TableFormat,
+    WorkflowsOption,
+    app,
+    err,
+    out,
+    parse_date,
+    print_csv,
 )
-
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
-
-
-class CheckFormat(StrEnum):
-    """Output formats of ``check``."""
-
-    text = "text"
-    json = "json"
-
-
-class TableFormat(StrEnum):
-    """Output formats of tables."""
-
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"casejourney {casejourney.__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show a full traceback when something goes wrong.")
-    ] = False,
-) -> None:
-    """Children's social care journeys: rules, checks, timelines, diagrams, simulation."""
-
-
-WorkflowsOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workflows",
-        help="Folder of workflow files (default: ./workflows, else the shipped ones).",
-        file_okay=False,
-    ),
-]
 
 
 @app.command()
@@ -132,7 +69,7 @@ def rules(
         out.print_json(json.dumps(records))
         return
     if fmt is TableFormat.csv:
-        _print_csv(
+        print_csv(
             [
                 {
                     **{k: v for k, v in r.items() if k not in {"source", "then"}},
@@ -171,24 +108,6 @@ def _dur(value: dict[str, Any] | None) -> str:
     return "" if value is None else f"{value['value']} {value['unit']}"
 
 
-def _print_csv(rows: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    sys.stdout.write(buffer.getvalue())
-
-
-def _parse_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2026-12-18"
-        ) from None
-
-
 @app.command()
 def due(
     start: Annotated[str, typer.Option("--from", help="The anchor date, YYYY-MM-DD (day 0).")],
@@ -208,7 +127,7 @@ def due(
     workflows: WorkflowsOption = None,
 ) -> None:
     """Print a due date: --within a timescale, or --standard ID of an authority, from a date."""
-    anchor = _parse_date(start)
+    anchor = parse_date(start)
     if (within is None) == (standard is None):
         raise typer.BadParameter("give exactly one of --within or --standard")
     answer = casejourney.due_date(
@@ -216,39 +135,3 @@ def due(
     )
     out.print(answer.due.isoformat() + f"  ({answer.due.strftime('%A %-d %B %Y')})")
     err.print(answer.explanation, markup=False)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
-    try:
-        result = app(args=args, standalone_mode=False, prog_name="casejourney")
-    except SpecError as exc:
-        if debug:
-            raise
-        for finding in exc.findings:
-            err.print(finding.render(), markup=False)
-        return 1
-    except CasejourneyError as exc:
-        if debug:
-            raise
-        err.print(f"casejourney: {exc}", markup=False)
-        return 2
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err.print("interrupted")
-        return 130
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        return 130
-    return result if isinstance(result, int) else 0
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())

@@ -25,6 +25,7 @@ from casejourney.report.rules import rules_records
 from casejourney.spec import Finding, Level, Workflow, find_workflow_file, workflows_dir
 from casejourney.spec import load_workflow as _load_spec
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
 
 try:
     __version__ = version("casejourney")
@@ -39,6 +40,7 @@ __all__ = [
     "Finding",
     "IllegalStepError",
     "Level",
+    "ScenarioSpec",
     "SpecError",
     "UnknownAuthorityError",
     "Workflow",
@@ -49,6 +51,7 @@ __all__ = [
     "checks",
     "due_date",
     "find_workflow_file",
+    "load_scenario",
     "load_workflow",
     "report",
     "rules_records",
@@ -128,3 +131,47 @@ def due_date(
         due = calendar.add(start, spec.within)
         text = f"{spec.title}: {spec.within} after {start.isoformat()}"
     return DueAnswer(due, f"{text}\nsource: {cite}")
+
+
+def scenarios_dir() -> Path:
+    """Where shipped scenarios are: beside the workflows folder."""
+    return workflows_dir().parent / "scenarios"
+
+
+def find_scenario_file(name: str) -> Path:
+    """A scenario by path, or by name among the shipped ones (``national-baseline``)."""
+    as_path = Path(name)
+    if as_path.suffix in {".yaml", ".yml"}:
+        if not as_path.is_file():
+            raise CasejourneyError(f"{name}: no such scenario file")
+        return as_path
+    path = scenarios_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.yaml"))) or "none"
+        raise CasejourneyError(f"no scenario '{name}' in {scenarios_dir()}; known: {known}")
+    return path
+
+
+def load_scenario(name: str, workflows: Path | None = None) -> tuple[ScenarioSpec, Workflow]:
+    """Load a scenario and its authority's workflow, checking one against the other.
+
+    Raises:
+        SpecError: the scenario (or its workflow) has errors; every finding is attached.
+
+    """
+    path = find_scenario_file(name)
+    scenario, doc, findings = read_scenario(path)
+    if scenario is None or doc is None:
+        raise SpecError(findings)
+    authority = scenario.authority
+    folder = workflows
+    if folder is None and not Path(authority).suffix:
+        sibling = path.resolve().parent.parent / "workflows"
+        folder = sibling if (sibling / f"{authority}.yaml").is_file() else None
+    workflow = load_workflow(authority, folder)
+    problems = [
+        f for f in findings + scenario_findings(scenario, workflow, doc) if f.level is Level.ERROR
+    ]
+    if problems:
+        raise SpecError(problems)
+    return scenario, workflow

@@ -227,7 +227,8 @@ def same_obligation_two_values(workflow: Workflow) -> Iterator[Finding]:
         values = {_timescale(m) for m in members}
         if len(values) < 2:
             continue
-        members.sort(key=lambda m: (m.location.file.name, m.location.line))
+        # Inherited first, so the finding points at the file being checked, not at its parent.
+        members.sort(key=lambda m: (not m.inherited, m.location.line))
         described = "; ".join(f"'{m.id}' says {_timescale(m)}" for m in members)
         yield members[-1].location.finding(
             Level.WARNING,

@@ -64,6 +64,10 @@ def _finding(doc: YamlDocument, model: type[BaseModel], error: Any) -> Finding:
         message = str(ctx["error"]) if "error" in ctx else error["msg"]
         return Finding(shown, line, Level.ERROR, "bad-duration", f"{where}: {message}")
     if kind == "missing":
+        # The missing key is not in the data, so ``path`` stops at its parent: name it.
+        missing = error["loc"][-1] if error["loc"] else None
+        if isinstance(missing, str):
+            where = _render_path((*path, missing))
         return Finding(shown, line, Level.ERROR, "missing-key", f"{where} is required; add it")
     if kind == "union_tag_invalid":
         kinds = ", ".join(STANDARD_KINDS)

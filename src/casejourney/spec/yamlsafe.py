@@ -18,6 +18,11 @@ from casejourney.spec.findings import Finding, Level, display_path
 
 #: More aliases than this in one file is refused (a "billion laughs" file uses thousands).
 MAX_ALIASES = 100
+#: Aliases may add at most this many values in all once expanded: the classic "billion laughs"
+#: uses only 72 aliases, but they expand to 9**9 values.
+MAX_ALIAS_EXPANSION = 100_000
+#: Deeper nesting is refused (the YAML parser recurses, so a deep file would crash it).
+MAX_DEPTH = 100
 #: Larger files are refused before parsing.
 MAX_BYTES = 5_000_000
 
@@ -30,17 +35,62 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.alias_count = 0
+        self.expanded = 0
+        self.depth = 0
+        self._open_anchors: set[str] = set()
+        self._sizes: dict[int, int] = {}
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _AliasBombError(mark.line + 1)
-        return super().compose_node(parent, index)
+                raise _AliasBombError(line, f"more than {MAX_ALIASES} YAML aliases")
+            if event.anchor in self._open_anchors:
+                raise _AliasBombError(
+                    line, f"alias *{event.anchor} refers to a value containing it"
+                )
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                self.expanded += _expanded_size(target, self._sizes)
+                if self.expanded > MAX_ALIAS_EXPANSION:
+                    msg = f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} values"
+                    raise _AliasBombError(line, msg)
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeepError(line)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            self._open_anchors.discard(anchor)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` stands for once every alias inside it is written out."""
+    key = id(node)
+    if key not in sizes:
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        sizes[key] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[key]
 
 
 class _AliasBombError(Exception):
+    def __init__(self, line: int, problem: str) -> None:
+        self.line = line
+        self.problem = problem
+
+
+class _TooDeepError(Exception):
     def __init__(self, line: int) -> None:
         self.line = line
 
@@ -95,8 +145,11 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _AliasBombError as exc:
-        msg = f"more than {MAX_ALIASES} YAML aliases; write the values out instead of using anchors"
+        msg = f"{exc.problem}; write the values out instead of using anchors"
         return None, [Finding(shown, exc.line, Level.ERROR, "yaml-alias-bomb", msg)]
+    except _TooDeepError as exc:
+        msg = f"values are nested more than {MAX_DEPTH} levels deep; flatten the file"
+        return None, [Finding(shown, exc.line, Level.ERROR, "too-large", msg)]
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         tag = re.search(r"tag '([^']*)'", str(exc.problem))

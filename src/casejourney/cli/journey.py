@@ -1,0 +1,228 @@
+"""``journey``: one child's dated journey for an authority, with every standard that applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+import casejourney
+from casejourney.cli import WorkflowsOption, app, err, out, parse_date, print_csv
+from casejourney.journey import Journey, walk
+from casejourney.tracking import Instance, Outcome
+
+
+class JourneyFormat(StrEnum):
+    """Output formats of ``journey``."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    svg = "svg"
+
+
+_MARK = {
+    Outcome.MET: "met",
+    Outcome.LATE: "LATE",
+    Outcome.MISSED: "MISSED",
+    Outcome.WITHDRAWN: "no longer applies",
+    Outcome.PENDING: "pending",
+}
+
+
+@app.command()
+def journey(
+    authority: Annotated[
+        str,
+        typer.Option(
+            "--authority", "-a", help="Authority name (e.g. liverpool) or a workflow file."
+        ),
+    ] = "national",
+    start: Annotated[
+        str, typer.Option("--start", help="Date of the first contact, YYYY-MM-DD.")
+    ] = "2026-01-05",
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            help="A scripted route: comma-separated states (or triggers) after the first contact, "
+            "e.g. referral,strategy_discussion,s47_enquiry,icpc,cp_plan,cin_plan,case_closed. "
+            "Without it, branches are drawn at random with --seed.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed for a random route and timings.")
+    ] = 7,
+    age: Annotated[
+        float,
+        typer.Option(
+            "--age", help="The child's age in years at first contact (for age-based standards)."
+        ),
+    ] = 8.0,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario", help="Scenario whose branch probabilities and timings are used."
+        ),
+    ] = "national-baseline",
+    fmt: Annotated[
+        JourneyFormat,
+        typer.Option("--format", help="table, json, csv or svg (a timeline picture)."),
+    ] = JourneyFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of the screen."),
+    ] = None,
+    workflows: WorkflowsOption = None,
+) -> None:
+    """Walk one child through an authority's pathway and show each date and each timescale."""
+    first = parse_date(start)
+    workflow = casejourney.load_workflow(authority, workflows)
+    spec, _ = casejourney.load_scenario(scenario, workflows)
+    # The child's date of birth is derived in memory for age-based standards and never printed.
+    date_of_birth = first - dt.timedelta(days=round(age * 365.25))
+    steps = [s.strip() for s in path.split(",") if s.strip()] if path else None
+    rng = None if steps is not None else np.random.default_rng(seed)
+    result = walk(workflow, spec, first, path=steps, rng=rng, date_of_birth=date_of_birth)
+    if fmt is JourneyFormat.json:
+        _emit(output, json.dumps(journey_record(result), indent=2) + "\n")
+    elif fmt is JourneyFormat.csv:
+        _emit_csv(output, [_instance_row(result, i) for i in result.instances])
+    elif fmt is JourneyFormat.svg:
+        from casejourney.report.timeline import timeline_svg
+
+        target = output or Path(f"journey-{workflow.id}.svg")
+        _write_atomic(target, timeline_svg(result))
+        err.print(f"wrote {target}")
+    else:
+        _print_table(result)
+
+
+def _title(result: Journey, standard_id: str) -> str:
+    return result.workflow.standards[standard_id].spec.title
+
+
+def _instance_row(result: Journey, instance: Instance) -> dict[str, Any]:
+    standard = result.workflow.standards[instance.standard]
+    return {
+        "standard": instance.standard,
+        "kind": instance.kind,
+        "title": standard.spec.title,
+        "occurrence": instance.occurrence,
+        "opened": instance.opened.isoformat(),
+        "due": instance.due.isoformat(),
+        "done": instance.done.isoformat() if instance.done else "",
+        "outcome": instance.outcome.value,
+        "breached": instance.breached,
+        "late_days": instance.late_days,
+        "late_units": instance.late_units,
+        "unit": instance.unit,
+        "authority": standard.authority,
+        "document": standard.citation.document,
+        "section": standard.citation.section,
+        "quote": standard.citation.quote,
+    }
+
+
+def journey_record(result: Journey) -> dict[str, Any]:
+    """The journey as JSON-ready data (no personal data: no names, dates of birth or ids)."""
+    workflow = result.workflow
+    return {
+        "authority": workflow.id,
+        "title": workflow.title,
+        "until": result.until.isoformat(),
+        "events": [
+            {
+                "date": e.day.isoformat(),
+                "event": e.name,
+                "kind": "state" if e.name in workflow.states else "activity",
+                "label": _label(result, e.name),
+            }
+            for e in result.events
+        ],
+        "standards": [_instance_row(result, i) for i in result.instances],
+    }
+
+
+def _label(result: Journey, name: str) -> str:
+    workflow = result.workflow
+    if name in workflow.states:
+        return workflow.states[name].label
+    return workflow.activities[name].label if name in workflow.activities else name
+
+
+def _print_table(result: Journey) -> None:
+    workflow = result.workflow
+    table = Table(title=f"One child's journey: {workflow.title}", show_lines=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("event")
+    table.add_column("timescales", overflow="fold")
+    notes: dict[dt.date, list[str]] = {}
+    for i in result.instances:
+        title = _title(result, i.standard)
+        notes.setdefault(i.opened, []).append(f"opens: {title} — due {i.due:%a %d %b %Y}")
+        if i.done is not None:
+            how = _MARK[i.outcome] if i.outcome is Outcome.MET else f"LATE by {_late(i)}"
+            notes.setdefault(i.done, []).append(f"{how}: {title} (due {i.due:%d %b %Y})")
+        elif i.outcome is Outcome.MISSED:
+            notes.setdefault(i.due, []).append(f"MISSED: {title} (due {i.due:%d %b %Y})")
+    days = sorted({e.day for e in result.events} | set(notes))
+    by_day: dict[dt.date, list[str]] = {}
+    for e in result.events:
+        by_day.setdefault(e.day, []).append(_label(result, e.name))
+    for day in days:
+        table.add_row(
+            f"{day:%a %d %b %Y}", "\n".join(by_day.get(day, [])), "\n".join(notes.get(day, []))
+        )
+    out.print(table)
+    breached = [i for i in result.instances if i.breached]
+    met = sum(i.outcome is Outcome.MET for i in result.instances)
+    out.print(
+        f"{met} timescales met, {len(breached)} breached, "
+        f"{sum(i.outcome is Outcome.PENDING for i in result.instances)} still open."
+    )
+    for standard_id in dict.fromkeys(i.standard for i in result.instances):
+        s = workflow.standards[standard_id]
+        out.print(f"  [{standard_id}] {s.citation.render()}", markup=False)
+
+
+def _late(instance: Instance) -> str:
+    unit = instance.unit.replace("_", " ")
+    if instance.unit == "working_days":
+        return f"{instance.late_units:g} {unit}"
+    return f"{instance.late_days} days"
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+
+
+def _emit(output: Path | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomic(output, text)
+
+
+def _emit_csv(output: Path | None, rows: list[dict[str, Any]]) -> None:
+    if output is None:
+        print_csv(rows)
+        return
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    _write_atomic(output, buffer.getvalue())

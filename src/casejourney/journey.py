@@ -1,0 +1,301 @@
+"""One child's dated journey: a route through the machine, timed, with the activities it owes.
+
+Consumes a ``Workflow`` and a ``ScenarioSpec`` (branch probabilities, stays, punctuality); produces
+``CaseEvent`` lists that ``tracking.track`` turns into standard instances. A scripted route uses
+typical timings (no randomness); a seeded walk draws branches and timings from an injected
+``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from casejourney.calendar import Duration, WorkingCalendar, add_months
+from casejourney.errors import IllegalStepError
+from casejourney.machine import JourneyMachine
+from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec
+from casejourney.spec.resolve import Workflow
+from casejourney.spec.scenario import (
+    DistSpec,
+    PracticeSpec,
+    ScenarioSpec,
+    advance,
+    central,
+    sample,
+)
+from casejourney.tracking import CaseEvent, Instance, track
+
+#: A walk that has not reached a terminal state after this many moves is cut short.
+MAX_MOVES = 400
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A dated journey and the standards it met or breached."""
+
+    workflow: Workflow
+    events: tuple[CaseEvent, ...]
+    instances: tuple[Instance, ...]
+    until: dt.date
+
+
+class _Timer:
+    """Draws timings: typical values for a scripted route, random ones for a seeded walk."""
+
+    def __init__(
+        self, scenario: ScenarioSpec, calendar: WorkingCalendar, rng: np.random.Generator | None
+    ) -> None:
+        self.scenario = scenario
+        self.calendar = calendar
+        self.rng = rng
+
+    def amount(self, dist: DistSpec) -> float:
+        return central(dist) if self.rng is None else sample(dist, self.rng)
+
+    def stay(self, state: str, day: dt.date) -> dt.date:
+        dist = self.scenario.stays.get(state)
+        if dist is None:
+            return self.calendar.add_working_days(day, 1)
+        return advance(self.calendar, day, self.amount(dist), dist.unit)
+
+    def on_time(self, practice: PracticeSpec) -> bool:
+        return True if self.rng is None else bool(self.rng.random() < practice.on_time)
+
+    def do_by(self, activity: str, due: dt.date, earliest: dt.date) -> dt.date:
+        """When an activity due on ``due`` is actually done (never before ``earliest``)."""
+        practice = self.scenario.practice_for(activity)
+        if self.on_time(practice):
+            early = self.amount(practice.early_by)
+            day = _back(self.calendar, due, early, practice.early_by.unit)
+        else:
+            day = advance(
+                self.calendar, due, max(1.0, self.amount(practice.late_by)), practice.late_by.unit
+            )
+        return max(day, earliest)
+
+    def choose(self, machine: JourneyMachine) -> str:
+        options = self.scenario.branches.get(machine.state, {})
+        legal = machine.legal_triggers()
+        names = [t for t in legal if options.get(t, 0) > 0] or legal
+        weights = np.array([options.get(t, 1.0) for t in names], dtype=float)
+        assert self.rng is not None
+        return str(names[int(self.rng.choice(len(names), p=weights / weights.sum()))])
+
+
+def _back(calendar: WorkingCalendar, day: dt.date, amount: float, unit: str) -> dt.date:
+    whole = round(amount)
+    if whole <= 0:
+        return day
+    if unit == "working_days":
+        return calendar.subtract_working_days(day, whole)
+    if unit == "weeks":
+        return day - dt.timedelta(weeks=whole)
+    if unit == "months":
+        return add_months(day, -whole)
+    return day - dt.timedelta(days=whole)
+
+
+def walk(
+    workflow: Workflow,
+    scenario: ScenarioSpec,
+    start: dt.date,
+    *,
+    path: Sequence[str] | None = None,
+    rng: np.random.Generator | None = None,
+    date_of_birth: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Journey:
+    """Walk one child through ``workflow`` from ``start``.
+
+    Args:
+        workflow: the authority's rules.
+        scenario: branch probabilities, stays and punctuality.
+        start: the day of the first event (entering the initial state).
+        path: a scripted route: state ids (or triggers) after the initial state. Without it, branches
+            are drawn with ``rng``.
+        rng: the random stream for a seeded walk (required when ``path`` is None).
+        date_of_birth: for age-based standards; kept in memory only, never written out.
+        until: the end of the record (default: the last event).
+
+    Raises:
+        IllegalStepError: a step of ``path`` is not a legal move; the message names the legal ones.
+
+    """
+    if path is None and rng is None:
+        raise ValueError("give a path or a random generator")
+    calendar = workflow.calendar
+    timer = _Timer(scenario, calendar, None if path is not None else rng)
+    machine = JourneyMachine(workflow)
+    events = [CaseEvent(start, machine.state)]
+    day = start
+    steps = list(path) if path is not None else None
+    if steps and steps[0] == machine.state:
+        steps = steps[1:]
+    moves = 0
+    while not machine.is_terminal and moves < MAX_MOVES:
+        if steps is not None and not steps:
+            break
+        leave = timer.stay(machine.state, day)
+        if steps is not None:
+            step = steps.pop(0)
+            if step in machine.legal_triggers():
+                machine.fire(step)
+            else:
+                machine.move_to(step)
+        else:
+            machine.fire(timer.choose(machine))
+        day = leave
+        events.append(CaseEvent(day, machine.state))
+        moves += 1
+    end = until or day
+    activities = _schedule_activities(workflow, timer, events, end, date_of_birth)
+    merged = sorted([*events, *activities], key=lambda e: (e.day, e.name in workflow.activities))
+    instances = track(workflow, merged, until=end, date_of_birth=date_of_birth)
+    return Journey(workflow, tuple(merged), tuple(instances), end)
+
+
+def _stretches(
+    workflow: Workflow, events: Sequence[CaseEvent], scope: frozenset[str], end: dt.date
+) -> list[tuple[dt.date, dt.date, bool]]:
+    """(entered, left, still_inside_at_end) for each stretch of ``events`` inside ``scope``."""
+    out: list[tuple[dt.date, dt.date, bool]] = []
+    entered: dt.date | None = None
+    for event in events:
+        inside = event.name in scope
+        if inside and entered is None:
+            entered = event.day
+        elif not inside and entered is not None:
+            out.append((entered, event.day, False))
+            entered = None
+    if entered is not None:
+        terminal = workflow.states[events[-1].name].terminal
+        out.append((entered, end, not terminal))
+    return out
+
+
+def _schedule_activities(
+    workflow: Workflow,
+    timer: _Timer,
+    events: Sequence[CaseEvent],
+    end: dt.date,
+    date_of_birth: dt.date | None,
+) -> list[CaseEvent]:
+    """Activities the case owes, done when practice says (on time, or late)."""
+    return [
+        *_recurring_activities(workflow, timer, events, end),
+        *_owed_activities(workflow, timer, events, end, date_of_birth),
+    ]
+
+
+def _recurring_activities(
+    workflow: Workflow, timer: _Timer, events: Sequence[CaseEvent], end: dt.date
+) -> list[CaseEvent]:
+    calendar = workflow.calendar
+    out: list[CaseEvent] = []
+    # Recurring: where two standards give one activity two intervals, the stricter is followed.
+    strictest: dict[tuple[str, frozenset[str]], RecurringSpec] = {}
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if isinstance(spec, RecurringSpec):
+            key = (spec.to, workflow.expand_scope(spec.while_))
+            best = strictest.get(key)
+            if best is None or _probe(calendar, spec.every) < _probe(calendar, best.every):
+                strictest[key] = spec
+    for (activity, scope), spec in strictest.items():
+        for entered, left, _ in _stretches(workflow, events, scope, end):
+            anchor, count = entered, 0
+            while True:
+                interval = spec.first if count == 0 and spec.first else spec.every
+                if count == 1 and spec.second:
+                    interval = spec.second
+                for step in spec.then:
+                    if count > 0 and calendar.add(entered, step.after) <= anchor:
+                        interval = step.every
+                due = calendar.add(anchor, interval)
+                day = timer.do_by(
+                    activity, due, calendar.add_working_days(anchor, 0) + dt.timedelta(days=1)
+                )
+                if day >= left:
+                    break
+                out.append(CaseEvent(day, activity))
+                anchor, count = day, count + 1
+    return out
+
+
+def _owed_activities(
+    workflow: Workflow,
+    timer: _Timer,
+    events: Sequence[CaseEvent],
+    end: dt.date,
+    date_of_birth: dt.date | None,
+) -> list[CaseEvent]:
+    """Deadlines and lead times whose owed event is an activity (first core group, reports)."""
+    calendar = workflow.calendar
+    out: list[CaseEvent] = []
+    births: dict[str, dt.date] = {}
+    if date_of_birth is not None:
+        births = {f"age:{n}": add_months(date_of_birth, 12 * n) for n in range(0, 26)}
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if isinstance(spec, DeadlineSpec) and spec.to in workflow.activities:
+            scope = (
+                workflow.expand_scope(spec.while_) if spec.while_ else frozenset(workflow.states)
+            )
+            for anchor in _anchors(workflow, events, spec.from_, births):
+                for entered, left, _ in _stretches(workflow, events, scope, end):
+                    if entered <= anchor < left:
+                        due = calendar.add(anchor, spec.within)
+                        day = timer.do_by(spec.to, due, anchor)
+                        if day < left:
+                            out.append(CaseEvent(day, spec.to))
+        elif isinstance(spec, LeadTimeSpec) and spec.from_ in workflow.activities:
+            for anchor in _anchors(workflow, events, spec.to, births):
+                latest = calendar.subtract(anchor, spec.at_least)
+                day = timer.do_by(spec.from_, latest, events[0].day)
+                out.append(CaseEvent(min(day, anchor), spec.from_))
+    return out
+
+
+def _anchors(
+    workflow: Workflow, events: Sequence[CaseEvent], name: str, births: dict[str, dt.date]
+) -> list[dt.date]:
+    if name in births:
+        return [births[name]]
+    if name in workflow.phases:
+        days, previous = [], None
+        for event in events:
+            phase = workflow.states[event.name].phase
+            if phase == name and previous != name:
+                days.append(event.day)
+            previous = phase
+        return days
+    if name.startswith("exit:"):
+        state = name[5:]
+        return [b.day for a, b in itertools.pairwise(events) if a.name == state]
+    return [e.day for e in events if e.name == name]
+
+
+def _probe(calendar: WorkingCalendar, duration: Duration) -> int:
+    """A representative length in days, for choosing the stricter of two intervals."""
+    start = dt.date(2026, 1, 5)
+    return (calendar.add(start, duration) - start).days
+
+
+def check_path(workflow: Workflow, path: Sequence[str]) -> None:
+    """Raise ``IllegalStepError`` if ``path`` is not a legal route (without timing it)."""
+    machine = JourneyMachine(workflow)
+    steps = list(path)
+    if steps and steps[0] == machine.state:
+        steps = steps[1:]
+    for step in steps:
+        if step in machine.legal_triggers():
+            machine.fire(step)
+        else:
+            machine.move_to(step)
+    if not steps:
+        raise IllegalStepError("the path is empty; list the states after the initial one")

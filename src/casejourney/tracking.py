@@ -1,0 +1,457 @@
+"""Standards tracking: one case's dated events + a workflow → every standard instance and its outcome.
+
+A pure function of its inputs; it knows nothing of SimPy, so it serves simulated event logs and real
+ones alike. Consumes ``CaseEvent`` (a state entered, or an activity recorded, on a date); produces
+``Instance`` records: when each obligation opened, fell due, was met, and whether it was breached.
+
+Semantics (docs/workflow-format.md):
+- deadline: opens at each ``from`` event (only while the case is in ``while``, if given); met by the
+  first ``to`` after it; if the case leaves ``while`` (or reaches a terminal state) first, the
+  instance is withdrawn — or missed, when the due date had already passed.
+- lead time: for each ``to`` event, the latest ``from`` event before it must be at least the lead
+  time earlier; no ``from`` at all is missed.
+- recurring: over each stretch of time in ``while``, the first activity is due ``first`` after
+  entry, the next ``every`` after the last one; a gap of several intervals records several misses.
+- max duration: each stretch in ``while`` must end within the limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from casejourney.calendar import Duration, Unit, WorkingCalendar, birthday
+from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.resolve import Standard, Workflow
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One thing that happened to a case: a state entered, or an activity recorded."""
+
+    day: dt.date
+    name: str
+
+
+class Outcome(StrEnum):
+    """What became of one standard instance."""
+
+    MET = "met"  # done on or before the due date
+    LATE = "late"  # done, after the due date (a breach)
+    MISSED = "missed"  # never done, and the due date passed while it applied (a breach)
+    WITHDRAWN = "withdrawn"  # stopped applying before it fell due
+    PENDING = "pending"  # still open at the end of the record, not yet due
+
+
+BREACHES = frozenset({Outcome.LATE, Outcome.MISSED})
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One occurrence of a standard for one case."""
+
+    standard: str
+    kind: str
+    occurrence: int
+    opened: dt.date
+    due: dt.date
+    done: dt.date | None
+    outcome: Outcome
+    late_days: int
+    late_units: float
+    unit: str
+
+    @property
+    def breached(self) -> bool:
+        """Whether this instance is a breach (late or missed)."""
+        return self.outcome in BREACHES
+
+
+@dataclass(frozen=True, slots=True)
+class _Flat:
+    """An event in the derived stream: entries, exits, phase entries, activities."""
+
+    day: dt.date
+    name: str
+    state: str  # the case's state after this event
+
+
+@dataclass(frozen=True)
+class _Stretch:
+    """A maximal stretch of time spent inside a scope."""
+
+    start: dt.date
+    start_index: int
+    end: dt.date | None  # None: still inside at the end of the record
+    end_index: int
+
+
+def track(
+    workflow: Workflow,
+    events: Sequence[CaseEvent],
+    *,
+    until: dt.date | None = None,
+    date_of_birth: dt.date | None = None,
+    standards: Iterable[str] | None = None,
+) -> list[Instance]:
+    """Every standard instance for one case.
+
+    Args:
+        workflow: the authority's resolved rules.
+        events: the case's events in order; the first must enter the initial state or any state.
+        until: the end of the record (default: the last event's day). Open instances due before it
+            are missed; others are pending.
+        date_of_birth: needed only for ``age:N`` anchors; used in memory, never written out.
+        standards: restrict to these standard ids (default: all in force).
+
+    Returns:
+        Instances sorted by opening date, then standard id, then occurrence.
+
+    """
+    if not events:
+        return []
+    end = until or events[-1].day
+    flat = _flatten(workflow, events, date_of_birth)
+    wanted = set(standards) if standards is not None else None
+    out: list[Instance] = []
+    for standard in workflow.standards.values():
+        if wanted is not None and standard.id not in wanted:
+            continue
+        spec = standard.spec
+        if isinstance(spec, DeadlineSpec):
+            out += _deadline(workflow, standard, spec, flat, end)
+        elif isinstance(spec, LeadTimeSpec):
+            out += _lead_time(workflow, standard, spec, flat)
+        elif isinstance(spec, RecurringSpec):
+            out += _recurring(workflow, standard, spec, flat, end)
+        else:
+            out += _max_duration(workflow, standard, spec, flat, end)
+    out.sort(key=lambda i: (i.opened, i.standard, i.occurrence))
+    return out
+
+
+def _flatten(
+    workflow: Workflow, events: Sequence[CaseEvent], date_of_birth: dt.date | None
+) -> list[_Flat]:
+    """Expand state entries into exit / phase-entry / entry events; add birthdays."""
+    flat: list[_Flat] = []
+    state = ""
+    for event in events:
+        target = workflow.states.get(event.name)
+        if target is None:  # an activity
+            flat.append(_Flat(event.day, event.name, state))
+            continue
+        if state:
+            flat.append(_Flat(event.day, f"exit:{state}", state))
+            if workflow.states[state].phase != target.phase:
+                flat.append(_Flat(event.day, f"exit:{workflow.states[state].phase}", state))
+        if not state or workflow.states[state].phase != target.phase:
+            flat.append(_Flat(event.day, target.phase, target.id))
+        state = target.id
+        flat.append(_Flat(event.day, state, state))
+    if date_of_birth is not None:
+        flat = _with_birthdays(workflow, flat, date_of_birth)
+    return flat
+
+
+def _with_birthdays(workflow: Workflow, flat: list[_Flat], dob: dt.date) -> list[_Flat]:
+    ages: set[str] = set()
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if isinstance(spec, DeadlineSpec | LeadTimeSpec):
+            ages.update(e for e in (spec.from_, spec.to) if e.startswith("age:"))
+    if not ages:
+        return flat
+    out = list(flat)
+    for age_event in sorted(ages):
+        day = birthday(dob, int(age_event.split(":")[1]))
+        if not flat[0].day <= day <= flat[-1].day:
+            continue
+        index = next((i for i, e in enumerate(out) if e.day > day), len(out))
+        state = out[index - 1].state if index else out[0].state
+        out.insert(index, _Flat(day, age_event, state))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _add(calendar: WorkingCalendar, day: dt.date, duration: Duration) -> dt.date:
+    return calendar.add(day, duration)
+
+
+def _instance(
+    standard: Standard,
+    calendar: WorkingCalendar,
+    unit: Unit,
+    occurrence: int,
+    opened: dt.date,
+    due: dt.date,
+    done: dt.date | None,
+    outcome: Outcome,
+    end: dt.date | None = None,
+) -> Instance:
+    late_days = 0
+    late_units = 0.0
+    if outcome in BREACHES:
+        stop = done or end or due
+        late_days = (stop - due).days
+        late_units = _in_unit(calendar, due, stop, unit)
+    return Instance(
+        standard=standard.id,
+        kind=standard.kind,
+        occurrence=occurrence,
+        opened=opened,
+        due=due,
+        done=done,
+        outcome=outcome,
+        late_days=late_days,
+        late_units=late_units,
+        unit=unit.value,
+    )
+
+
+def _in_unit(calendar: WorkingCalendar, due: dt.date, stop: dt.date, unit: Unit) -> float:
+    days = (stop - due).days
+    if unit is Unit.WORKING_DAYS:
+        return float(calendar.working_days_between(due, stop))
+    per = {
+        Unit.HOURS: 1 / 24,
+        Unit.DAYS: 1.0,
+        Unit.WEEKS: 7.0,
+        Unit.MONTHS: 30.4375,
+        Unit.YEARS: 365.25,
+    }
+    return round(days / per[unit], 2)
+
+
+def _terminal(workflow: Workflow, state: str) -> bool:
+    found = workflow.states.get(state)
+    return found is not None and found.terminal
+
+
+def _deadline(
+    workflow: Workflow, standard: Standard, spec: DeadlineSpec, flat: list[_Flat], end: dt.date
+) -> list[Instance]:
+    calendar = workflow.calendar
+    scope = workflow.expand_scope(spec.while_) if spec.while_ else None
+    out: list[Instance] = []
+    occurrence = 0
+    for i, event in enumerate(flat):
+        if event.name != spec.from_:
+            continue
+        if scope is not None and event.state not in scope:
+            continue
+        occurrence += 1
+        due = _add(calendar, event.day, spec.within)
+        outcome, done, stop = Outcome.PENDING, None, None
+        for later in flat[i + 1 :]:
+            if later.name == spec.to:
+                done = later.day
+                outcome = Outcome.MET if later.day <= due else Outcome.LATE
+                break
+            entering = later.name == later.state and later.name in workflow.states
+            left = (scope is not None and later.state not in scope) or _terminal(
+                workflow, later.state
+            )
+            if entering and left:
+                stop = later.day
+                outcome = Outcome.WITHDRAWN if later.day <= due else Outcome.MISSED
+                break
+        else:
+            if end > due:
+                outcome, stop = Outcome.MISSED, end
+        out.append(
+            _instance(
+                standard,
+                calendar,
+                spec.within.unit,
+                occurrence,
+                event.day,
+                due,
+                done,
+                outcome,
+                stop,
+            )
+        )
+    return out
+
+
+def _lead_time(
+    workflow: Workflow, standard: Standard, spec: LeadTimeSpec, flat: list[_Flat]
+) -> list[Instance]:
+    calendar = workflow.calendar
+    out: list[Instance] = []
+    last_from: dt.date | None = None
+    occurrence = 0
+    for event in flat:
+        if event.name == spec.from_:
+            last_from = event.day
+        elif event.name == spec.to:
+            occurrence += 1
+            due = calendar.subtract(event.day, spec.at_least)
+            if last_from is None:
+                outcome, done = Outcome.MISSED, None
+            else:
+                outcome, done = (Outcome.MET if last_from <= due else Outcome.LATE), last_from
+            out.append(
+                _instance(
+                    standard,
+                    calendar,
+                    spec.at_least.unit,
+                    occurrence,
+                    min(due, done or due),
+                    due,
+                    done,
+                    outcome,
+                    event.day,
+                )
+            )
+            last_from = None
+    return out
+
+
+def _stretches(flat: list[_Flat], scope: frozenset[str]) -> list[_Stretch]:
+    out: list[_Stretch] = []
+    start: tuple[dt.date, int] | None = None
+    for i, event in enumerate(flat):
+        inside = event.state in scope
+        if inside and start is None:
+            start = (event.day, i)
+        elif not inside and start is not None:
+            out.append(_Stretch(start[0], start[1], event.day, i))
+            start = None
+    if start is not None:
+        out.append(_Stretch(start[0], start[1], None, len(flat)))
+    return out
+
+
+def _interval(
+    calendar: WorkingCalendar, spec: RecurringSpec, entered: dt.date, anchor: dt.date, done: int
+) -> Duration:
+    """The interval that applies after ``done`` occurrences, the last on ``anchor``."""
+    if done == 0:
+        return spec.first or spec.every
+    if done == 1 and spec.second is not None:
+        return spec.second
+    every = spec.every
+    for step in spec.then:
+        if _add(calendar, entered, step.after) <= anchor:
+            every = step.every
+    return every
+
+
+def _recurring(
+    workflow: Workflow, standard: Standard, spec: RecurringSpec, flat: list[_Flat], end: dt.date
+) -> list[Instance]:
+    calendar = workflow.calendar
+    out: list[Instance] = []
+    occurrence = 0
+    for stretch in _stretches(flat, workflow.expand_scope(spec.while_)):
+        stop = stretch.end or end
+        anchor, done_count = stretch.start, 0
+        activities = [
+            e.day for e in flat[stretch.start_index : stretch.end_index] if e.name == spec.to
+        ]
+        for day in [*activities, None]:
+            while True:
+                interval = _interval(calendar, spec, stretch.start, anchor, done_count)
+                due = _add(calendar, anchor, interval)
+                occurrence += 1
+                if day is not None and day <= due:
+                    out.append(
+                        _instance(
+                            standard,
+                            calendar,
+                            interval.unit,
+                            occurrence,
+                            anchor,
+                            due,
+                            day,
+                            Outcome.MET,
+                        )
+                    )
+                    break
+                if day is not None and day <= _add(calendar, due, spec.every):
+                    out.append(
+                        _instance(
+                            standard,
+                            calendar,
+                            interval.unit,
+                            occurrence,
+                            anchor,
+                            due,
+                            day,
+                            Outcome.LATE,
+                        )
+                    )
+                    break
+                if day is None and due >= stop:
+                    # Still inside at the end of the record: the next one is pending; after leaving
+                    # the scope, nothing more is owed.
+                    if stretch.end is None:
+                        out.append(
+                            _instance(
+                                standard,
+                                calendar,
+                                interval.unit,
+                                occurrence,
+                                anchor,
+                                due,
+                                None,
+                                Outcome.PENDING,
+                            )
+                        )
+                    else:
+                        occurrence -= 1
+                    break
+                missed_stop = min(stop, _add(calendar, due, spec.every))
+                out.append(
+                    _instance(
+                        standard,
+                        calendar,
+                        interval.unit,
+                        occurrence,
+                        anchor,
+                        due,
+                        None,
+                        Outcome.MISSED,
+                        missed_stop,
+                    )
+                )
+                anchor, done_count = due, done_count + 1
+                if day is None and anchor >= stop:
+                    break
+            if day is not None:
+                anchor, done_count = day, done_count + 1
+    return out
+
+
+def _max_duration(
+    workflow: Workflow, standard: Standard, spec: MaxDurationSpec, flat: list[_Flat], end: dt.date
+) -> list[Instance]:
+    calendar = workflow.calendar
+    out: list[Instance] = []
+    for occurrence, stretch in enumerate(_stretches(flat, workflow.expand_scope(spec.while_)), 1):
+        due = _add(calendar, stretch.start, spec.within)
+        if stretch.end is not None:
+            outcome = Outcome.MET if stretch.end <= due else Outcome.LATE
+            done: dt.date | None = stretch.end
+        else:
+            outcome = Outcome.MISSED if end > due else Outcome.PENDING
+            done = None
+        out.append(
+            _instance(
+                standard,
+                calendar,
+                spec.within.unit,
+                occurrence,
+                stretch.start,
+                due,
+                done,
+                outcome,
+                end,
+            )
+        )
+    return out

@@ -241,3 +241,17 @@ def same_obligation_two_values(workflow: Workflow) -> Iterator[Finding]:
 def calendar_for(workflow: Workflow) -> WorkingCalendar:
     """The workflow's calendar (re-exported for callers of this module)."""
     return default_calendar(workflow.closure_days)
+
+
+def looser_standards(workflow: Workflow) -> dict[str, list[str]]:
+    """Standards of ``workflow`` looser than the ones they override: id → the fields that are."""
+    calendar = workflow.calendar
+    out: dict[str, list[str]] = {}
+    for standard in workflow.standards.values():
+        national = standard.replaces
+        if standard.inherited or national is None or national.kind != standard.kind:
+            continue
+        fields = [field for field, _, _ in _looser_fields(calendar, standard, national)]
+        if fields:
+            out[standard.id] = fields
+    return out

@@ -85,3 +85,35 @@ def timescale_text(standard: Standard) -> str:
 def rules_records(workflow: Workflow) -> list[dict[str, Any]]:
     """Every standard in force, in file order (inherited first)."""
     return [standard_record(workflow, s) for s in workflow.standards.values()]
+
+
+_SHORT = {
+    "hours": "h",
+    "days": "d",
+    "working_days": "wd",
+    "weeks": "wk",
+    "months": "mo",
+    "years": "yr",
+}
+
+
+def short(duration: Duration) -> str:
+    """A compact duration for tables and diagrams: ``15 wd``, ``6 wk``, ``3 mo``."""
+    return f"{duration.value} {_SHORT[duration.unit.value]}"
+
+
+def short_timescale(standard: Standard) -> str:
+    """A compact timescale: ``≤ 15 wd``, ``≥ 2 wd before``, ``every 6 wk (1st ≤ 1 wk)``."""
+    spec = standard.spec
+    if isinstance(spec, RecurringSpec):
+        extras = []
+        if spec.first:
+            extras.append(f"1st ≤ {short(spec.first)}")
+        if spec.second:
+            extras.append(f"2nd ≤ {short(spec.second)}")
+        extras += [f"{short(step.every)} after {short(step.after)}" for step in spec.then]
+        text = f"every {short(spec.every)}"
+        return f"{text} ({'; '.join(extras)})" if extras else text
+    if isinstance(spec, LeadTimeSpec):
+        return f"≥ {short(spec.at_least)} before"
+    return f"≤ {short(spec.within)}"

@@ -1,0 +1,236 @@
+"""Side-by-side comparison of authorities' standards: one row per standard, one column each.
+
+Consumes resolved ``Workflow`` objects; produces a ``Comparison`` of cells (the timescale in force,
+whether it is inherited, overridden or local, looser than statute, and its citation), and renders it
+as text, CSV, Markdown, JSON or a self-contained HTML table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from casejourney.checks.timing import looser_standards
+from casejourney.report.rules import short_timescale, timescale_text
+from casejourney.spec.findings import Citation
+from casejourney.spec.resolve import Standard, Workflow
+
+
+class CellStatus(StrEnum):
+    """Where a cell's standard comes from, relative to the authority it is shown for."""
+
+    INHERITED = "inherited"  # as the parent file says
+    OVERRIDDEN = "overridden"  # the authority replaced an inherited standard
+    LOCAL = "local"  # only this authority (no inherited counterpart)
+    ABSENT = "absent"  # not in force here
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One standard under one authority."""
+
+    authority: str
+    text: str
+    status: CellStatus
+    differs: bool
+    looser: bool
+    acknowledged: bool
+    citation: Citation | None
+    standard: Standard | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One standard across the authorities compared."""
+
+    id: str
+    kind: str
+    title: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The whole side-by-side table."""
+
+    authorities: tuple[str, ...]
+    titles: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+def _cell(
+    workflow: Workflow,
+    standard: Standard | None,
+    baseline: str | None,
+    looser: dict[str, list[str]],
+) -> Cell:
+    if standard is None:
+        return Cell(workflow.id, "", CellStatus.ABSENT, baseline is not None, False, False, None)
+    if standard.inherited:
+        status = CellStatus.INHERITED
+    elif standard.replaces is not None:
+        status = CellStatus.OVERRIDDEN
+    else:
+        status = CellStatus.LOCAL
+    text = short_timescale(standard)
+    return Cell(
+        authority=workflow.id,
+        text=text,
+        status=status,
+        differs=baseline is not None and text != baseline,
+        looser=standard.id in looser,
+        acknowledged=standard.id in looser and bool(standard.spec.acknowledged_deviation),
+        citation=standard.citation,
+        standard=standard,
+    )
+
+
+def compare(workflows: Sequence[Workflow]) -> Comparison:
+    """Compare standards across ``workflows``; the first is the baseline for "differs"."""
+    order: dict[str, Standard] = {}
+    for workflow in workflows:
+        for standard in workflow.standards.values():
+            order.setdefault(standard.id, standard)
+    looser = {w.id: looser_standards(w) for w in workflows}
+    rows = []
+    first = workflows[0]
+    for ident, example in order.items():
+        base = first.standards.get(ident)
+        baseline = short_timescale(base) if base is not None else None
+        cells = tuple(
+            _cell(w, w.standards.get(ident), baseline if w is not first else None, looser[w.id])
+            for w in workflows
+        )
+        rows.append(Row(ident, example.kind, example.spec.title, cells))
+    return Comparison(
+        authorities=tuple(w.id for w in workflows),
+        titles=tuple(w.title for w in workflows),
+        rows=tuple(rows),
+    )
+
+
+def marker(cell: Cell) -> str:
+    """A short text marker: ``*`` differs from the first authority, ``!`` looser than statute."""
+    marks = ""
+    if cell.differs and cell.status is not CellStatus.ABSENT:
+        marks += "*"
+    if cell.looser:
+        marks += "!" if not cell.acknowledged else "(!)"
+    return marks
+
+
+def as_records(comparison: Comparison) -> list[dict[str, Any]]:
+    """One JSON-ready record per row, with every cell's citation."""
+    out = []
+    for row in comparison.rows:
+        cells = {}
+        for cell in row.cells:
+            cells[cell.authority] = {
+                "timescale": cell.text or None,
+                "timescale_words": timescale_text(cell.standard) if cell.standard else None,
+                "status": cell.status.value,
+                "differs_from_first": cell.differs,
+                "looser_than_statute": cell.looser,
+                "acknowledged": cell.acknowledged,
+                "source": None
+                if cell.citation is None
+                else {
+                    "document": cell.citation.document,
+                    "section": cell.citation.section,
+                    "quote": cell.citation.quote,
+                },
+            }
+        out.append({"id": row.id, "kind": row.kind, "title": row.title, "authorities": cells})
+    return out
+
+
+def as_json(comparison: Comparison) -> str:
+    """The comparison as JSON text."""
+    return json.dumps(as_records(comparison), indent=2) + "\n"
+
+
+def as_flat_rows(comparison: Comparison) -> list[dict[str, str]]:
+    """One row per standard with a timescale column and a source column per authority (for CSV)."""
+    rows = []
+    for row in comparison.rows:
+        flat = {"id": row.id, "kind": row.kind, "title": row.title}
+        for cell in row.cells:
+            flat[cell.authority] = f"{cell.text}{' ' + marker(cell) if marker(cell) else ''}"
+            flat[f"{cell.authority}_status"] = cell.status.value
+            flat[f"{cell.authority}_source"] = cell.citation.render() if cell.citation else ""
+        rows.append(flat)
+    return rows
+
+
+def as_markdown(comparison: Comparison) -> str:
+    """A Markdown table with numbered citation footnotes."""
+    notes: dict[Citation, int] = {}
+    head = "| standard | " + " | ".join(comparison.authorities) + " |"
+    lines = [head, "|" + "---|" * (len(comparison.authorities) + 1)]
+    for row in comparison.rows:
+        cells = []
+        for cell in row.cells:
+            if cell.status is CellStatus.ABSENT:
+                cells.append("")
+                continue
+            assert cell.citation is not None
+            number = notes.setdefault(cell.citation, len(notes) + 1)
+            text = cell.text if cell.status is CellStatus.INHERITED else f"**{cell.text}**"
+            cells.append(f"{text}{' ' + marker(cell) if marker(cell) else ''} [^{number}]")
+        lines.append(f"| {row.title} (`{row.id}`) | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "**Bold**: set by that authority (not inherited). `*` differs from the first column. "
+        "`!` looser than statute; `(!)` looser and acknowledged in the file.",
+        "",
+    ]
+    lines += [f"[^{n}]: {c.render()}" for c, n in notes.items()]
+    return "\n".join(lines) + "\n"
+
+
+def as_html(comparison: Comparison) -> str:
+    """A self-contained HTML page; hovering a cell shows its citation."""
+    colours = {
+        CellStatus.INHERITED: "#ffffff",
+        CellStatus.OVERRIDDEN: "#e6f0fa",
+        CellStatus.LOCAL: "#eaf6ee",
+        CellStatus.ABSENT: "#f4f4f4",
+    }
+    head = "".join(f"<th>{html.escape(a)}</th>" for a in comparison.authorities)
+    body = []
+    for row in comparison.rows:
+        tds = []
+        for cell in row.cells:
+            tip = html.escape(cell.citation.render(), quote=True) if cell.citation else ""
+            style = f"background:{colours[cell.status]}"
+            if cell.looser:
+                style += ";outline:2px solid #d55e00"
+            text = html.escape(cell.text) + (
+                f" <b>{html.escape(marker(cell))}</b>" if marker(cell) else ""
+            )
+            tds.append(f'<td title="{tip}" style="{style}">{text}</td>')
+        body.append(
+            f"<tr><th scope=row>{html.escape(row.title)}<br><code>{html.escape(row.id)}</code></th>{''.join(tds)}</tr>"
+        )
+    return f"""<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>casejourney: standards compared</title>
+<style>
+body{{font-family:system-ui,'DejaVu Sans',sans-serif;margin:1.5rem;color:#222}}
+table{{border-collapse:collapse;font-size:0.9rem}}
+th,td{{border:1px solid #bbb;padding:0.35rem 0.5rem;vertical-align:top;text-align:left}}
+thead th{{background:#333;color:#fff;position:sticky;top:0}}
+code{{color:#555;font-size:0.8rem}}
+@media print{{thead th{{position:static}}}}
+</style></head><body>
+<h1>Timescale standards compared</h1>
+<p>Blue: the authority overrides an inherited standard. Green: a local standard. White: inherited.
+Orange outline: looser than statute (<b>!</b>; <b>(!)</b> when acknowledged in the file).
+<b>*</b>: differs from the first column. Hover a cell for its source.</p>
+<table><thead><tr><th>standard</th>{head}</tr></thead><tbody>
+{chr(10).join(body)}
+</tbody></table></body></html>
+"""

@@ -186,10 +186,8 @@ def _schedule_activities(
     date_of_birth: dt.date | None,
 ) -> list[CaseEvent]:
     """Activities the case owes, done when practice says (on time, or late)."""
-    return [
-        *_recurring_activities(workflow, timer, events, end),
-        *_owed_activities(workflow, timer, events, end, date_of_birth),
-    ]
+    recurring = _recurring_activities(workflow, timer, events, end)
+    return recurring + _owed_activities(workflow, timer, events, recurring, end, date_of_birth)
 
 
 def _recurring_activities(
@@ -217,9 +215,7 @@ def _recurring_activities(
                     if count > 0 and calendar.add(entered, step.after) <= anchor:
                         interval = step.every
                 due = calendar.add(anchor, interval)
-                day = timer.do_by(
-                    activity, due, calendar.add_working_days(anchor, 0) + dt.timedelta(days=1)
-                )
+                day = timer.do_by(activity, due, anchor + dt.timedelta(days=1))
                 if day >= left:
                     break
                 out.append(CaseEvent(day, activity))
@@ -227,48 +223,82 @@ def _recurring_activities(
     return out
 
 
+#: Owed activities may hang off other activities (minutes after a review that follows a visit);
+#: this many rounds covers the chains in the shipped rule sets.
+_CHAIN_ROUNDS = 3
+
+
 def _owed_activities(
     workflow: Workflow,
     timer: _Timer,
-    events: Sequence[CaseEvent],
+    states: Sequence[CaseEvent],
+    recurring: Sequence[CaseEvent],
     end: dt.date,
     date_of_birth: dt.date | None,
 ) -> list[CaseEvent]:
-    """Deadlines and lead times whose owed event is an activity (first core group, reports)."""
-    calendar = workflow.calendar
-    out: list[CaseEvent] = []
+    """Deadlines and lead times whose owed event is an activity (first core group, minutes)."""
     births: dict[str, dt.date] = {}
     if date_of_birth is not None:
         births = {f"age:{n}": add_months(date_of_birth, 12 * n) for n in range(0, 26)}
-    for standard in workflow.standards.values():
-        spec = standard.spec
-        if isinstance(spec, DeadlineSpec) and spec.to in workflow.activities:
-            scope = (
-                workflow.expand_scope(spec.while_) if spec.while_ else frozenset(workflow.states)
-            )
-            for anchor in _anchors(workflow, events, spec.from_, births):
-                for entered, left, _ in _stretches(workflow, events, scope, end):
-                    if entered <= anchor < left:
-                        due = calendar.add(anchor, spec.within)
-                        day = timer.do_by(spec.to, due, anchor)
-                        if day < left:
-                            out.append(CaseEvent(day, spec.to))
-        elif isinstance(spec, LeadTimeSpec) and spec.from_ in workflow.activities:
-            for anchor in _anchors(workflow, events, spec.to, births):
-                latest = calendar.subtract(anchor, spec.at_least)
-                day = timer.do_by(spec.from_, latest, events[0].day)
-                out.append(CaseEvent(min(day, anchor), spec.from_))
+    seen: set[tuple[str, dt.date]] = set()
+    out: list[CaseEvent] = []
+    for _ in range(_CHAIN_ROUNDS):
+        activities = [*recurring, *out]
+        added: list[CaseEvent] = []
+        for standard in workflow.standards.values():
+            spec = standard.spec
+            if isinstance(spec, DeadlineSpec) and spec.to in workflow.activities:
+                anchors = _anchors(workflow, states, activities, spec.from_, births)
+            elif isinstance(spec, LeadTimeSpec) and spec.from_ in workflow.activities:
+                anchors = _anchors(workflow, states, activities, spec.to, births)
+            else:
+                continue
+            for anchor in anchors:
+                if (standard.id, anchor) in seen:
+                    continue
+                seen.add((standard.id, anchor))
+                added += _owed_one(workflow, timer, states, spec, anchor, end)
+        if not added:
+            break
+        out += added
     return out
 
 
+def _owed_one(
+    workflow: Workflow,
+    timer: _Timer,
+    states: Sequence[CaseEvent],
+    spec: DeadlineSpec | LeadTimeSpec,
+    anchor: dt.date,
+    end: dt.date,
+) -> list[CaseEvent]:
+    calendar = workflow.calendar
+    if isinstance(spec, LeadTimeSpec):
+        latest = calendar.subtract(anchor, spec.at_least)
+        day = timer.do_by(spec.from_, latest, states[0].day)
+        return [CaseEvent(min(day, anchor), spec.from_)]
+    scope = workflow.expand_scope(spec.while_) if spec.while_ else frozenset(workflow.states)
+    for entered, left, _ in _stretches(workflow, states, scope, end):
+        if entered <= anchor < left:
+            day = timer.do_by(spec.to, calendar.add(anchor, spec.within), anchor)
+            return [CaseEvent(day, spec.to)] if day < left else []
+    return []
+
+
 def _anchors(
-    workflow: Workflow, events: Sequence[CaseEvent], name: str, births: dict[str, dt.date]
+    workflow: Workflow,
+    states: Sequence[CaseEvent],
+    activities: Sequence[CaseEvent],
+    name: str,
+    births: dict[str, dt.date],
 ) -> list[dt.date]:
     if name in births:
         return [births[name]]
+    if name in workflow.activities:
+        return [e.day for e in activities if e.name == name]
     if name in workflow.phases:
         days, previous = [], None
-        for event in events:
+        for event in states:
             phase = workflow.states[event.name].phase
             if phase == name and previous != name:
                 days.append(event.day)
@@ -276,8 +306,8 @@ def _anchors(
         return days
     if name.startswith("exit:"):
         state = name[5:]
-        return [b.day for a, b in itertools.pairwise(events) if a.name == state]
-    return [e.day for e in events if e.name == name]
+        return [b.day for a, b in itertools.pairwise(states) if a.name == state]
+    return [e.day for e in states if e.name == name]
 
 
 def _probe(calendar: WorkingCalendar, duration: Duration) -> int:

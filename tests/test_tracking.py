@@ -1,0 +1,152 @@
+"""Standards tracking on tiny hand-written case histories: the outcomes a practitioner expects."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import casejourney
+from casejourney.tracking import CaseEvent, Outcome, track
+
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def national() -> casejourney.Workflow:
+    return casejourney.load_workflow("national")
+
+
+def events(*pairs: tuple[str, str]) -> list[CaseEvent]:
+    return [CaseEvent(D.fromisoformat(day), name) for day, name in pairs]
+
+
+def only(instances: list, standard: str) -> list:
+    return [i for i in instances if i.standard == standard]
+
+
+def test_icpc_across_christmas_is_due_on_the_fifteenth_working_day(national) -> None:
+    log = events(
+        ("2026-12-17", "contact"),
+        ("2026-12-18", "referral"),
+        ("2026-12-18", "strategy_discussion"),
+        ("2026-12-21", "s47_enquiry"),
+        ("2027-01-13", "icpc"),
+    )
+    [icpc] = only(track(national, log), "icpc-timing")
+    assert icpc.due == D(2027, 1, 13)
+    assert icpc.outcome is Outcome.MET
+
+
+def test_icpc_one_working_day_late_is_late_by_one_working_day(national) -> None:
+    log = events(
+        ("2026-12-18", "contact"),
+        ("2026-12-18", "referral"),
+        ("2026-12-18", "strategy_discussion"),
+        ("2026-12-21", "s47_enquiry"),
+        ("2027-01-14", "icpc"),
+    )
+    [icpc] = only(track(national, log), "icpc-timing")
+    assert icpc.outcome is Outcome.LATE
+    assert icpc.breached
+    assert icpc.late_units == 1
+    assert icpc.late_days == 1
+
+
+def test_s47_ending_without_conference_withdraws_the_icpc_deadline(national) -> None:
+    log = events(
+        ("2026-03-02", "contact"),
+        ("2026-03-02", "referral"),
+        ("2026-03-03", "strategy_discussion"),
+        ("2026-03-04", "s47_enquiry"),
+        ("2026-03-10", "case_closed"),
+    )
+    [icpc] = only(track(national, log), "icpc-timing")
+    assert icpc.outcome is Outcome.WITHDRAWN
+    assert not icpc.breached
+
+
+def test_open_deadline_past_due_at_end_of_record_is_missed(national) -> None:
+    log = events(("2026-03-02", "contact"), ("2026-03-02", "referral"), ("2026-03-03", "strategy_discussion"), ("2026-03-04", "s47_enquiry"))
+    [icpc] = only(track(national, log, until=D(2026, 6, 1)), "icpc-timing")
+    assert icpc.outcome is Outcome.MISSED
+    pending = only(track(national, log, until=D(2026, 3, 5)), "icpc-timing")
+    assert pending[0].outcome is Outcome.PENDING
+
+
+def test_review_conferences_first_three_months_then_six(national) -> None:
+    log = events(
+        ("2026-01-05", "contact"),
+        ("2026-01-05", "referral"),
+        ("2026-01-06", "strategy_discussion"),
+        ("2026-01-07", "s47_enquiry"),
+        ("2026-01-20", "icpc"),
+        ("2026-01-20", "cp_plan"),
+        ("2026-04-15", "review_conference"),
+        ("2026-11-01", "review_conference"),
+        ("2027-01-10", "cin_plan"),
+    )
+    reviews = only(track(national, log), "review-conference")
+    assert [r.due for r in reviews] == [D(2026, 4, 20), D(2026, 10, 15)]
+    assert [r.outcome for r in reviews] == [Outcome.MET, Outcome.LATE]
+    assert reviews[1].late_days == 17
+
+
+def test_a_long_gap_in_recurring_visits_records_every_missed_interval(national) -> None:
+    log = events(
+        ("2026-01-05", "contact"),
+        ("2026-01-05", "referral"),
+        ("2026-01-06", "cf_assessment"),
+        ("2026-01-07", "cin_plan"),
+        ("2026-01-08", "looked_after"),
+        ("2026-01-12", "lac_visit"),
+        ("2026-08-01", "cin_plan"),
+    )
+    visits = only(track(national, log), "lac-visits")
+    assert visits[0].outcome is Outcome.MET
+    missed = [v for v in visits if v.outcome is Outcome.MISSED]
+    # 12 January to 1 August with visits due 6-weekly: 4 intervals pass with no visit.
+    assert len(missed) == 4
+    dues = [v.due for v in visits]
+    assert dues == sorted(dues)
+
+
+def test_proceedings_over_26_weeks_is_late(national) -> None:
+    log = events(
+        ("2026-01-05", "contact"),
+        ("2026-01-05", "referral"),
+        ("2026-01-06", "strategy_discussion"),
+        ("2026-01-07", "s47_enquiry"),
+        ("2026-01-08", "care_proceedings"),
+        ("2026-09-01", "looked_after"),
+    )
+    [proceedings] = only(track(national, log), "proceedings-26-weeks")
+    assert proceedings.due == D(2026, 7, 9)
+    assert proceedings.outcome is Outcome.LATE
+
+
+def test_age_anchor_needs_a_date_of_birth_and_never_needs_it_written(national) -> None:
+    log = events(
+        ("2026-01-05", "contact"),
+        ("2026-01-05", "referral"),
+        ("2026-01-06", "strategy_discussion"),
+        ("2026-01-07", "s47_enquiry"),
+        ("2026-01-08", "care_proceedings"),
+        ("2026-05-01", "looked_after"),
+        ("2026-09-10", "needs_assessment"),
+    )
+    assert only(track(national, log), "needs-assessment-16") == []
+    [needs] = only(track(national, log, date_of_birth=D(2010, 7, 1)), "needs-assessment-16")
+    assert needs.opened == D(2026, 7, 1)
+    assert needs.due == D(2026, 10, 1)
+    assert needs.outcome is Outcome.MET
+    assert "2010" not in repr(needs)
+
+
+def test_local_standard_changes_the_due_date(national) -> None:
+    barnet = casejourney.load_workflow("barnet")
+    log = events(("2026-12-17", "contact"), ("2026-12-18", "referral"), ("2026-12-24", "strategy_discussion"))
+    [mine] = only(track(barnet, log), "referral-decision")
+    [theirs] = only(track(national, log), "referral-decision")
+    assert theirs.due == D(2026, 12, 21)
+    assert mine.due == D(2026, 12, 19)

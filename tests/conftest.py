@@ -22,6 +22,8 @@ settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHES
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
 STANDARDS = ROOT.parent / "shared" / "standards"
+#: Small workflow files, one per kind of mistake, beside a tiny valid root (`tiny.yaml`).
+INVALID = ROOT / "tests" / "data" / "invalid"
 
 
 @pytest.fixture(autouse=True)

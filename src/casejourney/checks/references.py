@@ -68,7 +68,7 @@ def _transition_references(workflow: Workflow) -> Iterator[Finding]:
 def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Finding]:
     spec = standard.spec
     if spec.source.document not in workflow.documents:
-        yield _unknown_document(workflow, standard.location, spec.source.document)
+        yield _unknown_document(workflow, standard.at("source"), spec.source.document)
     events = list(iter_events(workflow))
     refs: list[tuple[str, str, str, list[str]]] = []
     if isinstance(spec, DeadlineSpec | LeadTimeSpec):
@@ -82,12 +82,13 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         if name in known or (what == "event" and is_age_event(name)):
             continue
         yield _unknown(
-            standard.location,
+            standard.at(role),
             f"standard '{spec.id}': {role} names unknown {what} '{name}'{_near(name, known)}",
         )
     if spec.refines is not None and spec.refines not in workflow.standards:
         yield _unknown(
-            standard.location, f"standard '{spec.id}' refines unknown standard '{spec.refines}'"
+            standard.at("refines"),
+            f"standard '{spec.id}' refines unknown standard '{spec.refines}'",
         )
 
 

@@ -58,33 +58,89 @@ def span_bounds(calendar: WorkingCalendar, duration: Duration) -> tuple[int, int
     return int(spans.min()), int(spans.max())
 
 
-def contradictions(workflow: Workflow) -> Iterator[Finding]:
-    """``contradictory-timescales``: deadlines and lead times that cannot all be met."""
+#: Units that can be compared exactly with one another, and the unit their sums are counted in.
+_CLASSES: dict[Unit, tuple[str, int]] = {
+    Unit.HOURS: ("days", 0),  # value converted below
+    Unit.DAYS: ("days", 1),
+    Unit.WEEKS: ("days", 7),
+    Unit.WORKING_DAYS: ("working days", 1),
+    Unit.MONTHS: ("months", 1),
+    Unit.YEARS: ("months", 12),
+}
+
+
+def _exact(duration: Duration) -> tuple[str, int]:
+    """The duration in its comparison class: (class, whole units)."""
+    name, factor = _CLASSES[duration.unit]
+    if duration.unit is Unit.HOURS:
+        return name, -(-duration.value // 24)
+    return name, duration.value * factor
+
+
+def _constraint_graphs(workflow: Workflow) -> dict[str, nx.DiGraph]:
+    """One exact graph per unit class, and one 'calendar days' graph with generous bounds.
+
+    Within one class (working days with working days, days with weeks, months with years) the
+    arithmetic is exact on every date; across classes each duration takes its most generous span
+    over the check window, so a negative cycle in any graph is a contradiction on every date.
+    """
     calendar = workflow.calendar
-    graph = nx.DiGraph()
+    graphs: dict[str, nx.DiGraph] = {}
+
+    def graph(name: str) -> nx.DiGraph:
+        return graphs.setdefault(name, nx.DiGraph())
+
     for standard in workflow.standards.values():
         spec = standard.spec
         if isinstance(spec, DeadlineSpec):
-            weight = span_bounds(calendar, spec.within)[1]
-            _add_edge(graph, spec.from_, spec.to, weight, standard)
+            unit_class, amount = _exact(spec.within)
+            upper = span_bounds(calendar, spec.within)[1]
+            for name, weight in ((unit_class, amount), ("calendar days", upper)):
+                _add_edge(graph(name), spec.from_, spec.to, weight, standard)
         elif isinstance(spec, LeadTimeSpec):
-            weight = -span_bounds(calendar, spec.at_least)[0]
-            _add_edge(graph, spec.to, spec.from_, weight, standard)
+            unit_class, amount = _exact(spec.at_least)
+            lower = span_bounds(calendar, spec.at_least)[0]
+            for name, weight in ((unit_class, -amount), ("calendar days", -lower)):
+                _add_edge(graph(name), spec.to, spec.from_, weight, standard)
+    # A deadline is met only by a `to` on or after its `from`: t(from) - t(to) <= 0, in any unit.
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if isinstance(spec, DeadlineSpec):
+            for g in graphs.values():
+                _add_edge(g, spec.to, spec.from_, 0, standard)
+    return graphs
+
+
+def contradictions(workflow: Workflow) -> Iterator[Finding]:
+    """``contradictory-timescales``: deadlines and lead times that cannot all be met."""
     reported: set[frozenset[str]] = set()
+    graphs = _constraint_graphs(workflow)
+    # Exact graphs first: their messages count in the standards' own units.
+    for unit_name in sorted(graphs, key=lambda name: name == "calendar days"):
+        graph = graphs[unit_name]
+        yield from _negative_cycles(graph, unit_name, reported)
+
+
+def _negative_cycles(
+    graph: nx.DiGraph, unit_name: str, reported: set[frozenset[str]]
+) -> Iterator[Finding]:
     while graph.number_of_edges():
-        try:
-            cycle = nx.find_negative_cycle(graph, next(iter(graph.nodes)))
-        except nx.NetworkXError:
-            cycle = _any_negative_cycle(graph)
-            if cycle is None:
-                return
-        edges = list(itertools.pairwise(cycle))
-        involved = [graph.edges[u, v]["standard"] for u, v in edges]
-        key = frozenset(s.id for s in involved)
-        if key in reported:
+        cycle = _any_negative_cycle(graph)
+        if cycle is None:
             return
-        reported.add(key)
+        edges = list(itertools.pairwise(cycle))
+        involved = list(
+            {
+                graph.edges[u, v]["standard"].id: graph.edges[u, v]["standard"] for u, v in edges
+            }.values()
+        )
+        key = frozenset(s.id for s in involved)
         total = sum(graph.edges[u, v]["weight"] for u, v in edges)
+        # Remove one edge of the cycle and look for another contradiction.
+        graph.remove_edge(*edges[0])
+        if key in reported:
+            continue
+        reported.add(key)
         ordered = sorted(involved, key=lambda s: (not s.inherited, s.location.line), reverse=True)
         names = ", ".join(f"'{s.id}'" for s in ordered)
         route = " → ".join(cycle)
@@ -92,14 +148,14 @@ def contradictions(workflow: Workflow) -> Iterator[Finding]:
             Level.ERROR,
             "contradictory-timescales",
             f"standards {names} cannot all be met on any date (events {route}: "
-            f"the constraints leave {-total} days too few); change one of them",
+            f"the constraints leave {-total} {unit_name} too few); change one of them",
             tuple(s.citation for s in ordered),
         )
-        # Remove one edge of the cycle and look for another contradiction.
-        graph.remove_edge(*edges[0])
 
 
 def _any_negative_cycle(graph: nx.DiGraph) -> list[str] | None:
+    if not nx.negative_edge_cycle(graph):
+        return None
     for node in graph.nodes:
         try:
             return list(nx.find_negative_cycle(graph, node))

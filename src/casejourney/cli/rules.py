@@ -105,7 +105,9 @@ def rules(
 
 
 def _dur(value: dict[str, Any] | None) -> str:
-    return "" if value is None else f"{value['value']} {value['unit']}"
+    if value is None:
+        return ""
+    return str(casejourney.Duration(value=value["value"], unit=value["unit"]))
 
 
 @app.command()

@@ -41,7 +41,7 @@ DurationField = Annotated[
             "anyOf": [
                 {
                     "type": "string",
-                    "pattern": r"^\s*\d+\s+(hours?|(calendar |working[ _])?days?|weeks?|months?|years?)\s*$",
+                    "pattern": r"^\s*0*[1-9]\d*\s+(hours?|(calendar |working[ _])?days?|weeks?|months?|years?)\s*$",
                     "examples": ["15 working days", "1 day", "6 weeks", "3 months"],
                 },
                 {
@@ -69,6 +69,15 @@ Scope = Annotated[
     tuple[Identifier, ...],
     BeforeValidator(_as_list),
     Field(min_length=1, description="a state or phase id, or a list of them"),
+    # One id may be written without a list (`while: cp_plan`); the schema must accept it too.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _ID},
+                {"type": "array", "items": {"type": "string", "pattern": _ID}, "minItems": 1},
+            ]
+        }
+    ),
 ]
 
 

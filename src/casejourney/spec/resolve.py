@@ -51,6 +51,7 @@ class Standard:
     location: Location
     citation: Citation
     replaces: Standard | None = None
+    field_lines: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -61,6 +62,11 @@ class Standard:
     def kind(self) -> str:
         """deadline, lead_time, recurring or max_duration."""
         return self.spec.kind
+
+    def at(self, key: str) -> Location:
+        """Where the standard's ``key`` (e.g. ``"to"``) is written, or the standard itself."""
+        line = self.field_lines.get(key)
+        return Location(self.location.file, line) if line else self.location
 
 
 @dataclass(frozen=True)
@@ -320,6 +326,12 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                 location=where,
                 citation=_citation(standard.source, documents),
                 replaces=replaced,
+                field_lines={
+                    key: doc.line_of(("standards", i, key))
+                    for key in ("from", "to", "while", "refines", "source")
+                    if isinstance(doc.data["standards"][i], dict)
+                    and key in doc.data["standards"][i]
+                },
             )
             locations[("standard", standard.id)] = where
 

@@ -1,0 +1,294 @@
+"""`casejourney check`: one small file per kind of mistake, each reported once, at the right line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import casejourney
+from casejourney import Level
+from casejourney.cli import main
+from tests.conftest import INVALID, WORKFLOWS
+
+# (file in tests/data/invalid, level, code, line, a fragment of the message)
+CASES: list[tuple[str, Level, str, int, str]] = [
+    ("yaml-syntax.yaml", Level.ERROR, "yaml-syntax", 4, "column 42"),
+    ("yaml-unsafe.yaml", Level.ERROR, "yaml-unsafe", 4, "python/object/apply"),
+    ("yaml-alias-bomb.yaml", Level.ERROR, "yaml-alias-bomb", 5, "aliases"),
+    ("encoding.yaml", Level.ERROR, "encoding", 4, "not UTF-8 (byte 0xe9)"),
+    ("unknown-key.yaml", Level.ERROR, "unknown-key", 5, "states[0].lable; did you mean 'label'?"),
+    ("unknown-state.yaml", Level.ERROR, "unknown-reference", 5, "state 'meetnig'; did you mean 'meeting'?"),
+    ("unknown-event.yaml", Level.ERROR, "unknown-reference", 9, "event 'reprot'; did you mean 'report'?"),
+    ("duplicate-id.yaml", Level.ERROR, "duplicate-id", 6, "state 'review' is declared twice"),
+    ("zero-duration.yaml", Level.ERROR, "bad-duration", 10, "'0 working days' must be above zero"),
+    ("negative-duration.yaml", Level.ERROR, "bad-duration", 10, "'-3 days' must be above zero"),
+    ("unknown-unit.yaml", Level.ERROR, "bad-duration", 10, "unknown unit 'fortnights'"),
+    ("extends-unknown.yaml", Level.ERROR, "extends-unknown", 3, "no nationl.yaml beside this file"),
+    ("cycle-a.yaml", Level.ERROR, "extends-cycle", 3, "cycle-a → cycle-b → cycle-a"),
+    ("cycle-b.yaml", Level.ERROR, "extends-cycle", 3, "cycle-b → cycle-a → cycle-b"),
+    ("unreachable-state.yaml", Level.ERROR, "unreachable-state", 5, "'orphan' cannot be reached from 'start'"),
+    ("no-exit.yaml", Level.ERROR, "no-exit", 5, "'limbo' has no transition out"),
+    ("trap.yaml", Level.ERROR, "trap", 5, "{ping, pong}"),
+    ("contradictory-timescales.yaml", Level.ERROR, "contradictory-timescales", 12, "'report-before-meeting', 'meeting-after-report'"),
+    ("contradictory-order.yaml", Level.ERROR, "contradictory-timescales", 12, "leave 5 working days too few"),
+    ("looser-than-statute.yaml", Level.ERROR, "looser-than-statute", 7, "20 working days is looser than tiny's 15 working days"),
+    ("looser-acknowledged.yaml", Level.NOTE, "looser-than-statute", 7, "acknowledged: The local document says 20"),
+    ("same-obligation.yaml", Level.WARNING, "same-obligation-two-values", 7, "'meeting-timing' says within 15 working days; 'meeting-fast' says within 10 working days"),
+    ("id-mismatch.yaml", Level.ERROR, "id-mismatch", 1, "id 'id-mismatched' must match the file name 'id-mismatch'"),
+]  # fmt: skip
+
+
+def findings_for(name: str) -> list[casejourney.Finding]:
+    return casejourney.check_paths([INVALID / name])
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "code", "line", "fragment"), CASES, ids=[c[0] for c in CASES]
+)
+def test_each_mistake_is_reported_once_at_its_line(
+    name: str, level: Level, code: str, line: int, fragment: str
+) -> None:
+    findings = findings_for(name)
+    assert [(f.file, f.line, f.level, f.code) for f in findings] == [
+        (f"tests/data/invalid/{name}", line, level, code)
+    ], "\n".join(f.render() for f in findings)
+    assert fragment in findings[0].message
+
+
+def test_every_fixture_is_in_the_table() -> None:
+    # A new fixture without a row would test nothing.
+    others = {"tiny.yaml", "state-called-no.yaml", "misspelt-within.yaml", "three-problems.yaml"}
+    assert {p.name for p in INVALID.glob("*.yaml")} == {c[0] for c in CASES} | others
+
+
+def test_the_root_the_fixtures_extend_is_clean() -> None:
+    assert findings_for("tiny.yaml") == []
+
+
+def test_findings_that_compare_rules_cite_both() -> None:
+    (contradiction,) = findings_for("contradictory-timescales.yaml")
+    assert [c.quote for c in contradiction.citations] == [
+        "The report shall be shared twenty working days before the meeting.",
+        "The meeting shall be held within five working days of the report.",
+    ]
+    (looser,) = findings_for("looser-than-statute.yaml")
+    assert [c.document for c in looser.citations] == [
+        "Local practice standards",
+        "A statute for tests",
+    ]
+    (same,) = findings_for("same-obligation.yaml")
+    assert len(same.citations) == 2
+
+
+def test_misspelt_required_key_names_the_near_match_and_the_missing_key() -> None:
+    findings = findings_for("misspelt-within.yaml")
+    assert [(f.line, f.code) for f in findings] == [(5, "missing-key"), (10, "unknown-key")]
+    missing, unknown = findings
+    assert "standards[0].within is required" in missing.message
+    assert "unknown key 'wihtin'" in unknown.message
+    assert "did you mean 'within'?" in unknown.message
+
+
+def test_states_called_no_and_off_stay_strings() -> None:
+    assert findings_for("state-called-no.yaml") == []
+    workflow = casejourney.load_workflow(str(INVALID / "state-called-no.yaml"))
+    assert {"no", "off"} <= set(workflow.states)
+    assert workflow.triggers_from("no") == {"switch_off": "off"}
+
+
+def test_all_findings_at_once_and_sorted() -> None:
+    findings = findings_for("three-problems.yaml")
+    assert [(f.line, f.code) for f in findings] == [
+        (8, "unreachable-state"),
+        (9, "no-exit"),
+        (14, "looser-than-statute"),
+    ]
+
+
+def test_all_validation_problems_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text(
+        "id: many\n"
+        "title: Several mistakes a validator must not stop at\n"
+        "colour: blue\n"
+        "states:\n"
+        "  - {id: Start, initial: true}\n"
+        "standards:\n"
+        "  - {id: a, kind: deadline, title: A, from: x, to: y, within: 3 fortnights,\n"
+        "     source: {document: d, section: s, quote: q}}\n",
+        encoding="utf-8",
+    )
+    findings = casejourney.check_paths([path])
+    assert [(f.line, f.code) for f in findings] == [
+        (3, "unknown-key"),
+        (5, "invalid-value"),
+        (7, "bad-duration"),
+    ]
+
+
+def test_a_folder_reports_every_file(tmp_path: Path) -> None:
+    for name in ("tiny.yaml", "no-exit.yaml", "trap.yaml"):
+        (tmp_path / name).write_bytes((INVALID / name).read_bytes())
+    findings = casejourney.check_paths([tmp_path])
+    assert sorted((Path(f.file).name, f.code) for f in findings) == [
+        ("no-exit.yaml", "no-exit"),
+        ("trap.yaml", "trap"),
+    ]
+    assert findings == sorted(findings)
+
+
+def test_a_missing_path_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    (finding,) = casejourney.check_paths([tmp_path / "nowhere.yaml"])
+    assert finding.code == "no-such-file"
+
+
+# --- Unsafe YAML -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "!!python/object/apply:builtins.open",
+        "!!python/object/new:builtins.open",
+        "!!python/object:builtins.object",
+        "!!python/name:builtins.open",
+    ],
+)
+def test_python_tags_are_refused_and_never_run(tmp_path: Path, tag: str) -> None:
+    marker = tmp_path / "ran.txt"
+    path = tmp_path / "evil.yaml"
+    path.write_text(f"id: evil\ntitle: {tag} [{str(marker)!r}, w]\n", encoding="utf-8")
+    (finding,) = casejourney.check_paths([path])
+    assert (finding.line, finding.code) == (2, "yaml-unsafe")
+    assert "not allowed" in finding.message
+    assert not marker.exists(), "a tag in a workflow file was executed"
+
+
+def test_unknown_tags_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "include.yaml"
+    path.write_text("id: include\ntitle: !include other.yaml\n", encoding="utf-8")
+    (finding,) = casejourney.check_paths([path])
+    assert (finding.line, finding.code) == (2, "yaml-unsafe")
+
+
+def test_a_recursive_alias_is_refused_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text("id: loop\ntitle: &a [*a]\n", encoding="utf-8")
+    (finding,) = casejourney.check_paths([path])
+    assert (finding.line, finding.code) == (2, "yaml-alias-bomb")
+
+
+def test_many_aliases_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.yaml"
+    items = ", ".join(["*x"] * 150)
+    path.write_text(f"id: aliases\nx: &x 1\ny: [{items}]\n", encoding="utf-8")
+    (finding,) = casejourney.check_paths([path])
+    assert (finding.line, finding.code) == (3, "yaml-alias-bomb")
+
+
+def test_deep_nesting_is_refused_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("id: deep\ntitle: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    (finding,) = casejourney.check_paths([path])
+    assert (finding.line, finding.code) == (2, "too-large")
+
+
+def test_a_few_anchors_and_aliases_are_fine(tmp_path: Path) -> None:
+    (tmp_path / "tiny.yaml").write_bytes((INVALID / "tiny.yaml").read_bytes())
+    path = tmp_path / "anchors.yaml"
+    path.write_text(
+        "id: anchors\n"
+        "title: One source quoted by two standards\n"
+        "extends: tiny\n"
+        "standards:\n"
+        "  - id: report-after-meeting\n"
+        "    kind: deadline\n"
+        "    title: Report within 5 working days of the meeting\n"
+        "    from: meeting\n"
+        "    to: report\n"
+        "    within: 5 working days\n"
+        "    source: &s4 {document: statute, section: s.4, quote: Reports follow meetings.}\n"
+        "  - id: report-after-visit\n"
+        "    kind: deadline\n"
+        "    title: Report within 5 working days of a visit\n"
+        "    from: visit\n"
+        "    to: report\n"
+        "    within: 5 working days\n"
+        "    source: *s4\n",
+        encoding="utf-8",
+    )
+    assert casejourney.check_paths([path]) == []
+
+
+def test_non_utf8_bytes_give_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("id: latin1\ntitle: ok\n# Caf\u00e9\n".encode("latin-1"))
+    (finding,) = casejourney.check_paths([path])
+    assert (finding.line, finding.code) == (3, "encoding")
+
+
+# --- The command -------------------------------------------------------------------------------
+
+LINE = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+): (?P<level>error|warning|note) (?P<code>[a-z-]+): (?P<message>.+)$")  # fmt: skip
+
+
+def test_check_clean_file_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(INVALID / "tiny.yaml")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "0 errors" in captured.err
+
+
+def test_check_warnings_and_notes_alone_exit_0() -> None:
+    assert main(["check", "tests/data/invalid/looser-acknowledged.yaml"]) == 0
+    assert main(["check", "tests/data/invalid/same-obligation.yaml"]) == 0
+
+
+def test_check_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "tests/data/invalid/no-exit.yaml"]) == 1
+    assert "1 error" in capsys.readouterr().err
+
+
+def test_check_text_is_one_line_per_finding(capsys: pytest.CaptureFixture[str]) -> None:
+    # Editors and CI read `file:line: level CODE: message`, one finding per line.
+    assert main(["check", "tests/data/invalid/three-problems.yaml"]) == 1
+    expected = casejourney.check_paths([INVALID / "three-problems.yaml"])
+    heads = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
+    assert heads == [f.render().splitlines()[0] for f in expected]
+    parsed = [LINE.match(line) for line in heads]
+    assert all(parsed), heads
+    assert [(m["file"], int(m["line"]), m["code"]) for m in parsed if m] == [
+        ("tests/data/invalid/three-problems.yaml", 8, "unreachable-state"),
+        ("tests/data/invalid/three-problems.yaml", 9, "no-exit"),
+        ("tests/data/invalid/three-problems.yaml", 14, "looser-than-statute"),
+    ]
+
+
+def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["check", "--format", "json", "tests/data/invalid/contradictory-timescales.yaml"]) == 1
+    )
+    (finding,) = json.loads(capsys.readouterr().out)
+    assert finding["file"] == "tests/data/invalid/contradictory-timescales.yaml"
+    assert (finding["line"], finding["level"], finding["code"]) == (
+        12,
+        "error",
+        "contradictory-timescales",
+    )
+    assert {c["section"] for c in finding["citations"]} == {"s.3", "s.4"}
+
+
+def test_check_json_lists_every_finding_sorted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--format", "json", str(INVALID)]) == 1
+    found = json.loads(capsys.readouterr().out)
+    keys = [(f["file"], f["line"], f["level"], f["code"], f["message"]) for f in found]
+    assert keys == sorted(keys)
+    assert {f["code"] for f in found} >= {c[2] for c in CASES}
+
+
+def test_check_shipped_workflows_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "workflows/"]) == 0, capsys.readouterr().out
+    assert not casejourney.checks.has_errors(casejourney.check_paths([WORKFLOWS]))

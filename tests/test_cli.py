@@ -1,0 +1,200 @@
+"""The `casejourney` command: help everywhere, versions, errors without tracebacks, rules and due."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+import typer
+
+import casejourney
+import casejourney.cli
+from casejourney.cli import main
+from tests.conftest import INVALID, WORKFLOWS
+
+
+def _commands() -> list[tuple[tuple[str, ...], Any]]:
+    """Every command in the tree as (path, command), the root first."""
+    found: list[tuple[tuple[str, ...], Any]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        found.append((path, command))
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(casejourney.cli.app), ())
+    return found
+
+
+COMMANDS = _commands()
+AUTHORITIES = sorted(p.stem for p in WORKFLOWS.glob("*.yaml"))
+
+
+def test_the_documented_commands_exist() -> None:
+    assert {path for path, _ in COMMANDS} >= {(), ("check",), ("rules",), ("due",)}
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), COMMANDS, ids=[" ".join(p) or "casejourney" for p, _ in COMMANDS]
+)
+def test_every_command_and_option_has_help(path: tuple[str, ...], command: Any) -> None:
+    assert (command.help or "").strip(), f"command {' '.join(path)!r} has no help"
+    missing = [p.name for p in command.params if not (getattr(p, "help", None) or "").strip()]
+    assert missing == [], f"{' '.join(path) or 'casejourney'}: no help= for {missing}"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p, _ in COMMANDS], ids=[" ".join(p) or "casejourney" for p, _ in COMMANDS]
+)
+def test_help_prints_and_exits_0(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*path, "--help"]) == 0
+    assert "Usage:" in capsys.readouterr().out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"casejourney {casejourney.__version__}"
+
+
+# --- Errors: a message and an exit code; a traceback only with --debug ------------------------
+
+
+def test_unknown_authority_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--authority", "nowhere"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("casejourney: no workflow for authority 'nowhere'")
+    assert "national" in lines[0]  # says which authorities there are
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_debug_lets_the_exception_through() -> None:
+    with pytest.raises(casejourney.UnknownAuthorityError, match="nowhere"):
+        main(["--debug", "rules", "--authority", "nowhere"])
+
+
+def test_invalid_workflow_prints_findings_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--authority", str(INVALID / "no-exit.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tests/data/invalid/no-exit.yaml:5: error no-exit: ")
+    assert "Traceback" not in err
+
+
+def test_invalid_workflow_with_debug_raises_spec_error() -> None:
+    with pytest.raises(casejourney.SpecError) as info:
+        main(["--debug", "rules", "--authority", str(INVALID / "no-exit.yaml")])
+    assert [f.code for f in info.value.findings] == ["no-exit"]
+
+
+def test_bad_duration_is_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["due", "--from", "2026-12-18", "--within", "2 fortnights"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown unit 'fortnights'" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2026-13-01", "--within", "1 day"], "YYYY-MM-DD"),
+        (["--from", "18/12/2026", "--within", "1 day"], "YYYY-MM-DD"),
+        (["--from", "2026-12-18"], "exactly one of --within or --standard"),
+        (
+            ["--from", "2026-12-18", "--within", "1 day", "--standard", "icpc-timing"],
+            "exactly one of --within or --standard",
+        ),
+    ],
+)
+def test_due_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["due", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+# --- due -------------------------------------------------------------------------------------
+
+
+def test_due_within(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["due", "--from", "2026-12-18", "--within", "15 working days"]) == 0
+    out = capsys.readouterr().out
+    assert out.split()[0] == "2027-01-13"
+    assert "Wednesday 13 January 2027" in out
+
+
+def test_due_one_day_is_a_calendar_day(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["due", "--from", "2026-01-09", "--within", "1 day"]) == 0
+    assert capsys.readouterr().out.split()[0] == "2026-01-10"
+
+
+def test_due_standard_cites_its_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["due", "--from", "2026-12-18", "--standard", "icpc-timing"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.split()[0] == "2027-01-13"
+    assert "Working Together to Safeguard Children 2023" in captured.err
+    assert "within 15 working days of the strategy discussion" in captured.err
+
+
+def test_due_unknown_standard_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["due", "--from", "2026-12-18", "--standard", "icpc-timeing"]) == 2
+    assert "icpc-timing" in capsys.readouterr().err
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+DURATION_FIELD = {
+    "deadline": "within",
+    "max_duration": "within",
+    "recurring": "every",
+    "lead_time": "at_least",
+}
+
+
+def rules_json(authority: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    assert main(["rules", "--authority", authority, "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert isinstance(records, list)
+    return records
+
+
+def test_rules_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    records = rules_json("national", capsys)
+    assert records, "the national floor has standards"
+    for record in records:
+        assert {"id", "kind", "from", "to", "while", "first", "authority", "inherited"} <= set(
+            record
+        )
+        assert record[DURATION_FIELD[record["kind"]]]["value"] > 0, record["id"]
+        assert {"document", "section", "quote"} <= set(record["source"])
+        assert all(record["source"][k] for k in ("document", "section", "quote"))
+    icpc = next(r for r in records if r["id"] == "icpc-timing")
+    assert (icpc["kind"], icpc["from"], icpc["to"]) == ("deadline", "strategy_discussion", "icpc")
+    assert icpc["within"] == {"value": 15, "unit": "working_days"}
+    assert icpc["while"] == ["strategy_discussion", "s47_enquiry"]
+    assert (icpc["authority"], icpc["inherited"]) == ("national", False)
+    assert icpc["source"]["document"] == "Working Together to Safeguard Children 2023"
+    assert icpc["source"]["quote"].startswith("The initial child protection conference should")
+
+
+@pytest.mark.parametrize("authority", AUTHORITIES)
+def test_rules_say_which_are_inherited(authority: str, capsys: pytest.CaptureFixture[str]) -> None:
+    records = rules_json(authority, capsys)
+    assert len({r["id"] for r in records}) == len(records), "one record per standard id"
+    for record in records:
+        assert record["inherited"] == (record["authority"] != authority), record["id"]
+
+
+def test_rules_csv_matches_json(capsys: pytest.CaptureFixture[str]) -> None:
+    records = rules_json("national", capsys)
+    assert main(["rules", "--authority", "national", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["id"] for row in rows] == [r["id"] for r in records]
+    # Quotes hold commas and quotation marks: they must survive the CSV round trip.
+    assert [row["quote"] for row in rows] == [r["source"]["quote"] for r in records]
+    icpc = next(row for row in rows if row["id"] == "icpc-timing")
+    assert icpc["while"] == "strategy_discussion s47_enquiry"
+    assert icpc["within"].startswith("15 working")

@@ -1,0 +1,106 @@
+"""Every quote from an authority's practice standards is the document's own words, verbatim.
+
+The plain-text documents live in ../shared/standards/; without them these tests skip. Files are
+found by glob, so a new authority's workflow is covered as soon as it is added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+
+from casejourney.spec.yamlsafe import read_yaml
+from tests.conftest import STANDARDS, WORKFLOWS
+
+#: Document ids used in workflow files → the plain-text file in ../shared/standards/.
+DOCUMENTS = {
+    "knowsley-sw": "knowsley-social-work-practice-standards.txt",
+    "knowsley-7": "knowsley-practice-standards-seven.txt",
+    "barnet-2019": "barnet-practice-standards-2019.txt",
+    "lcc-2024": "liverpool-practice-standards-2024.txt",
+    "coventry": "coventry-practice-standards.txt",
+}
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def fragments(quote: str) -> list[str]:
+    """A quote's verbatim pieces: ' ... ' marks words left out."""
+    return [
+        part for part in (p.strip() for p in re.split(r"\s*\.\.\.\s*", collapse(quote))) if part
+    ]
+
+
+def sources(data: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every standard's and every state note's source in a workflow file, named for test ids."""
+    if not isinstance(data, dict):
+        return
+    for standard in data.get("standards") or []:
+        if isinstance(standard, dict) and isinstance(standard.get("source"), dict):
+            yield f"standard {standard.get('id')}", standard["source"]
+    for state in data.get("states") or []:
+        if not isinstance(state, dict):
+            continue
+        for number, note in enumerate(state.get("notes") or [], start=1):
+            if isinstance(note, dict) and isinstance(note.get("source"), dict):
+                yield f"state {state.get('id')} note {number}", note["source"]
+
+
+def cases() -> list[Any]:
+    found = []
+    for file in sorted(WORKFLOWS.glob("*.yaml")):
+        doc, _ = read_yaml(file)
+        if doc is None:
+            continue  # test_check reports it
+        for where, source in sources(doc.data):
+            if source.get("document") in DOCUMENTS:
+                found.append(pytest.param(file.name, source, id=f"{file.stem}: {where}"))
+    return found
+
+
+CASES = cases()
+
+
+@cache
+def document_text(name: str) -> str:
+    return collapse((STANDARDS / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(not STANDARDS.is_dir(), reason="../shared/standards is not here")
+@pytest.mark.parametrize(("file", "source"), CASES)
+def test_quote_is_verbatim(file: str, source: dict[str, Any]) -> None:
+    name = DOCUMENTS[source["document"]]
+    if not (STANDARDS / name).is_file():
+        pytest.skip(f"{name} is not in {STANDARDS}")
+    text = document_text(name)
+    missing = [part for part in fragments(source["quote"]) if part not in text]
+    assert missing == [], f"{file}, {source.get('section')}: not in {name}: {missing}"
+
+
+def test_quotes_were_found() -> None:
+    # Guards against the walk silently finding nothing (and so testing nothing).
+    cited = {case.values[1]["document"] for case in CASES}
+    assert {"knowsley-sw", "knowsley-7", "coventry"} <= cited
+    assert "knowsley: standard child-seen-after-allocation" in {case.id for case in CASES}
+    assert "knowsley: state contact note 1" in {case.id for case in CASES}
+
+
+def test_fragments_split_on_ellipses() -> None:
+    assert fragments("  within one week ...  at intervals\n of six weeks ... ") == [
+        "within one week",
+        "at intervals of six weeks",
+    ]
+
+
+def test_documents_map_to_files_that_exist() -> None:
+    if not STANDARDS.is_dir():
+        pytest.skip("../shared/standards is not here")
+    assert {name: (STANDARDS / name).is_file() for name in DOCUMENTS.values()} == dict.fromkeys(
+        DOCUMENTS.values(), True
+    )

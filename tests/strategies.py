@@ -53,3 +53,111 @@ closure_days = st.frozensets(dates, max_size=8)
 durations = st.builds(
     Duration, value=st.integers(min_value=1, max_value=400), unit=st.sampled_from(list(Unit))
 )
+
+
+# --- Workflows valid by construction -------------------------------------------------------------
+
+_UNITS = ["days", "working days", "weeks", "months"]
+
+
+@st.composite
+def workflow_data(draw: st.DrawFn) -> dict:
+    """A root workflow as YAML-ready data that checks clean by construction.
+
+    States 0..n-1 are spread over phases; every state i > 0 has an edge from some j < i (so every
+    state is reachable), every non-terminal state has an edge to some k > i (so the last state,
+    the only terminal one, is reachable from everywhere), plus random backward edges (loops such
+    as re-referral). Standards of all four kinds are drawn between declared events; lead times
+    only run from activities that no deadline mentions, so no negative cycle can arise.
+    """
+    n = draw(st.integers(3, 9))
+    n_phases = draw(st.integers(1, min(4, n)))
+    phase_of = [min(i * n_phases // n, n_phases - 1) for i in range(n)]
+    states = [{"id": f"s{i}", "phase": f"p{phase_of[i]}", "label": f"State {i}"} for i in range(n)]
+    states[0]["initial"] = True
+    states[-1]["terminal"] = True
+    edges: set[tuple[int, int]] = set()
+    for i in range(1, n):
+        edges.add((draw(st.integers(0, i - 1)), i))
+    for i in range(n - 1):
+        if not any(a == i and b > i for a, b in edges):
+            edges.add((i, draw(st.integers(i + 1, n - 1))))
+    for _ in range(draw(st.integers(0, n))):
+        a = draw(st.integers(1, n - 2)) if n > 2 else 0
+        b = draw(st.integers(0, a))
+        edges.add((a, b))
+    activities = [f"a{j}" for j in range(draw(st.integers(1, 3)))]
+    duration = st.builds(lambda v, u: f"{v} {u}", st.integers(1, 30), st.sampled_from(_UNITS))
+    events = [s["id"] for s in states] + [f"exit:s{i}" for i in range(n - 1)] + activities[:1]
+    standards: list[dict] = []
+    for k in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["deadline", "recurring", "max_duration", "lead_time"]))
+        base = {
+            "id": f"std-{k}",
+            "kind": kind,
+            "title": f"Standard {k}",
+            "source": {"document": "law", "section": f"s.{k}", "quote": f"Rule {k}."},
+        }
+        scope = draw(st.sampled_from([s["id"] for s in states[:-1]]))
+        if kind == "deadline":
+            base |= {
+                "from": draw(st.sampled_from(events)),
+                "to": draw(st.sampled_from(events)),
+                "within": draw(duration),
+            }
+        elif kind == "recurring":
+            base |= {
+                "to": draw(st.sampled_from(activities)),
+                "while": scope,
+                "every": draw(duration),
+            }
+        elif kind == "max_duration":
+            base |= {"while": scope, "within": draw(duration)}
+        else:
+            if len(activities) < 2:
+                continue
+            base |= {
+                "from": activities[-1],
+                "to": draw(st.sampled_from([s["id"] for s in states])),
+                "at_least": draw(duration),
+            }
+        standards.append(base)
+    return {
+        "id": "generated",
+        "title": "A generated workflow",
+        "documents": [{"id": "law", "title": "A law for tests"}],
+        "phases": [{"id": f"p{j}", "label": f"Phase {j}"} for j in range(n_phases)],
+        "states": states,
+        "activities": [{"id": a, "label": a.upper()} for a in activities],
+        "transitions": [
+            {"trigger": f"t{a}_{b}", "source": f"s{a}", "dest": f"s{b}"} for a, b in sorted(edges)
+        ],
+        "standards": standards,
+    }
+
+
+# --- Journeys through a workflow ------------------------------------------------------------------
+
+
+@st.composite
+def journeys(draw: st.DrawFn, workflow: object, start: st.SearchStrategy[dt.date] = dates) -> list:
+    """A legal journey through ``workflow``: state entries and activities with random gaps."""
+    from casejourney.machine import TransitionTable
+    from casejourney.tracking import CaseEvent
+
+    table = TransitionTable.from_workflow(workflow)  # type: ignore[arg-type]
+    activities = sorted(workflow.activities)  # type: ignore[attr-defined]
+    day = draw(start)
+    state = table.initial
+    events = [CaseEvent(day, state)]
+    for _ in range(draw(st.integers(0, 14))):
+        day += dt.timedelta(days=draw(st.integers(0, 45)))
+        options = table.triggers(state)
+        if activities and (not options or draw(st.booleans())):
+            events.append(CaseEvent(day, draw(st.sampled_from(activities))))
+            continue
+        if not options:
+            break
+        state = table.fire(state, draw(st.sampled_from(options)))
+        events.append(CaseEvent(day, state))
+    return events

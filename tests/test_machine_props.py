@@ -9,6 +9,7 @@ and the standards tracked from the events are self-consistent and deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,7 @@ def journey_test(authority: str) -> type[RuleBasedStateMachine]:
                     by_standard.setdefault(i.standard, []).append(i)
             for chain in by_standard.values():
                 chain.sort(key=lambda i: i.occurrence)
-                for before, after in zip(chain, chain[1:], strict=False):
+                for before, after in itertools.pairwise(chain):
                     allowed = {before.due, before.done} | entries
                     assert after.opened in allowed, (before, after)
 

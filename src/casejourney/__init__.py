@@ -13,7 +13,8 @@ from pathlib import Path
 
 from casejourney import checks, report
 from casejourney.calendar import Duration, WorkingCalendar, default_calendar
-from casejourney.checks import check_paths, check_workflow
+from casejourney.checks import check_paths as _check_paths
+from casejourney.checks import check_workflow
 from casejourney.errors import (
     CasejourneyError,
     DurationError,
@@ -22,7 +23,14 @@ from casejourney.errors import (
     UnknownAuthorityError,
 )
 from casejourney.report.rules import rules_records
-from casejourney.spec import Finding, Level, Workflow, find_workflow_file, workflows_dir
+from casejourney.spec import (
+    Finding,
+    Level,
+    Workflow,
+    WorkflowLoader,
+    find_workflow_file,
+    workflows_dir,
+)
 from casejourney.spec import load_workflow as _load_spec
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
@@ -57,6 +65,33 @@ __all__ = [
     "rules_records",
     "workflows_dir",
 ]
+
+
+def check_paths(paths: list[Path], *, deep: bool = False) -> list[Finding]:
+    """Check workflow files and folders; every finding at once, sorted.
+
+    Args:
+        paths: workflow files, or folders of them.
+        deep: also run the property checks on each file that loads: refinement against statute on
+            every start date 2000–2059, and tracking invariants on seeded random journeys.
+
+    """
+    findings = _check_paths(paths)
+    if not deep:
+        return findings
+    from casejourney.verify import deep_findings
+
+    extra: set[Finding] = set()
+    files, _ = checks.workflow_files(paths)
+    loader = WorkflowLoader()
+    for path in files:
+        workflow, problems = loader.resolve(path)
+        if workflow is None or checks.has_errors(problems):
+            continue
+        # Deep checks need the names to resolve; other errors still get their counter-examples.
+        if not any(f.code == "unknown-reference" for f in check_workflow(workflow)):
+            extra.update(deep_findings(workflow))
+    return sorted(set(findings) | extra)
 
 
 def load_workflow(authority: str, directory: Path | None = None) -> Workflow:

@@ -154,6 +154,12 @@ def _negative_cycles(
 
 
 def _any_negative_cycle(graph: nx.DiGraph) -> list[str] | None:
+    # networkx's find_negative_cycle mis-handles self-loops, so look at those first.
+    for node in nx.nodes_with_selfloops(graph):
+        if graph.edges[node, node]["weight"] < 0:
+            return [node, node]
+    graph = graph.copy()
+    graph.remove_edges_from(list(nx.selfloop_edges(graph)))
     if not nx.negative_edge_cycle(graph):
         return None
     for node in graph.nodes:

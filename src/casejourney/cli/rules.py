@@ -30,9 +30,17 @@ def check(
     fmt: Annotated[
         CheckFormat, typer.Option("--format", help="text (file:line: ...) or json.")
     ] = CheckFormat.text,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also run the property checks: statute on every start date 2000-2059, and "
+            "invariants on 500 seeded random journeys (slower; counter-examples are printed).",
+        ),
+    ] = False,
 ) -> None:
     """Validate workflow files and report every finding at once; exit 1 if any is an error."""
-    findings = casejourney.check_paths(paths)
+    findings = casejourney.check_paths(paths, deep=deep)
     if fmt is CheckFormat.json:
         out.print_json(json.dumps([f.as_dict() for f in findings]))
     else:

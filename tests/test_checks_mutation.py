@@ -1,0 +1,209 @@
+"""The checker checks itself: inject one defect into a valid workflow and `check` must report exactly it.
+
+Each mutation is applied to every shipped workflow and to generated ones; the test asserts that
+the one new error has the expected code and points at the line of the injected item. A checker
+that misses an injected defect (or reports it somewhere else) fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import casejourney
+from casejourney import Level
+from tests import strategies
+
+ROOT = Path(__file__).parent.parent
+AUTHORITIES = sorted(p.stem for p in (ROOT / "workflows").glob("*.yaml"))
+
+Mutation = Callable[[dict[str, Any], casejourney.Workflow], str | None]
+
+
+def _phase_of_terminal(workflow: casejourney.Workflow) -> tuple[str, str]:
+    terminal = next(s for s in workflow.states.values() if s.terminal)
+    return terminal.id, terminal.phase
+
+
+def unreachable_state(data: dict[str, Any], workflow: casejourney.Workflow) -> str:
+    terminal, phase = _phase_of_terminal(workflow)
+    data.setdefault("states", []).append({"id": "orphan_state", "phase": phase, "label": "Orphan"})
+    data.setdefault("transitions", []).append(
+        {"trigger": "orphan_leaves", "source": "orphan_state", "dest": terminal}
+    )
+    return "orphan_state"
+
+
+def trap_state(data: dict[str, Any], workflow: casejourney.Workflow) -> str:
+    _, phase = _phase_of_terminal(workflow)
+    data.setdefault("states", []).append({"id": "stuck_state", "phase": phase, "label": "Stuck"})
+    data.setdefault("transitions", []).extend(
+        [
+            {"trigger": "get_stuck", "source": workflow.initial_state, "dest": "stuck_state"},
+            {"trigger": "stay_stuck", "source": "stuck_state", "dest": "stuck_state"},
+        ]
+    )
+    return "stuck_state"
+
+
+def contradicting_lead_time(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    deadline = next(
+        (
+            s
+            for s in workflow.standards.values()
+            if s.kind == "deadline" and not s.spec.from_.startswith("age:")
+        ),  # type: ignore[union-attr]
+        None,
+    )
+    if deadline is None:
+        return None
+    spec = deadline.spec
+    data.setdefault("standards", []).append(
+        {
+            "id": "injected-lead-time",
+            "kind": "lead_time",
+            "title": "Injected: the later event at least much later",
+            "from": spec.from_,  # type: ignore[union-attr]
+            "to": spec.to,  # type: ignore[union-attr]
+            "at_least": f"{spec.within.value + 5} {spec.within.unit.value}",  # type: ignore[union-attr]
+            "source": dict(spec.source.model_dump()),
+        }
+    )
+    return "injected-lead-time"
+
+
+def looser_than_statute(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    if "extends" not in data:
+        return None
+    own = {s["id"] for s in data.get("standards", [])}
+    parent = next(
+        (
+            s
+            for s in workflow.standards.values()
+            if s.inherited and s.kind == "deadline" and s.id not in own
+        ),
+        None,
+    )
+    if parent is None:
+        return None
+    raw = parent.spec.model_dump(by_alias=True, exclude_none=True)
+    raw["within"] = f"{parent.spec.within.value * 2} {parent.spec.within.unit.value}"  # type: ignore[union-attr]
+    raw["title"] = "Injected: twice the statutory time"
+    raw["source"] = dict(raw["source"])
+    raw.pop("then", None)
+    data.setdefault("standards", []).append(raw)
+    return parent.id
+
+
+def dangling_reference(data: dict[str, Any], workflow: casejourney.Workflow) -> str:
+    data.setdefault("transitions", []).append(
+        {"trigger": "into_nowhere", "source": workflow.initial_state, "dest": "nowhere_state"}
+    )
+    return "into_nowhere"
+
+
+MUTATIONS: list[tuple[Mutation, str]] = [
+    (unreachable_state, "unreachable-state"),
+    (trap_state, "trap"),
+    (contradicting_lead_time, "contradictory-timescales"),
+    (looser_than_statute, "looser-than-statute"),
+    (dangling_reference, "unknown-reference"),
+]
+
+
+def _line_of(text: str, marker: str) -> int:
+    """The line of the list item (``- ...``) that introduces ``marker``, the injected item's id."""
+    lines = text.splitlines()
+    hits = [
+        i for i, line in enumerate(lines) if re.search(rf"(id|trigger): {re.escape(marker)}$", line)
+    ]
+    index = hits[-1]
+    while not lines[index].lstrip().startswith("- "):
+        index -= 1
+    return index + 1
+
+
+def _errors(path: Path) -> set[tuple[str, int]]:
+    return {(f.code, f.line) for f in casejourney.check_paths([path]) if f.level is Level.ERROR}
+
+
+def _mutate_and_check(folder: Path, data: dict[str, Any], mutation: Mutation, code: str) -> None:
+    name = data["id"]
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert _errors(path) == set(), "the unmutated file must check clean"
+    workflow = casejourney.load_workflow(str(path))
+    marker = mutation(data, workflow)
+    if marker is None:
+        pytest.skip(f"{mutation.__name__} does not apply to {name}")
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    line = _line_of(text, marker)
+    assert _errors(path) == {(code, line)}, f"{mutation.__name__}: expected {code} at line {line}"
+
+
+@pytest.mark.parametrize(("mutation", "code"), MUTATIONS, ids=[m.__name__ for m, _ in MUTATIONS])
+@pytest.mark.parametrize("authority", AUTHORITIES)
+def test_checker_reports_each_injected_defect_in_shipped_workflows(
+    tmp_path: Path, authority: str, mutation: Mutation, code: str
+) -> None:
+    for other in (ROOT / "workflows").glob("*.yaml"):
+        shutil.copy(other, tmp_path / other.name)
+    data = yaml.safe_load((ROOT / "workflows" / f"{authority}.yaml").read_text(encoding="utf-8"))
+    _mutate_and_check(tmp_path, data, mutation, code)
+
+
+@pytest.mark.parametrize(("mutation", "code"), MUTATIONS, ids=[m.__name__ for m, _ in MUTATIONS])
+@settings(max_examples=25)
+@given(data=strategies.workflow_data(), child=st.booleans())
+def test_checker_reports_each_injected_defect_in_generated_workflows(
+    tmp_path_factory: pytest.TempPathFactory,
+    mutation: Mutation,
+    code: str,
+    data: dict[str, Any],
+    child: bool,
+) -> None:
+    folder = tmp_path_factory.mktemp("mutated")
+    if child:
+        # An authority extending the generated root: the looser-than-statute mutation applies.
+        (folder / "generated.yaml").write_text(
+            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
+        )
+        data = {
+            "id": "local",
+            "title": "A local authority",
+            "extends": "generated",
+            "documents": [{"id": "local-doc", "title": "Local standards"}],
+            "standards": [
+                {
+                    "id": "local-visits",
+                    "kind": "recurring",
+                    "title": "Local visits",
+                    "to": data["activities"][0]["id"],
+                    "while": data["states"][0]["id"],
+                    "every": "2 weeks",
+                    "source": {"document": "local-doc", "section": "1", "quote": "Visits."},
+                }
+            ],
+        }
+    if mutation is looser_than_statute and not child:
+        return
+    if mutation is contradicting_lead_time and not any(
+        s["kind"] == "deadline" and not str(s["from"]).startswith("age:")
+        for s in (yaml.safe_load((folder / "generated.yaml").read_text()) if child else data)[
+            "standards"
+        ]
+    ):
+        return
+    try:
+        _mutate_and_check(folder, data, mutation, code)
+    except pytest.skip.Exception:
+        return

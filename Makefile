@@ -31,6 +31,9 @@ lint: install
 test: install system-deps lint
 	$(BIN)/pytest
 
+diagrams: install system-deps
+	$(PY) -m casejourney.report.diagram_build diagrams/
+
 schema: install
 	$(BIN)/python -m casejourney.spec.schema
 

@@ -133,6 +133,7 @@ def run() -> None:
 
 
 # Commands live in their own modules and register themselves on ``app``.
+from casejourney.cli import compare as _compare  # noqa: E402,F401
+from casejourney.cli import draw as _draw  # noqa: E402,F401
 from casejourney.cli import journey as _journey  # noqa: E402,F401
 from casejourney.cli import rules as _rules  # noqa: E402,F401
-from casejourney.cli import compare as _compare  # noqa: E402,F401

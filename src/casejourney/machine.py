@@ -6,7 +6,8 @@ property test proves the two agree on random trigger sequences.
 
 A flat machine is used, not a hierarchical one with phases as parent states: phases only group states
 for drawing and for ``while`` scopes, which the workflow resolves itself, and a flat machine costs
-several times less per trigger (``benchmarks/bench_machine.py`` measures both).
+several times less per trigger. ``python benchmarks/bench_machine.py`` on the 2-core reference
+machine: flat 7.1 µs a trigger, 66 KiB a machine; nested 42.7 µs, 82 KiB; the plain table 0.12 µs.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import numpy as np
 
 from casejourney.calendar import FIRST_YEAR, LAST_YEAR, Duration, WorkingCalendar
+from casejourney.checks.timing import comparable_pairs
 from casejourney.machine import TransitionTable
 from casejourney.spec.findings import Finding, Level
-from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
-from casejourney.spec.resolve import Standard, Workflow
+from casejourney.spec.resolve import Workflow
 from casejourney.tracking import CaseEvent, Instance, Outcome, track
 
 #: Random journeys tried per workflow by default.
@@ -28,20 +28,6 @@ JOURNEYS = 500
 def deep_findings(workflow: Workflow, *, journeys: int = JOURNEYS, seed: int = 0) -> list[Finding]:
     """Every deep finding for ``workflow`` (refinement over all dates; random-journey invariants)."""
     return sorted({*_refinement(workflow), *_journey_invariants(workflow, journeys, seed)})
-
-
-def _pairs(local: Standard, parent: Standard) -> list[tuple[str, Duration, Duration]]:
-    a, b = local.spec, parent.spec
-    if isinstance(a, DeadlineSpec | MaxDurationSpec) and isinstance(
-        b, DeadlineSpec | MaxDurationSpec
-    ):
-        return [("within", a.within, b.within)]
-    if isinstance(a, RecurringSpec) and isinstance(b, RecurringSpec):
-        return [("first", a.first or a.every, b.first or b.every), ("every", a.every, b.every)]
-    if isinstance(a, LeadTimeSpec) and isinstance(b, LeadTimeSpec):
-        # A shorter lead time is looser: compare the parent's against the local one.
-        return [("at_least", b.at_least, a.at_least)]
-    return []
 
 
 def _refinement(workflow: Workflow) -> Iterator[Finding]:
@@ -55,14 +41,16 @@ def _refinement(workflow: Workflow) -> Iterator[Finding]:
         parent = standard.replaces
         if standard.inherited or parent is None or standard.spec.acknowledged_deviation:
             continue
-        for field, mine, theirs in _pairs(standard, parent):
-            later = _dues(calendar, starts, mine) > _dues(calendar, starts, theirs)
+        for pair in comparable_pairs(standard, parent):
+            later = _dues(calendar, starts, pair.later) > _dues(calendar, starts, pair.earlier)
             if not later.any():
                 continue
+            field = pair.field
             first = starts[int(np.argmax(later))].astype(dt.date)
-            local_due, parent_due = calendar.add(first, mine), calendar.add(first, theirs)
-            if field == "at_least":
-                local_due, parent_due = parent_due, local_due
+            local_due, parent_due = (
+                calendar.add(first, pair.later),
+                calendar.add(first, pair.earlier),
+            )
             yield standard.location.finding(
                 Level.ERROR,
                 "looser-than-statute",

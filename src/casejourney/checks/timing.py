@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -186,19 +187,44 @@ def _later_somewhere(
     return WINDOW_START + dt.timedelta(days=int(np.argmax(later)))
 
 
-def _pairs(local: Standard, national: Standard) -> list[tuple[str, Duration, Duration]]:
-    a, b = local.spec, national.spec
+class Comparable(NamedTuple):
+    """One duration of a local standard beside the one it overrides.
+
+    The local one is looser when ``later`` falls due after ``earlier`` on some date: for most
+    fields that is local after parent; for a lead time, a *shorter* local lead is the looser.
+    """
+
+    field: str
+    local: Duration
+    parent: Duration
+
+    @property
+    def later(self) -> Duration:
+        """The duration that falls due later when the local standard is looser."""
+        return self.parent if self.field == "at_least" else self.local
+
+    @property
+    def earlier(self) -> Duration:
+        """The other one."""
+        return self.local if self.field == "at_least" else self.parent
+
+
+def comparable_pairs(local: Standard, parent: Standard) -> list[Comparable]:
+    """The durations of ``local`` and the ``parent`` it overrides that can be compared."""
+    a, b = local.spec, parent.spec
     if isinstance(a, DeadlineSpec | MaxDurationSpec) and isinstance(
         b, DeadlineSpec | MaxDurationSpec
     ):
-        return [("within", a.within, b.within)]
+        return [Comparable("within", a.within, b.within)]
+    if isinstance(a, LeadTimeSpec) and isinstance(b, LeadTimeSpec):
+        return [Comparable("at_least", a.at_least, b.at_least)]
     if isinstance(a, RecurringSpec) and isinstance(b, RecurringSpec):
         pairs = [
-            ("first", a.first or a.every, b.first or b.every),
-            ("every", a.every, b.every),
+            Comparable("first", a.first or a.every, b.first or b.every),
+            Comparable("every", a.every, b.every),
         ]
         if b.second is not None:
-            pairs.append(("second", a.second or a.every, b.second))
+            pairs.append(Comparable("second", a.second or a.every, b.second))
         return pairs
     return []
 
@@ -245,15 +271,9 @@ def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
 def _looser_fields(
     calendar: WorkingCalendar, standard: Standard, national: Standard
 ) -> Iterator[tuple[str, Duration, Duration]]:
-    a, b = standard.spec, national.spec
-    if isinstance(a, LeadTimeSpec) and isinstance(b, LeadTimeSpec):
-        # A shorter lead time lets the earlier event come later: looser.
-        if _later_somewhere(calendar, b.at_least, a.at_least) is not None:
-            yield "at_least", a.at_least, b.at_least
-        return
-    for field, mine, theirs in _pairs(standard, national):
-        if _later_somewhere(calendar, mine, theirs) is not None:
-            yield field, mine, theirs
+    for pair in comparable_pairs(standard, national):
+        if _later_somewhere(calendar, pair.later, pair.earlier) is not None:
+            yield pair.field, pair.local, pair.parent
 
 
 def _obligation_key(standard: Standard) -> tuple[object, ...]:

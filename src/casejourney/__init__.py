@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from casejourney import checks, report
 from casejourney.calendar import Duration, WorkingCalendar, default_calendar
@@ -34,6 +35,11 @@ from casejourney.spec import (
 from casejourney.spec import load_workflow as _load_spec
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from casejourney.experiment import EventLogFormat, Results
 
 try:
     __version__ = version("casejourney")
@@ -63,6 +69,7 @@ __all__ = [
     "load_workflow",
     "report",
     "rules_records",
+    "run_scenario",
     "workflows_dir",
 ]
 
@@ -210,3 +217,45 @@ def load_scenario(name: str, workflows: Path | None = None) -> tuple[ScenarioSpe
     if problems:
         raise SpecError(problems)
     return scenario, workflow
+
+
+def run_scenario(
+    name: str,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    scale: float = 1.0,
+    out: Path | None = None,
+    event_log: EventLogFormat = "parquet",
+    workflows: Path | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Results:
+    """Simulate a scenario's replications; write the results folder if ``out`` is given.
+
+    Args:
+        name: a scenario file or a shipped scenario's name.
+        replications: how many (default: the scenario's).
+        seed: the seed (default: the scenario's); replication r uses SeedSequence(seed).spawn(n)[r].
+        jobs: replications run in this many processes (the answer does not change).
+        scale: multiply demand, open cases, staff and slots (0.1 for a quick look).
+        out: the results folder, replaced as a whole when the run completes.
+        event_log: parquet, csv, both or none.
+        workflows: folder of workflow files.
+        progress: called with the number of replications finished (fractions while one runs).
+
+    Raises:
+        SpecError: the scenario or its workflow has errors.
+
+    """
+    from casejourney.experiment import Settings, run
+
+    scenario, workflow = load_scenario(name, workflows)
+    settings = Settings(
+        replications=replications or scenario.replications,
+        seed=scenario.seed if seed is None else seed,
+        jobs=jobs,
+        scale=scale,
+        event_log=event_log,
+    )
+    return run(workflow, scenario, settings, out=out, progress=progress)

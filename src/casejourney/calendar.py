@@ -12,7 +12,7 @@ import calendar as _stdcal
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import lru_cache
 
@@ -222,3 +222,192 @@ def _bank_holidays() -> frozenset[dt.date]:
 def default_calendar(closure_days: tuple[dt.date, ...] = ()) -> WorkingCalendar:
     """A shared calendar for the given closure days (building one costs a few milliseconds)."""
     return WorkingCalendar(closure_days)
+
+
+class DayGrid:
+    """Days as integers (day 0 = ``origin``) with working-day and month arithmetic precomputed.
+
+    Simulations and metrics add durations to millions of days: here every convention of
+    :meth:`WorkingCalendar.add` and :meth:`WorkingCalendar.subtract` is a table look-up, vectorised
+    over numpy arrays (``add``, ``subtract``) or one day at a time through plain lists (``shift``).
+    Days are exact inside ``[first, last]``; an answer that would fall outside is clamped to the
+    nearest end, so make the grid wider than anything you ask about.
+    """
+
+    def __init__(self, calendar: WorkingCalendar, origin: dt.date, first: int, last: int) -> None:
+        if last < first:
+            raise ValueError("last must not be before first")
+        _check_range(origin + dt.timedelta(days=first))
+        _check_range(origin + dt.timedelta(days=last))
+        self.calendar = calendar
+        self.origin = origin
+        self.first = first
+        self.last = last
+        days = np.datetime64(origin, "D") + np.arange(first, last + 1)
+        self.working: np.ndarray = np.is_busday(days, busdaycal=calendar._busdaycal)
+        #: working days in [first, d], indexed by d - first
+        self.cum: np.ndarray = np.cumsum(self.working, dtype=np.int64)
+        #: the working days, in order, as day numbers
+        self.working_days: np.ndarray = np.flatnonzero(self.working).astype(np.int64) + first
+        months = days.astype("datetime64[M]")
+        self._month: np.ndarray = months.astype(np.int64)  # months since 1970-01
+        self._dom: np.ndarray = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+        self._m0 = int(self._month[0])
+        span = np.arange(self._m0, int(self._month[-1]) + 2).astype("datetime64[M]")
+        starts = (span.astype("datetime64[D]") - np.datetime64(origin, "D")).astype(np.int64)
+        self._mstart: np.ndarray = starts[:-1]
+        self._mlen: np.ndarray = np.diff(starts)
+        # Plain lists for one-at-a-time look-ups in simulation hot paths.
+        self.cum_list: list[int] = self.cum.tolist()
+        self.working_list: list[int] = self.working_days.tolist()
+        self.is_working_list: list[bool] = self.working.tolist()
+        self._month_list: list[int] = self._month.tolist()
+        self._dom_list: list[int] = self._dom.tolist()
+        self._mstart_list: list[int] = self._mstart.tolist()
+        self._mlen_list: list[int] = self._mlen.tolist()
+
+    def day(self, date: dt.date) -> int:
+        """The day number of ``date``."""
+        return (date - self.origin).days
+
+    def date(self, day: int) -> dt.date:
+        """The date of day number ``day``."""
+        return self.origin + dt.timedelta(days=int(day))
+
+    def dates(self, days: np.ndarray) -> np.ndarray:
+        """Day numbers as ``datetime64[D]``."""
+        return np.datetime64(self.origin, "D") + np.asarray(days, dtype=np.int64)
+
+    def _clip(self, days: np.ndarray) -> np.ndarray:
+        clipped: np.ndarray = np.clip(days, self.first, self.last)
+        return clipped
+
+    def add(self, days: np.ndarray, duration: Duration) -> np.ndarray:
+        """``duration`` after each day, as :meth:`WorkingCalendar.add` (vectorised)."""
+        return self.add_units(days, duration.unit, duration.value)
+
+    def subtract(self, days: np.ndarray, duration: Duration) -> np.ndarray:
+        """The latest day at least ``duration`` before each day, as :meth:`WorkingCalendar.subtract`."""
+        return self.add_units(days, duration.unit, -duration.value)
+
+    def add_units(self, days: np.ndarray, unit: Unit, n: int | np.ndarray) -> np.ndarray:
+        """``n`` units after (``n`` < 0: before) each day, under the calendar's conventions.
+
+        Working days forward: the n-th working day strictly after the day (a non-working day counts
+        from the working day before it); backward: the n-th working day strictly before (counting
+        from the working day after). Hours round up to whole days; months clamp to the month end.
+        """
+        d = self._clip(np.asarray(days, dtype=np.int64))
+        steps = np.asarray(n, dtype=np.int64)
+        if unit is Unit.WORKING_DAYS:
+            index = d - self.first
+            forward = self.cum[index] + steps - 1
+            backward = self.cum[index] - self.working[index] + steps
+            pick = np.where(steps > 0, forward, backward)
+            top = len(self.working_days) - 1
+            found = self.working_days[np.clip(pick, 0, top)]
+            found = np.where(pick > top, self.last, np.where(pick < 0, self.first, found))
+            return np.where(steps == 0, d, found)
+        if unit is Unit.DAYS:
+            return self._clip(d + steps)
+        if unit is Unit.HOURS:
+            whole = np.where(steps >= 0, -(-steps // 24), -((-steps + 23) // 24))
+            return self._clip(d + whole)
+        if unit is Unit.WEEKS:
+            return self._clip(d + 7 * steps)
+        months = steps if unit is Unit.MONTHS else 12 * steps
+        index = d - self.first
+        target = self._month[index] + months - self._m0
+        inside = (target >= 0) & (target < len(self._mstart))
+        safe = np.clip(target, 0, len(self._mstart) - 1)
+        found = self._mstart[safe] + np.minimum(self._dom[index], self._mlen[safe]) - 1
+        found = np.where(inside, found, np.where(target < 0, self.first, self.last))
+        return self._clip(found)
+
+    def working_days_between(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Working days in ``(start, end]`` (negative when ``end`` is before ``start``)."""
+        a = self._clip(np.asarray(start, dtype=np.int64)) - self.first
+        b = self._clip(np.asarray(end, dtype=np.int64)) - self.first
+        between: np.ndarray = self.cum[b] - self.cum[a]
+        return between
+
+    def shift(self, day: int, unit: Unit, n: int) -> int:
+        """One day moved by ``n`` units (as :meth:`add_units`), with list look-ups only."""
+        if unit is Unit.DAYS or unit is Unit.WEEKS or unit is Unit.HOURS:
+            if unit is Unit.WEEKS:
+                n *= 7
+            elif unit is Unit.HOURS:
+                n = -(-n // 24) if n >= 0 else -((-n + 23) // 24)
+            return min(max(day + n, self.first), self.last)
+        day = min(max(day, self.first), self.last)
+        index = day - self.first
+        if unit is Unit.WORKING_DAYS:
+            if n == 0:
+                return day
+            if n > 0:
+                pick = self.cum_list[index] + n - 1
+            else:
+                pick = self.cum_list[index] - self.is_working_list[index] + n
+            if pick >= len(self.working_list):
+                return self.last
+            return self.working_list[pick] if pick >= 0 else self.first
+        months = n if unit is Unit.MONTHS else 12 * n
+        target = self._month_list[index] + months - self._m0
+        if target < 0:
+            return self.first
+        if target >= len(self._mstart_list):
+            return self.last
+        found = self._mstart_list[target] + min(self._dom_list[index], self._mlen_list[target]) - 1
+        return min(max(found, self.first), self.last)
+
+    def shifter(self, unit: Unit) -> Callable[[int, int], int]:
+        """A function ``(day, n) -> day`` equal to ``shift(day, unit, n)``, specialised for speed."""
+        first, last = self.first, self.last
+        if unit is Unit.WORKING_DAYS:
+            cum, working, is_working = self.cum_list, self.working_list, self.is_working_list
+            top = len(working) - 1
+
+            def working_days(day: int, n: int) -> int:
+                if day < first or day > last:
+                    day = first if day < first else last
+                if n == 0:
+                    return day
+                index = day - first
+                pick = cum[index] + n - 1 if n > 0 else cum[index] - is_working[index] + n
+                if pick > top:
+                    return last
+                return working[pick] if pick >= 0 else first
+
+            return working_days
+        if unit is Unit.DAYS or unit is Unit.WEEKS:
+            step = 7 if unit is Unit.WEEKS else 1
+
+            def days(day: int, n: int) -> int:
+                found = day + step * n
+                return first if found < first else (last if found > last else found)
+
+            return days
+        if unit is Unit.HOURS:
+            return lambda day, n: self.shift(day, unit, n)
+        months_list, dom, mstart, mlen = (
+            self._month_list,
+            self._dom_list,
+            self._mstart_list,
+            self._mlen_list,
+        )
+        m0, per = self._m0, (1 if unit is Unit.MONTHS else 12)
+        top_month = len(mstart)
+
+        def months(day: int, n: int) -> int:
+            if day < first or day > last:
+                day = first if day < first else last
+            index = day - first
+            target = months_list[index] + per * n - m0
+            if target < 0:
+                return first
+            if target >= top_month:
+                return last
+            found = mstart[target] + min(dom[index], mlen[target]) - 1
+            return first if found < first else (last if found > last else found)
+
+        return months

@@ -136,4 +136,6 @@ def run() -> None:
 from casejourney.cli import compare as _compare  # noqa: E402,F401
 from casejourney.cli import draw as _draw  # noqa: E402,F401
 from casejourney.cli import journey as _journey  # noqa: E402,F401
+from casejourney.cli import report as _report  # noqa: E402,F401
 from casejourney.cli import rules as _rules  # noqa: E402,F401
+from casejourney.cli import simulate as _simulate  # noqa: E402,F401

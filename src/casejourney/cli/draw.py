@@ -10,7 +10,9 @@ import typer
 
 import casejourney
 from casejourney.cli import WorkflowsOption, app, err
+from casejourney.report.charts_data import load_runs
 from casejourney.report.diagram import Diagram, compare_model, diagram_model, select_phase
+from casejourney.report.overlay import render_overlay
 from casejourney.report.render_image import Format, Renderer, render, write_atomic
 
 
@@ -62,10 +64,23 @@ def draw(
             "(default: $CASEJOURNEY_RENDERER, else auto).",
         ),
     ] = None,
+    overlay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--overlay",
+            help="Results folder of `casejourney simulate`: colour the pathway by how often each "
+            "timescale was breached and how cases piled up, figures on the labels. Repeat to "
+            "compare runs (first → last).",
+            file_okay=False,
+        ),
+    ] = None,
     workflows: WorkflowsOption = None,
 ) -> None:
     """Draw an authority's pathway (states, moves, every timescale with its source) with Graphviz."""
     wanted = [*([authority] if authority else []), *(names or [])]
+    if overlay:
+        _draw_overlay(overlay, wanted, compare, fmt, output, phase, renderer, workflows)
+        return
     diagrams: list[Diagram]
     if compare:
         if len(wanted) < 2:
@@ -92,3 +107,37 @@ def draw(
         write_atomic(target, data)
         how = "" if fmt is Format.dot else f" (drawn by {used.value})"
         err.print(f"wrote {target}{how}", markup=False)
+
+
+def _draw_overlay(
+    folders: list[Path],
+    wanted: list[str],
+    compare: bool,
+    fmt: Format,
+    output: Path | None,
+    phase: str | None,
+    renderer: Renderer | None,
+    workflows: Path | None,
+) -> None:
+    """``draw --overlay``: the runs' authority's pathway with their breaches on it."""
+    if compare:
+        raise typer.BadParameter("--overlay draws one authority's pathway; drop --compare")
+    runs = load_runs(folders, workflows)
+    drawn = runs[-1].workflow.id
+    if wanted:
+        asked = casejourney.load_workflow(wanted[0], workflows).id
+        if len(wanted) > 1 or asked != drawn:
+            raise typer.BadParameter(
+                f"--overlay {folders[-1]} is a run of '{drawn}'; leave out the authority, or "
+                f"give '{drawn}'"
+            )
+    data, used = render_overlay(runs, fmt, renderer, phase=phase)
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    stem = f"{drawn}-overlay" + (f"-{phase}" if phase else "")
+    target = output or Path(f"{stem}.{fmt.value}")
+    write_atomic(target, data)
+    how = "" if fmt is Format.dot else f" (drawn by {used.value})"
+    err.print(f"wrote {target}{how}", markup=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, cast
 
 import graphviz
@@ -30,6 +30,7 @@ __all__ = [
     "FONT",
     "NEUTRAL",
     "OKABE_ITO",
+    "Styles",
     "digest",
     "dot_source",
     "phase_colour",
@@ -66,6 +67,9 @@ CHANGE_COLOUR = {
     Change.SAME: TEXT_COLOUR,
 }
 CHANGE_MARK = {Change.ADDED: "+ ", Change.REMOVED: "− ", Change.CHANGED: "Δ ", Change.SAME: ""}
+
+#: Extra DOT attributes by element id (``state-<id>``, ``arrow-<trigger>``), for overlays.
+Styles = Mapping[str, Mapping[str, str]]
 
 STATE_WIDTH = 34  # characters per line of a state's name
 TIMESCALE_WIDTH = 50  # characters per line of a timescale
@@ -441,13 +445,17 @@ def _heading(diagram: Diagram) -> str:
 # --- the graph ----------------------------------------------------------------------------------
 
 
-def to_digraph(diagram: Diagram, *, flavour: str = "html") -> graphviz.Digraph:
+def to_digraph(
+    diagram: Diagram, *, flavour: str = "html", styles: Styles | None = None
+) -> graphviz.Digraph:
     """The diagram as a ``graphviz.Digraph``.
 
     Args:
         diagram: the model from :func:`casejourney.report.diagram.diagram_model` (or
             ``compare_model`` / ``select_phase``).
         flavour: ``"html"`` (HTML-like labels; the canonical output) or ``"plain"``.
+        styles: extra DOT attributes by element id (``state-<id>``, ``arrow-<trigger>``),
+            applied last; overlays use it to colour states and arrows by their figures.
 
     Returns:
         A digraph whose ``.source`` is deterministic for a given model.
@@ -500,7 +508,7 @@ def to_digraph(diagram: Diagram, *, flavour: str = "html") -> graphviz.Digraph:
             _phase(cluster, phase, comparison, labels, flavour)
             members = [s for s in diagram.states if s.phase == phase.id and not s.stub]
             for state in members:
-                _state(cluster, state, comparison, labels, flavour, phase)
+                _state(cluster, state, comparison, labels, flavour, phase, styles)
             # one row per phase: the journey reads top to bottom, a phase's states side by side
             if len(members) > 1:
                 with cluster.subgraph() as row:
@@ -523,14 +531,14 @@ def to_digraph(diagram: Diagram, *, flavour: str = "html") -> graphviz.Digraph:
                     graph.edge(START, state.id, penwidth="1.6", tooltip="start")
     for state in diagram.states:
         if state.stub:
-            _state(graph, state, comparison, labels, flavour, None)
+            _state(graph, state, comparison, labels, flavour, None, styles)
     for arrow in diagram.arrows:
         # Phases are listed in journey order: a move back up the journey (a step-down, a
         # re-referral) must not push later phases further down the page.
         backwards = order.get(phase_of.get(arrow.dest, ""), 0) < order.get(
             phase_of.get(arrow.source, ""), 0
         )
-        _arrow(graph, arrow, comparison, labels, flavour, names, backwards=backwards)
+        _arrow(graph, arrow, comparison, labels, flavour, names, backwards=backwards, styles=styles)
     return graph
 
 
@@ -571,6 +579,7 @@ def _state(
     labels: _Labels,
     flavour: str,
     phase: PhaseBox | None,
+    styles: Styles | None = None,
 ) -> None:
     attrs: dict[str, str] = {
         "label": _label(labels.state(state, comparison), flavour),
@@ -600,6 +609,7 @@ def _state(
             penwidth="1",
             peripheries="1",
         )
+    attrs.update((styles or {}).get(attrs["id"], {}))
     graph.node(state.id, **attrs)
 
 
@@ -612,6 +622,7 @@ def _arrow(
     names: dict[str, str],
     *,
     backwards: bool = False,
+    styles: Styles | None = None,
 ) -> None:
     tooltip = _plain(arrow_tooltip(arrow, names))
     attrs: dict[str, str] = {
@@ -631,6 +642,7 @@ def _arrow(
             attrs["style"] = "dashed"
     if arrow.stub:
         attrs.update(style="dashed", color=STUB_COLOUR, fontcolor=STUB_COLOUR, penwidth="1")
+    attrs.update((styles or {}).get(attrs["id"], {}))
     graph.edge(arrow.source, arrow.dest, **attrs)
 
 

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from casejourney.calendar import Duration, Unit, WorkingCalendar
 from casejourney.spec.findings import Finding, Level, Location, display_path
-from casejourney.spec.models import DurationField, Identifier, _Frozen
+from casejourney.spec.models import DurationField, EventRef, Identifier, Scope, _Frozen
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.validate import validate_document
 from casejourney.spec.yamlsafe import YamlDocument, read_yaml
@@ -150,18 +150,26 @@ class PracticeSpec(_Frozen):
 
 
 class SurgeSpec(_Frozen):
-    """Demand multiplied between two dates."""
+    """Demand multiplied between two dates (a January surge; a quieter school holiday)."""
 
-    start: dt.date = Field(alias="from")
-    end: dt.date = Field(alias="to")
-    multiplier: float = Field(gt=0)
+    start: dt.date = Field(alias="from", description="first day of the surge")
+    end: dt.date = Field(alias="to", description="last day of the surge")
+    multiplier: float = Field(gt=0, description="demand multiplier on those days (1.3 = +30%)")
 
 
 class DemandSpec(_Frozen):
-    """New work arriving at the front door."""
+    """New work arriving at the front door: Poisson arrivals at a rate that varies by day."""
 
-    contacts_per_week: float = Field(
-        gt=0, description="mean new contacts a week (Poisson arrivals)"
+    contacts_per_week: float | None = Field(
+        default=None, gt=0, description="mean new contacts a week, arriving at the initial state"
+    )
+    referrals_per_week: float | None = Field(
+        default=None,
+        gt=0,
+        description="or: mean new referrals a week, arriving at `referral_state` (contacts skipped)",
+    )
+    referral_state: Identifier = Field(
+        default="referral", description="the state referrals arrive at (with referrals_per_week)"
     )
     growth: float = Field(
         default=0.0, ge=-0.9, le=5, description="trend: 0.15 means +15% over a year, linearly"
@@ -171,36 +179,159 @@ class DemandSpec(_Frozen):
         description="month number (1-12) → multiplier on demand that month, e.g. {8: 0.8, 9: 1.1}",
     )
     surges: tuple[SurgeSpec, ...] = Field(
-        default=(), description="dated surges, e.g. a January rise"
+        default=(), description="dated multipliers: a January surge, school holidays, Christmas"
+    )
+    weekday_profile: tuple[float, float, float, float, float, float, float] = Field(
+        default=(1.0, 1.0, 1.0, 1.0, 1.0, 0.15, 0.1),
+        description="relative volume Monday..Sunday (scaled so a week still totals the weekly rate)",
+    )
+    bank_holiday_factor: float = Field(
+        default=0.2, ge=0, description="multiplier on a bank holiday's volume (weekday share)"
     )
     child_age_years: DistSpec = Field(
         default=UniformDist(dist="uniform", low=0, high=17.9, unit="days"),
         description="age at first contact, in years (unit ignored); used only for age-based standards",
     )
 
+    @model_validator(mode="after")
+    def _one_rate(self) -> DemandSpec:
+        if (self.contacts_per_week is None) == (self.referrals_per_week is None):
+            raise ValueError("give exactly one of contacts_per_week and referrals_per_week")
+        return self
+
+    @property
+    def per_week(self) -> float:
+        """The weekly arrival rate, whichever way it was given."""
+        return float(self.contacts_per_week or self.referrals_per_week or 0.0)
+
 
 class TeamSpec(_Frozen):
-    """A team of workers who hold cases and do the work of some states."""
+    """A team of workers who hold cases and do the work of some states (and some activities)."""
 
     headcount: float = Field(gt=0, description="funded posts (full-time equivalents)")
-    hours_per_week: float = Field(default=37, gt=0, description="contracted hours per worker")
-    vacancy_rate: float = Field(default=0.0, ge=0, lt=1, description="share of posts vacant")
+    hours_per_week: float = Field(
+        default=37, gt=0, description="contracted hours a week per worker (hours)"
+    )
+    vacancy_rate: float = Field(
+        default=0.0, ge=0, lt=1, description="share of posts vacant (0.17 = 17%)"
+    )
     vacancies: int = Field(default=0, ge=0, description="posts vacant, on top of vacancy_rate")
     sickness_rate: float = Field(
-        default=0.04, ge=0, lt=1, description="share of time lost to sickness"
+        default=0.04, ge=0, lt=1, description="share of working time lost to sickness"
     )
-    caseload_limit: int = Field(default=20, gt=0, description="most cases one worker holds")
-    newly_qualified: int = Field(default=0, ge=0, description="workers in their first year")
-    newly_qualified_caseload_limit: int = Field(default=12, gt=0, description="their lower limit")
+    caseload_limit: float | None = Field(
+        default=20,
+        gt=0,
+        description="most caseload points one worker holds (a case is 1 point unless case_weights "
+        "says otherwise); null: the team does not hold cases (a screening or duty team)",
+    )
+    newly_qualified: int = Field(
+        default=0, ge=0, description="workers in post who are in their first year (ASYE)"
+    )
+    newly_qualified_caseload_limit: float = Field(
+        default=12, gt=0, description="their lower caseload limit (points)"
+    )
     states: tuple[Identifier, ...] = Field(description="the states whose cases this team holds")
+    activities: tuple[Identifier, ...] = Field(
+        default=(),
+        description="activities this team does for every case, whoever holds it (else the "
+        "holding team does them)",
+    )
 
 
 class MeetingSpec(_Frozen):
-    """A conference or review that needs a chair's slot (e.g. ICPCs chaired by IROs)."""
+    """A conference, review or hearing that needs a booked slot (e.g. ICPCs chaired by IROs)."""
 
     state: Identifier | None = Field(default=None, description="entering this state needs a slot")
     activity: Identifier | None = Field(default=None, description="or: this activity needs a slot")
-    slots_per_week: int = Field(gt=0, description="slots available each working week")
+    states: tuple[Identifier, ...] = Field(default=(), description="more states sharing the slots")
+    activities: tuple[Identifier, ...] = Field(
+        default=(), description="more activities sharing the slots"
+    )
+    slots_per_week: float = Field(
+        gt=0,
+        description="slots a normal five-day week (spread over its working days; none on bank "
+        "holidays)",
+    )
+    notice: DurationField | None = Field(
+        default=None,
+        description="earliest booking after the request (default: the next working day)",
+    )
+
+    @model_validator(mode="after")
+    def _needs_something(self) -> MeetingSpec:
+        if not (self.state or self.activity or self.states or self.activities):
+            raise ValueError("name the state(s) or activity(ies) that need these slots")
+        return self
+
+    def users(self) -> tuple[str, ...]:
+        """Every state and activity that books these slots."""
+        named = (self.state, self.activity, *self.states, *self.activities)
+        return tuple(dict.fromkeys(n for n in named if n))
+
+
+class PlacementSpec(_Frozen):
+    """A kind of placement (a foster home, a children's home) held while in some states."""
+
+    states: tuple[Identifier, ...] = Field(description="states in which a child holds a place")
+    places: int = Field(ge=0, description="places available (beds)")
+    share: float = Field(
+        default=1.0, gt=0, le=1, description="share of children entering those states who need one"
+    )
+
+
+class RoutineSpec(_Frozen):
+    """Work the scenario adds that no standard asks for: visits, a decision (it still takes time).
+
+    Either recurring (``every``, optional ``first``) while in ``while``, or once, ``within`` of the
+    event ``after``.
+    """
+
+    while_: Scope = Field(alias="while", description="the states or phases where it applies")
+    every: DurationField | None = Field(default=None, description="recurring: at least this often")
+    first: DurationField | None = Field(
+        default=None, description="recurring: the first within this of entering (default: every)"
+    )
+    after: EventRef | None = Field(default=None, description="once: the event it follows")
+    within: DurationField | None = Field(default=None, description="once: due this long after")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RoutineSpec:
+        recurring = self.every is not None
+        once = self.after is not None and self.within is not None
+        if recurring == once:
+            raise ValueError("give either every (recurring) or after and within (once)")
+        return self
+
+
+class DriftSpec(_Frozen):
+    """A drift measure: cases stuck, repeating, or missing a decision (reported weekly)."""
+
+    kind: Literal["longer_than", "repeat", "missing_before"] = Field(
+        description="longer_than: stretches in `while` over `limit`; repeat: second and later "
+        "entries into `while`; missing_before: the `occurrence`-th `before` in a stretch with no "
+        "`event` before it"
+    )
+    title: str = Field(min_length=1, description="one line for tables")
+    while_: Scope = Field(alias="while", description="the states or phases measured")
+    limit: DurationField | None = Field(default=None, description="longer_than: the threshold")
+    event: Identifier | None = Field(default=None, description="missing_before: the decision")
+    before: Identifier | None = Field(default=None, description="missing_before: the milestone")
+    occurrence: int = Field(default=1, ge=1, description="missing_before: which milestone")
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> DriftSpec:
+        if self.kind == "longer_than" and self.limit is None:
+            raise ValueError("longer_than needs a limit")
+        if self.kind == "missing_before" and (self.event is None or self.before is None):
+            raise ValueError("missing_before needs event and before")
+        return self
+
+
+EffortSpec = Annotated[
+    float | DistSpec,
+    Field(description="hours of one worker's time: a number, or a distribution with unit: hours"),
+]
 
 
 class ScenarioSpec(_Frozen):
@@ -226,8 +357,9 @@ class ScenarioSpec(_Frozen):
         default_factory=dict,
         description="time spent in each state when nobody is waiting for a worker",
     )
-    effort_hours: Mapping[Identifier, float] = Field(
-        default_factory=dict, description="worker hours for a state's work or one activity"
+    effort_hours: Mapping[Identifier, EffortSpec] = Field(
+        default_factory=dict,
+        description="worker hours for a state's own work (an assessment) or one activity (a visit)",
     )
     practice: Mapping[Identifier, PracticeSpec] = Field(
         default_factory=dict, description="punctuality per activity; key 'default' for the rest"
@@ -236,6 +368,36 @@ class ScenarioSpec(_Frozen):
     meetings: Mapping[Identifier, MeetingSpec] = Field(default_factory=dict)
     queue_discipline: Literal["edf", "fifo"] = Field(
         default="edf", description="earliest deadline first, or first come first served"
+    )
+    initial_age_years: Mapping[Identifier, DistSpec] = Field(
+        default_factory=dict,
+        description="age in years (unit ignored) of the open cases on the start day, by state "
+        "(default: demand.child_age_years)",
+    )
+    extra_stay: Mapping[Identifier, DurationField] = Field(
+        default_factory=dict,
+        description="time added to every stay in a state, e.g. court delays: {care_proceedings: "
+        "8 weeks}",
+    )
+    casework_hours_per_week: Mapping[Identifier, float] = Field(
+        default_factory=dict,
+        description="worker hours a week each held case takes in a state, besides its timed work "
+        "(calls, recording, supervision)",
+    )
+    case_weights: Mapping[Identifier, float] = Field(
+        default_factory=dict,
+        description="caseload points a case counts for in a state (default 1), against "
+        "teams.*.caseload_limit",
+    )
+    placements: Mapping[Identifier, PlacementSpec] = Field(
+        default_factory=dict, description="placement capacity by kind"
+    )
+    routines: Mapping[Identifier, RoutineSpec] = Field(
+        default_factory=dict,
+        description="work no standard asks for, by activity id (may be new): visits, decisions",
+    )
+    drift: Mapping[Identifier, DriftSpec] = Field(
+        default_factory=dict, description="drift measures reported by `simulate`"
     )
 
     def practice_for(self, activity: str) -> PracticeSpec:
@@ -300,6 +462,7 @@ def scenario_findings(
         *_branch_findings(scenario, workflow, at),
         *_name_findings(scenario, workflow, at),
         *_team_findings(scenario, workflow, at),
+        *_placement_findings(scenario, workflow, at),
     ]
 
 
@@ -358,28 +521,81 @@ def _name_findings(
     scenario: ScenarioSpec, workflow: Workflow, at: Callable[..., Location]
 ) -> list[Finding]:
     found: list[Finding] = []
-    for section in ("stays", "initial_caseload"):
-        for name in getattr(scenario, section):
-            if name not in workflow.states:
-                found.append(
-                    at(section, name).finding(
-                        Level.ERROR, "unknown-reference", f"{section}: unknown state '{name}'"
-                    )
-                )
-    for name in scenario.practice:
-        if name != "default" and name not in workflow.activities:
-            found.append(
-                at("practice", name).finding(
-                    Level.ERROR, "unknown-reference", f"practice: unknown activity '{name}'"
-                )
+
+    def unknown(section: tuple[str | int, ...], name: str, what: str) -> None:
+        shown = ".".join(str(k) for k in section)
+        found.append(
+            at(*section).finding(
+                Level.ERROR, "unknown-reference", f"{shown}: unknown {what} '{name}'"
             )
+        )
+
+    _state_names(scenario, workflow, unknown)
+    _activity_names(scenario, workflow, unknown)
+    _scope_names(scenario, workflow, unknown)
     return found
+
+
+_Unknown = Callable[[tuple[str | int, ...], str, str], None]
+
+
+def _state_names(scenario: ScenarioSpec, workflow: Workflow, unknown: _Unknown) -> None:
+    states = set(workflow.states)
+    for section in (
+        "stays",
+        "initial_caseload",
+        "initial_age_years",
+        "extra_stay",
+        "casework_hours_per_week",
+        "case_weights",
+    ):
+        for name in getattr(scenario, section):
+            if name not in states:
+                unknown((section, name), name, "state")
+    for place_id, placement in scenario.placements.items():
+        for name in placement.states:
+            if name not in states:
+                unknown(("placements", place_id, "states"), name, "state")
+    demand = scenario.demand
+    if demand.referrals_per_week is not None and demand.referral_state not in states:
+        unknown(("demand", "referral_state"), demand.referral_state, "state")
+
+
+def _activity_names(scenario: ScenarioSpec, workflow: Workflow, unknown: _Unknown) -> None:
+    states = set(workflow.states)
+    activities = set(workflow.activities) | set(scenario.routines)
+    for name in scenario.practice:
+        if name != "default" and name not in activities:
+            unknown(("practice", name), name, "activity")
+    for name in scenario.effort_hours:
+        if name not in states and name not in activities:
+            unknown(("effort_hours", name), name, "state or activity")
+    for meeting_id, meeting in scenario.meetings.items():
+        for name in meeting.users():
+            if name not in states and name not in activities:
+                unknown(("meetings", meeting_id), name, "state or activity")
+
+
+def _scope_names(scenario: ScenarioSpec, workflow: Workflow, unknown: _Unknown) -> None:
+    scopes = set(workflow.states) | set(workflow.phases)
+    for routine_id, routine in scenario.routines.items():
+        if routine_id in scopes:
+            unknown(("routines", routine_id), routine_id, "activity (it is a state or phase)")
+        for name in routine.while_:
+            if name not in scopes:
+                unknown(("routines", routine_id, "while"), name, "state or phase")
+    for drift_id, drift in scenario.drift.items():
+        for name in drift.while_:
+            if name not in scopes:
+                unknown(("drift", drift_id, "while"), name, "state or phase")
 
 
 def _team_findings(
     scenario: ScenarioSpec, workflow: Workflow, at: Callable[..., Location]
 ) -> list[Finding]:
     found: list[Finding] = []
+    holder: dict[str, str] = {}
+    activities = set(workflow.activities) | set(scenario.routines)
     for team_id, team in scenario.teams.items():
         for name in team.states:
             if name not in workflow.states:
@@ -388,12 +604,51 @@ def _team_findings(
                         Level.ERROR, "unknown-reference", f"teams.{team_id}: unknown state '{name}'"
                     )
                 )
+            elif name in holder:
+                found.append(
+                    at("teams", team_id, "states").finding(
+                        Level.ERROR,
+                        "invalid-value",
+                        f"teams.{team_id}: state '{name}' is already held by team '{holder[name]}'",
+                    )
+                )
+            else:
+                holder[name] = team_id
+        for name in team.activities:
+            if name not in activities:
+                found.append(
+                    at("teams", team_id, "activities").finding(
+                        Level.ERROR,
+                        "unknown-reference",
+                        f"teams.{team_id}: unknown activity '{name}'",
+                    )
+                )
         if team.vacancies >= team.headcount * (1 - team.vacancy_rate):
             found.append(
                 at("teams", team_id).finding(
                     Level.ERROR,
                     "impossible-capacity",
                     f"teams.{team_id}: {team.vacancies} vacancies leave no one in post; reduce vacancies or raise headcount",
+                )
+            )
+    return found
+
+
+def _placement_findings(
+    scenario: ScenarioSpec, workflow: Workflow, at: Callable[..., Location]
+) -> list[Finding]:
+    """A child entering a state needs at most one kind of place: shares there sum to 1 or less."""
+    found: list[Finding] = []
+    for state in workflow.states:
+        kinds = [k for k, p in scenario.placements.items() if state in p.states]
+        total = sum(scenario.placements[k].share for k in kinds)
+        if total > 1 + 1e-9:
+            found.append(
+                at("placements", kinds[-1]).finding(
+                    Level.ERROR,
+                    "invalid-value",
+                    f"placements: shares of {', '.join(kinds)} in '{state}' sum to {total:.3g}; "
+                    "they must not exceed 1",
                 )
             )
     return found

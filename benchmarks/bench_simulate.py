@@ -1,0 +1,162 @@
+"""Simulation speed: national scale, cost per journey by size, a bare heapq loop, and --jobs.
+
+Run: python benchmarks/bench_simulate.py [--quick]
+Prints figures (no assertions; tests never time anything). Each measurement runs in a fresh process
+so that its peak memory is its own. What it measures:
+
+1. One simulated year (no warm-up) of national-baseline at England's volume (~630,000 referrals,
+   ~1.3 million contacts, the open caseload of 31 March, recurring visits and reviews included):
+   seconds, events, events per second, peak memory; then the metrics over its log.
+2. The same at 10,000 / 40,000 / 160,000 / 630,000 referrals: journeys (cases) per second.
+3. A bare heapq event loop over the same number of events as (1), and the ratio.
+4. Eight replications of the Liverpool scenario with --jobs 1 and --jobs 2.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+NATIONAL_REFERRALS = 632_830
+SIZES = (10_000, 40_000, 160_000, 630_000)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one_year(referrals: int, with_metrics: bool) -> dict[str, float]:
+    """Simulate one year at the volume that gives ``referrals`` referrals (in this process)."""
+    import numpy as np
+
+    import casejourney
+    from casejourney import metrics
+    from casejourney.engine import Kind
+    from casejourney.simulate import compile_scenario, run_replication
+
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    scale = referrals / NATIONAL_REFERRALS
+    compiled = compile_scenario(workflow, scenario, scale=scale, warm_up_days=0, horizon_days=364)
+    started = time.perf_counter()
+    log, snapshots = run_replication(compiled, 0)
+    simulated = time.perf_counter() - started
+    peak_simulating = _peak_mib()
+    code = compiled.frame.code("referral")
+    found = {
+        "scale": scale,
+        "seconds": simulated,
+        "events": len(log),
+        "cases": int(np.unique(log["case"]).size),
+        "referrals": int(((log["kind"] == Kind.ENTER) & (log["event"] == code)).sum()),
+        "peak_mib_simulating": peak_simulating,
+    }
+    if with_metrics:
+        started = time.perf_counter()
+        metrics.measure(log, snapshots, compiled.frame)
+        found["metrics_seconds"] = time.perf_counter() - started
+    found["peak_mib"] = _peak_mib()
+    return found
+
+
+def bare_heapq(events: int) -> dict[str, float]:
+    """A bare discrete-event loop: pop an event, touch its case, push its next event."""
+    rng = random.Random(1)
+    cases = max(1, events // 8)
+    state = [0] * cases
+    queue = [(rng.random() * 365, i, i) for i in range(cases)]
+    heapq.heapify(queue)
+    seq = cases
+    started = time.perf_counter()
+    for _ in range(events):
+        now, _, case = heapq.heappop(queue)
+        state[case] += 1
+        seq += 1
+        heapq.heappush(queue, (now + rng.expovariate(0.1), seq, case))
+    return {"seconds": time.perf_counter() - started, "events": events}
+
+
+def replications(jobs: int, count: int) -> dict[str, float]:
+    """``count`` replications of the Liverpool scenario in ``jobs`` processes."""
+    import casejourney
+
+    started = time.perf_counter()
+    results = casejourney.run_scenario("liverpool", replications=count, jobs=jobs, event_log="none")
+    seconds = time.perf_counter() - started
+    events = sum(r.events for r in results.replications.values())
+    return {"seconds": seconds, "events": events, "jobs": jobs}
+
+
+def _child(kind: str, *args: str) -> dict[str, float]:
+    """Run one measurement in a fresh Python process and read its JSON answer."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", kind, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    answer: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--child"]:
+        kind, *args = argv[1:]
+        if kind == "year":
+            print(json.dumps(one_year(int(args[0]), args[1] == "metrics")))
+        elif kind == "heapq":
+            print(json.dumps(bare_heapq(int(args[0]))))
+        else:
+            print(json.dumps(replications(int(args[0]), int(args[1]))))
+        return 0
+    quick = "--quick" in argv
+    sizes = SIZES[:2] if quick else SIZES
+    print(f"python {sys.version.split()[0]}; one core per process; figures from fresh processes\n")
+
+    print("1. One simulated year at England's volume (national-baseline, no warm-up)")
+    national = _child("year", str(sizes[-1]), "metrics")
+    print(
+        f"   referrals {national['referrals']:,}, cases {national['cases']:,}, "
+        f"events {national['events']:,}\n"
+        f"   simulation {national['seconds']:.1f} s ({national['events'] / national['seconds']:,.0f} "
+        f"events/s), peak memory {national['peak_mib_simulating']:,.0f} MiB\n"
+        f"   metrics {national['metrics_seconds']:.1f} s, peak memory with metrics "
+        f"{national['peak_mib']:,.0f} MiB\n"
+    )
+
+    print("2. Cost per journey by size (one simulated year)")
+    print(f"   {'referrals':>10} {'cases':>10} {'events':>11} {'seconds':>8} {'journeys/s':>11} {'µs/event':>9}")
+    for size in sizes:
+        found = national if size == sizes[-1] else _child("year", str(size), "none")
+        print(
+            f"   {found['referrals']:>10,} {found['cases']:>10,} {found['events']:>11,} "
+            f"{found['seconds']:>8.1f} {found['cases'] / found['seconds']:>11,.0f} "
+            f"{1e6 * found['seconds'] / found['events']:>9.2f}"
+        )
+
+    print("\n3. A bare heapq event loop over the same number of events")
+    bare = _child("heapq", str(int(national["events"])))
+    print(
+        f"   {bare['events']:,} events in {bare['seconds']:.1f} s "
+        f"({bare['events'] / bare['seconds']:,.0f} events/s); "
+        f"the simulation takes {national['seconds'] / bare['seconds']:.1f}× as long\n"
+    )
+
+    count = 4 if quick else 8
+    print(f"4. {count} replications of the Liverpool scenario")
+    one = _child("jobs", "1", str(count))
+    two = _child("jobs", "2", str(count))
+    print(
+        f"   --jobs 1: {one['seconds']:.1f} s; --jobs 2: {two['seconds']:.1f} s; "
+        f"speed-up {one['seconds'] / two['seconds']:.2f}×"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,168 @@
+"""The engine's input: a compiled, frozen model of states, tasks, teams, slot diaries and places.
+
+Everything is indexed by small integers (state 0..S-1; event codes name states first, then tasks,
+then marks) so that the run loop does list look-ups, not dictionary or string work. Names are kept
+only to label records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Final, Literal
+
+import numpy as np
+
+from casejourney.calendar import DayGrid, Unit
+
+#: One simulation time unit: a whole day. Every clock in the engine counts days.
+DAY: Final = 1
+
+Shape = Literal["fixed", "uniform", "triangular", "lognormal", "exponential"]
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A calendar length: ``n`` units (working days, days, weeks, months, ...)."""
+
+    unit: Unit
+    n: int
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A distribution of amounts in ``unit`` (``None``: plain numbers, e.g. hours of effort).
+
+    ``params`` by shape: fixed (value), uniform (low, high), triangular (low, mode, high),
+    lognormal (median, p90), exponential (mean).
+    """
+
+    shape: Shape
+    params: tuple[float, ...]
+    unit: Unit | None = None
+
+
+@dataclass(frozen=True)
+class Punctuality:
+    """How a task is timed against its due date before any queueing: on time (early) or late."""
+
+    on_time: float
+    early: Draw
+    late: Draw
+
+
+@dataclass(frozen=True)
+class StateModel:
+    """One state: how long a case stays, where it goes next, and what it needs while there."""
+
+    name: str
+    terminal: bool = False
+    stay: Draw | None = None  # None: one open day
+    extra: Offset | None = None  # added to every stay
+    exits: tuple[int, ...] = ()  # destination states
+    weights: tuple[float, ...] = ()  # their probabilities (sum to 1)
+    team: int = -1  # the team holding cases here (-1: none)
+    points: float = 1.0  # load points a case counts for here
+    casework: float = 0.0  # server hours a week each case here takes, besides its tasks
+    effort: Draw | None = None  # hours of the state's own work, done before leaving
+    slots: int = -1  # the slot diary booked to enter this state (-1: none)
+
+
+class TaskKind(IntEnum):
+    """How a task falls due."""
+
+    RECURRING = 0  # while in scope: first, second, then every interval after the last
+    ONCE = 1  # within an interval of an anchor event, while in scope
+    LEAD = 2  # at least an interval before a booked target event
+
+
+@dataclass(frozen=True)
+class TaskRule:
+    """A task owed by a case, its timing, and who does it."""
+
+    name: str
+    kind: TaskKind
+    task: int  # the event code recorded when it is done
+    scope: frozenset[int] | None = None  # states where it applies (None: anywhere while open)
+    every: Offset | None = None
+    first: Offset | None = None
+    second: Offset | None = None
+    then: tuple[tuple[Offset, Offset], ...] = ()  # (after entering, new interval)
+    anchor: int = -1  # ONCE: the signal it follows
+    within: Offset | None = None  # ONCE: due this long after the anchor
+    target: int = -1  # LEAD: the event (a booked state or task) it precedes
+    at_least: Offset | None = None  # LEAD: by at least this much
+    punctuality: int = 0  # index into Model.punctuality
+    effort: Draw | None = None  # server hours (None: no work, done when planned)
+    team: int = -1  # -1: the team holding the case; -2: nobody; k: team k
+    slots: int = -1  # a slot diary the task is booked in (-1: none)
+
+
+@dataclass(frozen=True)
+class TeamModel:
+    """Servers who hold cases (up to a limit each) and serve work in due-date or arrival order."""
+
+    name: str
+    limits: tuple[float | None, ...]  # load points per server in post (None: no loads)
+    hours_per_day: float  # per server per open day, after sickness
+
+    @property
+    def servers(self) -> int:
+        """Servers in post."""
+        return len(self.limits)
+
+
+@dataclass(frozen=True)
+class SlotModel:
+    """A diary of slots on open days, booked first come first served."""
+
+    name: str
+    per_week: float  # slots in a five-open-day week
+    notice: Offset | None = None  # earliest booking after the request (None: next open day)
+
+
+@dataclass(frozen=True)
+class PlaceModel:
+    """Places held while in some states; when none is free a case waits in overflow."""
+
+    name: str
+    places: int
+    states: frozenset[int]
+    share: float = 1.0  # share of cases entering that need one
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Cases already open in a state on the first day, with their ages."""
+
+    state: int
+    count: int
+    ages: Draw
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything the engine needs for one run, compiled to integers and arrays."""
+
+    grid: DayGrid
+    start: int  # first simulated day
+    end: int  # first day not simulated
+    names: tuple[str, ...]  # event code -> name (states first)
+    states: tuple[StateModel, ...]
+    initial: int  # the state arrivals enter
+    arrivals: np.ndarray  # expected arrivals on each day of [start, end)
+    open_days: np.ndarray  # bool over [grid.first, grid.last]: teams work and slots sit
+    signals: Mapping[tuple[int, int], tuple[tuple[int, int], ...]]  # (prev, new) -> (event, state)
+    tasks: tuple[TaskRule, ...] = ()
+    punctuality: tuple[Punctuality, ...] = ()
+    teams: tuple[TeamModel, ...] = ()
+    slots: tuple[SlotModel, ...] = ()
+    places: tuple[PlaceModel, ...] = ()
+    opening: tuple[Opening, ...] = ()
+    ages: Draw = field(default_factory=lambda: Draw("fixed", (10.0,)))
+    marks: tuple[tuple[int, float], ...] = ()  # (event code, age in years)
+    mark_scope: frozenset[int] | None = None  # states where marks are recorded
+    discipline: Literal["edf", "fifo"] = "edf"
+    continuous: bool = False  # arrivals at uniform times within their day (queueing checks)
+    snapshot_every: int = 7

@@ -1,0 +1,172 @@
+"""The engine's only output: flat, immutable records, held column by column.
+
+``EventLog`` has one row per event in the order the engine emitted them (which, for any one case,
+is the order things happened to it). ``Snapshots`` holds what the engine counted at the end of each
+week (servers in post, hours, queues, cases open), so that conservation can be checked against the
+event log. Neither holds anything but numbers and the names of states, tasks, teams and diaries.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+
+class Kind(IntEnum):
+    """What a row of the event log records."""
+
+    ENTER = 0  # the case entered state `event` (team holding it, worker allocated or -1)
+    TASK = 1  # task `event` was done
+    MARK = 2  # the case reached milestone `event`
+    WORK = 3  # a server finished work on `event` (a state's own work, or preparing a task)
+    ALLOCATE = 4  # the case was allocated to `worker` after waiting (or moved to another)
+    PLACE = 5  # the case took a place in diary/pool `team` (team column: place pool index)
+    DROP = 6  # queued work that no longer applied was taken off the queue
+    QUEUED = 7  # work still queued when the run ended
+    OVERFLOW = 8  # the case needed a place and none was free
+
+
+#: Column names and numpy types of the event log, in order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("case", "i4"),
+    ("day", "i4"),
+    ("event", "i2"),
+    ("kind", "i1"),
+    ("team", "i2"),
+    ("worker", "i4"),
+    ("released", "f8"),  # when the work joined the queue (or the booking was asked for)
+    ("started", "f8"),  # when a server started it (fractional day)
+    ("hours", "f4"),  # server hours it took
+    ("due", "i4"),  # the due day it was queued with (NO_DUE: none)
+)
+
+#: ``due`` of a row that has no due day.
+NO_DUE = -(2**31)
+
+_ARRAY_CODES = {"i4": "i", "i2": "h", "i1": "b", "f8": "d", "f4": "f"}
+
+
+class LogBuilder:
+    """Append-only columns; ``freeze`` turns them into an :class:`EventLog`."""
+
+    __slots__ = (
+        "case",
+        "day",
+        "due",
+        "event",
+        "hours",
+        "kind",
+        "released",
+        "started",
+        "team",
+        "worker",
+    )
+
+    def __init__(self) -> None:
+        self.case = array("i")
+        self.day = array("i")
+        self.event = array("h")
+        self.kind = array("b")
+        self.team = array("h")
+        self.worker = array("i")
+        self.released = array("d")
+        self.started = array("d")
+        self.hours = array("f")
+        self.due = array("i")
+
+    def freeze(self, names: tuple[str, ...], teams: tuple[str, ...], replication: int) -> EventLog:
+        """The columns as numpy arrays (copied out of the builder)."""
+        # Views on the builder's buffers, not copies: the builder is not appended to again.
+        columns = {name: np.frombuffer(getattr(self, name), dtype=code) for name, code in COLUMNS}
+        return EventLog(replication=replication, names=names, teams=teams, columns=columns)
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """One replication's events as columns (see :data:`COLUMNS`), in emission order."""
+
+    replication: int
+    names: tuple[str, ...]  # event code -> name
+    teams: tuple[str, ...]  # team code -> name (place pools follow, for PLACE rows)
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns["case"])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def digest(self) -> str:
+        """A SHA-256 of every column, for reproducibility checks."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for name, _ in COLUMNS:
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(self.columns[name]).tobytes())
+        h.update("\n".join(self.names).encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """What the engine counted at the end of each week: (day, subject, measure, value) rows."""
+
+    replication: int
+    day: np.ndarray
+    subject: tuple[str, ...]
+    measure: tuple[str, ...]
+    value: np.ndarray
+
+    def series(self, subject: str, measure: str) -> tuple[np.ndarray, np.ndarray]:
+        """(days, values) of one measure of one subject."""
+        mask = np.array(
+            [
+                s == subject and m == measure
+                for s, m in zip(self.subject, self.measure, strict=True)
+            ],
+            dtype=bool,
+        )
+        return self.day[mask], self.value[mask]
+
+
+def row_writer(log: LogBuilder) -> Callable[..., None]:
+    """A fast appender of one event-log row (bound methods held in a closure)."""
+    case_, day_, event_, kind_ = log.case.append, log.day.append, log.event.append, log.kind.append
+    team_, worker_, released_, started_ = (
+        log.team.append,
+        log.worker.append,
+        log.released.append,
+        log.started.append,
+    )
+    hours_, due_ = log.hours.append, log.due.append
+
+    def row(
+        case: int,
+        day: int,
+        event: int,
+        kind: int,
+        team: int = -1,
+        worker: int = -1,
+        released: float = math.nan,
+        started: float = math.nan,
+        hours: float = math.nan,
+        due: int = NO_DUE,
+    ) -> None:
+        case_(case)
+        day_(day)
+        event_(event)
+        kind_(kind)
+        team_(team)
+        worker_(worker)
+        released_(released)
+        started_(started)
+        hours_(hours)
+        due_(due)
+
+    return row

@@ -1,0 +1,1034 @@
+"""Metrics: pure functions of an event log (and the frame that says what its codes mean).
+
+Consumes an engine ``EventLog`` (+ ``Snapshots``) and the ``Frame`` of the run; produces tables as
+dicts of numpy columns. No simulation happens here. Standards are tracked with the semantics of
+``casejourney.tracking.track`` (the reference: a test compares the two case by case), but
+vectorised over the whole log with numpy instead of one call per case. Everything is counted by
+reported week (the week the instance fell due, the stretch ended, the snapshot was taken) and can
+be summarised across replications with confidence intervals (``across``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from casejourney.calendar import Unit
+from casejourney.engine.records import EventLog, Kind, Snapshots
+from casejourney.simulate import Frame
+from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.resolve import Standard
+from casejourney.tracking import Outcome
+
+Table = dict[str, np.ndarray]
+
+#: Outcome codes in instance tables, in this order.
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome.MET,
+    Outcome.LATE,
+    Outcome.MISSED,
+    Outcome.WITHDRAWN,
+    Outcome.PENDING,
+)
+MET, LATE, MISSED, WITHDRAWN, PENDING = range(5)
+#: ``done`` when an instance was never done.
+NONE = np.iinfo(np.int32).min
+
+_UNIT_DAYS = {
+    Unit.HOURS: 1 / 24,
+    Unit.DAYS: 1.0,
+    Unit.WEEKS: 7.0,
+    Unit.MONTHS: 30.4375,
+    Unit.YEARS: 365.25,
+}
+
+
+# --- the tracked stream --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stream:
+    """The log rows that standards see (entries, tasks, milestones), case by case, in order.
+
+    Columns are int32 (a national year is ~10 million rows); positions are int64.
+    """
+
+    frame: Frame
+    case: np.ndarray
+    day: np.ndarray
+    event: np.ndarray
+    enter: np.ndarray  # bool: a state entry
+    cur: np.ndarray  # the case's state after the row
+    prev: np.ndarray  # for entries: the state before (-1 for a case's first row)
+    first: np.ndarray  # bool: a case's first row
+    phase: np.ndarray  # phase code of each event code (-1 for non-states)
+    terminal: np.ndarray  # bool by event code
+    cur_phase: np.ndarray  # phase of the state after each row
+    prev_phase: np.ndarray  # phase of the state before each entry (-1: none)
+
+    @classmethod
+    def of(cls, log: EventLog, frame: Frame) -> Stream:
+        """Select and order the rows of ``log`` that standards see."""
+        kind = log["kind"]
+        keep = np.flatnonzero((kind == Kind.ENTER) | (kind == Kind.TASK) | (kind == Kind.MARK))
+        order = keep[np.argsort(log["case"][keep], kind="stable")]
+        del keep
+        case = log["case"][order].astype(np.int32)
+        day = log["day"][order].astype(np.int32)
+        event = log["event"][order].astype(np.int32)
+        enter = kind[order] == Kind.ENTER
+        del order
+        n = len(case)
+        first = np.ones(n, dtype=bool)
+        first[1:] = case[1:] != case[:-1]
+        last_entry = np.where(enter, np.arange(n, dtype=np.int32), np.int32(0))
+        np.maximum.accumulate(last_entry, out=last_entry)
+        cur = event[last_entry]
+        del last_entry
+        prev = np.empty(n, dtype=np.int32)
+        prev[0] = -1
+        prev[1:] = cur[:-1]
+        prev[first] = -1
+        workflow = frame.workflow
+        phase = np.full(len(frame.names), -1, dtype=np.int32)
+        terminal = np.zeros(len(frame.names), dtype=bool)
+        for state in workflow.states.values():
+            code = frame.code(state.id)
+            phase[code] = frame.code(state.phase)
+            terminal[code] = state.terminal
+        cur_phase = phase[cur]
+        prev_phase = np.where(prev >= 0, phase[np.maximum(prev, 0)], np.int32(-1)).astype(np.int32)
+        return cls(
+            frame, case, day, event, enter, cur, prev, first, phase, terminal, cur_phase, prev_phase
+        )
+
+    def occurrences(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(flat positions, state for scope checks) of event ``name``, in order.
+
+        A row's flat position is 4 × row + sub: tracking flattens an entry into exit:old (0),
+        exit:old-phase (1), new-phase (2), new state (3); tasks and milestones are sub 3.
+        """
+        workflow, frame = self.frame.workflow, self.frame
+        if name in workflow.states:
+            rows = np.flatnonzero(self.enter & (self.event == frame.code(name)))
+            return 4 * rows + 3, self.event[rows]
+        if name.startswith("exit:") and name[5:] in workflow.states:
+            rows = np.flatnonzero(self.enter & (self.prev == frame.code(name[5:])))
+            return 4 * rows, self.prev[rows]
+        if name.startswith("exit:") and name[5:] in workflow.phases:
+            code = frame.code(name[5:])
+            rows = np.flatnonzero(self.enter & (self.prev_phase == code) & (self.cur_phase != code))
+            return 4 * rows + 1, self.prev[rows]
+        if name in workflow.phases:
+            code = frame.code(name)
+            rows = np.flatnonzero(self.enter & (self.cur_phase == code) & (self.prev_phase != code))
+            return 4 * rows + 2, self.event[rows]
+        code = frame.code(name)
+        if code < 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        rows = np.flatnonzero(~self.enter & (self.event == code))
+        return 4 * rows + 3, self.cur[rows]
+
+    def scope_mask(self, names: Sequence[str] | None) -> np.ndarray | None:
+        """Bool by event code: the states a ``while`` scope names (None: no scope)."""
+        if names is None:
+            return None
+        mask = np.zeros(len(self.frame.names), dtype=bool)
+        for state in self.frame.workflow.expand_scope(tuple(names)):
+            mask[self.frame.code(state)] = True
+        return mask
+
+    def case_end(self, rows: np.ndarray) -> np.ndarray:
+        """One past the last row of the case of each of ``rows``."""
+        starts = np.flatnonzero(self.first)
+        following = np.searchsorted(starts, rows, side="right")
+        return np.where(
+            following < len(starts), starts[np.minimum(following, len(starts) - 1)], len(self.case)
+        )
+
+    def stretches(self, scope: np.ndarray) -> Table:
+        """Maximal stretches inside a scope: case, start/end day, start/end row (end -1: open)."""
+        entries = np.flatnonzero(self.enter)
+        inside = scope[self.event[entries]]
+        first = self.first[entries]
+        before = np.concatenate(([False], inside[:-1]))
+        starts = np.flatnonzero(inside & (first | ~before))
+        outs = np.flatnonzero(~inside)
+        nxt = np.searchsorted(outs, starts, side="right")
+        has = nxt < len(outs)
+        end_entry = (
+            outs[np.minimum(nxt, len(outs) - 1)]
+            if len(outs)
+            else np.zeros(len(starts), dtype=np.int64)
+        )
+        start_row = entries[starts]
+        case = self.case[start_row]
+        end_row = entries[end_entry] if len(entries) else end_entry
+        closed = has & (self.case[end_row] == case) if len(outs) else has
+        end_row = np.where(closed, end_row, -1)
+        return {
+            "case": case,
+            "start_row": start_row,
+            "start": self.day[start_row].astype(np.int64),
+            "end_row": end_row,
+            "end": np.where(closed, self.day[np.maximum(end_row, 0)], NONE).astype(np.int64),
+            "limit_row": np.where(closed, end_row, self.case_end(start_row)),
+        }
+
+
+def _same_case(
+    stream: Stream, positions: np.ndarray, index: np.ndarray, case: np.ndarray
+) -> np.ndarray:
+    """Whether ``positions[index]`` exists and belongs to ``case`` (index may be out of range)."""
+    ok = index < len(positions)
+    safe = np.minimum(index, max(len(positions) - 1, 0))
+    if len(positions) == 0:
+        return np.zeros(len(index), dtype=bool)
+    same: np.ndarray = ok & (stream.case[positions[safe] // 4] == case)
+    return same
+
+
+def _rank_in_case(case: np.ndarray) -> np.ndarray:
+    """1-based rank of each element among those of its case (``case`` sorted)."""
+    n = len(case)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = np.ones(n, dtype=bool)
+    first[1:] = case[1:] != case[:-1]
+    starts = np.flatnonzero(first)
+    rank: np.ndarray = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n))) + 1
+    return rank
+
+
+# --- standards -----------------------------------------------------------------------------------
+
+
+def _late_units(frame: Frame, due: np.ndarray, stop: np.ndarray, unit: Unit) -> np.ndarray:
+    if unit is Unit.WORKING_DAYS:
+        return frame.grid.working_days_between(due, stop).astype(float)
+    rounded: np.ndarray = np.round((stop - due) / _UNIT_DAYS[unit], 2)
+    return rounded
+
+
+def _instances(
+    frame: Frame,
+    index: int,
+    case: np.ndarray,
+    occurrence: np.ndarray,
+    opened: np.ndarray,
+    due: np.ndarray,
+    done: np.ndarray,
+    outcome: np.ndarray,
+    stop: np.ndarray,
+    unit: Unit | np.ndarray,
+) -> Table:
+    """An instance table; lateness for breaches measured to ``stop``."""
+    breached = (outcome == LATE) | (outcome == MISSED)
+    late_days = np.where(breached, stop - due, 0)
+    if isinstance(unit, Unit):
+        late_units = np.where(breached, _late_units(frame, due, stop, unit), 0.0)
+    else:
+        late_units = np.zeros(len(due))
+        for value in np.unique(unit):
+            pick = (unit == value) & breached
+            late_units[pick] = _late_units(frame, due[pick], stop[pick], Unit(_UNITS[value]))
+    return {
+        "standard": np.full(len(case), index, dtype=np.int64),
+        "case": case,
+        "occurrence": occurrence,
+        "opened": opened,
+        "due": due,
+        "done": done,
+        "outcome": outcome,
+        "late_days": late_days,
+        "late_units": late_units,
+    }
+
+
+_UNITS = tuple(Unit)
+
+
+def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
+    frame = stream.frame
+    a_pos, a_check = stream.occurrences(spec.from_)
+    scope = stream.scope_mask(spec.while_)
+    if scope is not None:
+        keep = scope[a_check]
+        a_pos = a_pos[keep]
+    b_pos, _ = stream.occurrences(spec.to)
+    leaving = stream.terminal[stream.event]
+    if scope is not None:
+        leaving |= ~scope[stream.event]
+    l_pos = 4 * np.flatnonzero(leaving & stream.enter) + 3
+    a_row = a_pos // 4
+    case = stream.case[a_row]
+    opened = stream.day[a_row].astype(np.int64)
+    due = frame.grid.add(opened, spec.within)
+    ib = np.searchsorted(b_pos, a_pos, side="right")
+    il = np.searchsorted(l_pos, a_pos, side="right")
+    has_b = _same_case(stream, b_pos, ib, case)
+    has_l = _same_case(stream, l_pos, il, case)
+    b_at = np.where(has_b, b_pos[np.minimum(ib, max(len(b_pos) - 1, 0))] if len(b_pos) else 0, 0)
+    l_at = np.where(has_l, l_pos[np.minimum(il, max(len(l_pos) - 1, 0))] if len(l_pos) else 0, 0)
+    met = has_b & (~has_l | (b_at <= l_at))
+    left = ~met & has_l
+    b_day = stream.day[b_at // 4].astype(np.int64)
+    l_day = stream.day[l_at // 4].astype(np.int64)
+    end = frame.end
+    done = np.where(met, b_day, NONE)
+    outcome = np.where(
+        met,
+        np.where(b_day <= due, MET, LATE),
+        np.where(
+            left, np.where(l_day <= due, WITHDRAWN, MISSED), np.where(end > due, MISSED, PENDING)
+        ),
+    )
+    stop = np.where(met, b_day, np.where(left, l_day, end))
+    return _instances(
+        frame, index, case, _rank_in_case(case), opened, due, done, outcome, stop, spec.within.unit
+    )
+
+
+def _lead_time(stream: Stream, index: int, spec: LeadTimeSpec) -> Table:
+    frame = stream.frame
+    a_pos, _ = stream.occurrences(spec.from_)
+    b_pos, _ = stream.occurrences(spec.to)
+    b_row = b_pos // 4
+    case = stream.case[b_row]
+    b_day = stream.day[b_row].astype(np.int64)
+    previous = np.concatenate(([-1], b_pos[:-1]))
+    same = np.concatenate(([False], case[1:] == case[:-1]))
+    floor = np.where(same, previous, -1)
+    ia = np.searchsorted(a_pos, b_pos, side="left") - 1
+    safe = np.maximum(ia, 0)
+    found = (ia >= 0) & (len(a_pos) > 0)
+    if len(a_pos):
+        found &= (stream.case[a_pos[safe] // 4] == case) & (a_pos[safe] > floor)
+    a_day = (
+        stream.day[a_pos[safe] // 4].astype(np.int64)
+        if len(a_pos)
+        else np.zeros(len(b_pos), dtype=np.int64)
+    )
+    due = frame.grid.subtract(b_day, spec.at_least)
+    done = np.where(found, a_day, NONE)
+    outcome = np.where(found, np.where(a_day <= due, MET, LATE), MISSED)
+    opened = np.where(found, np.minimum(due, a_day), due)
+    stop = np.where(found, a_day, b_day)
+    return _instances(
+        frame,
+        index,
+        case,
+        _rank_in_case(case),
+        opened,
+        due,
+        done,
+        outcome,
+        stop,
+        spec.at_least.unit,
+    )
+
+
+def _max_duration(stream: Stream, index: int, spec: MaxDurationSpec) -> Table:
+    frame = stream.frame
+    scope = stream.scope_mask(spec.while_)
+    assert scope is not None
+    st = stream.stretches(scope)
+    due = frame.grid.add(st["start"], spec.within)
+    closed = st["end_row"] >= 0
+    end = frame.end
+    outcome = np.where(
+        closed, np.where(st["end"] <= due, MET, LATE), np.where(end > due, MISSED, PENDING)
+    )
+    done = np.where(closed, st["end"], NONE)
+    stop = np.where(closed, st["end"], end)
+    return _instances(
+        frame,
+        index,
+        st["case"],
+        _rank_in_case(st["case"]),
+        st["start"],
+        due,
+        done,
+        outcome,
+        stop,
+        spec.within.unit,
+    )
+
+
+def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
+    """Recurring instances: the common case vectorised, stretches with misses one by one."""
+    frame, grid = stream.frame, stream.frame.grid
+    scope = stream.scope_mask(spec.while_)
+    assert scope is not None
+    st = stream.stretches(scope)
+    a_pos, _ = stream.occurrences(spec.to)
+    a_row = a_pos // 4
+    lo = np.searchsorted(a_row, st["start_row"], side="right")
+    hi = np.searchsorted(a_row, st["limit_row"], side="left")
+    count = hi - lo
+    n_st = len(st["case"])
+    stretch_of = np.repeat(np.arange(n_st), count)
+    k = np.arange(len(stretch_of))
+    j = k - np.repeat(np.cumsum(count) - count, count)  # index of the activity in its stretch
+    act_day = (
+        stream.day[a_row[np.repeat(lo, count) + j]].astype(np.int64)
+        if len(k)
+        else np.zeros(0, dtype=np.int64)
+    )
+    start = st["start"][stretch_of]
+    anchor = np.where(j == 0, start, np.concatenate(([0], act_day[:-1])))
+    interval_unit = np.empty(len(k), dtype=np.int64)
+    due = _recurring_due(grid, spec, anchor, j, start, interval_unit)
+    slack = grid.add(due, spec.every)
+    ok_act = act_day <= slack
+    # tail: what is owed after the last activity (or the entry) until the stretch ends
+    last_anchor = st["start"].copy()
+    has_act = count > 0
+    if len(k):
+        last_index = np.cumsum(count) - 1
+        last_anchor[has_act] = act_day[last_index[has_act]]
+    tail_unit = np.empty(n_st, dtype=np.int64)
+    tail_due = _recurring_due(grid, spec, last_anchor, count, st["start"], tail_unit)
+    open_ = st["end_row"] < 0
+    stop = np.where(open_, frame.end, st["end"])
+    tail_ok = tail_due >= stop
+    bad_act = np.zeros(n_st, dtype=bool)
+    np.logical_or.at(bad_act, stretch_of, ~ok_act)
+    fast = tail_ok & ~bad_act
+    # fast stretches: one instance per activity, plus a pending one if still open
+    pick = fast[stretch_of]
+    fast_tables = {
+        "stretch": stretch_of[pick],
+        "j": j[pick],
+        "opened": anchor[pick],
+        "due": due[pick],
+        "done": act_day[pick],
+        "outcome": np.where(act_day[pick] <= due[pick], MET, LATE),
+        "stop": act_day[pick],
+        "unit": interval_unit[pick],
+    }
+    pend = fast & open_
+    pend_tables = {
+        "stretch": np.flatnonzero(pend),
+        "j": count[pend],
+        "opened": last_anchor[pend],
+        "due": tail_due[pend],
+        "done": np.full(int(pend.sum()), NONE, dtype=np.int64),
+        "outcome": np.full(int(pend.sum()), PENDING, dtype=np.int64),
+        "stop": tail_due[pend],
+        "unit": tail_unit[pend],
+    }
+    slow = _recurring_slow(frame, spec, st, np.flatnonzero(~fast), lo, hi, a_row, stream.day)
+    parts = [fast_tables, pend_tables, slow]
+    merged = {key: np.concatenate([p[key] for p in parts]) for key in fast_tables}
+    order = np.lexsort((merged["j"], merged["stretch"]))
+    merged = {key: value[order] for key, value in merged.items()}
+    case = st["case"][merged["stretch"]]
+    return _instances(
+        frame,
+        index,
+        case,
+        _rank_in_case(case),
+        merged["opened"],
+        merged["due"],
+        merged["done"],
+        merged["outcome"],
+        merged["stop"],
+        merged["unit"],
+    )
+
+
+def _recurring_due(
+    grid: object,
+    spec: RecurringSpec,
+    anchor: np.ndarray,
+    done: np.ndarray,
+    entered: np.ndarray,
+    unit_out: np.ndarray,
+) -> np.ndarray:
+    """Due days after ``done`` occurrences, the last on ``anchor`` (tracking's ``_interval``)."""
+    from casejourney.calendar import DayGrid
+
+    assert isinstance(grid, DayGrid)
+    choice = np.zeros(len(anchor), dtype=np.int64)  # 0 every, 1 first, 2 second, 3+ then steps
+    durations = [spec.every, spec.first or spec.every, spec.second or spec.every]
+    for step_index, step in enumerate(spec.then):
+        durations.append(step.every)
+        reached = grid.add(entered, step.after) <= anchor
+        choice = np.where(reached & (done >= 1), 3 + step_index, choice)
+    choice = np.where(done == 0, 1, choice)
+    if spec.second is not None:
+        choice = np.where(done == 1, 2, choice)
+    due = np.zeros(len(anchor), dtype=np.int64)
+    for value, duration in enumerate(durations):
+        pick = choice == value
+        if pick.any():
+            due[pick] = grid.add(anchor[pick], duration)
+            unit_out[pick] = _UNITS.index(duration.unit)
+    return due
+
+
+def _recurring_slow(
+    frame: Frame,
+    spec: RecurringSpec,
+    st: Table,
+    which: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    a_row: np.ndarray,
+    day: np.ndarray,
+) -> Table:
+    """Tracking's loop, one stretch at a time, for stretches where something was missed."""
+    grid = frame.grid
+    every = (grid.shifter(spec.every.unit), spec.every.value, _UNITS.index(spec.every.unit))
+    first_d = spec.first or spec.every
+    first = (grid.shifter(first_d.unit), first_d.value, _UNITS.index(first_d.unit))
+    second = (
+        (grid.shifter(spec.second.unit), spec.second.value, _UNITS.index(spec.second.unit))
+        if spec.second is not None
+        else None
+    )
+    then = [
+        (
+            grid.shifter(step.after.unit),
+            step.after.value,
+            (grid.shifter(step.every.unit), step.every.value, _UNITS.index(step.every.unit)),
+        )
+        for step in spec.then
+    ]
+    slack_shift, slack_n = every[0], every[1]
+    end = frame.end
+    out: list[tuple[int, int, int, int, int, int, int, int]] = []
+    add = out.append
+    starts, ends, end_rows = st["start"].tolist(), st["end"].tolist(), st["end_row"].tolist()
+    los, his, rows, days = lo.tolist(), hi.tolist(), a_row.tolist(), day
+    for s in which.tolist():
+        entered = starts[s]
+        open_ = end_rows[s] < 0
+        stop = end if open_ else ends[s]
+        thresholds = [shift(entered, n) for shift, n, _ in then]
+        anchor, done_count, j = entered, 0, 0
+        acts: list[int | None] = [int(days[r]) for r in rows[los[s] : his[s]]]
+        acts.append(None)
+        for act in acts:
+            while True:
+                if done_count == 0:
+                    step = first
+                elif done_count == 1 and second is not None:
+                    step = second
+                else:
+                    step = every
+                    for threshold, (_, _, later) in zip(thresholds, then, strict=True):
+                        if threshold <= anchor:
+                            step = later
+                due = step[0](anchor, step[1])
+                slack = slack_shift(due, slack_n)
+                if act is not None and act <= slack:
+                    add((s, j, anchor, due, act, MET if act <= due else LATE, act, step[2]))
+                    j += 1
+                    break
+                if act is None and due >= stop:
+                    if open_:
+                        add((s, j, anchor, due, NONE, PENDING, due, step[2]))
+                        j += 1
+                    break
+                add((s, j, anchor, due, NONE, MISSED, stop if stop < slack else slack, step[2]))
+                j += 1
+                anchor, done_count = due, done_count + 1
+                if act is None and anchor >= stop:
+                    break
+            if act is not None:
+                anchor, done_count = act, done_count + 1
+    keys = ("stretch", "j", "opened", "due", "done", "outcome", "stop", "unit")
+    if not out:
+        return {k: np.zeros(0, dtype=np.int64) for k in keys}
+    array = np.asarray(out, dtype=np.int64)
+    return {k: array[:, i] for i, k in enumerate(keys)}
+
+
+def instances(
+    log: EventLog,
+    frame: Frame,
+    standards: Iterable[str] | None = None,
+    stream: Stream | None = None,
+) -> Table:
+    """Every standard instance in the log, as ``tracking.track`` would find them case by case.
+
+    Columns: standard (index into the workflow's standards), case, occurrence, opened, due, done
+    (``NONE`` if never), outcome (index into :data:`OUTCOMES`), late_days, late_units.
+    """
+    stream = stream or Stream.of(log, frame)
+    wanted = set(standards) if standards is not None else None
+    parts: list[Table] = []
+    for index, standard in enumerate(frame.workflow.standards.values()):
+        if wanted is not None and standard.id not in wanted:
+            continue
+        parts.append(_standard_instances(stream, index, standard))
+    if not parts:
+        return {key: np.zeros(0, dtype=np.int64) for key in _INSTANCE_KEYS}
+    return {key: np.concatenate([p[key] for p in parts]) for key in _INSTANCE_KEYS}
+
+
+_INSTANCE_KEYS = (
+    "standard",
+    "case",
+    "occurrence",
+    "opened",
+    "due",
+    "done",
+    "outcome",
+    "late_days",
+    "late_units",
+)
+
+
+def _standard_instances(stream: Stream, index: int, standard: Standard) -> Table:
+    spec = standard.spec
+    if isinstance(spec, DeadlineSpec):
+        return _deadline(stream, index, spec)
+    if isinstance(spec, LeadTimeSpec):
+        return _lead_time(stream, index, spec)
+    if isinstance(spec, RecurringSpec):
+        return _recurring(stream, index, spec)
+    assert isinstance(spec, MaxDurationSpec)
+    return _max_duration(stream, index, spec)
+
+
+# --- measures by week ----------------------------------------------------------------------------
+
+
+@dataclass
+class Measures:
+    """One replication's measures in long form: (metric, subject, week, value) rows.
+
+    ``week`` is the reported week (0-based); -1 for a figure over the whole reported period.
+    """
+
+    metric: list[str]
+    subject: list[str]
+    week: list[int]
+    value: list[float]
+
+    @classmethod
+    def empty(cls) -> Measures:
+        """No rows yet."""
+        return cls([], [], [], [])
+
+    def add(
+        self,
+        metric: str,
+        subject: str,
+        weeks: np.ndarray | Sequence[int],
+        values: np.ndarray | Sequence[float],
+    ) -> None:
+        """Add a series (or one value with ``weeks=[-1]``)."""
+        w = np.asarray(weeks, dtype=np.int64).tolist()
+        v = np.asarray(values, dtype=float).tolist()
+        self.metric += [metric] * len(w)
+        self.subject += [subject] * len(w)
+        self.week += w
+        self.value += v
+
+
+def _by_week(frame: Frame, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Totals by reported week of the rows whose day falls in the window."""
+    weeks = frame.weeks
+    week = frame.week_of(days)
+    inside = (week >= 0) & (week < weeks)
+    return np.bincount(
+        week[inside], weights=None if weights is None else weights[inside], minlength=weeks
+    )[:weeks]
+
+
+def _week_ends(frame: Frame) -> np.ndarray:
+    """The last day of each reported week (snapshots count what is open at its end)."""
+    return frame.report_start + 7 * np.arange(frame.weeks) + 6
+
+
+def _open_at(starts: np.ndarray, ends: np.ndarray, moments: np.ndarray) -> np.ndarray:
+    """How many of the intervals [start, end) (end NONE: still open) contain each moment."""
+    ends = np.where(ends == NONE, np.iinfo(np.int64).max, ends)
+    s = np.sort(starts)
+    e = np.sort(ends)
+    return np.searchsorted(s, moments, side="right") - np.searchsorted(e, moments, side="right")
+
+
+def standard_measures(out: Measures, frame: Frame, stream: Stream) -> None:
+    """Per standard: due, met, breached, % on time (by the week due), lateness median and p90.
+
+    One standard at a time, so that only one standard's instances are held at once.
+    """
+    weeks = frame.weeks
+    for index, standard in enumerate(frame.workflow.standards.values()):
+        table = _standard_instances(stream, index, standard)
+        due_week = frame.week_of(table["due"])
+        pick = (due_week >= 0) & (due_week < weeks) & np.isin(table["outcome"], (MET, LATE, MISSED))
+        w = due_week[pick]
+        outcome = table["outcome"][pick]
+        due = np.bincount(w, minlength=weeks)[:weeks]
+        met = np.bincount(w[outcome == MET], minlength=weeks)[:weeks]
+        breached = due - met
+        sid = standard.id
+        all_weeks = np.arange(weeks)
+        out.add("standard.due", sid, all_weeks, due)
+        out.add("standard.met", sid, all_weeks, met)
+        out.add("standard.breached", sid, all_weeks, breached)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.add(
+                "standard.on_time_pct", sid, all_weeks, np.where(due > 0, 100 * met / due, np.nan)
+            )
+        total, total_met = int(due.sum()), int(met.sum())
+        out.add("standard.due", sid, [-1], [total])
+        out.add("standard.met", sid, [-1], [total_met])
+        out.add("standard.breached", sid, [-1], [total - total_met])
+        out.add("standard.on_time_pct", sid, [-1], [100 * total_met / total if total else np.nan])
+        late = table["late_days"][pick][outcome != MET]
+        units = table["late_units"][pick][outcome != MET]
+        out.add("standard.late_days_median", sid, [-1], [np.median(late) if len(late) else np.nan])
+        out.add(
+            "standard.late_days_p90", sid, [-1], [np.percentile(late, 90) if len(late) else np.nan]
+        )
+        out.add(
+            "standard.late_units_median", sid, [-1], [np.median(units) if len(units) else np.nan]
+        )
+        out.add(
+            "standard.late_units_p90",
+            sid,
+            [-1],
+            [np.percentile(units, 90) if len(units) else np.nan],
+        )
+
+
+def stage_measures(out: Measures, frame: Frame, stream: Stream) -> None:
+    """Per state: open at each week's end (work in progress), entries, exits, time in stage."""
+    moments = _week_ends(frame)
+    all_weeks = np.arange(frame.weeks)
+    entries = np.flatnonzero(stream.enter)
+    nxt = np.append(entries[1:], len(stream.case))
+    closed = np.zeros(len(entries), dtype=bool)
+    closed[:-1] = stream.case[entries[1:]] == stream.case[entries[:-1]]
+    left = np.where(closed, stream.day[np.minimum(nxt, len(stream.case) - 1)], NONE)
+    entered = stream.day[entries]
+    state = stream.event[entries]
+    for s in frame.workflow.states.values():
+        code = frame.code(s.id)
+        pick = state == code
+        starts, ends = entered[pick], left[pick]
+        out.add("stage.open", s.id, all_weeks, _open_at(starts, ends, moments))
+        out.add("stage.entered", s.id, all_weeks, _by_week(frame, starts))
+        if s.terminal:
+            continue
+        done = ends != NONE
+        out.add("stage.left", s.id, all_weeks, _by_week(frame, ends[done]))
+        stay = (ends - starts)[done].astype(float)
+        week = frame.week_of(ends[done])
+        inside = (week >= 0) & (week < frame.weeks)
+        if inside.any():
+            sums = np.bincount(week[inside], weights=stay[inside], minlength=frame.weeks)
+            counts = np.bincount(week[inside], minlength=frame.weeks)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out.add(
+                    "stage.mean_days",
+                    s.id,
+                    all_weeks,
+                    np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)[: frame.weeks],
+                )
+            out.add("stage.median_days", s.id, [-1], [np.median(stay[inside])])
+            out.add("stage.p90_days", s.id, [-1], [np.percentile(stay[inside], 90)])
+            out.add("stage.mean_days", s.id, [-1], [stay[inside].mean()])
+
+
+def queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
+    """Per team: pieces of work waiting at each week's end, and the mean wait of work started."""
+    kind = log["kind"]
+    work = (
+        (kind == Kind.WORK)
+        | ((kind == Kind.TASK) & ~np.isnan(log["started"]))
+        | (kind == Kind.QUEUED)
+        | (kind == Kind.DROP)
+    )
+    team = log["team"][work]
+    released = log["released"][work]
+    started = log["started"][work]
+    started = np.where(np.isnan(started), np.inf, started)
+    moments = _week_ends(frame) + 1.0  # at the end of the week's last day
+    all_weeks = np.arange(frame.weeks)
+    for index, name in enumerate(frame.teams):
+        pick = team == index
+        r, s = released[pick], started[pick]
+        waiting = np.searchsorted(np.sort(r), moments, side="right") - np.searchsorted(
+            np.sort(s), moments, side="right"
+        )
+        out.add("team.queued", name, all_weeks, waiting)
+        began = np.isfinite(s)
+        week = frame.week_of(np.floor(s[began]).astype(np.int64))
+        inside = (week >= 0) & (week < frame.weeks)
+        wait = (s[began] - r[began])[inside]
+        if len(wait):
+            out.add("team.wait_days_mean", name, [-1], [wait.mean()])
+            out.add("team.wait_days_p90", name, [-1], [np.percentile(wait, 90)])
+
+
+def stage_queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
+    """Per state: its own work waiting for a worker at each week's end, and its mean wait.
+
+    A state's own work is an assessment, an enquiry, a plan; the wait counts work started in the
+    reported period.
+    """
+    kind = log["kind"]
+    states = [frame.code(s) for s in frame.workflow.states]
+    work = np.isin(kind, (Kind.WORK, Kind.QUEUED, Kind.DROP)) & np.isin(log["event"], states)
+    event = log["event"][work]
+    released = log["released"][work]
+    started = np.where(np.isnan(log["started"][work]), np.inf, log["started"][work])
+    moments = _week_ends(frame) + 1.0
+    all_weeks = np.arange(frame.weeks)
+    for name in frame.workflow.states:
+        pick = event == frame.code(name)
+        if not pick.any():
+            continue
+        r, s = released[pick], started[pick]
+        waiting = np.searchsorted(np.sort(r), moments, side="right") - np.searchsorted(
+            np.sort(s), moments, side="right"
+        )
+        out.add("stage.queued", name, all_weeks, waiting)
+        began = np.isfinite(s)
+        week = frame.week_of(np.floor(s[began]).astype(np.int64))
+        inside = (week >= 0) & (week < frame.weeks)
+        if inside.any():
+            out.add("stage.wait_days_mean", name, [-1], [(s[began] - r[began])[inside].mean()])
+
+
+def team_measures(out: Measures, frame: Frame, snapshots: Snapshots) -> None:
+    """Per team: servers, utilisation, cases held per server and unallocated, from the weekly counts."""
+    all_weeks = np.arange(frame.weeks)
+    moments = _week_ends(frame)
+    for name in frame.teams:
+        subject = f"team:{name}"
+
+        def series(measure: str, subject: str = subject) -> np.ndarray:
+            days, values = snapshots.series(subject, measure)
+            lookup = dict(zip(days.tolist(), values.tolist(), strict=True))
+            return np.array([lookup.get(int(m), np.nan) for m in moments])
+
+        available = series("hours_available")
+        used = series("hours_worked") + series("casework_hours")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.add("team.utilisation_pct", name, all_weeks, 100 * used / available)
+            servers = series("servers")
+            out.add("team.cases_per_worker", name, all_weeks, series("cases_held") / servers)
+        out.add("team.unallocated", name, all_weeks, series("unallocated"))
+        out.add("team.most_over_limit", name, all_weeks, series("most_over_limit"))
+        total_available = np.nansum(available)
+        out.add(
+            "team.utilisation_pct",
+            name,
+            [-1],
+            [100 * np.nansum(used) / total_available if total_available else np.nan],
+        )
+    for subject in sorted({s for s in snapshots.subject if s.startswith("place:")}):
+        days, values = snapshots.series(subject, "overflow")
+        lookup = dict(zip(days.tolist(), values.tolist(), strict=True))
+        out.add(
+            "place.overflow", subject[6:], all_weeks, [lookup.get(int(m), np.nan) for m in moments]
+        )
+
+
+def drift_measures(out: Measures, frame: Frame, stream: Stream) -> None:
+    """The scenario's drift measures, by week."""
+    all_weeks = np.arange(frame.weeks)
+    moments = _week_ends(frame)
+    for ident, drift in frame.scenario.drift.items():
+        scope = stream.scope_mask(drift.while_)
+        assert scope is not None
+        st = stream.stretches(scope)
+        if drift.kind == "longer_than":
+            assert drift.limit is not None
+            limit_day = frame.grid.add(st["start"], drift.limit)
+            # open beyond the limit at each week's end
+            out.add("drift.open_over", ident, all_weeks, _open_at(limit_day, st["end"], moments))
+            ended = st["end"] != NONE
+            over = ended & (st["end"] > limit_day)
+            out.add("drift.ended", ident, all_weeks, _by_week(frame, st["end"][ended]))
+            out.add("drift.ended_over", ident, all_weeks, _by_week(frame, st["end"][over]))
+            total = _by_week(frame, st["end"][ended]).sum()
+            out.add(
+                "drift.ended_over_pct",
+                ident,
+                [-1],
+                [100 * _by_week(frame, st["end"][over]).sum() / total if total else np.nan],
+            )
+        elif drift.kind == "repeat":
+            repeat = _rank_in_case(st["case"]) > 1
+            entered = _by_week(frame, st["start"])
+            repeats = _by_week(frame, st["start"][repeat])
+            out.add("drift.entered", ident, all_weeks, entered)
+            out.add("drift.repeat", ident, all_weeks, repeats)
+            out.add(
+                "drift.repeat_pct",
+                ident,
+                [-1],
+                [100 * repeats.sum() / entered.sum() if entered.sum() else np.nan],
+            )
+        else:
+            assert drift.event is not None and drift.before is not None
+            milestone_pos, _ = stream.occurrences(drift.before)
+            decision_pos, _ = stream.occurrences(drift.event)
+            m_row = milestone_pos // 4
+            lo = np.searchsorted(m_row, st["start_row"], side="right")
+            hi = np.searchsorted(m_row, st["limit_row"], side="left")
+            has = hi - lo >= drift.occurrence
+            nth = (
+                m_row[np.minimum(lo + drift.occurrence - 1, max(len(m_row) - 1, 0))]
+                if len(m_row)
+                else np.zeros(len(lo), dtype=np.int64)
+            )
+            d_row = decision_pos // 4
+            first_decision = np.searchsorted(d_row, st["start_row"], side="right")
+            decided = first_decision < len(d_row)
+            if len(d_row):
+                decided &= d_row[np.minimum(first_decision, len(d_row) - 1)] < nth
+            day = stream.day[nth[has]] if len(m_row) else np.zeros(0, dtype=np.int64)
+            reached = _by_week(frame, day)
+            missing = _by_week(frame, day[~decided[has]])
+            out.add("drift.reached", ident, all_weeks, reached)
+            out.add("drift.missing", ident, all_weeks, missing)
+            out.add(
+                "drift.missing_pct",
+                ident,
+                [-1],
+                [100 * missing.sum() / reached.sum() if reached.sum() else np.nan],
+            )
+
+
+def census_measures(out: Measures, frame: Frame, snapshots: Snapshots) -> None:
+    """Arrivals, open and closed cases by week (the engine's own counts)."""
+    moments = _week_ends(frame)
+    all_weeks = np.arange(frame.weeks)
+    for measure in ("arrived", "opening", "open", "closed"):
+        days, values = snapshots.series("all", measure)
+        lookup = dict(zip(days.tolist(), values.tolist(), strict=True))
+        out.add(f"cases.{measure}", "all", all_weeks, [lookup.get(int(m), np.nan) for m in moments])
+
+
+def measure(log: EventLog, snapshots: Snapshots, frame: Frame) -> Measures:
+    """Every measure of one replication."""
+    out = Measures.empty()
+    stream = Stream.of(log, frame)
+    standard_measures(out, frame, stream)
+    stage_measures(out, frame, stream)
+    queue_measures(out, frame, log)
+    stage_queue_measures(out, frame, log)
+    team_measures(out, frame, snapshots)
+    drift_measures(out, frame, stream)
+    census_measures(out, frame, snapshots)
+    return out
+
+
+# --- across replications -------------------------------------------------------------------------
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """Continued fraction for the regularised incomplete beta function (Lentz's method)."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 300):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return result
+
+
+def _t_cdf(t: float, df: int) -> float:
+    """Student's t distribution function (via the incomplete beta function)."""
+    x = df / (df + t * t)
+    if x >= 1.0:
+        return 0.5
+    if x <= 0.0:
+        return 1.0 if t > 0 else 0.0
+    a, b = df / 2.0, 0.5
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1) / (a + b + 2):
+        tail = front * _beta_fraction(a, b, x) / a
+    else:
+        tail = 1.0 - front * _beta_fraction(b, a, 1.0 - x) / b
+    return 1.0 - tail / 2.0 if t > 0 else tail / 2.0
+
+
+def t_quantile(p: float, df: int) -> float:
+    """Student's t quantile (bisection on the distribution function; no SciPy needed)."""
+    if df <= 0:
+        return math.nan
+    low, high = -1e3, 1e3
+    for _ in range(200):
+        mid = (low + high) / 2
+        if _t_cdf(mid, df) < p:
+            low = mid
+        else:
+            high = mid
+        if high - low < 1e-12:
+            break
+    return (low + high) / 2
+
+
+def across(replications: Mapping[int, Measures], confidence: float = 0.95) -> dict[str, list[Any]]:
+    """Mean, standard deviation and a confidence interval of each (metric, subject, week).
+
+    A measure missing from a replication is not counted for it (``n`` says how many had it);
+    NaN values (e.g. % on time with nothing due) are left out the same way.
+    """
+    values: dict[tuple[str, str, int], list[float]] = {}
+    for measures in replications.values():
+        for triple in zip(measures.metric, measures.subject, measures.week, strict=True):
+            values.setdefault(triple, [])
+        for metric, subject, week, value in zip(
+            measures.metric, measures.subject, measures.week, measures.value, strict=True
+        ):
+            if not math.isnan(value):
+                values[(metric, subject, week)].append(value)
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in ("metric", "subject", "week", "n", "mean", "sd", "ci_low", "ci_high", "min", "max")
+    }
+    for key_, found in sorted(values.items()):
+        metric, subject, week = key_
+        a = np.asarray(found, dtype=float)
+        n = len(a)
+        mean = float(a.mean()) if n else math.nan
+        sd = float(a.std(ddof=1)) if n > 1 else (0.0 if n == 1 else math.nan)
+        half = t_quantile(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
+        for column, cell in zip(
+            cols,
+            (
+                metric,
+                subject,
+                week,
+                n,
+                mean,
+                sd,
+                mean - half,
+                mean + half,
+                float(a.min()) if n else math.nan,
+                float(a.max()) if n else math.nan,
+            ),
+            strict=True,
+        ):
+            cols[column].append(cell)
+    return cols

@@ -1,0 +1,562 @@
+"""Workflow + scenario → the engine's model; one replication → its event log.
+
+Consumes a resolved ``Workflow`` (states, transitions, standards) and a ``ScenarioSpec`` (demand,
+branch probabilities, stays, effort, workforce); produces an engine ``Model`` and runs it. This is
+the one place where the journey's rules become engine rules, with the same semantics as
+``casejourney journey`` (``journey.walk``): branch choices as ``_Timer.choose``, stays as
+``advance``, recurring activities at the stricter of two intervals, activities owed after an event,
+reports owed before a booked meeting, punctuality as ``_Timer.do_by`` — plus capacity: work waits
+for a worker, meetings for a slot, children for a placement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from casejourney.calendar import DayGrid, Duration, Unit, WorkingCalendar
+from casejourney.engine import (
+    Draw,
+    EventLog,
+    Model,
+    Offset,
+    PlaceModel,
+    Punctuality,
+    SlotModel,
+    Snapshots,
+    StateModel,
+    TaskKind,
+    TaskRule,
+    TeamModel,
+    simulate,
+)
+from casejourney.engine.model import Opening
+from casejourney.machine import TransitionTable
+from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec, is_age_event
+from casejourney.spec.resolve import Workflow
+from casejourney.spec.scenario import (
+    DistSpec,
+    EffortSpec,
+    FixedDist,
+    PracticeSpec,
+    ScenarioSpec,
+    TeamSpec,
+)
+
+#: Day arithmetic is exact this many days either side of the simulated period.
+GRID_MARGIN_DAYS = 12 * 366
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a run's day numbers and codes mean: the calendar grid, the reported window, the names."""
+
+    workflow: Workflow
+    scenario: ScenarioSpec
+    grid: DayGrid
+    start: int  # first simulated day (day 0 = scenario.start)
+    report_start: int  # first reported day (after the warm-up)
+    end: int  # first day not simulated
+    names: tuple[str, ...]
+    teams: tuple[str, ...]
+    in_post: tuple[int, ...]  # servers in post, by team
+
+    def code(self, name: str) -> int:
+        """The event code of a state, activity or milestone (-1 if it has none)."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            return -1
+
+    @property
+    def weeks(self) -> int:
+        """Whole weeks reported."""
+        return (self.end - self.report_start) // 7
+
+    def week_of(self, days: np.ndarray) -> np.ndarray:
+        """Reported week index (0-based) of each day; negative before the window."""
+        weeks: np.ndarray = np.floor_divide(np.asarray(days) - self.report_start, 7)
+        return weeks
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A scenario ready to run: the engine model and the frame for reading its records."""
+
+    model: Model
+    frame: Frame
+
+
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of one replication: ``SeedSequence(seed).spawn(n)[replication]`` for any n."""
+    return np.random.SeedSequence(seed, spawn_key=(replication,))
+
+
+def run_replication(
+    compiled: Compiled, replication: int, progress: Callable[[float], None] | None = None
+) -> tuple[EventLog, Snapshots]:
+    """Run one replication of a compiled scenario (``progress``: share done, weekly)."""
+    seed = replication_seed(compiled.frame.scenario.seed, replication)
+    return simulate(compiled.model, seed, replication, progress)
+
+
+def span_days(calendar: WorkingCalendar, start: dt.date, duration: Duration | None) -> int:
+    """Days from ``start`` to ``duration`` after it (0 for no duration)."""
+    return 0 if duration is None else (calendar.add(start, duration) - start).days
+
+
+def compile_scenario(
+    workflow: Workflow,
+    scenario: ScenarioSpec,
+    *,
+    scale: float = 1.0,
+    horizon_days: int | None = None,
+    warm_up_days: int | None = None,
+) -> Compiled:
+    """The engine model of ``scenario`` on ``workflow``.
+
+    Args:
+        workflow: the authority's resolved rules.
+        scenario: demand, behaviour and workforce.
+        scale: multiply demand, the open caseload, staff and slots (benchmarks and quick looks).
+        horizon_days: override the reported period (days).
+        warm_up_days: override the warm-up (days).
+
+    """
+    calendar = workflow.calendar
+    warm = span_days(calendar, scenario.start, scenario.warm_up)
+    if warm_up_days is not None:
+        warm = warm_up_days
+    report_start_date = scenario.start + dt.timedelta(days=warm)
+    horizon = span_days(calendar, report_start_date, scenario.horizon)
+    if horizon_days is not None:
+        horizon = horizon_days
+    end = warm + horizon
+    grid = DayGrid(calendar, scenario.start, -GRID_MARGIN_DAYS, end + GRID_MARGIN_DAYS)
+    names = _names(workflow, scenario)
+    code = {name: i for i, name in enumerate(names)}
+    states = list(workflow.states)
+    teams = list(scenario.teams)
+    team_of = {s: teams.index(t) for t, spec in scenario.teams.items() for s in spec.states}
+    slots = list(scenario.meetings)
+    slot_of = {u: slots.index(m) for m, spec in scenario.meetings.items() for u in spec.users()}
+    table = TransitionTable.from_workflow(workflow)
+    state_models = tuple(
+        _state_model(workflow, scenario, table, name, code, team_of, slot_of) for name in states
+    )
+    practices: list[PracticeSpec] = []
+    tasks = _TaskBuilder(workflow, scenario, code, practices, teams, slot_of).build()
+    in_post = tuple(_in_post(spec, scale) for spec in scenario.teams.values())
+    model = Model(
+        grid=grid,
+        start=0,
+        end=end,
+        names=names,
+        states=state_models,
+        initial=code[
+            workflow.initial_state
+            if scenario.demand.contacts_per_week is not None
+            else scenario.demand.referral_state
+        ],
+        arrivals=arrival_rates(scenario, grid, 0, end) * scale,
+        open_days=grid.working,
+        signals=_signals(workflow, code),
+        tasks=tasks,
+        punctuality=tuple(_punctuality(p) for p in practices),
+        teams=tuple(
+            _team(name, spec, posts, scale)
+            for (name, spec), posts in zip(scenario.teams.items(), in_post, strict=True)
+        ),
+        slots=tuple(
+            SlotModel(
+                name,
+                spec.slots_per_week * scale,
+                _offset(spec.notice) if spec.notice else None,
+            )
+            for name, spec in scenario.meetings.items()
+        ),
+        places=tuple(
+            PlaceModel(
+                name,
+                round(spec.places * scale),
+                frozenset(code[s] for s in spec.states),
+                spec.share,
+            )
+            for name, spec in scenario.placements.items()
+        ),
+        opening=tuple(
+            Opening(
+                code[state],
+                round(count * scale),
+                _draw(scenario.initial_age_years.get(state, scenario.demand.child_age_years)),
+            )
+            for state, count in scenario.initial_caseload.items()
+            if round(count * scale) > 0
+        ),
+        ages=_draw(scenario.demand.child_age_years),
+        marks=tuple((code[n], float(n.split(":")[1])) for n in names if is_age_event(n)),
+        mark_scope=_mark_scope(tasks, code, names),
+        discipline=scenario.queue_discipline,
+    )
+    frame = Frame(
+        workflow=workflow,
+        scenario=scenario,
+        grid=grid,
+        start=0,
+        report_start=warm,
+        end=end,
+        names=names,
+        teams=tuple(teams),
+        in_post=in_post,
+    )
+    return Compiled(model, frame)
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def _names(workflow: Workflow, scenario: ScenarioSpec) -> tuple[str, ...]:
+    """States, activities (the workflow's, then the scenario's own), milestones, then signals."""
+    activities = [
+        *workflow.activities,
+        *(r for r in scenario.routines if r not in workflow.activities),
+    ]
+    ages: set[str] = set()
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if isinstance(spec, DeadlineSpec | LeadTimeSpec):
+            ages.update(e for e in (spec.from_, spec.to) if is_age_event(e))
+    for routine in scenario.routines.values():
+        if routine.after and is_age_event(routine.after):
+            ages.add(routine.after)
+    signals = [f"exit:{s}" for s in workflow.states]
+    signals += list(workflow.phases)
+    signals += [f"exit:{p}" for p in workflow.phases]
+    ordered_ages = sorted(ages, key=lambda a: int(a.split(":")[1]))
+    return (*workflow.states, *activities, *ordered_ages, *signals)
+
+
+def _signals(
+    workflow: Workflow, code: dict[str, int]
+) -> dict[tuple[int, int], tuple[tuple[int, int], ...]]:
+    """For each move, the events it makes happen (as tracking flattens them) and their state."""
+    out: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+    states = list(workflow.states)
+    for new in states:
+        phase = workflow.states[new].phase
+        n = code[new]
+        out[(-1, n)] = ((code[phase], n), (n, n))
+        for prev in states:
+            p = code[prev]
+            old_phase = workflow.states[prev].phase
+            found = [(code[f"exit:{prev}"], p)]
+            if old_phase != phase:
+                found += [(code[f"exit:{old_phase}"], p), (code[phase], n)]
+            found.append((n, n))
+            out[(p, n)] = tuple(found)
+    return out
+
+
+# --- states --------------------------------------------------------------------------------------
+
+
+def _state_model(
+    workflow: Workflow,
+    scenario: ScenarioSpec,
+    table: TransitionTable,
+    name: str,
+    code: dict[str, int],
+    team_of: dict[str, int],
+    slot_of: dict[str, int],
+) -> StateModel:
+    state = workflow.states[name]
+    exits: tuple[int, ...] = ()
+    weights: tuple[float, ...] = ()
+    if not state.terminal:
+        exits, weights = branch_options(table, scenario, name, code)
+    stay = scenario.stays.get(name)
+    extra = scenario.extra_stay.get(name)
+    effort = scenario.effort_hours.get(name)
+    return StateModel(
+        name=name,
+        terminal=state.terminal,
+        stay=_draw(stay) if stay is not None else None,
+        extra=_offset(extra) if extra is not None else None,
+        exits=exits,
+        weights=weights,
+        team=team_of.get(name, -1),
+        points=scenario.case_weights.get(name, 1.0),
+        casework=scenario.casework_hours_per_week.get(name, 0.0),
+        effort=_effort(effort) if effort is not None else None,
+        slots=slot_of.get(name, -1),
+    )
+
+
+def branch_options(
+    table: TransitionTable, scenario: ScenarioSpec, state: str, code: dict[str, int]
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Destinations and probabilities out of ``state``, chosen as ``journey`` chooses.
+
+    Triggers with a positive probability among the legal ones; if none has one, every legal
+    trigger equally.
+    """
+    options = scenario.branches.get(state, {})
+    legal = table.triggers(state)
+    names = [t for t in legal if options.get(t, 0) > 0] or legal
+    weights = np.array([options.get(t, 1.0) for t in names], dtype=float)
+    if not names:
+        return (), ()
+    weights = weights / weights.sum()
+    return tuple(code[table.fire(state, t)] for t in names), tuple(weights.tolist())
+
+
+def _draw(dist: DistSpec) -> Draw:
+    unit = Unit(dist.unit)
+    if dist.dist == "fixed":
+        return Draw("fixed", (dist.value,), unit)
+    if dist.dist == "uniform":
+        return Draw("uniform", (dist.low, dist.high), unit)
+    if dist.dist == "triangular":
+        return Draw("triangular", (dist.low, dist.mode, dist.high), unit)
+    if dist.dist == "lognormal":
+        return Draw("lognormal", (dist.median, dist.p90), unit)
+    return Draw("exponential", (dist.mean,), unit)
+
+
+def _effort(effort: EffortSpec) -> Draw:
+    dist = (
+        FixedDist(dist="fixed", value=effort, unit="hours")
+        if isinstance(effort, float | int)
+        else effort
+    )
+    found = _draw(dist)
+    return Draw(found.shape, found.params, None)
+
+
+def _offset(duration: Duration) -> Offset:
+    return Offset(duration.unit, duration.value)
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+def _probe(calendar: WorkingCalendar, duration: Duration) -> int:
+    """A representative length in days, for choosing the stricter of two intervals (as journey)."""
+    start = dt.date(2026, 1, 5)
+    return (calendar.add(start, duration) - start).days
+
+
+class _TaskBuilder:
+    """Task rules from the workflow's standards (as ``journey`` schedules them) and routines."""
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        scenario: ScenarioSpec,
+        code: dict[str, int],
+        practices: list[PracticeSpec],
+        teams: list[str],
+        slot_of: dict[str, int],
+    ) -> None:
+        self.workflow, self.scenario, self.code = workflow, scenario, code
+        self.practices = practices
+        self.slot_of = slot_of
+        self.team_for = {
+            a: teams.index(t) for t, spec in scenario.teams.items() for a in spec.activities
+        }
+        self.practice_index: dict[str, int] = {}
+        self.rules: list[TaskRule] = []
+
+    def extras(self, activity: str) -> dict[str, Any]:
+        """Punctuality, effort, team and slots of an activity."""
+        if activity not in self.practice_index:
+            self.practice_index[activity] = len(self.practices)
+            self.practices.append(self.scenario.practice_for(activity))
+        effort = self.scenario.effort_hours.get(activity)
+        return {
+            "punctuality": self.practice_index[activity],
+            "effort": _effort(effort) if effort is not None else None,
+            "team": self.team_for.get(activity, -1),
+            "slots": self.slot_of.get(activity, -1),
+        }
+
+    def scope_of(self, names: Iterable[str] | None) -> frozenset[int] | None:
+        """State codes named by a ``while`` scope (None: anywhere)."""
+        if names is None:
+            return None
+        return frozenset(self.code[s] for s in self.workflow.expand_scope(tuple(names)))
+
+    def build(self) -> tuple[TaskRule, ...]:
+        """Every rule: standards first, then routines no standard already times."""
+        self.standards()
+        self.routines()
+        return tuple(self.rules)
+
+    def standards(self) -> None:
+        """Rules from the standards, as ``journey`` schedules them.
+
+        Recurring standards at the stricter of two intervals; activities owed after events (one
+        rule per activity, anchor and scope: the strictest); reports before booked events.
+        """
+        workflow, code = self.workflow, self.code
+        calendar = workflow.calendar
+        activities = set(workflow.activities) | set(self.scenario.routines)
+        strictest: dict[tuple[str, frozenset[str]], tuple[str, RecurringSpec]] = {}
+        once: dict[tuple[str, str, frozenset[str] | None], tuple[str, DeadlineSpec]] = {}
+        for standard in workflow.standards.values():
+            spec = standard.spec
+            if isinstance(spec, RecurringSpec):
+                key = (spec.to, workflow.expand_scope(spec.while_))
+                best = strictest.get(key)
+                if best is None or _probe(calendar, spec.every) < _probe(calendar, best[1].every):
+                    strictest[key] = (standard.id, spec)
+            elif isinstance(spec, DeadlineSpec) and spec.to in activities:
+                scope = workflow.expand_scope(spec.while_) if spec.while_ else None
+                dkey = (spec.to, spec.from_, scope)
+                found = once.get(dkey)
+                if found is None or _probe(calendar, spec.within) < _probe(
+                    calendar, found[1].within
+                ):
+                    once[dkey] = (standard.id, spec)
+            elif isinstance(spec, LeadTimeSpec) and spec.from_ in activities and spec.to in code:
+                self.rules.append(
+                    TaskRule(
+                        name=standard.id,
+                        kind=TaskKind.LEAD,
+                        task=code[spec.from_],
+                        target=code[spec.to],
+                        at_least=_offset(spec.at_least),
+                        **self.extras(spec.from_),
+                    )
+                )
+        for ident, spec in strictest.values():
+            self.rules.append(
+                TaskRule(
+                    name=ident,
+                    kind=TaskKind.RECURRING,
+                    task=code[spec.to],
+                    scope=self.scope_of(spec.while_),
+                    every=_offset(spec.every),
+                    first=_offset(spec.first) if spec.first else None,
+                    second=_offset(spec.second) if spec.second else None,
+                    then=tuple((_offset(s.after), _offset(s.every)) for s in spec.then),
+                    **self.extras(spec.to),
+                )
+            )
+        for ident, dspec in once.values():
+            if dspec.from_ not in code:
+                continue  # an event the simulation never produces (e.g. a placement move)
+            self.rules.append(
+                TaskRule(
+                    name=ident,
+                    kind=TaskKind.ONCE,
+                    task=code[dspec.to],
+                    scope=self.scope_of(dspec.while_),
+                    anchor=code[dspec.from_],
+                    within=_offset(dspec.within),
+                    **self.extras(dspec.to),
+                )
+            )
+
+    def routines(self) -> None:
+        """The scenario's own work, where no standard already times the same activity."""
+        code = self.code
+        timed = {(r.task, r.scope) for r in self.rules if r.kind is TaskKind.RECURRING}
+        for activity, routine in self.scenario.routines.items():
+            scope = self.scope_of(routine.while_)
+            if (code[activity], scope) in timed:
+                continue  # a standard already times this activity here: it takes precedence
+            if routine.every is not None:
+                self.rules.append(
+                    TaskRule(
+                        name=f"routine:{activity}",
+                        kind=TaskKind.RECURRING,
+                        task=code[activity],
+                        scope=scope,
+                        every=_offset(routine.every),
+                        first=_offset(routine.first) if routine.first else None,
+                        **self.extras(activity),
+                    )
+                )
+            elif routine.after in code and routine.within is not None:
+                self.rules.append(
+                    TaskRule(
+                        name=f"routine:{activity}",
+                        kind=TaskKind.ONCE,
+                        task=code[activity],
+                        scope=scope,
+                        anchor=code[routine.after],
+                        within=_offset(routine.within),
+                        **self.extras(activity),
+                    )
+                )
+
+
+def _mark_scope(
+    tasks: tuple[TaskRule, ...], code: dict[str, int], names: tuple[str, ...]
+) -> frozenset[int] | None:
+    """States where milestones matter: the scopes of tasks anchored on them (None: anywhere)."""
+    marks = {code[n] for n in names if is_age_event(n)}
+    scope: set[int] = set()
+    for rule in tasks:
+        if rule.kind is TaskKind.ONCE and rule.anchor in marks:
+            if rule.scope is None:
+                return None
+            scope |= rule.scope
+    return frozenset(scope)
+
+
+def _punctuality(practice: PracticeSpec) -> Punctuality:
+    return Punctuality(practice.on_time, _draw(practice.early_by), _draw(practice.late_by))
+
+
+# --- teams and demand ----------------------------------------------------------------------------
+
+
+def _in_post(team: TeamSpec, scale: float = 1.0) -> int:
+    """Workers in post: funded posts less vacancies, at least one."""
+    posts = round(team.headcount * scale * (1 - team.vacancy_rate))
+    return max(1, posts - round(team.vacancies * scale))
+
+
+def _team(name: str, team: TeamSpec, in_post: int, scale: float = 1.0) -> TeamModel:
+    limit = team.caseload_limit
+    newly = min(round(team.newly_qualified * scale), in_post)
+    limits: tuple[float | None, ...]
+    if limit is None:
+        limits = (None,) * in_post
+    else:
+        limits = (team.newly_qualified_caseload_limit,) * newly + (float(limit),) * (
+            in_post - newly
+        )
+    return TeamModel(name, limits, team.hours_per_week / 5 * (1 - team.sickness_rate))
+
+
+def arrival_rates(scenario: ScenarioSpec, grid: DayGrid, start: int, end: int) -> np.ndarray:
+    """Expected arrivals on each day of ``[start, end)``.
+
+    The weekly rate, shaped by weekday, bank holidays, month, trend and dated surges.
+    """
+    demand = scenario.demand
+    days = np.arange(start, end)
+    dates = grid.dates(days)
+    weekday = ((dates.astype("datetime64[D]").astype(np.int64) + 3) % 7).astype(int)  # Monday = 0
+    profile = np.asarray(demand.weekday_profile, dtype=float)
+    rate = demand.per_week * profile[weekday] / profile.sum()
+    bank = np.isin(dates, np.array(sorted(grid.calendar.bank_holidays), dtype="datetime64[D]"))
+    rate = np.where(bank & (weekday < 5), rate * demand.bank_holiday_factor, rate)
+    months = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    for month, factor in demand.seasonality.items():
+        rate = np.where(months == month, rate * factor, rate)
+    rate = rate * (1 + demand.growth * (days - start) / 365.25)
+    for surge in demand.surges:
+        inside = (dates >= np.datetime64(surge.start, "D")) & (
+            dates <= np.datetime64(surge.end, "D")
+        )
+        rate = np.where(inside, rate * surge.multiplier, rate)
+    found: np.ndarray = np.maximum(rate, 0.0)
+    return found

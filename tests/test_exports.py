@@ -1,0 +1,233 @@
+"""Exports for other tools: the event log as IEEE 1849 XES, the measures as tidy CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import casejourney
+from casejourney.cli import main
+from casejourney.report.exports import (
+    TIDY_COLUMNS,
+    TIDY_NAME,
+    XES_NAMESPACE,
+    ExportError,
+    write_tidy,
+    write_xes,
+)
+from tests.test_report_data import simulated
+
+NS = {"x": XES_NAMESPACE}
+D = dt.date
+
+# (case, date, event, kind, team, worker, due) in the order an engine emits them: cases interleaved
+ROWS = [
+    (7, D(2026, 7, 6), "contact", "enter", "front_door", 3, None),
+    (2, D(2026, 6, 1), "cp_plan", "enter", "child_protection", 5, None),
+    (7, D(2026, 7, 6), "contact", "work", "front_door", 3, None),
+    (7, D(2026, 7, 7), "referral", "enter", "front_door", -1, None),
+    (2, D(2026, 6, 10), "cp_visit", "task", "child_protection", 5, D(2026, 6, 12)),
+    (7, D(2026, 7, 8), "strategy_discussion", "enter", "assessment", 9, None),
+    (7, D(2026, 7, 20), "case_closed", "enter", None, -1, None),
+]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return simulated(tmp_path_factory, "base")
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "results"
+    (folder / "events").mkdir(parents=True)
+    case, date, event, kind, team, worker, due = zip(*ROWS, strict=True)
+    table = pa.table(
+        {
+            "replication": pa.array([0] * len(ROWS), pa.int32()),
+            "case": pa.array(case, pa.int32()),
+            "date": pa.array(date, pa.date32()),
+            "event": pa.array(event).dictionary_encode(),
+            "kind": pa.array(kind).dictionary_encode(),
+            "team": pa.array(team, pa.string()),
+            "worker": pa.array(worker, pa.int32()),
+            "due_date": pa.array(due, pa.date32()),
+        }
+    )
+    pq.write_table(table, folder / "events" / "replication-0000.parquet")
+    record = {
+        "scenario": "tiny",
+        "authority": "national",
+        "start": "2026-04-06",
+        "report_start": "2026-07-06",
+        "end": "2027-07-05",
+        "settings": {"replications": 1, "seed": 7},
+    }
+    (folder / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    nan = float("nan")
+    measures = pa.table(
+        {
+            "replication": [0, 0, 0, 1],
+            "metric": [
+                "standard.due",
+                "standard.on_time_pct",
+                "standard.late_units_median",
+                "stage.open",
+            ],
+            "subject": ["icpc-timing", "icpc-timing", "icpc-timing", "cp_plan"],
+            "week": [0, 0, -1, 3],
+            "value": [5.0, nan, 2.0, 12.0],
+        }
+    )
+    pq.write_table(measures, folder / "replications.parquet")
+    return folder
+
+
+def _attrs(element: ET.Element) -> dict[str, str]:
+    return {
+        child.get("key", ""): child.get("value", "")
+        for child in element
+        if child.tag != f"{{{XES_NAMESPACE}}}event"
+    }
+
+
+def test_the_xes_log_follows_the_standard(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (written,) = write_xes(folder, compress=False)
+    assert written == folder / "events" / "replication-0000.xes"
+    root = ET.parse(written).getroot()
+    assert root.tag == f"{{{XES_NAMESPACE}}}log"
+    assert root.get("xes.version") == "1849-2016"
+    prefixes = {e.get("prefix") for e in root.findall("x:extension", NS)}
+    assert {"concept", "time", "lifecycle", "org"} <= prefixes
+    scopes = {g.get("scope") for g in root.findall("x:global", NS)}
+    assert scopes == {"trace", "event"}
+    assert root.find("x:classifier", NS) is not None
+    assert _attrs(root)["concept:name"] == "tiny, replication 0"
+
+
+def test_one_trace_per_case_in_case_order_with_timed_events(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (written,) = write_xes(folder, compress=False)
+    workflow = casejourney.load_workflow("national")
+    traces = ET.parse(written).getroot().findall("x:trace", NS)
+    assert [_attrs(t)["concept:name"] for t in traces] == ["2", "7"]
+    events = [_attrs(e) for e in traces[1].findall("x:event", NS)]
+    label = {s.id: s.label for s in workflow.states.values()}
+    assert [(e["concept:name"], e["lifecycle:transition"]) for e in events] == [
+        (label["contact"], "start"),
+        (label["contact"], "complete"),
+        (label["referral"], "start"),
+        (label["referral"], "complete"),
+        (label["strategy_discussion"], "start"),
+        (label["strategy_discussion"], "complete"),
+        (label["case_closed"], "complete"),  # the journey ends: nothing starts
+    ]
+    stamps = [dt.datetime.fromisoformat(e["time:timestamp"]) for e in events]
+    assert stamps == sorted(stamps)
+    assert stamps[0] == dt.datetime(2026, 7, 6, tzinfo=dt.UTC)
+    assert (
+        events[0]["org:group"] == "front_door"
+        and events[0]["org:resource"] == "front_door worker 3"
+    )
+    assert "org:resource" not in events[2]  # no worker allocated yet
+    work = [e for e in events if e["kind"] not in ("enter", "task", "mark")]
+    assert not work, "queue and work records are not journey events"
+
+
+def test_visits_are_complete_events_with_their_due_date(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (written,) = write_xes(folder, compress=False)
+    trace = ET.parse(written).getroot().findall("x:trace", NS)[0]
+    events = [_attrs(e) for e in trace.findall("x:event", NS)]
+    assert [e["lifecycle:transition"] for e in events] == ["start", "complete"]
+    visit = events[1]
+    assert visit["kind"] == "task" and visit["event_id"] == "cp_visit"
+    assert visit["due"] == "2026-06-12T00:00:00.000+00:00"
+    # the case is still on its plan at the end: its stay has no complete event
+    assert events[0]["event_id"] == "cp_plan"
+
+
+def test_no_attribute_could_carry_personal_data(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (written,) = write_xes(folder, compress=False)
+    keys = {a.get("key") for a in ET.parse(written).getroot().iter() if a.get("key")}
+    allowed = {
+        "concept:name",
+        "time:timestamp",
+        "lifecycle:transition",
+        "lifecycle:model",
+        "org:group",
+        "org:resource",
+        "event_id",
+        "kind",
+        "due",
+        "source",
+        "scenario",
+        "authority",
+        "seed",
+        "replication",
+    }
+    assert keys <= allowed
+
+
+def test_compressed_xes_is_the_same_log(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (plain,) = write_xes(folder, compress=False)
+    (zipped,) = write_xes(folder)
+    assert zipped.name == "replication-0000.xes.gz"
+    assert gzip.decompress(zipped.read_bytes()) == plain.read_bytes()
+    assert write_xes(folder)[0].read_bytes() == zipped.read_bytes()  # reproducible bytes
+
+
+def test_xes_without_an_event_log_says_how_to_get_one(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "events" / "replication-0000.parquet").unlink()
+    with pytest.raises(ExportError, match="--event-log parquet"):
+        write_xes(folder)
+    with pytest.raises(ExportError, match=r"no run\.json"):
+        write_xes(tmp_path)
+
+
+def test_tidy_csv_is_long_with_units(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    written = write_tidy(folder)
+    assert written == folder / TIDY_NAME
+    raw = written.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "a byte-order mark, so Excel reads UTF-8"
+    rows = list(csv.DictReader(written.read_text(encoding="utf-8-sig").splitlines()))
+    assert tuple(rows[0]) == TIDY_COLUMNS
+    assert len(rows) == 4
+    due, pct, late, open_ = rows
+    assert due["measure"] == "standard.due" and due["value"] == "5" and due["unit"] == "instances"
+    assert due["period"] == "week" and due["week"] == "0" and due["week_start"] == "2026-07-06"
+    assert due["key_type"] == "standard" and due["key"] == "icpc-timing"
+    assert pct["value"] == "" and pct["unit"] == "%"  # nothing due that week: no figure
+    assert late["period"] == "whole period" and late["week"] == "" and late["week_start"] == ""
+    assert late["unit"] == "working days"  # the standard's own unit (15 working days)
+    assert open_["replication"] == "1" and open_["week_start"] == "2026-07-27"
+    assert open_["unit"] == "cases" and open_["key_type"] == "stage"
+
+
+def test_export_command_on_a_simulated_run(base: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy)
+    assert main(["export", str(copy), "-r", "1"]) == 0
+    assert (copy / TIDY_NAME).is_file()
+    (xes,) = sorted((copy / "events").glob("*.xes.gz"))
+    assert xes.name == "replication-0001.xes.gz"
+    root = ET.fromstring(gzip.decompress(xes.read_bytes()))
+    record = json.loads((copy / "run.json").read_text(encoding="utf-8"))
+    cases = next(r["cases"] for r in record["replications"] if r["replication"] == 1)
+    assert len(root.findall("x:trace", NS)) == cases
+    rows = len((copy / TIDY_NAME).read_text(encoding="utf-8-sig").splitlines()) - 1
+    assert rows == pq.read_metadata(copy / "replications.parquet").num_rows

@@ -1,0 +1,389 @@
+"""Simulating scenarios: same seed same log, conservation, the journey's rules, metrics = tracking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import casejourney
+from casejourney import metrics
+from casejourney.cli import main
+from casejourney.engine import Kind
+from casejourney.errors import IllegalStepError
+from casejourney.experiment import Settings, run
+from casejourney.machine import JourneyMachine
+from casejourney.simulate import Compiled, compile_scenario, run_replication
+from casejourney.tracking import CaseEvent, track
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SMALL = {"scale": 0.002, "horizon_days": 8 * 7, "warm_up_days": 14}
+
+
+def small(
+    name: str = "national-baseline", authority: str | None = None, **changes: object
+) -> Compiled:
+    scenario, workflow = casejourney.load_scenario(name)
+    if authority is not None:
+        workflow = casejourney.load_workflow(authority)
+    if changes:
+        scenario = scenario.model_copy(update=changes)
+    return compile_scenario(workflow, scenario, **SMALL)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def national() -> Compiled:
+    return small()
+
+
+@pytest.fixture(scope="module")
+def national_run(national: Compiled):  # type: ignore[no-untyped-def]
+    return run_replication(national, 0)
+
+
+# --- reproducibility ----------------------------------------------------------------------------
+
+
+def test_same_scenario_and_seed_give_the_same_event_log(national: Compiled) -> None:
+    first, _ = run_replication(national, 0)
+    again, _ = run_replication(small(), 0)
+    assert first.digest() == again.digest()
+
+
+def test_different_seeds_and_replications_differ(national: Compiled) -> None:
+    a, _ = run_replication(national, 0)
+    b, _ = run_replication(national, 1)
+    c, _ = run_replication(small(seed=1), 0)
+    assert len({a.digest(), b.digest(), c.digest()}) == 3
+
+
+def test_one_process_or_two_give_the_same_logs() -> None:
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    digests = []
+    for jobs in (1, 2):
+        settings = Settings(replications=3, seed=11, jobs=jobs, event_log="none", **SMALL)  # type: ignore[arg-type]
+        results = run(workflow, scenario, settings)
+        digests.append({r: x.digest for r, x in results.replications.items()})
+    assert digests[0] == digests[1]
+    assert len(set(digests[0].values())) == 3
+
+
+# --- conservation and capacity -------------------------------------------------------------------
+
+
+def test_arrivals_equal_open_plus_closed_every_week(national: Compiled, national_run) -> None:  # type: ignore[no-untyped-def]
+    log, snaps = national_run
+    days, arrived = snaps.series("all", "arrived")
+    _, opening = snaps.series("all", "opening")
+    _, open_ = snaps.series("all", "open")
+    _, closed = snaps.series("all", "closed")
+    assert np.array_equal(arrived + opening, open_ + closed)
+    # and the log says the same: cases begun (arrived or open at the start) and cases closed
+    terminal = [
+        national.frame.code(s.id) for s in national.frame.workflow.states.values() if s.terminal
+    ]
+    enter = log["kind"] == Kind.ENTER
+    first_day = {}
+    for case, day in zip(log["case"][enter].tolist(), log["day"][enter].tolist(), strict=True):
+        first_day.setdefault(case, day)
+    closing = enter & np.isin(log["event"], terminal)
+    for day, total, shut in zip(
+        days.tolist(), (arrived + opening).tolist(), closed.tolist(), strict=True
+    ):
+        assert sum(1 for d in first_day.values() if d <= day) == total or day < 0
+        assert int((log["day"][closing] <= day).sum()) == shut
+
+
+def test_no_negative_queue_and_no_worker_over_capacity(national_run) -> None:  # type: ignore[no-untyped-def]
+    log, snaps = national_run
+    for subject in {s for s in snaps.subject if s.startswith("team:")}:
+        for measure in ("queued", "unallocated"):
+            _, values = snaps.series(subject, measure)
+            assert (values >= 0).all(), (subject, measure)
+        _, over = snaps.series(subject, "most_over_limit")
+        assert (over <= 1e-9).all(), subject
+    work = (log["kind"] == Kind.WORK) | ((log["kind"] == Kind.TASK) & ~np.isnan(log["started"]))
+    assert (log["started"][work] >= log["released"][work] - 1e-9).all()
+
+
+def test_every_move_in_the_log_is_a_legal_transition(national: Compiled, national_run) -> None:  # type: ignore[no-untyped-def]
+    log, _ = national_run
+    frame = national.frame
+    enter = np.flatnonzero(log["kind"] == Kind.ENTER)
+    order = enter[np.argsort(log["case"][enter], kind="stable")]
+    cases, events = log["case"][order], log["event"][order]
+    machines: dict[int, JourneyMachine] = {}
+    for case, event in zip(cases.tolist(), events.tolist(), strict=True):
+        state = frame.names[event]
+        if case not in machines:
+            machines[case] = JourneyMachine(frame.workflow, initial=state)
+            continue
+        try:
+            machines[case].move_to(state)
+        except IllegalStepError as exc:  # pragma: no cover - the failure message says it all
+            pytest.fail(f"case {case}: {exc}")
+
+
+# --- metrics agree with the reference tracking ---------------------------------------------------
+
+
+@pytest.mark.parametrize("authority", ["national", "liverpool", "barnet", "knowsley", "coventry"])
+def test_vectorised_metrics_agree_with_tracking_on_a_sample_of_cases(authority: str) -> None:
+    compiled = small(authority=authority)
+    log, _ = run_replication(compiled, 0)
+    frame = compiled.frame
+    table = metrics.instances(log, frame)
+    ids = list(frame.workflow.standards)
+    rng = np.random.default_rng(3)
+    keep = (log["kind"] == Kind.ENTER) | (log["kind"] == Kind.TASK) | (log["kind"] == Kind.MARK)
+    cases = np.unique(log["case"][keep])
+    sample = rng.choice(cases, size=min(400, len(cases)), replace=False)
+    until = frame.grid.date(frame.end)
+    compared = 0
+    for case in sample.tolist():
+        rows = np.flatnonzero(keep & (log["case"] == case))
+        events = [
+            CaseEvent(frame.grid.date(int(log["day"][r])), frame.names[log["event"][r]])
+            for r in rows
+        ]
+        expected = sorted(
+            (
+                i.standard,
+                i.occurrence,
+                i.opened,
+                i.due,
+                i.done,
+                i.outcome.value,
+                i.late_days,
+                float(i.late_units),
+            )
+            for i in track(frame.workflow, events, until=until)
+        )
+        mine = np.flatnonzero(table["case"] == case)
+        found = sorted(
+            (
+                ids[int(table["standard"][i])],
+                int(table["occurrence"][i]),
+                frame.grid.date(int(table["opened"][i])),
+                frame.grid.date(int(table["due"][i])),
+                None
+                if table["done"][i] == metrics.NONE
+                else frame.grid.date(int(table["done"][i])),
+                metrics.OUTCOMES[int(table["outcome"][i])].value,
+                int(table["late_days"][i]),
+                float(table["late_units"][i]),
+            )
+            for i in mine
+        )
+        assert found == expected, f"case {case}"
+        compared += len(expected)
+    assert compared > 100
+
+
+def test_metrics_agree_with_tracking_when_capacity_runs_out() -> None:
+    # a quarter of the workforce: queues, unallocated cases, missed visits (the slow path)
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    teams = {
+        k: v.model_copy(update={"headcount": v.headcount / 4}) for k, v in scenario.teams.items()
+    }
+    compiled = compile_scenario(workflow, scenario.model_copy(update={"teams": teams}), **SMALL)  # type: ignore[arg-type]
+    log, _ = run_replication(compiled, 0)
+    frame = compiled.frame
+    table = metrics.instances(log, frame)
+    assert (table["outcome"] == metrics.MISSED).sum() > 50
+    keep = (log["kind"] == Kind.ENTER) | (log["kind"] == Kind.TASK) | (log["kind"] == Kind.MARK)
+    until = frame.grid.date(frame.end)
+    for case in np.unique(table["case"][table["outcome"] == metrics.MISSED])[:150].tolist():
+        rows = np.flatnonzero(keep & (log["case"] == case))
+        events = [
+            CaseEvent(frame.grid.date(int(log["day"][r])), frame.names[log["event"][r]])
+            for r in rows
+        ]
+        outcomes = sorted(i.outcome.value for i in track(workflow, events, until=until))
+        mine = sorted(
+            metrics.OUTCOMES[int(o)].value for o in table["outcome"][table["case"] == case]
+        )
+        assert mine == outcomes, f"case {case}"
+
+
+# --- what more staff does ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_more_staff_never_makes_timeliness_worse_beyond_noise() -> None:
+    """With the same seeds (common random numbers), each step up in staffing keeps every standard's
+    on-time share within noise of the step below, and the overall share rises."""
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    overall: list[float] = []
+    by_standard: list[dict[str, float]] = []
+    for factor in (0.7, 0.85, 1.0, 1.3):
+        teams = {
+            k: v.model_copy(update={"headcount": v.headcount * factor})
+            for k, v in scenario.teams.items()
+        }
+        settings = Settings(
+            replications=4,
+            seed=5,
+            event_log="none",
+            scale=0.004,
+            horizon_days=12 * 7,
+            warm_up_days=28,
+        )
+        results = run(workflow, scenario.model_copy(update={"teams": teams}), settings)
+        summary = results.summary()
+        rows = {
+            (m, s): (mean, n)
+            for m, s, mean, n in zip(
+                summary["metric"], summary["subject"], summary["mean"], summary["n"], strict=True
+            )
+        }
+        met = sum(rows.get(("standard.met", s), (0, 0))[0] for s in workflow.standards)
+        due = sum(rows.get(("standard.due", s), (0, 0))[0] for s in workflow.standards)
+        overall.append(met / due)
+        by_standard.append(
+            {
+                s: rows[("standard.on_time_pct", s)][0]
+                for s in workflow.standards
+                if ("standard.on_time_pct", s) in rows
+            }
+        )
+    assert overall == sorted(overall), overall
+    for fewer, more in itertools.pairwise(by_standard):
+        for standard, share in fewer.items():
+            if standard in more:
+                # noise: a few percentage points on small counts
+                assert more[standard] >= share - 5.0, (standard, share, more[standard])
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+def test_simulate_command_writes_the_results_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results"
+    code = main(
+        [
+            "simulate",
+            "national-baseline",
+            "--out",
+            str(out),
+            "--replications",
+            "2",
+            "--scale",
+            "0.002",
+            "--seed",
+            "3",
+            "--event-log",
+            "both",
+        ]
+    )
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "summary.csv",
+        "summary.parquet",
+        "weekly.csv",
+        "weekly.parquet",
+        "run.json",
+        "scenario.resolved.json",
+        "events",
+    } <= names
+    events = {p.name for p in (out / "events").iterdir()}
+    assert {"replication-0000.parquet", "replication-0001.csv"} <= events
+    record = json.loads((out / "run.json").read_text())
+    assert record["settings"]["seed"] == 3 and len(record["replications"]) == 2
+    assert "simpy" in record["versions"]
+    # no staging folders left behind, and the table names the standards
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+    shown = capsys.readouterr().out
+    assert "referral-decision" in shown and "on time %" in shown
+
+
+def test_event_log_holds_no_personal_data(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "r"
+    casejourney.run_scenario("national-baseline", replications=1, scale=0.002, out=out)
+    table = pq.read_table(out / "events" / "replication-0000.parquet")
+    assert set(table.column_names) == {
+        "replication",
+        "case",
+        "date",
+        "day",
+        "event",
+        "kind",
+        "team",
+        "worker",
+        "released_day",
+        "started_day",
+        "hours",
+        "due_date",
+    }
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_loads_and_checks_clean(path: Path) -> None:
+    scenario, workflow = casejourney.load_scenario(str(path))
+    assert scenario.teams and scenario.branches
+    assert workflow.id == scenario.authority or Path(scenario.authority).stem == workflow.id
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_runs(path: Path) -> None:
+    scenario, workflow = casejourney.load_scenario(str(path))
+    scale = min(1.0, 2000 / max(1.0, scenario.demand.per_week * 52))
+    compiled = compile_scenario(workflow, scenario, scale=scale, horizon_days=8 * 7, warm_up_days=7)
+    log, snaps = run_replication(compiled, 0)
+    assert len(log) > 100
+    measures = metrics.measure(log, snaps, compiled.frame)
+    assert "standard.due" in set(measures.metric)
+
+
+def test_a_scenario_with_an_unknown_state_is_refused_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (ROOT / "scenarios" / "national-baseline.yaml")
+        .read_text()
+        .replace("  cp_plan: 49420", "  cp_planz: 49420")
+    )
+    with pytest.raises(casejourney.SpecError) as caught:
+        casejourney.load_scenario(str(bad))
+    assert any("cp_planz" in f.message and f.line > 1 for f in caught.value.findings)
+
+
+def test_dates_in_the_frame_match_the_scenario(national: Compiled) -> None:
+    frame = national.frame
+    assert frame.grid.date(frame.start) == frame.scenario.start
+    assert frame.grid.date(frame.report_start) == frame.scenario.start + dt.timedelta(days=14)
+
+
+def test_a_failed_run_leaves_no_half_written_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import casejourney.experiment as experiment
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(experiment, "write_event_log", broken)
+    with pytest.raises(RuntimeError):
+        casejourney.run_scenario(
+            "national-baseline", replications=1, scale=0.002, out=tmp_path / "r"
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_queues_by_stage_are_measured(national: Compiled, national_run) -> None:  # type: ignore[no-untyped-def]
+    log, snaps = national_run
+    measures = metrics.measure(log, snaps, national.frame)
+    subjects = {
+        s for m, s in zip(measures.metric, measures.subject, strict=True) if m == "stage.queued"
+    }
+    assert {"contact", "referral", "cf_assessment"} <= subjects

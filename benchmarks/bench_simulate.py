@@ -86,7 +86,7 @@ def replications(jobs: int, count: int) -> dict[str, float]:
     import casejourney
 
     started = time.perf_counter()
-    results = casejourney.run_scenario("liverpool", replications=count, jobs=jobs, event_log="none")
+    results = casejourney.run_scenario("liverpool-baseline", replications=count, jobs=jobs, event_log="none")
     seconds = time.perf_counter() - started
     events = sum(r.events for r in results.replications.values())
     return {"seconds": seconds, "events": events, "jobs": jobs}

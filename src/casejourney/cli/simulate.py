@@ -13,6 +13,8 @@ from rich.table import Table
 
 import casejourney
 from casejourney.cli import WorkflowsOption, app, err, out
+from casejourney.report.exports import write_tidy, write_xes
+from casejourney.report.html import write_report
 
 
 class EventLogChoice(StrEnum):
@@ -29,7 +31,7 @@ def simulate(
     scenario: Annotated[
         str,
         typer.Argument(
-            help="Scenario file (scenarios/liverpool.yaml) or a shipped scenario's name."
+            help="Scenario file (scenarios/liverpool-baseline.yaml) or a shipped scenario's name."
         ),
     ],
     results: Annotated[
@@ -70,9 +72,29 @@ def simulate(
         EventLogChoice,
         typer.Option("--event-log", help="Event log format: parquet, csv, both or none."),
     ] = EventLogChoice.parquet,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report", help="Also write report.html (one offline file) into the results folder."
+        ),
+    ] = False,
+    xes: Annotated[
+        bool,
+        typer.Option(
+            "--xes",
+            help="Also write each replication's event log as XES (events/*.xes.gz) for "
+            "process-mining tools; needs --event-log parquet or both.",
+        ),
+    ] = False,
     workflows: WorkflowsOption = None,
 ) -> None:
-    """Simulate caseloads under a scenario: timeliness, drift, queues and workloads, by week."""
+    """Simulate caseloads under a scenario: timeliness, drift, queues and workloads, by week.
+
+    The results folder holds summary and weekly metrics (CSV and Parquet), metrics-tidy.csv for
+    Excel or Power BI, the event log, and the resolved scenario and versions used.
+    """
+    if xes and event_log not in (EventLogChoice.parquet, EventLogChoice.both):
+        raise typer.BadParameter("--xes needs --event-log parquet or both")
     spec, _ = casejourney.load_scenario(scenario, workflows)
     target = results or Path("results") / spec.id
     total = replications or spec.replications
@@ -98,7 +120,12 @@ def simulate(
             progress=lambda done: bar.update(task, completed=done),
         )
     print_summary(found.summary(), found.frame.workflow, found.frame.scenario, total)
+    write_tidy(target, workflows=workflows)
+    if xes:
+        write_xes(target, workflows=workflows)
     err.print(f"wrote {target}")
+    if report:
+        err.print(f"wrote {write_report([target], workflows=workflows)}", markup=False)
 
 
 def _cell(

@@ -29,6 +29,9 @@ demo: install system-deps
 	$(BIN)/casejourney journey --authority national --start 2026-12-18 \
 	    --path referral,strategy_discussion,s47_enquiry,icpc,cp_plan,cin_plan,case_closed
 	$(BIN)/casejourney journey --authority national --start 2026-12-18 --seed 7 --format svg -o $(DEMO)/timeline.svg
+	$(BIN)/casejourney simulate liverpool-baseline --replications 8 --jobs 2 --report -o $(DEMO)/liverpool-baseline
+	$(BIN)/casejourney simulate liverpool-demand-plus-15 --replications 8 --jobs 2 -o $(DEMO)/liverpool-demand-plus-15
+	$(BIN)/casejourney report $(DEMO)/liverpool-baseline $(DEMO)/liverpool-demand-plus-15 -o $(DEMO)/compare-demand.html
 	@echo "demo outputs are in $(DEMO)/"
 
 lint: install

@@ -47,7 +47,6 @@ diagrams: install system-deps
 
 schema: install
 	$(BIN)/python -m casejourney.spec.schema
-	$(BIN)/python -m casejourney.spec.scenario_schema
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from casejourney.spec.scenario_schema import schema_text
+from casejourney.spec.schema import scenario_schema_text as schema_text
 from casejourney.spec.yamlsafe import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,9 @@
-"""JSON Schema for workflow files, generated from the models so editors validate as you type.
+"""JSON Schemas for workflow and scenario files, generated from the models.
 
+Editors use them to check a file as it is typed.
 Run ``python -m casejourney.spec.schema`` (or ``make schema``) to rewrite
-``workflows/workflow.schema.json``; a test fails when the committed copy drifts.
+``workflows/workflow.schema.json`` and ``scenarios/scenario.schema.json``; tests fail when a
+committed copy drifts.
 """
 
 from __future__ import annotations
@@ -10,31 +12,65 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from casejourney.spec.models import WorkflowFileSpec
+from casejourney.spec.scenario import ScenarioSpec
+
+
+def _schema(model: type[BaseModel], title: str) -> dict[str, object]:
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = title
+    return schema
 
 
 def workflow_schema() -> dict[str, object]:
     """The JSON Schema of a workflow file."""
-    schema = WorkflowFileSpec.model_json_schema(by_alias=True, mode="validation")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "casejourney workflow file"
+    return _schema(WorkflowFileSpec, "casejourney workflow file")
+
+
+def scenario_schema() -> dict[str, object]:
+    """The JSON Schema of a scenario file."""
+    schema = _schema(ScenarioSpec, "casejourney scenario file")
+    # A scenario that extends another gives only what it changes (nested mappings are merged
+    # key by key), so only its id and title are always required; a distribution is given whole.
+    schema["required"] = ["id", "title"]
+    definitions = schema.get("$defs", {})
+    assert isinstance(definitions, dict)
+    for name, definition in definitions.items():
+        if not name.endswith("Dist"):
+            definition.pop("required", None)
     return schema
 
 
+def _text(schema: dict[str, object]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def schema_text() -> str:
-    """The schema as the text committed to the repository."""
-    return json.dumps(workflow_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The workflow schema as the text committed to the repository."""
+    return _text(workflow_schema())
+
+
+def scenario_schema_text() -> str:
+    """The scenario schema as the text committed to the repository."""
+    return _text(scenario_schema())
+
+
+def _write(target: Path, text: str) -> None:
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    print(f"wrote {target}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the schema next to the workflows (or to the folder given)."""
+    """Write both schemas (into ./workflows and ./scenarios, or below the folder given)."""
     args = sys.argv[1:] if argv is None else argv
-    folder = Path(args[0]) if args else Path("workflows")
-    target = folder / "workflow.schema.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(schema_text(), encoding="utf-8")
-    tmp.replace(target)
-    print(f"wrote {target}")
+    root = Path(args[0]) if args else Path()
+    _write(root / "workflows" / "workflow.schema.json", schema_text())
+    _write(root / "scenarios" / "scenario.schema.json", scenario_schema_text())
     return 0
 
 

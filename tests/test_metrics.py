@@ -281,3 +281,170 @@ def test_confidence_interval_across_replications() -> None:
 def test_t_quantile_matches_the_tables(df: int) -> None:
     table = {1: 12.706, 2: 4.303, 3: 3.182, 5: 2.571, 10: 2.228, 30: 2.042, 100: 1.984}
     assert metrics.t_quantile(0.975, df) == pytest.approx(table[df], abs=2e-3)
+
+
+# --- work in progress, drift and the end of the record against independent references ---------
+
+
+def by_key(out: metrics.Measures) -> dict[tuple[str, str, int], float]:
+    return {
+        (m, s, w): v
+        for m, s, w, v in zip(out.metric, out.subject, out.week, out.value, strict=True)
+    }
+
+
+def weekly(out: metrics.Measures, metric: str, subject: str, weeks: int) -> list[float]:
+    found = by_key(out)
+    return [found[(metric, subject, w)] for w in range(weeks)]
+
+
+@pytest.fixture(scope="module")
+def tiny_run() -> tuple[Frame, EventLog, casejourney.engine.Snapshots]:
+    """A small national-baseline run (fixed seed) with a warm-up and an initial caseload."""
+    from casejourney.simulate import run_replication
+
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    compiled = compile_scenario(workflow, scenario, scale=0.01, warm_up_days=14, horizon_days=56)
+    log, snapshots = run_replication(compiled, 0)
+    return compiled.frame, log, snapshots
+
+
+def test_work_in_progress_equals_the_engines_own_counts(
+    tiny_run: tuple[Frame, EventLog, casejourney.engine.Snapshots],
+) -> None:
+    frame, log, snapshots = tiny_run
+    out = metrics.Measures.empty()
+    metrics.stage_measures(out, frame, metrics.Stream.of(log, frame))
+    week_ends = metrics._week_ends(frame).tolist()
+    compared = 0
+    for state in frame.workflow.states:
+        days, values = snapshots.series(f"state:{state}", "open")
+        engine = dict(zip(days.tolist(), values.tolist(), strict=True))
+        expected = [engine[day] for day in week_ends]
+        assert weekly(out, "stage.open", state, frame.weeks) == expected, state
+        compared += sum(expected)
+    assert compared > 0
+
+
+def test_work_in_progress_counts_cases_open_on_the_first_day_until_the_last_week(
+    frame: Frame,
+) -> None:
+    cases = [
+        # back-dated: already on a plan when the run starts, still on it at the end
+        [("2026-06-01", "cp_plan")],
+        [("2026-09-01", "cin_plan"), ("2027-03-01", "case_closed")],
+    ]
+    out = metrics.Measures.empty()
+    metrics.stage_measures(out, frame, metrics.Stream.of(make_log(frame, cases), frame))
+    assert weekly(out, "stage.open", "cp_plan", frame.weeks) == [1] * frame.weeks
+    cin = weekly(out, "stage.open", "cin_plan", frame.weeks)
+    closed_week = int(frame.week_of(np.array([frame.grid.day(D(2027, 3, 1))]))[0])
+    assert cin == [1] * closed_week + [0] * (frame.weeks - closed_week)
+    closed = weekly(out, "stage.open", "case_closed", frame.weeks)
+    assert closed == [0] * closed_week + [1] * (frame.weeks - closed_week)
+
+
+def test_drift_open_over_the_limit_counts_only_stays_past_their_limit(frame: Frame) -> None:
+    cases = [
+        # over two years from 1 June 2026 to the end
+        [("2024-06-01", "cp_plan")],
+        # reaches two years on 5 January 2027, ends 1 March 2027
+        [("2025-01-05", "cp_plan"), ("2027-03-01", "cin_plan")],
+        # plans that end well before two years: never over, and must not subtract
+        [("2026-11-02", "cp_plan"), ("2026-12-01", "cin_plan")],
+        [("2025-06-01", "cp_plan"), ("2026-11-20", "cin_plan"), ("2027-01-04", "cp_plan")],
+    ]
+    out = metrics.Measures.empty()
+    metrics.drift_measures(out, frame, metrics.Stream.of(make_log(frame, cases), frame))
+    got = weekly(out, "drift.open_over", "cp-plan-over-2-years", frame.weeks)
+    # reference: at the end of each week, cases whose plan began more than two years before
+    # (by the calendar) and had not ended
+    stays = [
+        (D(2024, 6, 1), None),
+        (D(2025, 1, 5), D(2027, 3, 1)),
+        (D(2026, 11, 2), D(2026, 12, 1)),
+        (D(2025, 6, 1), D(2026, 11, 20)),
+        (D(2027, 1, 4), None),
+    ]
+    expected = []
+    for week in range(frame.weeks):
+        moment = frame.grid.date(int(metrics._week_ends(frame)[week]))
+        expected.append(
+            sum(
+                1
+                for start, end in stays
+                if start.replace(year=start.year + 2) <= moment and (end is None or moment < end)
+            )
+        )
+    assert got == expected
+    assert min(got) >= 0 and got[0] == 1 and max(got) == 2
+
+
+def test_weekly_on_time_by_week_due_agrees_with_tracking_at_the_end_of_the_record(
+    frame: Frame,
+) -> None:
+    # the record ends with Sunday 31 October 2027; its final week starts Monday 25 October
+    assert frame.grid.date(frame.end - 1) == D(2027, 10, 31)
+    cases = [
+        *CASES,
+        # conference held on time, due Monday 25 October (the final week): met
+        [
+            ("2027-10-04", "strategy_discussion"),
+            ("2027-10-05", "s47_enquiry"),
+            ("2027-10-22", "icpc"),
+        ],
+        # no conference, due Wednesday 27 October, before the end of the record: missed
+        [("2027-10-06", "strategy_discussion"), ("2027-10-07", "s47_enquiry")],
+        # no conference yet, due in November, after the end of the record: pending, left out
+        [("2027-10-27", "strategy_discussion"), ("2027-10-28", "s47_enquiry")],
+    ]
+    out = metrics.Measures.empty()
+    metrics.standard_measures(out, frame, metrics.Stream.of(make_log(frame, cases), frame))
+    found = by_key(out)
+    due: dict[tuple[str, int], int] = {}
+    met: dict[tuple[str, int], int] = {}
+    pending = 0
+    for standard, _, _, _, due_day, _, outcome, _, _ in reference(frame, cases):
+        if outcome == "pending":
+            pending += 1
+        if outcome not in ("met", "late", "missed"):
+            continue
+        week = int(frame.week_of(np.array([frame.grid.day(due_day)]))[0])
+        if 0 <= week < frame.weeks:
+            due[(standard, week)] = due.get((standard, week), 0) + 1
+            met[(standard, week)] = met.get((standard, week), 0) + (outcome == "met")
+    assert pending > 0
+    for standard in frame.workflow.standards:
+        for week in range(frame.weeks):
+            n, k = due.get((standard, week), 0), met.get((standard, week), 0)
+            assert found[("standard.due", standard, week)] == n, (standard, week)
+            assert found[("standard.met", standard, week)] == k, (standard, week)
+            pct = found[("standard.on_time_pct", standard, week)]
+            assert (math.isnan(pct) and n == 0) or pct == 100 * k / n, (standard, week)
+    final = frame.weeks - 1
+    assert found[("standard.due", "icpc-timing", final)] == 2
+    assert found[("standard.on_time_pct", "icpc-timing", final)] == 50.0
+
+
+def test_confidence_intervals_stay_within_what_the_measure_can_be() -> None:
+    reps = {}
+    for r, (pct, count) in enumerate([(0.0, 0.0), (0.0, 0.0), (10.0, 3.0)]):
+        m = metrics.Measures.empty()
+        m.add("standard.on_time_pct", "x", [-1], [pct])
+        m.add("standard.on_time_pct", "y", [-1], [100.0 - pct])
+        m.add("stage.open", "x", [-1], [count])
+        m.add("team.most_over_limit", "x", [-1], [count - 2.0])
+        reps[r] = m
+    table = metrics.across(reps)
+    rows = {
+        (m, s): (lo, hi)
+        for m, s, lo, hi in zip(
+            table["metric"], table["subject"], table["ci_low"], table["ci_high"], strict=True
+        )
+    }
+    assert rows[("standard.on_time_pct", "x")][0] == 0.0
+    assert rows[("standard.on_time_pct", "x")][1] > 10.0
+    assert rows[("standard.on_time_pct", "y")][1] == 100.0
+    assert rows[("standard.on_time_pct", "y")][0] < 90.0
+    assert rows[("stage.open", "x")][0] == 0.0
+    assert rows[("team.most_over_limit", "x")][0] < 0.0  # can be under the limit: not clamped

@@ -387,3 +387,24 @@ def test_queues_by_stage_are_measured(national: Compiled, national_run) -> None:
         s for m, s in zip(measures.metric, measures.subject, strict=True) if m == "stage.queued"
     }
     assert {"contact", "referral", "cf_assessment"} <= subjects
+
+
+def test_timeliness_does_not_collapse_in_the_last_reported_week() -> None:
+    """Meetings wanted after the record ends must not take the last fortnight's slots."""
+    results = casejourney.run_scenario(
+        "national-baseline", replications=1, scale=0.02, event_log="none"
+    )
+    weekly = results.weekly()
+    rows = [
+        (week, mean)
+        for metric, subject, week, mean in zip(
+            weekly["metric"], weekly["subject"], weekly["week"], weekly["mean"], strict=True
+        )
+        if metric == "standard.on_time_pct" and subject == "icpc-timing" and mean == mean
+    ]
+    last_week, last = max(rows)
+    overall = sum(m for _, m in rows) / len(rows)
+    assert overall > 80
+    assert last > overall - 20, (
+        f"week {last_week}: {last:.0f}% on time against {overall:.0f}% overall"
+    )

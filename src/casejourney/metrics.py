@@ -651,10 +651,14 @@ def _week_ends(frame: Frame) -> np.ndarray:
 
 
 def _open_at(starts: np.ndarray, ends: np.ndarray, moments: np.ndarray) -> np.ndarray:
-    """How many of the intervals [start, end) (end NONE: still open) contain each moment."""
-    ends = np.where(ends == NONE, np.iinfo(np.int64).max, ends)
-    s = np.sort(starts)
-    e = np.sort(ends)
+    """How many of the intervals [start, end) (end NONE: still open) contain each moment.
+
+    Days are widened to int64 first: an int32 column would wrap the "never ends" sentinel
+    (NumPy 2 casts the Python int to the array's type), ending every open stay on day -1.
+    """
+    s = np.sort(np.asarray(starts, dtype=np.int64))
+    e64 = np.asarray(ends, dtype=np.int64)
+    e = np.sort(np.where(e64 == NONE, np.iinfo(np.int64).max, e64))
     return np.searchsorted(s, moments, side="right") - np.searchsorted(e, moments, side="right")
 
 
@@ -850,8 +854,15 @@ def drift_measures(out: Measures, frame: Frame, stream: Stream) -> None:
         if drift.kind == "longer_than":
             assert drift.limit is not None
             limit_day = frame.grid.add(st["start"], drift.limit)
-            # open beyond the limit at each week's end
-            out.add("drift.open_over", ident, all_weeks, _open_at(limit_day, st["end"], moments))
+            # open beyond the limit at each week's end: [limit, end) for the stretches that
+            # reached their limit (one that ended sooner never counts; it would subtract)
+            reached = (st["end"] == NONE) | (st["end"] > limit_day)
+            out.add(
+                "drift.open_over",
+                ident,
+                all_weeks,
+                _open_at(limit_day[reached], st["end"][reached], moments),
+            )
             ended = st["end"] != NONE
             over = ended & (st["end"] > limit_day)
             out.add("drift.ended", ident, all_weeks, _by_week(frame, st["end"][ended]))
@@ -988,11 +999,58 @@ def t_quantile(p: float, df: int) -> float:
     return (low + high) / 2
 
 
+#: Measures that count things (never below 0); their intervals are clamped at 0.
+COUNTS = frozenset(
+    {
+        "standard.due",
+        "standard.met",
+        "standard.breached",
+        "stage.open",
+        "stage.entered",
+        "stage.left",
+        "stage.queued",
+        "team.queued",
+        "team.unallocated",
+        "place.overflow",
+        "drift.open_over",
+        "drift.ended",
+        "drift.ended_over",
+        "drift.entered",
+        "drift.repeat",
+        "drift.reached",
+        "drift.missing",
+        "cases.arrived",
+        "cases.opening",
+        "cases.open",
+        "cases.closed",
+    }
+)
+
+
+#: Suffixes of measures that are lengths of time (never below 0): days in stage, waits, lateness.
+_DURATIONS = ("_days", "_days_mean", "_days_median", "_days_p90", "_units_median", "_units_p90")
+
+
+def _clamped(metric: str, low: float, high: float, largest: float) -> tuple[float, float]:
+    """An interval kept within what the measure can be: % in [0, 100], counts and times >= 0.
+
+    A percentage whose values exceed 100 (utilisation with overtime) keeps its upper end.
+    """
+    if metric.endswith("_pct"):
+        low, high = max(low, 0.0), max(high, 0.0)
+        if largest <= 100.0:
+            low, high = min(low, 100.0), min(high, 100.0)
+    elif metric in COUNTS or metric.endswith(_DURATIONS):
+        low, high = max(low, 0.0), max(high, 0.0)
+    return low, high
+
+
 def across(replications: Mapping[int, Measures], confidence: float = 0.95) -> dict[str, list[Any]]:
     """Mean, standard deviation and a confidence interval of each (metric, subject, week).
 
     A measure missing from a replication is not counted for it (``n`` says how many had it);
-    NaN values (e.g. % on time with nothing due) are left out the same way.
+    NaN values (e.g. % on time with nothing due) are left out the same way. Intervals of
+    percentages are kept within [0, 100] and those of counts at or above 0 (:func:`_clamped`).
     """
     values: dict[tuple[str, str, int], list[float]] = {}
     for measures in replications.values():
@@ -1014,6 +1072,9 @@ def across(replications: Mapping[int, Measures], confidence: float = 0.95) -> di
         mean = float(a.mean()) if n else math.nan
         sd = float(a.std(ddof=1)) if n > 1 else (0.0 if n == 1 else math.nan)
         half = t_quantile(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
+        low, high = mean - half, mean + half
+        if n > 1:
+            low, high = _clamped(metric, low, high, float(a.max()))
         for column, cell in zip(
             cols,
             (
@@ -1023,8 +1084,8 @@ def across(replications: Mapping[int, Measures], confidence: float = 0.95) -> di
                 n,
                 mean,
                 sd,
-                mean - half,
-                mean + half,
+                low,
+                high,
                 float(a.min()) if n else math.nan,
                 float(a.max()) if n else math.nan,
             ),

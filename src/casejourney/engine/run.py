@@ -1051,7 +1051,11 @@ class _Run:
         while first < end and diary[first - start] == 0:
             first += 1
         self.diary_first[index] = first
-        target = min(max(day, earliest), end)
+        if max(day, earliest) >= end:
+            # Wanted after the record ends: taking a slot from the last fortnight instead would
+            # starve work that is due inside the record.
+            return end
+        target = max(day, earliest)
         low = max(earliest, first, self.working_shift(target, -_PREPARE))
         slot = target
         while slot >= low and (slot >= end or diary[slot - start] == 0):

@@ -139,3 +139,4 @@ from casejourney.cli import journey as _journey  # noqa: E402,F401
 from casejourney.cli import report as _report  # noqa: E402,F401
 from casejourney.cli import rules as _rules  # noqa: E402,F401
 from casejourney.cli import simulate as _simulate  # noqa: E402,F401
+from casejourney.cli import sweep as _sweep  # noqa: E402,F401

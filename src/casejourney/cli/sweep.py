@@ -1,0 +1,118 @@
+"""``sweep``: run a scenario over a grid of settings, resumably, locally or on a Dask cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+import casejourney
+from casejourney import sweep as sweeping
+from casejourney.cli import WorkflowsOption, app, err, out
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or a shipped scenario's name.")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary",
+            help="path=a,b,c or path=start:stop:step (stop included), e.g. "
+            "teams.child_protection.headcount=20:30:2; repeat for a grid.",
+        ),
+    ],
+    results: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Sweep folder; re-running resumes it.", file_okay=False),
+    ],
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            "--replications", "-n", min=1, help="Replications per point (default: the scenario's)."
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Sweep seed (default: the scenario's).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Local processes (same answer).")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run on this Dask scheduler, e.g. tcp://host:8786."),
+    ] = None,
+    dask: Annotated[
+        bool, typer.Option("--dask", help="Run on a Dask LocalCluster on this machine.")
+    ] = False,
+    scale: Annotated[
+        float,
+        typer.Option("--scale", min=0.0001, help="Multiply demand, open cases, staff and slots."),
+    ] = 1.0,
+    staff: Annotated[
+        str | None,
+        typer.Option(
+            "--staff",
+            help="The axis the frontier minimises (default: the first "
+            "--vary ending in .headcount, else the first).",
+        ),
+    ] = None,
+    target: Annotated[
+        float,
+        typer.Option("--target", min=0, max=100, help="Frontier threshold: % on time to keep."),
+    ] = 80.0,
+    workflows: WorkflowsOption = None,
+) -> None:
+    """Run a grid of scenario variants; write per-point summaries, a sweep summary and a frontier.
+
+    Each finished (point, replication) is kept in OUT/tasks as soon as it finishes, so running
+    the same command again skips them. Every point uses the same random numbers for replication
+    r (common random numbers), whichever executor runs it.
+    """
+    axes = [sweeping.parse_vary(v) for v in vary]
+    spec, workflow = casejourney.load_scenario(scenario, workflows)
+    total = replications or spec.replications
+    tasks = sweeping.plan(
+        workflow,
+        spec,
+        axes,
+        replications=total,
+        seed=spec.seed if seed is None else seed,
+        scale=scale,
+    )
+    executor: sweeping.Executor = (
+        sweeping.DaskExecutor.connect(scheduler)
+        if scheduler or dask
+        else sweeping.LocalExecutor(jobs)
+    )
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} tasks, {task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        job = bar.add_task(f"sweeping {spec.id}", total=len(tasks), failed=0)
+
+        def show(p: sweeping.Progress) -> None:
+            if p.done == p.skipped:
+                bar.reset(job, total=p.total - p.skipped, failed=p.failed)  # time left: new work
+            bar.update(job, completed=p.done - p.skipped, failed=p.failed)
+
+        found = sweeping.run(tasks, results, executor, progress=show)
+    axis = staff or next((a.path for a in axes if a.path.endswith(".headcount")), axes[0].path)
+    frontier = sweeping.write_frontier(found.summary, axis, target, results)
+    out.print(
+        f"{len(tasks)} tasks ({found.skipped} already done) over {len(sweeping.grid(axes))} points"
+    )
+    met = [r for r in frontier if r[f"least_{axis}"] is not None]
+    out.print(
+        f"frontier: {len(met)} of {len(frontier)} (standard, setting) rows keep ≥ {target:g}% on "
+        f"time somewhere in the grid; see frontier.csv and frontier.svg",
+        markup=False,
+    )
+    err.print(f"wrote {results}")

@@ -1,0 +1,499 @@
+"""Parameter sweeps: a grid of scenario variants × replications, run resumably on any executor.
+
+Consumes a ``ScenarioSpec``, its ``Workflow`` and ``--vary`` axes; produces, under one folder, one
+small file per finished task (``tasks/``), one summary per grid point (``points/``), the sweep
+summary (``sweep-summary.csv``) and the staffing frontier (``frontier.csv``, ``frontier.svg``).
+A task is (grid point, replication). Replication ``r`` uses ``SeedSequence(seed).spawn(n)[r]`` at
+every point (common random numbers), so points differ only by their settings and the answer does
+not depend on which executor ran a task, or when.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import hashlib
+import itertools
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from casejourney import metrics
+from casejourney.errors import CasejourneyError
+from casejourney.simulate import compile_scenario, run_replication
+from casejourney.spec.resolve import Workflow
+from casejourney.spec.scenario import ScenarioSpec
+
+Value = int | float | str
+Point = tuple[tuple[str, Value], ...]
+
+#: Attempts after the first for a task that raised (Dask also reruns tasks of a worker that died).
+RETRIES = 2
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One ``--vary`` option: a dotted scenario path and the values it takes."""
+
+    path: str
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One replication at one grid point: everything a worker needs, and nothing that won't pickle."""
+
+    key: str
+    point: Point
+    replication: int
+    workflow: Workflow
+    scenario: ScenarioSpec
+    scale: float
+    horizon_days: int | None
+    warm_up_days: int | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a sweep has got: tasks done (this run or before), failed, and in all."""
+
+    done: int
+    failed: int
+    total: int
+    skipped: int
+
+
+@dataclass
+class SweepResult:
+    """What a sweep left: its folder, the tasks run now and before, and those that failed."""
+
+    out: Path
+    ran: int
+    skipped: int
+    failed: list[str]
+    summary: list[dict[str, Any]]
+
+
+class TaskError(CasejourneyError):
+    """Some tasks failed even after retries; the rest are kept and a re-run resumes."""
+
+
+# --- the grid ----------------------------------------------------------------------------------
+
+
+def _scalar(text: str) -> Value:
+    value = yaml.safe_load(text)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return text
+    return value
+
+
+def parse_vary(text: str) -> Axis:
+    """``path=a,b,c`` or ``path=start:stop:step`` (stop included) as an :class:`Axis`.
+
+    Raises:
+        CasejourneyError: the text is not of either form.
+
+    """
+    path, sep, spec = text.partition("=")
+    if not sep or not path.strip() or not spec.strip():
+        raise CasejourneyError(f"--vary {text!r}: write path=a,b,c or path=start:stop:step")
+    if ":" in spec:
+        parts = [_scalar(p) for p in spec.split(":")]
+        if len(parts) != 3 or not all(isinstance(p, int | float) for p in parts):
+            raise CasejourneyError(f"--vary {text!r}: a range is start:stop:step, all numbers")
+        start, stop, step = (float(p) for p in parts)
+        if step <= 0 or stop < start:
+            raise CasejourneyError(f"--vary {text!r}: the step must be positive, stop ≥ start")
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        whole = all(isinstance(p, int) for p in parts)
+        values: tuple[Value, ...] = tuple(
+            int(start + i * step) if whole else round(start + i * step, 10) for i in range(count)
+        )
+    else:
+        values = tuple(_scalar(v.strip()) for v in spec.split(",") if v.strip())
+    return Axis(path.strip(), values)
+
+
+def grid(axes: Sequence[Axis]) -> list[Point]:
+    """Every combination of the axes' values, the first axis varying slowest."""
+    return [
+        tuple(zip((a.path for a in axes), combo, strict=True))
+        for combo in itertools.product(*(a.values for a in axes))
+    ]
+
+
+def apply(scenario: ScenarioSpec, point: Point) -> ScenarioSpec:
+    """The scenario with a grid point's values set (validated again, like a scenario file).
+
+    Raises:
+        CasejourneyError: a path names nothing in the scenario, or a value is not allowed there.
+
+    """
+    data = scenario.model_dump(mode="json", by_alias=True)
+    for path, value in point:
+        node = data
+        *parents, leaf = path.split(".")
+        for name in parents:
+            if not isinstance(node.get(name), dict):
+                raise CasejourneyError(f"--vary {path}: the scenario has no '{name}' there")
+            node = node[name]
+        if leaf not in node:
+            raise CasejourneyError(f"--vary {path}: the scenario has no '{leaf}' there")
+        node[leaf] = value
+    try:
+        return ScenarioSpec.model_validate(data)
+    except ValueError as exc:
+        raise CasejourneyError(f"--vary {_label(point)}: {exc}") from None
+
+
+def _label(point: Point) -> str:
+    return ", ".join(f"{p}={v}" for p, v in point)
+
+
+def task_key(
+    scenario: ScenarioSpec,
+    point: Point,
+    replication: int,
+    seed: int,
+    scale: float,
+    horizon_days: int | None,
+    warm_up_days: int | None,
+) -> str:
+    """The name of a task's file: a hash of the resolved scenario, the point, replication and seed.
+
+    Hashing the whole resolved scenario (not only the overrides) means an edited scenario file or a
+    different ``--scale`` never reuses a stale result.
+    """
+    text = json.dumps(
+        {
+            "scenario": scenario.model_dump(mode="json", by_alias=True),
+            "point": [[p, v] for p, v in point],
+            "replication": replication,
+            "seed": seed,
+            "scale": scale,
+            "horizon_days": horizon_days,
+            "warm_up_days": warm_up_days,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# --- one task, in whichever process runs it -----------------------------------------------------
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Run one task: compile its scenario, run the replication, keep the whole-period measures."""
+    compiled = compile_scenario(
+        task.workflow,
+        task.scenario,
+        scale=task.scale,
+        horizon_days=task.horizon_days,
+        warm_up_days=task.warm_up_days,
+    )
+    started = time.perf_counter()
+    log, snapshots = run_replication(compiled, task.replication)
+    measures = metrics.measure(log, snapshots, compiled.frame)
+    keep = [i for i, w in enumerate(measures.week) if w == -1]
+    return {
+        "key": task.key,
+        "point": [[p, v] for p, v in task.point],
+        "replication": task.replication,
+        "seed": task.scenario.seed,
+        "digest": log.digest(),
+        "seconds": round(time.perf_counter() - started, 4),
+        "metric": [measures.metric[i] for i in keep],
+        "subject": [measures.subject[i] for i in keep],
+        "value": [measures.value[i] for i in keep],
+    }
+
+
+# --- executors: one interface, local processes or a Dask cluster --------------------------------
+
+
+class Executor(Protocol):
+    """Runs :func:`run_task` somewhere; futures have ``result()`` (raising what the task raised)."""
+
+    def submit(self, task: Task) -> Any:
+        """Start one task; return its future."""
+
+    def wait(self, futures: Iterable[Any]) -> set[Any]:
+        """Block until at least one of ``futures`` finishes; return those finished."""
+
+    def close(self) -> None:
+        """Release processes or connections this executor opened."""
+
+
+class LocalExecutor:
+    """Tasks in ``jobs`` local processes (``concurrent.futures``); a broken pool is replaced."""
+
+    def __init__(self, jobs: int = 1) -> None:
+        self.jobs = jobs
+        self.pool = cf.ProcessPoolExecutor(max_workers=jobs)
+
+    def submit(self, task: Task) -> Any:
+        """Start one task; return its future."""
+        try:
+            return self.pool.submit(run_task, task)
+        except cf.process.BrokenProcessPool:
+            # A worker died: its pool refuses new work; a fresh pool lets retries proceed.
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = cf.ProcessPoolExecutor(max_workers=self.jobs)
+            return self.pool.submit(run_task, task)
+
+    def wait(self, futures: Iterable[Any]) -> set[Any]:
+        """Block until at least one finishes."""
+        done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
+        return set(done)
+
+    def close(self) -> None:
+        """Shut the pool down, cancelling what has not started (an interrupt loses only those)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Tasks on a Dask ``distributed`` cluster; the scheduler reruns tasks of a worker that dies."""
+
+    def __init__(self, client: Any, retries: int = RETRIES) -> None:
+        self.client = client
+        self.retries = retries
+
+    @classmethod
+    def connect(cls, address: str | None) -> DaskExecutor:
+        """A client of the scheduler at ``address`` (None: a LocalCluster on this machine).
+
+        Raises:
+            CasejourneyError: Dask's ``distributed`` is not installed.
+
+        """
+        try:
+            from distributed import Client
+        except ImportError:
+            raise CasejourneyError(
+                "--dask/--scheduler need Dask: pip install 'casejourney[dask]'"
+            ) from None
+        client = Client(address) if address else Client(processes=True, threads_per_worker=1)  # type: ignore[no-untyped-call]
+        return cls(client)
+
+    def submit(self, task: Task) -> Any:
+        """Start one task; return its future (Dask retries it ``retries`` times on error)."""
+        return self.client.submit(run_task, task, retries=self.retries, pure=False)
+
+    def wait(self, futures: Iterable[Any]) -> set[Any]:
+        """Block until at least one finishes."""
+        from distributed import wait
+
+        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+        return set(done)
+
+    def close(self) -> None:
+        """Close the client (the cluster, if it was ours, goes with it)."""
+        self.client.close()
+
+
+# --- the sweep ------------------------------------------------------------------------------------
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)  # a rename: readers see the old file or the whole new one
+
+
+def plan(
+    workflow: Workflow,
+    scenario: ScenarioSpec,
+    axes: Sequence[Axis],
+    *,
+    replications: int,
+    seed: int,
+    scale: float = 1.0,
+    horizon_days: int | None = None,
+    warm_up_days: int | None = None,
+) -> list[Task]:
+    """Every task of the sweep, in grid order then replication order."""
+    tasks = []
+    for point in grid(axes):
+        variant = apply(scenario, point).model_copy(
+            update={"seed": seed, "replications": replications}
+        )
+        for r in range(replications):
+            key = task_key(variant, point, r, seed, scale, horizon_days, warm_up_days)
+            tasks.append(Task(key, point, r, workflow, variant, scale, horizon_days, warm_up_days))
+    return tasks
+
+
+def run(
+    tasks: Sequence[Task],
+    out: Path,
+    executor: Executor,
+    progress: Callable[[Progress], None] | None = None,
+    retries: int = RETRIES,
+) -> SweepResult:
+    """Run the tasks not already finished under ``out/tasks``, then summarise the whole sweep.
+
+    Each finished task is written at once (atomically), so an interrupted sweep loses only the
+    tasks in flight; running it again skips what is there.
+
+    Raises:
+        TaskError: some tasks still failed after ``retries`` more attempts (the rest are kept).
+
+    """
+    folder = out / "tasks"
+    folder.mkdir(parents=True, exist_ok=True)
+    todo = [t for t in tasks if not (folder / f"{t.key}.json").is_file()]
+    skipped = len(tasks) - len(todo)
+    report = progress or (lambda _: None)
+    done, failed, attempts = skipped, [], dict.fromkeys((t.key for t in todo), 0)
+    report(Progress(done, 0, len(tasks), skipped))
+    try:
+        running = {executor.submit(t): t for t in todo}
+        while running:
+            for future in executor.wait(running):
+                task = running.pop(future)
+                try:
+                    found = future.result()
+                except Exception:
+                    attempts[task.key] += 1
+                    if attempts[task.key] <= retries:
+                        running[executor.submit(task)] = task
+                    else:
+                        failed.append(task.key)
+                else:
+                    _write_atomically(folder / f"{task.key}.json", json.dumps(found) + "\n")
+                    done += 1
+                report(Progress(done, len(failed), len(tasks), skipped))
+    finally:
+        executor.close()
+    summary = summarise(tasks, out)
+    if failed:
+        raise TaskError(f"{len(failed)} of {len(tasks)} tasks failed; run the sweep again to retry")
+    return SweepResult(out, len(todo), skipped, failed, summary)
+
+
+# --- summaries and the frontier -----------------------------------------------------------------
+
+
+def summarise(tasks: Sequence[Task], out: Path) -> list[dict[str, Any]]:
+    """Write each point's summary and the sweep summary; return the sweep summary's rows.
+
+    A row per (point, standard): the % on time across the finished replications, with its 95%
+    interval (``metrics.across``).
+    """
+    by_point: dict[Point, dict[int, metrics.Measures]] = {}
+    for task in tasks:
+        path = out / "tasks" / f"{task.key}.json"
+        found = by_point.setdefault(task.point, {})
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            n = len(data["metric"])
+            found[task.replication] = metrics.Measures(
+                data["metric"], data["subject"], [-1] * n, data["value"]
+            )
+    rows: list[dict[str, Any]] = []
+    for index, (point, measures) in enumerate(by_point.items()):
+        table = metrics.across(measures) if measures else {"metric": []}
+        folder = out / "points" / f"point-{index:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(folder / "point.json", json.dumps(dict(point), indent=2) + "\n")
+        _write_csv(
+            folder / "summary.csv",
+            [
+                {k: v[i] for k, v in table.items() if k != "week"}
+                for i in range(len(table["metric"]))
+            ],
+        )
+        for i, metric in enumerate(table["metric"]):
+            if metric != "standard.on_time_pct":
+                continue
+            rows.append(
+                {
+                    "point": index,
+                    **dict(point),
+                    "standard": table["subject"][i],
+                    "replications": table["n"][i],
+                    "on_time_pct": table["mean"][i],
+                    "ci_low": table["ci_low"][i],
+                    "ci_high": table["ci_high"][i],
+                }
+            )
+    _write_csv(out / "sweep-summary.csv", rows)
+    return rows
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        if rows:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def frontier(rows: Sequence[dict[str, Any]], staff: str, target: float) -> list[dict[str, Any]]:
+    """The least value of ``staff`` keeping each standard's mean % on time at or above ``target``.
+
+    One row per (standard, combination of the other axes); ``least`` is None when no value does.
+    """
+    others = [k for k in rows[0] if k not in _FIXED and k != staff] if rows else []
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["standard"], *(row[k] for k in others)), []).append(row)
+    found = []
+    for (standard, *rest), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        meeting = [m[staff] for m in members if m["on_time_pct"] >= target]
+        found.append(
+            {
+                "standard": standard,
+                **dict(zip(others, rest, strict=True)),
+                "target_pct": target,
+                f"least_{staff}": min(meeting) if meeting else None,
+            }
+        )
+    return found
+
+
+_FIXED = {"point", "standard", "replications", "on_time_pct", "ci_low", "ci_high"}
+
+
+def write_frontier(
+    rows: Sequence[dict[str, Any]], staff: str, target: float, out: Path
+) -> list[dict[str, Any]]:
+    """Write ``frontier.csv`` and ``frontier.svg``; return the frontier's rows."""
+    found = frontier(rows, staff, target)
+    _write_csv(out / "frontier.csv", found)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    standards = sorted({r["standard"] for r in found})
+    column = f"least_{staff}"
+    others = [k for k in (found[0] if found else {}) if k not in {"standard", "target_pct", column}]
+    series: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in found:
+        series.setdefault(tuple(r[k] for k in others), {})[r["standard"]] = r[column]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(standards) + 3), 4.5))
+    for combo, values in series.items():
+        ys = [values.get(s) for s in standards]
+        label = ", ".join(f"{k}={v}" for k, v in zip(others, combo, strict=True)) or "frontier"
+        ax.plot(standards, [math.nan if y is None else y for y in ys], marker="o", label=label)
+    ax.set_ylabel(f"least {staff}")
+    ax.set_title(f"Least {staff} keeping each standard ≥ {target:g}% on time")
+    ax.tick_params(axis="x", labelrotation=60)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    tmp = out / f".frontier.svg.tmp-{os.getpid()}"
+    fig.savefig(tmp, format="svg")
+    plt.close(fig)
+    os.replace(tmp, out / "frontier.svg")
+    return found

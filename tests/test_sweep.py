@@ -1,0 +1,114 @@
+"""Sweeps: the grid, resuming, and a Dask cluster (one worker killed) agreeing with local processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+import casejourney
+from casejourney import sweep
+from casejourney.errors import CasejourneyError
+
+SMALL = {"scale": 0.02, "horizon_days": 4 * 7, "warm_up_days": 7}
+
+
+def _tasks(replications: int = 3) -> list[sweep.Task]:
+    scenario, workflow = casejourney.load_scenario("liverpool-baseline")
+    axes = [
+        sweep.parse_vary("teams.child_protection.headcount=20:30:10"),
+        sweep.parse_vary("demand.growth=0.1,0.2"),
+    ]
+    return sweep.plan(workflow, scenario, axes, replications=replications, seed=7, **SMALL)
+
+
+def _files(out: Path) -> dict[str, dict[str, object]]:
+    found = {}
+    for path in sorted((out / "tasks").glob("*.json")):
+        data = json.loads(path.read_text())
+        data.pop("seconds")
+        found[path.name] = data
+    return found
+
+
+def test_parse_vary_range_includes_stop_and_lists_keep_types() -> None:
+    assert sweep.parse_vary("a.b=20:30:2").values == (20, 22, 24, 26, 28, 30)
+    assert sweep.parse_vary("a=0.1,0.2").values == (0.1, 0.2)
+    assert sweep.parse_vary("a=0.5:1:0.25").values == (0.5, 0.75, 1.0)
+    with pytest.raises(CasejourneyError):
+        sweep.parse_vary("a=1:2")
+    with pytest.raises(CasejourneyError):
+        sweep.parse_vary("no-equals")
+
+
+def test_apply_sets_a_value_and_rejects_unknown_paths() -> None:
+    scenario, _ = casejourney.load_scenario("liverpool-baseline")
+    changed = sweep.apply(scenario, (("teams.child_protection.headcount", 21),))
+    assert changed.teams["child_protection"].headcount == 21
+    with pytest.raises(CasejourneyError, match="no 'nonsense'"):
+        sweep.apply(scenario, (("teams.nonsense.headcount", 3),))
+    with pytest.raises(CasejourneyError):
+        sweep.apply(scenario, (("demand.growth", 99),))
+
+
+def test_task_seeds_are_common_across_points_and_keys_unique() -> None:
+    tasks = _tasks()
+    assert len(tasks) == 4 * 3
+    assert len({t.key for t in tasks}) == len(tasks)
+    assert {t.scenario.seed for t in tasks} == {7}
+
+
+def test_local_sweep_resumes_and_matches_one_process(tmp_path: Path) -> None:
+    tasks = _tasks()
+    one = sweep.run(tasks, tmp_path / "one", sweep.LocalExecutor(1))
+    assert (one.ran, one.skipped) == (12, 0)
+    # Pretend the first run was interrupted: drop some tasks, then run again with two processes.
+    for path in sorted((tmp_path / "one" / "tasks").glob("*.json"))[:5]:
+        path.unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "one" / "tasks").glob("*.json")}
+    again = sweep.run(tasks, tmp_path / "one", sweep.LocalExecutor(2))
+    assert (again.ran, again.skipped) == (5, 7)
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "one" / "tasks").glob("*.json")}
+    assert all(after[name] == mtime for name, mtime in before.items())  # finished ones untouched
+    two = sweep.run(tasks, tmp_path / "two", sweep.LocalExecutor(2))
+    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    assert not list((tmp_path / "one" / "tasks").glob(".*"))  # no temporary files left
+    summary = (tmp_path / "one" / "sweep-summary.csv").read_text()
+    assert "on_time_pct" in summary and "ci_low" in summary
+    assert len(list((tmp_path / "one" / "points").iterdir())) == 4
+    rows = sweep.write_frontier(two.summary, "teams.child_protection.headcount", 50, tmp_path)
+    assert rows and (tmp_path / "frontier.svg").read_text().startswith("<?xml")
+
+
+@pytest.mark.slow
+def test_dask_cluster_with_a_killed_worker_matches_local_processes(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    tasks = _tasks(replications=4)
+    sweep.run(tasks, tmp_path / "local", sweep.LocalExecutor(2))
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        victim = next(iter(client.run(os.getpid).values()))
+        killed = threading.Event()
+
+        def kill_once(p: sweep.Progress) -> None:
+            if p.done >= 3 and not killed.is_set():
+                killed.set()
+                # The worker process dies at once; its nanny starts another and the scheduler
+                # reruns what it held.
+                os.kill(victim, signal.SIGKILL)
+
+        found = sweep.run(tasks, tmp_path / "dask", sweep.DaskExecutor(client), progress=kill_once)
+    assert killed.is_set()
+    assert found.failed == []
+    assert _files(tmp_path / "dask") == _files(tmp_path / "local")
+    assert (tmp_path / "dask" / "sweep-summary.csv").read_text() == (
+        tmp_path / "local" / "sweep-summary.csv"
+    ).read_text()

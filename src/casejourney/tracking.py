@@ -359,31 +359,12 @@ def _recurring(
                 interval = _interval(calendar, spec, stretch.start, anchor, done_count)
                 due = _add(calendar, anchor, interval)
                 occurrence += 1
-                if day is not None and day <= due:
-                    out.append(
-                        _instance(
-                            standard,
-                            calendar,
-                            interval.unit,
-                            occurrence,
-                            anchor,
-                            due,
-                            day,
-                            Outcome.MET,
-                        )
-                    )
-                    break
                 if day is not None and day <= _add(calendar, due, spec.every):
+                    # Done by the due date (met), or within the next interval (late).
+                    outcome = Outcome.MET if day <= due else Outcome.LATE
                     out.append(
                         _instance(
-                            standard,
-                            calendar,
-                            interval.unit,
-                            occurrence,
-                            anchor,
-                            due,
-                            day,
-                            Outcome.LATE,
+                            standard, calendar, interval.unit, occurrence, anchor, due, day, outcome
                         )
                     )
                     break

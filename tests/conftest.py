@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,3 +33,31 @@ INVALID = ROOT / "tests" / "data" / "invalid"
 def _run_in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see the repository's workflows whatever folder pytest was started from."""
     monkeypatch.chdir(ROOT)
+
+
+def yaml_as_json(path: Path) -> Any:
+    """A YAML file as an editor's YAML extension sees it for JSON Schema: dates are strings."""
+    from casejourney.spec.yamlsafe import read_yaml
+
+    doc, findings = read_yaml(path)
+    assert doc is not None, findings
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(doc.data)
+
+
+def schema_validator(schema_file: Path) -> Any:
+    """A jsonschema validator for a committed schema file (skips if jsonschema is missing)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)

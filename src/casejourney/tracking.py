@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from casejourney.calendar import Duration, Unit, WorkingCalendar, birthday
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
@@ -358,49 +358,25 @@ def _recurring(
             while True:
                 interval = _interval(calendar, spec, stretch.start, anchor, done_count)
                 due = _add(calendar, anchor, interval)
+                next_due = _add(calendar, due, spec.every)
+
                 occurrence += 1
-                if day is not None and day <= _add(calendar, due, spec.every):
+                record = partial(
+                    _instance, standard, calendar, interval.unit, occurrence, anchor, due
+                )
+                if day is not None and day <= next_due:
                     # Done by the due date (met), or within the next interval (late).
-                    outcome = Outcome.MET if day <= due else Outcome.LATE
-                    out.append(
-                        _instance(
-                            standard, calendar, interval.unit, occurrence, anchor, due, day, outcome
-                        )
-                    )
+                    out.append(record(day, Outcome.MET if day <= due else Outcome.LATE))
                     break
                 if day is None and due >= stop:
                     # Still inside at the end of the record: the next one is pending; after leaving
                     # the scope, nothing more is owed.
                     if stretch.end is None:
-                        out.append(
-                            _instance(
-                                standard,
-                                calendar,
-                                interval.unit,
-                                occurrence,
-                                anchor,
-                                due,
-                                None,
-                                Outcome.PENDING,
-                            )
-                        )
+                        out.append(record(None, Outcome.PENDING))
                     else:
                         occurrence -= 1
                     break
-                missed_stop = min(stop, _add(calendar, due, spec.every))
-                out.append(
-                    _instance(
-                        standard,
-                        calendar,
-                        interval.unit,
-                        occurrence,
-                        anchor,
-                        due,
-                        None,
-                        Outcome.MISSED,
-                        missed_stop,
-                    )
-                )
+                out.append(record(None, Outcome.MISSED, min(stop, next_due)))
                 anchor, done_count = due, done_count + 1
                 if day is None and anchor >= stop:
                     break

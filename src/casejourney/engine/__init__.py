@@ -20,9 +20,10 @@ from casejourney.engine.model import (
     TaskKind,
     TaskRule,
     TeamModel,
+    split,
 )
 from casejourney.engine.records import EventLog, Kind, Snapshots
-from casejourney.engine.run import simulate
+from casejourney.engine.run import simulate, simulate_parts
 
 __all__ = [
     "DAY",
@@ -40,4 +41,6 @@ __all__ = [
     "TaskRule",
     "TeamModel",
     "simulate",
+    "simulate_parts",
+    "split",
 ]

@@ -8,7 +8,7 @@ only to label records.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Final, Literal
 
@@ -166,3 +166,70 @@ class Model:
     discipline: Literal["edf", "fifo"] = "edf"
     continuous: bool = False  # arrivals at uniform times within their day (queueing checks)
     snapshot_every: int = 7
+
+
+def shares(total: int, parts: int, turn: int = 0) -> list[int]:
+    """``total`` split into ``parts`` whole shares differing by at most one (summing to ``total``).
+
+    The parts that take one more are ``turn``, ``turn + 1``, ... (wrapping), so that splitting
+    several totals with different turns does not load every remainder onto the first part.
+    """
+    base, extra = divmod(total, parts)
+    return [base + ((i - turn) % parts < extra) for i in range(parts)]
+
+
+def split(model: Model, parts: int) -> tuple[Model, ...]:
+    """``model`` as ``parts`` equal, independent parts.
+
+    Each part has its share of the arrivals, of every team's servers (each limit class shared out),
+    of the slots, of the places and of the open cases.
+
+    Raises ValueError if a team has fewer servers than there are parts.
+    """
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, not {parts}")
+    if parts == 1:
+        return (model,)
+    short = [t.name for t in model.teams if t.servers < parts]
+    if short:
+        raise ValueError(f"teams with fewer servers than the {parts} parts: {', '.join(short)}")
+    turn = 0
+
+    def share_out(total: int) -> list[int]:
+        nonlocal turn
+        found = shares(total, parts, turn)
+        turn = (turn + total) % parts
+        return found
+
+    team_limits: list[list[tuple[float | None, ...]]] = []
+    for team in model.teams:
+        by_limit: dict[float | None, int] = {}
+        for limit in team.limits:
+            by_limit[limit] = by_limit.get(limit, 0) + 1
+        pieces: list[tuple[float | None, ...]] = [()] * parts
+        for limit, count in by_limit.items():
+            for i, n in enumerate(share_out(count)):
+                pieces[i] += (limit,) * n
+        team_limits.append(pieces)
+    places = [share_out(p.places) for p in model.places]
+    opening = [share_out(o.count) for o in model.opening]
+    return tuple(
+        replace(
+            model,
+            arrivals=model.arrivals / parts,
+            teams=tuple(
+                replace(team, limits=pieces[i])
+                for team, pieces in zip(model.teams, team_limits, strict=True)
+            ),
+            slots=tuple(replace(s, per_week=s.per_week / parts) for s in model.slots),
+            places=tuple(
+                replace(p, places=counts[i]) for p, counts in zip(model.places, places, strict=True)
+            ),
+            opening=tuple(
+                replace(o, count=counts[i])
+                for o, counts in zip(model.opening, opening, strict=True)
+                if counts[i] > 0
+            ),
+        )
+        for i in range(parts)
+    )

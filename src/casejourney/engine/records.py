@@ -170,3 +170,65 @@ def row_writer(log: LogBuilder) -> Callable[..., None]:
         due_(due)
 
     return row
+
+
+#: Weekly counts that join across independent parts by their maximum (the rest add up).
+_JOINED_BY_MAX = frozenset({"most_over_limit"})
+
+
+def join_logs(logs: list[EventLog], servers: list[tuple[int, ...]]) -> EventLog:
+    """Independent parts' logs as one: part after part, case ids and server ids following on.
+
+    ``servers[i]`` is part i's servers in post by team: part i's server k of team t becomes
+    server k + (servers of team t in parts before i). Each part's columns are released as soon
+    as they are copied, so the join needs little more memory than the joined log.
+    """
+    first = logs[0]
+    case_offsets, offset = [], 0
+    for log in logs:
+        case_offsets.append(offset)
+        if len(log):
+            offset += int(log["case"].max()) + 1
+    teams = len(servers[0])
+    server_offsets = np.cumsum([(0,) * teams, *servers[:-1]], axis=0)
+    total = sum(len(log) for log in logs)
+    columns: dict[str, np.ndarray] = {}
+    # "worker" before "team": shifting server ids reads each part's team column
+    for name, code in sorted(COLUMNS, key=lambda column: column[0] == "team"):
+        out = np.empty(total, dtype=code)
+        at = 0
+        for i, log in enumerate(logs):
+            piece = log.columns.pop(name)
+            out[at : at + len(piece)] = piece
+            if name == "case":
+                out[at : at + len(piece)] += case_offsets[i]
+            elif name == "worker" and teams:
+                team = log.columns["team"]
+                held = (piece >= 0) & (team >= 0) & (team < teams)
+                shift = server_offsets[i][np.where(held, team, 0)]
+                out[at : at + len(piece)] += np.where(held, shift, 0).astype(out.dtype)
+            at += len(piece)
+            del piece
+        columns[name] = out
+    return EventLog(
+        replication=first.replication,
+        names=first.names,
+        teams=first.teams,
+        columns={name: columns[name] for name, _ in COLUMNS},
+    )
+
+
+def join_snapshots(parts: list[Snapshots]) -> Snapshots:
+    """Independent parts' weekly counts as one: added up (the largest, for ``most_*``)."""
+    first = parts[0]
+    for other in parts[1:]:
+        if (
+            other.subject != first.subject
+            or other.measure != first.measure
+            or not np.array_equal(other.day, first.day)
+        ):
+            raise ValueError("the parts' weekly counts do not line up")
+    values = np.stack([p.value for p in parts])
+    by_max = np.array([m in _JOINED_BY_MAX for m in first.measure], dtype=bool)
+    value = np.where(by_max, values.max(axis=0), values.sum(axis=0))
+    return Snapshots(first.replication, first.day, first.subject, first.measure, value)

@@ -5,9 +5,11 @@ Prints figures (no assertions; tests never time anything). Each measurement runs
 so that its peak memory is its own. What it measures:
 
 1. One simulated year (no warm-up) of national-baseline at England's volume (~630,000 referrals,
-   ~1.3 million contacts, the open caseload of 31 March, recurring visits and reviews included):
-   seconds, events, events per second, peak memory; then the metrics over its log.
-2. The same at 10,000 / 40,000 / 160,000 / 630,000 referrals: journeys (cases) per second.
+   ~1.3 million contacts, the open caseload of 31 March, recurring visits and reviews included, as
+   its 153 areas): seconds, events, events per second, peak memory; then the metrics over its log.
+2. The same at 10,000 / 40,000 / 160,000 / 630,000 referrals: journeys (cases) per second. A
+   smaller England has proportionally fewer areas of the same size (2 / 10 / 39 / 153). Then, for
+   comparison, England as one area (one national pool of each team) at the smallest and largest size.
 3. A bare heapq event loop over the same number of events as (1), and the ratio.
 4. Eight replications of the Liverpool scenario with --jobs 1 and --jobs 2.
 """
@@ -31,8 +33,11 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def one_year(referrals: int, with_metrics: bool) -> dict[str, float]:
-    """Simulate one year at the volume that gives ``referrals`` referrals (in this process)."""
+def one_year(referrals: int, with_metrics: bool, areas: int | None = None) -> dict[str, float]:
+    """Simulate one year at the volume that gives ``referrals`` referrals (in this process).
+
+    ``areas``: split into this many (default: the scenario's 153, scaled with the volume).
+    """
     import numpy as np
 
     import casejourney
@@ -42,7 +47,9 @@ def one_year(referrals: int, with_metrics: bool) -> dict[str, float]:
 
     scenario, workflow = casejourney.load_scenario("national-baseline")
     scale = referrals / NATIONAL_REFERRALS
-    compiled = compile_scenario(workflow, scenario, scale=scale, warm_up_days=0, horizon_days=364)
+    compiled = compile_scenario(
+        workflow, scenario, scale=scale, warm_up_days=0, horizon_days=364, areas=areas
+    )
     started = time.perf_counter()
     log, snapshots = run_replication(compiled, 0)
     simulated = time.perf_counter() - started
@@ -50,6 +57,7 @@ def one_year(referrals: int, with_metrics: bool) -> dict[str, float]:
     code = compiled.frame.code("referral")
     found = {
         "scale": scale,
+        "areas": len(compiled.parts),
         "seconds": simulated,
         "events": len(log),
         "cases": int(np.unique(log["case"]).size),
@@ -86,7 +94,9 @@ def replications(jobs: int, count: int) -> dict[str, float]:
     import casejourney
 
     started = time.perf_counter()
-    results = casejourney.run_scenario("liverpool-baseline", replications=count, jobs=jobs, event_log="none")
+    results = casejourney.run_scenario(
+        "liverpool-baseline", replications=count, jobs=jobs, event_log="none"
+    )
     seconds = time.perf_counter() - started
     events = sum(r.events for r in results.replications.values())
     return {"seconds": seconds, "events": events, "jobs": jobs}
@@ -104,11 +114,20 @@ def _child(kind: str, *args: str) -> dict[str, float]:
     return answer
 
 
+def _size_row(found: dict[str, float]) -> None:
+    print(
+        f"   {found['areas']:>5} {found['referrals']:>10,} {found['cases']:>10,} "
+        f"{found['events']:>11,} {found['seconds']:>8.1f} "
+        f"{found['cases'] / found['seconds']:>11,.0f} {1e6 * found['seconds'] / found['events']:>9.2f}"
+    )
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         kind, *args = argv[1:]
         if kind == "year":
-            print(json.dumps(one_year(int(args[0]), args[1] == "metrics")))
+            areas = int(args[2]) if len(args) > 2 else None
+            print(json.dumps(one_year(int(args[0]), args[1] == "metrics", areas)))
         elif kind == "heapq":
             print(json.dumps(bare_heapq(int(args[0]))))
         else:
@@ -130,14 +149,19 @@ def main(argv: list[str]) -> int:
     )
 
     print("2. Cost per journey by size (one simulated year)")
-    print(f"   {'referrals':>10} {'cases':>10} {'events':>11} {'seconds':>8} {'journeys/s':>11} {'µs/event':>9}")
+    print(
+        f"   {'areas':>5} {'referrals':>10} {'cases':>10} {'events':>11} {'seconds':>8} "
+        f"{'journeys/s':>11} {'µs/event':>9}"
+    )
+    rates = []
     for size in sizes:
         found = national if size == sizes[-1] else _child("year", str(size), "none")
-        print(
-            f"   {found['referrals']:>10,} {found['cases']:>10,} {found['events']:>11,} "
-            f"{found['seconds']:>8.1f} {found['cases'] / found['seconds']:>11,.0f} "
-            f"{1e6 * found['seconds'] / found['events']:>9.2f}"
-        )
+        rates.append(found["cases"] / found["seconds"])
+        _size_row(found)
+    print(f"   slowest / fastest journeys/s: {min(rates) / max(rates):.2f}")
+    print("   England as one area (one national pool per team), for comparison:")
+    for size in (sizes[0], sizes[-1]):
+        _size_row(_child("year", str(size), "none", "1"))
 
     print("\n3. A bare heapq event loop over the same number of events")
     bare = _child("heapq", str(int(national["events"])))

@@ -26,19 +26,25 @@ SMALL = {"scale": 0.002, "horizon_days": 8 * 7, "warm_up_days": 14}
 
 
 def small(
-    name: str = "national-baseline", authority: str | None = None, **changes: object
+    name: str = "national-baseline",
+    authority: str | None = None,
+    areas: int | None = None,
+    **changes: object,
 ) -> Compiled:
     scenario, workflow = casejourney.load_scenario(name)
     if authority is not None:
         workflow = casejourney.load_workflow(authority)
     if changes:
         scenario = scenario.model_copy(update=changes)
-    return compile_scenario(workflow, scenario, **SMALL)  # type: ignore[arg-type]
+    return compile_scenario(workflow, scenario, areas=areas, **SMALL)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def national() -> Compiled:
-    return small()
+@pytest.fixture(scope="module", params=[1, 3], ids=["one-area", "three-areas"])
+def national(request: pytest.FixtureRequest) -> Compiled:
+    """A small England as one area, and split into three (each with its own staff and slots)."""
+    found = small(areas=request.param)
+    assert len(found.parts) == request.param
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +57,14 @@ def national_run(national: Compiled):  # type: ignore[no-untyped-def]
 
 def test_same_scenario_and_seed_give_the_same_event_log(national: Compiled) -> None:
     first, _ = run_replication(national, 0)
-    again, _ = run_replication(small(), 0)
+    again, _ = run_replication(small(areas=len(national.parts)), 0)
     assert first.digest() == again.digest()
 
 
 def test_different_seeds_and_replications_differ(national: Compiled) -> None:
     a, _ = run_replication(national, 0)
     b, _ = run_replication(national, 1)
-    c, _ = run_replication(small(seed=1), 0)
+    c, _ = run_replication(small(areas=len(national.parts), seed=1), 0)
     assert len({a.digest(), b.digest(), c.digest()}) == 3
 
 
@@ -132,9 +138,21 @@ def test_every_move_in_the_log_is_a_legal_transition(national: Compiled, nationa
 # --- metrics agree with the reference tracking ---------------------------------------------------
 
 
-@pytest.mark.parametrize("authority", ["national", "liverpool", "barnet", "knowsley", "coventry"])
-def test_vectorised_metrics_agree_with_tracking_on_a_sample_of_cases(authority: str) -> None:
-    compiled = small(authority=authority)
+@pytest.mark.parametrize(
+    ("authority", "areas"),
+    [
+        ("national", 1),
+        ("national", 3),
+        ("liverpool", 1),
+        ("barnet", 1),
+        ("knowsley", 1),
+        ("coventry", 1),
+    ],
+)
+def test_vectorised_metrics_agree_with_tracking_on_a_sample_of_cases(
+    authority: str, areas: int
+) -> None:
+    compiled = small(authority=authority, areas=areas)
     log, _ = run_replication(compiled, 0)
     frame = compiled.frame
     table = metrics.instances(log, frame)
@@ -408,3 +426,17 @@ def test_timeliness_does_not_collapse_in_the_last_reported_week() -> None:
     assert last > overall - 20, (
         f"week {last_week}: {last:.0f}% on time against {overall:.0f}% overall"
     )
+
+
+def test_more_areas_than_a_team_has_staff_is_refused_at_the_areas_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (ROOT / "scenarios" / "liverpool-baseline.yaml").read_text()
+    bad.write_text(text.replace("areas: 1 ", "areas: 40 "))
+    (tmp_path / "national-baseline.yaml").write_text(
+        (ROOT / "scenarios" / "national-baseline.yaml").read_text()
+    )
+    with pytest.raises(casejourney.SpecError) as caught:
+        casejourney.load_scenario(str(bad))
+    line = text.splitlines().index(next(t for t in text.splitlines() if t.startswith("areas:"))) + 1
+    found = [f for f in caught.value.findings if f.code == "impossible-capacity"]
+    assert found and all(f.line == line and "fewer areas" in f.message for f in found)

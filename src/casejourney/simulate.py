@@ -32,9 +32,11 @@ from casejourney.engine import (
     TaskKind,
     TaskRule,
     TeamModel,
-    simulate,
+    simulate_parts,
+    split,
 )
 from casejourney.engine.model import Opening
+from casejourney.errors import CasejourneyError
 from casejourney.machine import TransitionTable
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec, is_age_event
 from casejourney.spec.resolve import Workflow
@@ -87,8 +89,9 @@ class Frame:
 class Compiled:
     """A scenario ready to run: the engine model and the frame for reading its records."""
 
-    model: Model
+    model: Model  # the whole system
     frame: Frame
+    parts: tuple[Model, ...]  # the independent areas it runs as (``(model,)`` for one)
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
@@ -101,7 +104,7 @@ def run_replication(
 ) -> tuple[EventLog, Snapshots]:
     """Run one replication of a compiled scenario (``progress``: share done, weekly)."""
     seed = replication_seed(compiled.frame.scenario.seed, replication)
-    return simulate(compiled.model, seed, replication, progress)
+    return simulate_parts(compiled.parts, seed, replication, progress)
 
 
 def span_days(calendar: WorkingCalendar, start: dt.date, duration: Duration | None) -> int:
@@ -116,15 +119,18 @@ def compile_scenario(
     scale: float = 1.0,
     horizon_days: int | None = None,
     warm_up_days: int | None = None,
+    areas: int | None = None,
 ) -> Compiled:
     """The engine model of ``scenario`` on ``workflow``.
 
     Args:
         workflow: the authority's resolved rules.
         scenario: demand, behaviour and workforce.
-        scale: multiply demand, the open caseload, staff and slots (benchmarks and quick looks).
+        scale: multiply demand, the open caseload, staff, slots and places (benchmarks and quick
+            looks); the number of areas too, so that each keeps its size.
         horizon_days: override the reported period (days).
         warm_up_days: override the warm-up (days).
+        areas: override the number of independent areas the system is split into.
 
     """
     calendar = workflow.calendar
@@ -150,7 +156,7 @@ def compile_scenario(
     )
     practices: list[PracticeSpec] = []
     tasks = _TaskBuilder(workflow, scenario, code, practices, teams, slot_of).build()
-    in_post = tuple(_in_post(spec, scale) for spec in scenario.teams.values())
+    in_post = tuple(spec.in_post(scale) for spec in scenario.teams.values())
     model = Model(
         grid=grid,
         start=0,
@@ -213,7 +219,14 @@ def compile_scenario(
         teams=tuple(teams),
         in_post=in_post,
     )
-    return Compiled(model, frame)
+    parts = max(1, round(scenario.areas * scale)) if areas is None else areas
+    try:
+        return Compiled(model, frame, split(model, parts))
+    except ValueError as problem:
+        raise CasejourneyError(
+            f"scenario '{scenario.id}': cannot split into {parts} areas ({problem}); "
+            "use fewer areas or more staff"
+        ) from problem
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -515,12 +528,6 @@ def _punctuality(practice: PracticeSpec) -> Punctuality:
 
 
 # --- teams and demand ----------------------------------------------------------------------------
-
-
-def _in_post(team: TeamSpec, scale: float = 1.0) -> int:
-    """Workers in post: funded posts less vacancies, at least one."""
-    posts = round(team.headcount * scale * (1 - team.vacancy_rate))
-    return max(1, posts - round(team.vacancies * scale))
 
 
 def _team(name: str, team: TeamSpec, in_post: int, scale: float = 1.0) -> TeamModel:

@@ -238,6 +238,11 @@ class TeamSpec(_Frozen):
         "holding team does them)",
     )
 
+    def in_post(self, scale: float = 1.0) -> int:
+        """Workers in post: funded posts less vacancies, at least one."""
+        posts = round(self.headcount * scale * (1 - self.vacancy_rate))
+        return max(1, posts - round(self.vacancies * scale))
+
 
 class MeetingSpec(_Frozen):
     """A conference, review or hearing that needs a booked slot (e.g. ICPCs chaired by IROs)."""
@@ -345,6 +350,14 @@ class ScenarioSpec(_Frozen):
     horizon: DurationField = Field(description="how long to simulate after warm-up, e.g. 52 weeks")
     warm_up: DurationField | None = Field(default=None, description="simulated but not reported")
     replications: int = Field(default=10, ge=1, le=10_000)
+    areas: int = Field(
+        default=1,
+        ge=1,
+        le=1_000,
+        description="independent areas the demand, open cases, teams, meeting slots and places "
+        "are shared equally between (a case is only served within its area): 1 for one "
+        "authority; England has 153 authorities",
+    )
     seed: int = Field(default=20260401, ge=0)
     demand: DemandSpec
     initial_caseload: Mapping[Identifier, int] = Field(
@@ -629,6 +642,15 @@ def _team_findings(
                     Level.ERROR,
                     "impossible-capacity",
                     f"teams.{team_id}: {team.vacancies} vacancies leave no one in post; reduce vacancies or raise headcount",
+                )
+            )
+        elif team.in_post() < scenario.areas:
+            found.append(
+                at("areas").finding(
+                    Level.ERROR,
+                    "impossible-capacity",
+                    f"areas: {scenario.areas} areas leave team '{team_id}' ({team.in_post()} in "
+                    "post) with nobody in some areas; use fewer areas or raise its headcount",
                 )
             )
     return found

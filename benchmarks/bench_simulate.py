@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 NATIONAL_REFERRALS = 632_830
-SIZES = (10_000, 40_000, 160_000, 630_000)
+SIZES = (10_000, 40_000, 160_000, NATIONAL_REFERRALS)
 
 
 def _peak_mib() -> float:

@@ -57,8 +57,11 @@ class _Timer:
     def amount(self, dist: DistSpec) -> float:
         return central(dist) if self.rng is None else sample(dist, self.rng)
 
-    def stay(self, state: str, day: dt.date) -> dt.date:
-        dist = self.scenario.stays.get(state)
+    def stay(self, state: str, day: dt.date, next_state: str | None = None) -> dt.date:
+        """When a stay in ``state`` begun on ``day`` ends (``stays_to`` if going to ``next_state``)."""
+        dist = self.scenario.stays_to.get(state, {}).get(next_state or "")
+        if dist is None:
+            dist = self.scenario.stays.get(state)
         if dist is None:
             return self.calendar.add_working_days(day, 1)
         return advance(self.calendar, day, self.amount(dist), dist.unit)
@@ -140,7 +143,9 @@ def walk(
     while not machine.is_terminal and moves < MAX_MOVES:
         if steps is not None and not steps:
             break
-        leave = timer.stay(machine.state, day)
+        state = machine.state
+        # as in the simulation: a stay that depends on the way out is drawn after choosing it
+        leave = None if state in scenario.stays_to else timer.stay(state, day)
         if steps is not None:
             step = steps.pop(0)
             if step in machine.legal_triggers():
@@ -149,7 +154,7 @@ def walk(
                 machine.move_to(step)
         else:
             machine.fire(timer.choose(machine))
-        day = leave
+        day = timer.stay(state, day, machine.state) if leave is None else leave
         events.append(CaseEvent(day, machine.state))
         moves += 1
     end = until or day

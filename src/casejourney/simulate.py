@@ -292,6 +292,9 @@ def _state_model(
     if not state.terminal:
         exits, weights = branch_options(table, scenario, name, code)
     stay = scenario.stays.get(name)
+    onward = scenario.stays_to.get(name, {})
+    by_code = {code[dest]: dist for dest, dist in onward.items()}
+    exit_stays = tuple(_draw(by_code[e]) if e in by_code else None for e in exits if by_code)
     extra = scenario.extra_stay.get(name)
     effort = scenario.effort_hours.get(name)
     return StateModel(
@@ -306,6 +309,7 @@ def _state_model(
         casework=scenario.casework_hours_per_week.get(name, 0.0),
         effort=_effort(effort) if effort is not None else None,
         slots=slot_of.get(name, -1),
+        exit_stays=exit_stays,
     )
 
 

@@ -67,6 +67,9 @@ class StateModel:
     casework: float = 0.0  # server hours a week each case here takes, besides its tasks
     effort: Draw | None = None  # hours of the state's own work, done before leaving
     slots: int = -1  # the slot diary booked to enter this state (-1: none)
+    # the stay when going on to exits[i] (None: ``stay``); () for none: the exit is then drawn on
+    # leaving, else on entering (so that the stay can depend on it)
+    exit_stays: tuple[Draw | None, ...] = ()
 
 
 class TaskKind(IntEnum):

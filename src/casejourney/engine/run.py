@@ -171,6 +171,11 @@ def _part_progress(progress: Callable[[float], None], index: int, parts: int, sh
     progress((index + share) / parts)
 
 
+def _whole_units(draw: Draw, rng: np.random.Generator) -> Iterator[Any]:
+    """Endless draws of ``draw`` rounded to whole units of its own unit."""
+    return stream(lambda n: whole_units(draw, sample(draw, rng, n))[1])
+
+
 # --- processes -------------------------------------------------------------------------------
 
 
@@ -283,6 +288,7 @@ class _Run:
             for p in model.punctuality
         ]
         self.stay_shift = [grid.shifter(unit) for unit in self.stay_units]
+        self.by_exit = [self._exit_stays(i) for i in range(len(model.states))]
         self.extra_shift = [
             (grid.shifter(e.unit), e.n) if e is not None else None for e in self.extra
         ]
@@ -313,6 +319,7 @@ class _Run:
         self.work_left = bytearray()
         self.waiting = bytearray()
         self.birth = array("i")
+        self.next_state = array("h")  # the way out, when drawn on entering (see StateModel)
         self.arrived = 0
         self.opened = 0
         self.open_now = 0
@@ -370,11 +377,26 @@ class _Run:
 
     def _stay_stream(self, index: int) -> Iterator[Any]:
         state = self.states[index]
-        stay = state.stay
-        if stay is None:
+        if state.stay is None:
             return stream(lambda n: np.ones(n, dtype=np.int64))
-        rng = generator(self._seed, f"stay:{state.name}")
-        return stream(lambda n: whole_units(stay, sample(stay, rng, n))[1])
+        return _whole_units(state.stay, generator(self._seed, f"stay:{state.name}"))
+
+    def _exit_stays(
+        self, index: int
+    ) -> dict[int, tuple[Iterator[Any], Callable[[int, int], int]]] | None:
+        """Exit -> (stream of whole units, shifter) for the stays that depend on the exit."""
+        state = self.states[index]
+        if not any(state.exit_stays):
+            return None
+        found = {}
+        for exit_, draw in zip(state.exits, state.exit_stays, strict=True):
+            if draw is not None:
+                purpose = f"stay:{state.name}->{self.model.names[exit_]}"
+                found[exit_] = (
+                    _whole_units(draw, generator(self._seed, purpose)),
+                    self.grid.shifter(whole_units(draw, np.zeros(1))[0]),
+                )
+        return found
 
     def _branch_stream(self, index: int) -> Iterator[Any]:
         state = self.states[index]
@@ -734,6 +756,7 @@ class _Run:
         self.work_left.append(0)
         self.waiting.append(0)
         self.birth.append(day - round(age * 365.25))
+        self.next_state.append(-1)
         self.open_now += 1
         return case
 
@@ -825,8 +848,21 @@ class _Run:
         opening: bool,
     ) -> None:
         """Plan the end of the stay in ``new`` and queue the state's own work."""
-        units = next(self.stays[new]) if stay is None else stay
-        leave = self.stay_shift[new](day, units)
+        by_exit = self.by_exit[new]
+        if by_exit is None:
+            units = next(self.stays[new]) if stay is None else stay
+            leave = self.stay_shift[new](day, units)
+        elif stay is None:  # the way out first, then the stay that goes with it
+            choice = next(self.branches[new])
+            self.next_state[case] = choice
+            found = by_exit.get(choice)
+            if found is None:
+                leave = self.stay_shift[new](day, next(self.stays[new]))
+            else:
+                leave = found[1](day, next(found[0]))
+        else:
+            self.next_state[case] = -1
+            leave = self.stay_shift[new](day, stay)
         extra = self.extra_shift[new]
         if extra is not None:
             leave = extra[0](leave, extra[1])
@@ -874,7 +910,10 @@ class _Run:
     def leave(self, case: int, day: int) -> None:
         """The stay is over and the work done: choose the way out and take it (or book it)."""
         current = self.state[case]
-        new = next(self.branches[current])
+        if self.by_exit[current] is not None and self.next_state[case] >= 0:
+            new = self.next_state[case]
+        else:
+            new = next(self.branches[current])
         if new < 0:
             return
         diary = self.state_slots[new]

@@ -387,6 +387,12 @@ class ScenarioSpec(_Frozen):
         description="age in years (unit ignored) of the open cases on the start day, by state "
         "(default: demand.child_age_years)",
     )
+    stays_to: Mapping[Identifier, Mapping[Identifier, DistSpec]] = Field(
+        default_factory=dict,
+        description="time spent in a state when the case goes on to a particular next state, "
+        "e.g. {referral: {strategy_discussion: ...}}: the next state is chosen on entering, "
+        "and this stay replaces the state's usual one",
+    )
     extra_stay: Mapping[Identifier, DurationField] = Field(
         default_factory=dict,
         description="time added to every stay in a state, e.g. court delays: {care_proceedings: "
@@ -544,6 +550,7 @@ def _name_findings(
         )
 
     _state_names(scenario, workflow, unknown)
+    _next_state_names(scenario, workflow, unknown)
     _activity_names(scenario, workflow, unknown)
     _scope_names(scenario, workflow, unknown)
     return found
@@ -572,6 +579,23 @@ def _state_names(scenario: ScenarioSpec, workflow: Workflow, unknown: _Unknown) 
     demand = scenario.demand
     if demand.referrals_per_week is not None and demand.referral_state not in states:
         unknown(("demand", "referral_state"), demand.referral_state, "state")
+
+
+def _next_state_names(scenario: ScenarioSpec, workflow: Workflow, unknown: _Unknown) -> None:
+    """``stays_to``: a state, then states one transition on from it."""
+    for name, onward in scenario.stays_to.items():
+        if name not in workflow.states:
+            unknown(("stays_to", name), name, "state")
+            continue
+        nexts = set(workflow.triggers_from(name).values())
+        for dest in onward:
+            if dest not in nexts:
+                choices = ", ".join(sorted(nexts)) or "none"
+                unknown(
+                    ("stays_to", name, dest),
+                    dest,
+                    f"next state from '{name}' (it goes to: {choices})",
+                )
 
 
 def _activity_names(scenario: ScenarioSpec, workflow: Workflow, unknown: _Unknown) -> None:

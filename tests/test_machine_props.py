@@ -113,5 +113,7 @@ def test_random_journeys_keep_every_invariant(authority: str) -> None:
 
     run_state_machine_as_test(
         journey_test(authority),
-        settings=settings(max_examples=settings.default.max_examples // 3 or 5, stateful_step_count=25),
+        settings=settings(
+            max_examples=settings.default.max_examples // 3 or 5, stateful_step_count=25
+        ),
     )

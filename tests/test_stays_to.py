@@ -42,7 +42,9 @@ def test_the_engine_draws_the_way_out_first_and_the_stay_that_goes_with_it() -> 
     enter = log["kind"] == Kind.ENTER
     first: dict[int, int] = {}
     gaps: dict[int, list[int]] = {1: [], 2: []}
-    for case, day, state in zip(log["case"][enter], log["day"][enter], log["event"][enter], strict=True):
+    for case, day, state in zip(
+        log["case"][enter], log["day"][enter], log["event"][enter], strict=True
+    ):
         if state == 0:
             first[int(case)] = int(day)
         elif state in gaps:

@@ -66,8 +66,48 @@ def test_s47_ending_without_conference_withdraws_the_icpc_deadline(national) -> 
     assert not icpc.breached
 
 
+def test_an_enquiry_ending_in_no_action_after_the_due_date_is_no_missed_conference(
+    national,
+) -> None:
+    # icpc-timing is conditional: a conference is owed only when the enquiry calls for one
+    log = events(
+        ("2026-03-02", "referral"),
+        ("2026-03-03", "strategy_discussion"),
+        ("2026-03-04", "s47_enquiry"),
+        ("2026-04-20", "case_closed"),
+    )
+    [icpc] = only(track(national, log), "icpc-timing")
+    assert icpc.outcome is Outcome.WITHDRAWN
+    late = events(
+        ("2026-03-02", "referral"),
+        ("2026-03-03", "strategy_discussion"),
+        ("2026-03-04", "s47_enquiry"),
+        ("2026-04-20", "icpc"),
+    )
+    [icpc] = only(track(national, late), "icpc-timing")
+    assert icpc.outcome is Outcome.LATE
+
+
+def test_an_unconditional_deadline_left_after_its_due_date_is_missed() -> None:
+    # Barnet: the strategy discussion's decisions are owed to every participant, no condition
+    barnet = casejourney.load_workflow("barnet")
+    log = events(
+        ("2026-03-02", "referral"),
+        ("2026-03-03", "strategy_discussion"),
+        ("2026-03-04", "s47_enquiry"),
+        ("2026-04-20", "case_closed"),
+    )
+    [shared] = only(track(barnet, log), "strategy-record-shared")
+    assert shared.outcome is Outcome.MISSED
+
+
 def test_open_deadline_past_due_at_end_of_record_is_missed(national) -> None:
-    log = events(("2026-03-02", "contact"), ("2026-03-02", "referral"), ("2026-03-03", "strategy_discussion"), ("2026-03-04", "s47_enquiry"))
+    log = events(
+        ("2026-03-02", "contact"),
+        ("2026-03-02", "referral"),
+        ("2026-03-03", "strategy_discussion"),
+        ("2026-03-04", "s47_enquiry"),
+    )
     [icpc] = only(track(national, log, until=D(2026, 6, 1)), "icpc-timing")
     assert icpc.outcome is Outcome.MISSED
     pending = only(track(national, log, until=D(2026, 3, 5)), "icpc-timing")
@@ -145,7 +185,9 @@ def test_age_anchor_needs_a_date_of_birth_and_never_needs_it_written(national) -
 
 def test_local_standard_changes_the_due_date(national) -> None:
     barnet = casejourney.load_workflow("barnet")
-    log = events(("2026-12-17", "contact"), ("2026-12-18", "referral"), ("2026-12-24", "strategy_discussion"))
+    log = events(
+        ("2026-12-17", "contact"), ("2026-12-18", "referral"), ("2026-12-24", "strategy_discussion")
+    )
     [mine] = only(track(barnet, log), "referral-decision")
     [theirs] = only(track(national, log), "referral-decision")
     assert theirs.due == D(2026, 12, 21)

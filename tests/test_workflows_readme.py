@@ -22,6 +22,8 @@ def test_worked_example_checks_clean_and_tightens_the_icpc(tmp_path: Path) -> No
     answer = casejourney.due_date(
         dt.date(2026, 12, 18), standard="icpc-timing", authority="anyshire", directory=tmp_path
     )
-    national = casejourney.due_date(dt.date(2026, 12, 18), standard="icpc-timing", directory=tmp_path)
+    national = casejourney.due_date(
+        dt.date(2026, 12, 18), standard="icpc-timing", directory=tmp_path
+    )
     assert answer.due == dt.date(2027, 1, 8)
     assert national.due == dt.date(2027, 1, 13)

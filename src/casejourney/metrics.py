@@ -285,7 +285,9 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
         met,
         np.where(b_day <= due, MET, LATE),
         np.where(
-            left, np.where(l_day <= due, WITHDRAWN, MISSED), np.where(end > due, MISSED, PENDING)
+            left,
+            np.where((l_day <= due) | spec.conditional, WITHDRAWN, MISSED),
+            np.where(end > due, MISSED, PENDING),
         ),
     )
     stop = np.where(met, b_day, np.where(left, l_day, end))

@@ -7,7 +7,8 @@ ones alike. Consumes ``CaseEvent`` (a state entered, or an activity recorded, on
 Semantics (docs/workflow-format.md):
 - deadline: opens at each ``from`` event (only while the case is in ``while``, if given); met by the
   first ``to`` after it; if the case leaves ``while`` (or reaches a terminal state) first, the
-  instance is withdrawn — or missed, when the due date had already passed.
+  instance is withdrawn — or missed, when the due date had already passed (unless the standard is
+  ``conditional``: it applies only to cases that do reach ``to``).
 - lead time: for each ``to`` event, the latest ``from`` event before it must be at least the lead
   time earlier; no ``from`` at all is missed.
 - recurring: over each stretch of time in ``while``, the first activity is due ``first`` after
@@ -257,7 +258,9 @@ def _deadline(
             )
             if entering and left:
                 stop = later.day
-                outcome = Outcome.WITHDRAWN if later.day <= due else Outcome.MISSED
+                outcome = (
+                    Outcome.WITHDRAWN if later.day <= due or spec.conditional else Outcome.MISSED
+                )
                 break
         else:
             if end > due:

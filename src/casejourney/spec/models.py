@@ -172,6 +172,12 @@ class DeadlineSpec(_StandardBase):
     to: EventRef
     within: DurationField
     while_: Scope | None = Field(default=None, alias="while")
+    conditional: bool = Field(
+        default=False,
+        description='the standard applies only to cases that go on to `to` ("where there is '
+        'reasonable cause to suspect significant harm"): a case that leaves `while`, or closes, '
+        "another way is withdrawn, even after the due date",
+    )
 
 
 class LeadTimeSpec(_StandardBase):

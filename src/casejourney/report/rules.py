@@ -29,6 +29,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
         "first": None,
         "second": None,
         "then": [],
+        "conditional": False,
         "authority": standard.authority,
         "inherited": standard.inherited,
         "overrides": standard.replaces.authority if standard.replaces else None,
@@ -44,6 +45,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
     if isinstance(spec, DeadlineSpec):
         record.update({"from": spec.from_, "to": spec.to, "within": _duration(spec.within)})
         record["while"] = list(spec.while_) if spec.while_ else None
+        record["conditional"] = spec.conditional
     elif isinstance(spec, LeadTimeSpec):
         record.update({"from": spec.from_, "to": spec.to, "at_least": _duration(spec.at_least)})
     elif isinstance(spec, RecurringSpec):

@@ -22,7 +22,7 @@ DEMO := demo-output
 
 demo: install system-deps
 	mkdir -p $(DEMO)
-	$(BIN)/casejourney check workflows/
+	$(BIN)/casejourney check workflows/ scenarios/
 	$(BIN)/casejourney compare national knowsley barnet liverpool coventry --format html -o $(DEMO)/compare.html
 	$(BIN)/casejourney draw --authority national --format pdf -o $(DEMO)/national.pdf
 	$(BIN)/casejourney draw --authority liverpool -o $(DEMO)/liverpool.svg

@@ -145,6 +145,30 @@ def test_a_missing_path_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     assert finding.code == "no-such-file"
 
 
+def test_the_shipped_scenarios_check_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    scenarios = WORKFLOWS.parent / "scenarios"
+    assert main(["check", str(WORKFLOWS), str(scenarios)]) == 0
+    count = len(list(WORKFLOWS.glob("*.yaml"))) + len(list(scenarios.glob("*.yaml")))
+    assert f"checked {count} files: 0 errors" in capsys.readouterr().err
+
+
+def test_a_broken_what_if_scenario_is_checked_against_its_workflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a what-if names no authority (it inherits one); it is still a scenario, not a workflow
+    scenarios = WORKFLOWS.parent / "scenarios"
+    for name in ("national-baseline.yaml", "liverpool-baseline.yaml"):
+        (tmp_path / name).write_bytes((scenarios / name).read_bytes())
+    (tmp_path / "what-if.yaml").write_text(
+        "id: what-if\ntitle: A typo\nextends: liverpool-baseline\n"
+        "initial_caseload:\n  cp_plna: 600\n"
+    )
+    assert main(["check", str(tmp_path / "what-if.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert "what-if.yaml:5: error unknown-reference: initial_caseload.cp_plna: unknown state" in out
+    assert "known keys: activities" not in out  # not mistaken for a workflow
+
+
 # --- Unsafe YAML -------------------------------------------------------------------------------
 
 

@@ -33,8 +33,10 @@ from casejourney.spec import (
     workflows_dir,
 )
 from casejourney.spec import load_workflow as _load_spec
+from casejourney.spec.findings import Location
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
+from casejourney.spec.yamlsafe import read_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -75,30 +77,35 @@ __all__ = [
 
 
 def check_paths(paths: list[Path], *, deep: bool = False) -> list[Finding]:
-    """Check workflow files and folders; every finding at once, sorted.
+    """Check workflow and scenario files and folders; every finding at once, sorted.
 
     Args:
-        paths: workflow files, or folders of them.
-        deep: also run the property checks on each file that loads: refinement against statute on
-            every start date 2000–2059, and tracking invariants on seeded random journeys.
+        paths: workflow or scenario files, or folders of them (a file naming an ``authority`` is a
+            scenario, checked against that authority's workflow).
+        deep: also run the property checks on each workflow that loads: refinement against
+            statute on every start date 2000–2059, and tracking invariants on random journeys.
 
     """
-    findings = _check_paths(paths)
+    files, missing = checks.workflow_files(paths)
+    scenarios = [path for path in files if _is_scenario(path)]
+    workflows = [path for path in files if path not in scenarios]
+    found: set[Finding] = set(missing)
+    found.update(_check_paths(workflows))
+    for path in scenarios:
+        found.update(_scenario_checked(path)[2])
     if not deep:
-        return findings
+        return sorted(found)
     from casejourney.verify import deep_findings
 
-    extra: set[Finding] = set()
-    files, _ = checks.workflow_files(paths)
     loader = WorkflowLoader()
-    for path in files:
+    for path in workflows:
         workflow, problems = loader.resolve(path)
         if workflow is None or checks.has_errors(problems):
             continue
         # Deep checks need the names to resolve; other errors still get their counter-examples.
         if not any(f.code == "unknown-reference" for f in check_workflow(workflow)):
-            extra.update(deep_findings(workflow))
-    return sorted(set(findings) | extra)
+            found.update(deep_findings(workflow))
+    return sorted(found)
 
 
 def load_workflow(authority: str, directory: Path | None = None) -> Workflow:
@@ -201,22 +208,49 @@ def load_scenario(name: str, workflows: Path | None = None) -> tuple[ScenarioSpe
         SpecError: the scenario (or its workflow) has errors; every finding is attached.
 
     """
-    path = find_scenario_file(name)
+    scenario, workflow, findings = _scenario_checked(find_scenario_file(name), workflows)
+    problems = [f for f in findings if f.level is Level.ERROR]
+    if problems or scenario is None or workflow is None:
+        raise SpecError(problems)
+    return scenario, workflow
+
+
+def _scenario_checked(
+    path: Path, workflows: Path | None = None
+) -> tuple[ScenarioSpec | None, Workflow | None, list[Finding]]:
+    """A scenario file read and checked against its workflow, with every finding."""
     scenario, doc, findings = read_scenario(path)
     if scenario is None or doc is None:
-        raise SpecError(findings)
+        return None, None, findings
     authority = scenario.authority
     folder = workflows
     if folder is None and not Path(authority).suffix:
         sibling = path.resolve().parent.parent / "workflows"
         folder = sibling if (sibling / f"{authority}.yaml").is_file() else None
-    workflow = load_workflow(authority, folder)
-    problems = [
-        f for f in findings + scenario_findings(scenario, workflow, doc) if f.level is Level.ERROR
-    ]
-    if problems:
-        raise SpecError(problems)
-    return scenario, workflow
+    try:
+        workflow = load_workflow(authority, folder)
+    except SpecError as problem:
+        return scenario, None, findings + list(problem.findings)
+    except UnknownAuthorityError as problem:
+        where = Location(doc.path, doc.line_of(("authority",)))
+        return (
+            scenario,
+            None,
+            [*findings, where.finding(Level.ERROR, "unknown-reference", str(problem))],
+        )
+    return scenario, workflow, findings + scenario_findings(scenario, workflow, doc)
+
+
+#: Top-level keys only a scenario has (both kinds of file have ``id``, ``title`` and ``extends``).
+_SCENARIO_KEYS = frozenset(
+    field.alias or name for name, field in ScenarioSpec.model_fields.items()
+) - {"id", "title", "extends"}
+
+
+def _is_scenario(path: Path) -> bool:
+    """Whether a YAML file is a scenario (demand, teams, ...) rather than a workflow."""
+    doc, _ = read_yaml(path)
+    return doc is not None and isinstance(doc.data, dict) and bool(_SCENARIO_KEYS & set(doc.data))
 
 
 def run_scenario(

@@ -25,7 +25,7 @@ from casejourney.cli import (
 @app.command()
 def check(
     paths: Annotated[
-        list[Path], typer.Argument(help="Workflow files or folders of them (*.yaml).")
+        list[Path], typer.Argument(help="Workflow or scenario files, or folders of them (*.yaml).")
     ],
     fmt: Annotated[
         CheckFormat, typer.Option("--format", help="text (file:line: ...) or json.")
@@ -39,7 +39,11 @@ def check(
         ),
     ] = False,
 ) -> None:
-    """Validate workflow files and report every finding at once; exit 1 if any is an error."""
+    """Validate workflow and scenario files; report every finding at once; exit 1 on any error.
+
+    A scenario is checked against its authority's workflow (states, triggers, probabilities,
+    capacity).
+    """
     findings = casejourney.check_paths(paths, deep=deep)
     if fmt is CheckFormat.json:
         out.print_json(json.dumps([f.as_dict() for f in findings]))

@@ -112,3 +112,23 @@ def test_dask_cluster_with_a_killed_worker_matches_local_processes(tmp_path: Pat
     assert (tmp_path / "dask" / "sweep-summary.csv").read_text() == (
         tmp_path / "local" / "sweep-summary.csv"
     ).read_text()
+
+
+def test_the_frontier_ignores_a_lucky_dip_and_says_when_the_target_is_met_with_confidence() -> None:
+    def row(staff: int, mean: float, low: float) -> dict[str, object]:
+        return {
+            "point": staff,
+            "headcount": staff,
+            "standard": "icpc-timing",
+            "replications": 10,
+            "on_time_pct": mean,
+            "ci_low": low,
+            "ci_high": mean + 5,
+        }
+
+    rows = [row(20, 81, 70), row(22, 78, 72), row(24, 85, 79), row(26, 90, 84), row(28, 93, 88)]
+    [found] = sweep.frontier(rows, "headcount", 80)
+    assert found["least_headcount"] == 24  # 20 meets the mean by luck; 22 does not
+    assert found["least_headcount_confident"] == 26
+    [never] = sweep.frontier(rows, "headcount", 95)
+    assert never["least_headcount"] is None and never["least_headcount_confident"] is None

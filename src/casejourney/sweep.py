@@ -440,9 +440,12 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def frontier(rows: Sequence[dict[str, Any]], staff: str, target: float) -> list[dict[str, Any]]:
-    """The least value of ``staff`` keeping each standard's mean % on time at or above ``target``.
+    """The least value of ``staff`` from which each standard stays at or above ``target``.
 
-    One row per (standard, combination of the other axes); ``least`` is None when no value does.
+    One row per (standard, combination of the other axes). ``least_<staff>``: the mean % on time
+    meets the target at that value and at every larger one tried (a lucky dip below a failing
+    value does not count); ``least_<staff>_confident``: the same for the lower end of the 95%
+    interval, so the target is met with confidence. None when no value does.
     """
     others = [k for k in rows[0] if k not in _FIXED and k != staff] if rows else []
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -450,16 +453,28 @@ def frontier(rows: Sequence[dict[str, Any]], staff: str, target: float) -> list[
         groups.setdefault((row["standard"], *(row[k] for k in others)), []).append(row)
     found = []
     for (standard, *rest), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        meeting = [m[staff] for m in members if m["on_time_pct"] >= target]
+        ordered = sorted(members, key=lambda m: m[staff])
         found.append(
             {
                 "standard": standard,
                 **dict(zip(others, rest, strict=True)),
                 "target_pct": target,
-                f"least_{staff}": min(meeting) if meeting else None,
+                f"least_{staff}": _least(ordered, staff, "on_time_pct", target),
+                f"least_{staff}_confident": _least(ordered, staff, "ci_low", target),
             }
         )
     return found
+
+
+def _least(ordered: Sequence[dict[str, Any]], staff: str, column: str, target: float) -> Any:
+    """The smallest ``staff`` value from which ``column`` stays at or above ``target``."""
+    least = None
+    for member in reversed(ordered):
+        value = member[column]
+        if value is None or not value >= target:  # NaN (one replication) never meets it
+            break
+        least = member[staff]
+    return least
 
 
 _FIXED = {"point", "standard", "replications", "on_time_pct", "ci_low", "ci_high"}
@@ -478,15 +493,26 @@ def write_frontier(
 
     standards = sorted({r["standard"] for r in found})
     column = f"least_{staff}"
-    others = [k for k in (found[0] if found else {}) if k not in {"standard", "target_pct", column}]
+    skip = {"standard", "target_pct", column, f"{column}_confident"}
+    others = [k for k in (found[0] if found else {}) if k not in skip]
     series: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in found:
-        series.setdefault(tuple(r[k] for k in others), {})[r["standard"]] = r[column]
+        series.setdefault(tuple(r[k] for k in others), {})[r["standard"]] = r
     fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(standards) + 3), 4.5))
     for combo, values in series.items():
-        ys = [values.get(s) for s in standards]
         label = ", ".join(f"{k}={v}" for k, v in zip(others, combo, strict=True)) or "frontier"
-        ax.plot(standards, [math.nan if y is None else y for y in ys], marker="o", label=label)
+        colour = None
+        for key, style, suffix in ((column, "-", ""), (f"{column}_confident", "--", ", 95% sure")):
+            ys = [values[s][key] if s in values else None for s in standards]
+            (line,) = ax.plot(
+                standards,
+                [math.nan if y is None else y for y in ys],
+                marker="o",
+                linestyle=style,
+                color=colour,
+                label=label + suffix,
+            )
+            colour = line.get_color()
     ax.set_ylabel(f"least {staff}")
     ax.set_title(f"Least {staff} keeping each standard ≥ {target:g}% on time")
     ax.tick_params(axis="x", labelrotation=60)

@@ -110,9 +110,11 @@ def sweep(
         f"{len(tasks)} tasks ({found.skipped} already done) over {len(sweeping.grid(axes))} points"
     )
     met = [r for r in frontier if r[f"least_{axis}"] is not None]
+    sure = [r for r in frontier if r[f"least_{axis}_confident"] is not None]
     out.print(
-        f"frontier: {len(met)} of {len(frontier)} (standard, setting) rows keep ≥ {target:g}% on "
-        f"time somewhere in the grid; see frontier.csv and frontier.svg",
+        f"frontier: {len(met)} of {len(frontier)} (standard, setting) rows stay ≥ {target:g}% on "
+        f"time from some {axis} in the grid up ({len(sure)} with 95% confidence); see "
+        "frontier.csv and frontier.svg",
         markup=False,
     )
     err.print(f"wrote {results}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import threading
@@ -132,3 +133,31 @@ def test_the_frontier_ignores_a_lucky_dip_and_says_when_the_target_is_met_with_c
     assert found["least_headcount_confident"] == 26
     [never] = sweep.frontier(rows, "headcount", 95)
     assert never["least_headcount"] is None and never["least_headcount_confident"] is None
+
+
+_RUN_TASK = sweep.run_task
+
+
+def _dies_once(task: sweep.Task) -> object:
+    """run_task, except that the first process to get here dies on the spot (as if killed)."""
+    marker = Path(os.environ["CASEJOURNEY_TEST_DEATH"])
+    try:
+        marker.touch(exist_ok=False)
+    except FileExistsError:
+        return _RUN_TASK(task)
+    os._exit(9)
+
+
+def test_a_local_worker_process_that_dies_is_replaced_and_its_tasks_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the workers must be forked to inherit the patched task runner")
+    tasks = _tasks(replications=2)
+    clean = sweep.run(tasks, tmp_path / "clean", sweep.LocalExecutor(1))
+    monkeypatch.setenv("CASEJOURNEY_TEST_DEATH", str(tmp_path / "died"))
+    monkeypatch.setattr(sweep, "run_task", _dies_once)  # forked workers inherit it
+    found = sweep.run(tasks, tmp_path / "dying", sweep.LocalExecutor(2))
+    assert (tmp_path / "died").exists()
+    assert found.ran == len(tasks) and not found.failed
+    assert _files(tmp_path / "dying") == _files(tmp_path / "clean") and clean.ran == len(tasks)

@@ -71,7 +71,9 @@ def _squash(text: str) -> str:
 def test_deadline_into_a_state_is_on_the_arrow_that_meets_it() -> None:
     diagram = _model("national")
     arrow = next(a for a in diagram.arrows if a.trigger == "convene_icpc")
-    assert [t.text for t in arrow.timescales] == ["ICPC ≤ 15 working days of strategy discussion"]
+    assert [t.text for t in arrow.timescales] == [
+        "ICPC ≤ 15 working days of strategy discussion (when needed)"
+    ]
     assert arrow.timescales[0].citations[0].quote.startswith("The initial child protection")
 
 

@@ -391,7 +391,8 @@ def timescale_line(workflow: Workflow, standard: Standard, *, at: str | None = N
         return f"{head} ≤ {spec.within} in total"
     head = subject or _capital(event_label(workflow, spec.to))
     anchor = "" if spec.from_ == at else f" of {event_label(workflow, spec.from_)}"
-    return f"{head} ≤ {spec.within}{anchor}"
+    when = " (when needed)" if spec.conditional else ""  # applies only to cases that go on to it
+    return f"{head} ≤ {spec.within}{anchor}{when}"
 
 
 def _scope_words(workflow: Workflow, standard: Standard) -> str:

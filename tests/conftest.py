@@ -61,3 +61,22 @@ def schema_validator(schema_file: Path) -> Any:
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
+
+
+def refused_scenario(folder: Path, name: str, old: str, new: str) -> list[Any]:
+    """The findings that refuse shipped scenario ``name`` once ``old`` is replaced by ``new``.
+
+    The edited file and national-baseline (which every scenario extends) are written to ``folder``.
+    """
+    import casejourney
+
+    shipped = ROOT / "scenarios"
+    text = (shipped / f"{name}.yaml").read_text(encoding="utf-8")
+    assert old in text, f"{name}.yaml no longer contains {old!r}"
+    (folder / "national-baseline.yaml").write_text(
+        (shipped / "national-baseline.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (folder / f"{name}.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(casejourney.SpecError) as caught:
+        casejourney.load_scenario(str(folder / f"{name}.yaml"))
+    return list(caught.value.findings)

@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import casejourney
 from casejourney import metrics
@@ -14,6 +13,7 @@ from casejourney.calendar import Unit
 from casejourney.engine import Draw, Kind, StateModel, simulate
 from casejourney.journey import walk
 from casejourney.simulate import compile_scenario, run_replication
+from tests.conftest import refused_scenario
 from tests.test_engine import model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,14 +80,12 @@ def test_barnets_strategy_discussions_are_mostly_within_a_day_of_the_referral() 
 
 
 def test_a_next_state_that_cannot_follow_is_refused_with_the_choices(tmp_path: Path) -> None:
-    bad = tmp_path / "national-baseline.yaml"
-    bad.write_text(
-        (ROOT / "scenarios" / "national-baseline.yaml")
-        .read_text()
-        .replace("    strategy_discussion: {dist: triangular", "    icpc: {dist: triangular")
+    findings = refused_scenario(
+        tmp_path,
+        "national-baseline",
+        "    strategy_discussion: {dist: triangular",
+        "    icpc: {dist: triangular",
     )
-    with pytest.raises(casejourney.SpecError) as caught:
-        casejourney.load_scenario(str(bad))
-    found = [f for f in caught.value.findings if "stays_to.referral.icpc" in f.message]
+    found = [f for f in findings if "stays_to.referral.icpc" in f.message]
     assert len(found) == 1
     assert "strategy_discussion" in found[0].message and found[0].line > 1

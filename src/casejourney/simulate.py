@@ -294,7 +294,9 @@ def _state_model(
     stay = scenario.stays.get(name)
     onward = scenario.stays_to.get(name, {})
     by_code = {code[dest]: dist for dest, dist in onward.items()}
-    exit_stays = tuple(_draw(by_code[e]) if e in by_code else None for e in exits if by_code)
+    exit_stays = (
+        tuple(_draw(by_code[e]) if e in by_code else None for e in exits) if by_code else ()
+    )
     extra = scenario.extra_stay.get(name)
     effort = scenario.effort_hours.get(name)
     return StateModel(

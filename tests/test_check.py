@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import re
 from pathlib import Path
 
@@ -316,3 +317,16 @@ def test_check_json_lists_every_finding_sorted(capsys: pytest.CaptureFixture[str
 def test_check_shipped_workflows_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "workflows/"]) == 0, capsys.readouterr().out
     assert not casejourney.checks.has_errors(casejourney.check_paths([WORKFLOWS]))
+
+
+def test_an_applies_to_no_child_can_satisfy_is_reported_at_its_line(tmp_path: Path) -> None:
+    shipped = (WORKFLOWS / "barnet.yaml").read_text(encoding="utf-8")
+    mutated = shipped.replace("applies_to: {age_under: 1}", "applies_to: {age_from: 5, age_under: 1}")
+    assert mutated != shipped
+    line = 1 + mutated[: mutated.index("age_from: 5")].count("\n")
+    path = tmp_path / "barnet.yaml"
+    path.write_text(mutated, encoding="utf-8")
+    shutil.copy(WORKFLOWS / "national.yaml", tmp_path / "national.yaml")
+    findings = [f for f in casejourney.check_paths([path]) if f.level is Level.ERROR]
+    assert [f.line for f in findings] == [line]
+    assert "no child is at least 5 and under 1" in findings[0].message

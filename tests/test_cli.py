@@ -198,3 +198,16 @@ def test_rules_csv_matches_json(capsys: pytest.CaptureFixture[str]) -> None:
     icpc = next(row for row in rows if row["id"] == "icpc-timing")
     assert icpc["while"] == "strategy_discussion s47_enquiry"
     assert icpc["within"].startswith("15 working")
+
+
+@pytest.mark.parametrize(("age", "babies"), [("12", False), ("0.2", True)])
+def test_journey_owes_baby_visits_only_to_a_baby(
+    age: str, babies: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["journey", "--authority", "barnet", "--start", "2026-01-05", "--age", age]
+    main([*args, "--path", "referral,cf_assessment,cin_plan,case_closed", "--format", "json"])
+    journey = json.loads(capsys.readouterr().out)
+    visits = [e for e in journey["events"] if e["event"] == "baby_seen_awake"]
+    owed = [i for i in journey["standards"] if i["standard"] == "cin-baby-seen-awake"]
+    assert bool(visits) is babies
+    assert bool(owed) is babies

@@ -192,3 +192,20 @@ def test_local_standard_changes_the_due_date(national) -> None:
     [theirs] = only(track(national, log), "referral-decision")
     assert theirs.due == D(2026, 12, 21)
     assert mine.due == D(2026, 12, 19)
+
+
+def test_a_baby_standard_stops_at_the_first_birthday() -> None:
+    barnet = casejourney.load_workflow("barnet")
+    start = dt.date(2026, 1, 5)
+    case = [CaseEvent(start, "referral"), CaseEvent(start + dt.timedelta(days=1), "cin_plan")]
+    until = dt.date(2026, 12, 31)
+    baby = only(
+        track(barnet, case, until=until, date_of_birth=dt.date(2025, 7, 1)), "cin-baby-seen-awake"
+    )
+    assert baby, "a baby in need is owed visits seen awake"
+    assert all(i.opened < dt.date(2026, 7, 1) for i in baby)
+    assert not only(
+        track(barnet, case, until=until, date_of_birth=dt.date(2014, 1, 1)), "cin-baby-seen-awake"
+    )
+    # With no date of birth, the stricter reading: the standard applies.
+    assert only(track(barnet, case, until=until), "cin-baby-seen-awake")

@@ -191,28 +191,35 @@ def _schedule_activities(
     date_of_birth: dt.date | None,
 ) -> list[CaseEvent]:
     """Activities the case owes, done when practice says (on time, or late)."""
-    recurring = _recurring_activities(workflow, timer, events, end)
+    recurring = _recurring_activities(workflow, timer, events, end, date_of_birth)
     return recurring + _owed_activities(workflow, timer, events, recurring, end, date_of_birth)
 
 
 def _recurring_activities(
-    workflow: Workflow, timer: _Timer, events: Sequence[CaseEvent], end: dt.date
+    workflow: Workflow,
+    timer: _Timer,
+    events: Sequence[CaseEvent],
+    end: dt.date,
+    date_of_birth: dt.date | None,
 ) -> list[CaseEvent]:
     calendar = workflow.calendar
     out: list[CaseEvent] = []
-    # Recurring: where two standards give one activity two intervals, the stricter is followed.
-    strictest: dict[tuple[str, frozenset[str]], RecurringSpec] = {}
+    candidates: dict[tuple[str, frozenset[str]], list[RecurringSpec]] = {}
     for standard in workflow.standards.values():
         spec = standard.spec
         if isinstance(spec, RecurringSpec):
             key = (spec.to, workflow.expand_scope(spec.while_))
-            best = strictest.get(key)
-            if best is None or _probe(calendar, spec.every) < _probe(calendar, best.every):
-                strictest[key] = spec
-    for (activity, scope), spec in strictest.items():
+            candidates.setdefault(key, []).append(spec)
+    for (activity, scope), specs in candidates.items():
         for entered, left, _ in _stretches(workflow, events, scope, end):
+            # Where two standards for this child give one activity two intervals, the stricter
+            # is followed; one the child is not in scope for (a baby's visits) is not.
+            fitting = [s for s in specs if s.applies(date_of_birth, entered)]
+            if not fitting:
+                continue
+            spec = min(fitting, key=lambda s: _probe(calendar, s.every))
             anchor, count = entered, 0
-            while True:
+            while spec.applies(date_of_birth, anchor):
                 interval = spec.first if count == 0 and spec.first else spec.every
                 if count == 1 and spec.second:
                     interval = spec.second
@@ -259,6 +266,8 @@ def _owed_activities(
             else:
                 continue
             for anchor in anchors:
+                if not spec.applies(date_of_birth, anchor):
+                    continue
                 if (standard.id, anchor) in seen:
                     continue
                 seen.add((standard.id, anchor))

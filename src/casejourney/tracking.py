@@ -14,6 +14,8 @@ Semantics (docs/workflow-format.md):
 - recurring: over each stretch of time in ``while``, the first activity is due ``first`` after
   entry, the next ``every`` after the last one; a gap of several intervals records several misses.
 - max duration: each stretch in ``while`` must end within the limit.
+- applies_to: an occurrence counts only if the child is in the standard's age band on the day it
+  opens (a baby's three-weekly visits stop at the first birthday).
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ def track(
         events: the case's events in order; the first must enter the initial state or any state.
         until: the end of the record (default: the last event's day). Open instances due before it
             are missed; others are pending.
-        date_of_birth: needed only for ``age:N`` anchors; used in memory, never written out.
+        date_of_birth: for ``age:N`` anchors and ``applies_to``; used in memory, never written out.
+            Unknown, every ``applies_to`` standard is taken to apply.
         standards: restrict to these standard ids (default: all in force).
 
     Returns:
@@ -123,13 +126,15 @@ def track(
             continue
         spec = standard.spec
         if isinstance(spec, DeadlineSpec):
-            out += _deadline(workflow, standard, spec, flat, end)
+            found = _deadline(workflow, standard, spec, flat, end)
         elif isinstance(spec, LeadTimeSpec):
-            out += _lead_time(workflow, standard, spec, flat)
+            found = _lead_time(workflow, standard, spec, flat)
         elif isinstance(spec, RecurringSpec):
-            out += _recurring(workflow, standard, spec, flat, end)
+            found = _recurring(workflow, standard, spec, flat, end)
         else:
-            out += _max_duration(workflow, standard, spec, flat, end)
+            found = _max_duration(workflow, standard, spec, flat, end)
+        # `applies_to`: each occurrence is judged by the child on the day it opens.
+        out += [i for i in found if spec.applies(date_of_birth, i.opened)]
     out.sort(key=lambda i: (i.opened, i.standard, i.occurrence))
     return out
 

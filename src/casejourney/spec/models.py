@@ -149,6 +149,46 @@ class TransitionSpec(_Frozen):
     label: str | None = None
 
 
+class AppliesToSpec(_Frozen):
+    """Which children a standard is for, judged by the child's age on the day each occurrence opens.
+
+    A child whose date of birth is unknown is treated as in scope (the stricter reading).
+    """
+
+    age_from: int | None = Field(
+        default=None, ge=0, le=25, description="the child is at least this many years old"
+    )
+    age_under: int | None = Field(
+        default=None, ge=1, le=26, description="the child is younger than this many years"
+    )
+
+    @model_validator(mode="after")
+    def _some_child_fits(self) -> AppliesToSpec:
+        if self.age_from is None and self.age_under is None:
+            raise ValueError("applies_to needs age_from, age_under or both")
+        if (
+            self.age_from is not None
+            and self.age_under is not None
+            and self.age_from >= self.age_under
+        ):
+            raise ValueError(
+                f"applies_to: no child is at least {self.age_from} and under {self.age_under}; "
+                "make age_under larger than age_from"
+            )
+        return self
+
+    def includes(self, date_of_birth: dt.date | None, day: dt.date) -> bool:
+        """Whether a child born on ``date_of_birth`` is in scope on ``day``."""
+        if date_of_birth is None:
+            return True
+        years = day.year - date_of_birth.year
+        if (day.month, day.day) < (date_of_birth.month, date_of_birth.day):
+            years -= 1
+        if self.age_from is not None and years < self.age_from:
+            return False
+        return self.age_under is None or years < self.age_under
+
+
 class _StandardBase(_Frozen):
     id: Identifier = Field(description="unique; reuse an inherited id to override it")
     title: str = Field(min_length=1, description="one line a trainer can read")
@@ -161,7 +201,14 @@ class _StandardBase(_Frozen):
         min_length=1,
         description="why a looser-than-statute value is kept; makes the finding a note",
     )
+    applies_to: AppliesToSpec | None = Field(
+        default=None, description="only for these children (default: every child)"
+    )
     notes: str | None = None
+
+    def applies(self, date_of_birth: dt.date | None, day: dt.date) -> bool:
+        """Whether this standard is for a child born on ``date_of_birth`` on ``day``."""
+        return self.applies_to is None or self.applies_to.includes(date_of_birth, day)
 
 
 class DeadlineSpec(_StandardBase):

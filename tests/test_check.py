@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -321,7 +321,9 @@ def test_check_shipped_workflows_is_clean(capsys: pytest.CaptureFixture[str]) ->
 
 def test_an_applies_to_no_child_can_satisfy_is_reported_at_its_line(tmp_path: Path) -> None:
     shipped = (WORKFLOWS / "barnet.yaml").read_text(encoding="utf-8")
-    mutated = shipped.replace("applies_to: {age_under: 1}", "applies_to: {age_from: 5, age_under: 1}")
+    mutated = shipped.replace(
+        "applies_to: {age_under: 1}", "applies_to: {age_from: 5, age_under: 1}"
+    )
     assert mutated != shipped
     line = 1 + mutated[: mutated.index("age_from: 5")].count("\n")
     path = tmp_path / "barnet.yaml"

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps demo test lint schema diagrams clean
+.PHONY: install system-deps validators demo test lint schema diagrams clean
 
 install: $(VENV)/.installed
 
@@ -39,7 +39,16 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install system-deps lint
+# Data to Insight's DfE validators pin numpy<1.25 and pandas<2, so they get their own environment;
+# tests/test_returns.py runs them from there on exported returns.
+validators: .venv-validators/.installed
+
+.venv-validators/.installed:
+	python3 -m venv .venv-validators
+	.venv-validators/bin/python -m pip install --quiet 'csc-validator-be-903==0.1.17' 'csc-validator-be-cin==0.1.13'
+	touch $@
+
+test: install system-deps validators lint
 	$(BIN)/pytest
 
 diagrams: install system-deps
@@ -49,4 +58,4 @@ schema: install
 	$(BIN)/python -m casejourney.spec.schema
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-validators .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,58 @@
+"""``returns export``: a simulated caseload written as a synthetic SSDA903 return."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from casejourney.cli import app, out
+from casejourney.returns import export_ssda903
+
+returns_app = typer.Typer(
+    help="The DfE returns an authority already produces: write a simulated caseload as one.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(returns_app, name="returns")
+
+
+@returns_app.command("export")
+def export(
+    results: Annotated[
+        Path,
+        typer.Argument(
+            help="Results folder written by `casejourney simulate -o`.", file_okay=False
+        ),
+    ],
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year",
+            min=2000,
+            max=2100,
+            help="Collection year, by its end: 2027 is Apr 2026–Mar 2027.",
+        ),
+    ],
+    folder: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the SSDA903 CSVs (new, or one written here before).",
+            file_okay=False,
+        ),
+    ],
+    replication: Annotated[
+        int, typer.Option("--replication", min=0, help="Which replication's caseload.")
+    ] = 0,
+) -> None:
+    """Write a simulated caseload as a synthetic SSDA903 return (header, episodes, reviews).
+
+    Child ids (SIM + the case number) and dates of birth are synthetic: no child is behind them.
+    """
+    written = export_ssda903(results, year, folder, replication)
+    for path in written:
+        rows = path.read_text(encoding="utf-8").count("\n") - 1
+        out.print(f"wrote {path} ({rows:,} rows)")

@@ -1,0 +1,116 @@
+"""``returns export``: a simulated caseload as a synthetic SSDA903 return, checked by DfE's rules."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import casejourney
+from casejourney.cli import main
+from casejourney.returns import ReturnsError, export_ssda903
+
+YEAR = 2027  # the shipped scenarios start in April 2026
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("returns") / "run"
+    casejourney.run_scenario("liverpool-baseline", replications=1, scale=0.05, out=out, seed=7)
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _date(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def test_every_episode_belongs_to_a_child_in_the_header_in_care_under_18_in_the_year(
+    results: Path, tmp_path: Path
+) -> None:
+    export_ssda903(results, YEAR, tmp_path / "903")
+    header = {row["CHILD"]: row for row in _rows(tmp_path / "903" / "header.csv")}
+    episodes = _rows(tmp_path / "903" / "episodes.csv")
+    assert episodes, "a year of Liverpool at 5% has children in care"
+    first, last = dt.date(YEAR - 1, 4, 1), dt.date(YEAR, 3, 31)
+    for row in episodes:
+        birth = _date(header[row["CHILD"]]["DOB"])
+        start = _date(row["DECOM"])
+        assert start <= last
+        assert birth < start < birth.replace(year=birth.year + 18)
+        if row["DEC"]:
+            assert first <= _date(row["DEC"]) <= last and row["REC"] in {"E4A", "E8"}
+        else:
+            assert row["REC"] == ""
+    assert {row["CHILD"] for row in episodes} == set(header)
+    assert all(child.startswith("SIM") for child in header)
+
+
+def test_the_same_results_export_byte_for_byte_the_same(results: Path, tmp_path: Path) -> None:
+    one = export_ssda903(results, YEAR, tmp_path / "a")
+    two = export_ssda903(results, YEAR, tmp_path / "b")
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+
+
+def test_a_folder_not_written_by_export_is_refused_and_left_alone(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["returns", "export", str(results), "--year", str(YEAR), "-o", str(mine)]) == 2
+    assert "not written by `casejourney returns export`" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_a_folder_without_a_run_record_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ReturnsError, match="casejourney simulate SCENARIO -o FOLDER"):
+        export_ssda903(tmp_path, YEAR, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_rewrites_its_own_folder(results: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "903"
+    export_ssda903(results, YEAR, folder)
+    assert main(["returns", "export", str(results), "--year", str(YEAR), "-o", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "episodes.csv", "header.csv", "reviews.csv",
+    ]  # fmt: skip
+
+
+def _validators_python() -> str | None:
+    """Python of the validators' own environment (they pin numpy<1.25 and pandas<2)."""
+    candidates = [os.environ.get("CASEJOURNEY_VALIDATORS_PYTHON", "")]
+    candidates.append(str(HERE.parent / ".venv-validators" / "bin" / "python"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def test_data_to_insights_903_validator_finds_no_errors(results: Path, tmp_path: Path) -> None:
+    python = _validators_python()
+    if python is None:
+        pytest.skip(
+            "csc-validator-be-903 not installed: `make validators` makes .venv-validators "
+            "(its own environment, as it pins numpy<1.25 and pandas<2)"
+        )
+    export_ssda903(results, YEAR, tmp_path / "903")
+    done = subprocess.run(
+        [python, str(HERE / "validators" / "run_903.py"), str(tmp_path / "903"), str(YEAR)],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["errors"] == {}, report
+    print(sys.version, report["failed"])

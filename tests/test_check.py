@@ -322,7 +322,7 @@ def test_check_shipped_workflows_is_clean(capsys: pytest.CaptureFixture[str]) ->
 def test_an_applies_to_no_child_can_satisfy_is_reported_at_its_line(tmp_path: Path) -> None:
     shipped = (WORKFLOWS / "barnet.yaml").read_text(encoding="utf-8")
     mutated = shipped.replace(
-        "applies_to: {age_under: 1}", "applies_to: {age_from: 5, age_under: 1}"
+        "applies_to: {age_under: 1}", "applies_to: {age_from: 5, age_under: 1}", 1
     )
     assert mutated != shipped
     line = 1 + mutated[: mutated.index("age_from: 5")].count("\n")
@@ -332,3 +332,31 @@ def test_an_applies_to_no_child_can_satisfy_is_reported_at_its_line(tmp_path: Pa
     findings = [f for f in casejourney.check_paths([path]) if f.level is Level.ERROR]
     assert [f.line for f in findings] == [line]
     assert "no child is at least 5 and under 1" in findings[0].message
+
+
+def test_applies_to_on_a_standard_owed_per_worker_is_reported_at_its_line(tmp_path: Path) -> None:
+    shipped = (WORKFLOWS / "coventry.yaml").read_text(encoding="utf-8")
+    mutated = shipped.replace(
+        "    per: worker\n", "    per: worker\n    applies_to: {age_under: 1}\n"
+    )
+    assert mutated != shipped
+    path = tmp_path / "coventry.yaml"
+    path.write_text(mutated, encoding="utf-8")
+    shutil.copy(WORKFLOWS / "national.yaml", tmp_path / "national.yaml")
+    findings = [f for f in casejourney.check_paths([path]) if f.level is Level.ERROR]
+    assert len(findings) == 1
+    standard_line = 1 + mutated[: mutated.index("- id: staff-supervision")].count("\n")
+    assert findings[0].line is not None and findings[0].line >= standard_line
+    assert "owed per worker" in findings[0].message
+
+
+def test_an_unknown_per_is_refused_with_the_choices(tmp_path: Path) -> None:
+    shipped = (WORKFLOWS / "coventry.yaml").read_text(encoding="utf-8")
+    mutated = shipped.replace("    per: worker\n", "    per: team\n")
+    line = 1 + mutated[: mutated.index("per: team")].count("\n")
+    path = tmp_path / "coventry.yaml"
+    path.write_text(mutated, encoding="utf-8")
+    shutil.copy(WORKFLOWS / "national.yaml", tmp_path / "national.yaml")
+    findings = [f for f in casejourney.check_paths([path]) if f.level is Level.ERROR]
+    assert [f.line for f in findings] == [line]
+    assert "worker" in findings[0].message and "household" in findings[0].message

@@ -211,3 +211,30 @@ def test_journey_owes_baby_visits_only_to_a_baby(
     owed = [i for i in journey["standards"] if i["standard"] == "cin-baby-seen-awake"]
     assert bool(visits) is babies
     assert bool(owed) is babies
+
+
+def test_a_twelve_year_old_in_barnet_owes_no_baby_visits_and_no_staff_supervision(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The issue's own command: a seeded random route for a 12-year-old.
+    assert main(["journey", "--authority", "barnet", "--age", "12", "--format", "json"]) == 0
+    journey = json.loads(capsys.readouterr().out)
+    events = {e["event"] for e in journey["events"]}
+    owed = {i["standard"] for i in journey["standards"]}
+    assert "baby_seen_awake" not in events
+    assert "supervision" not in events, "a worker's supervision is not a child's event"
+    assert not owed & {"cin-baby-seen-awake", "cp-baby-seen-awake", "lac-baby-seen-awake"}
+    assert not owed & {"supervision-nqsw", "foster-carer-supervisory-visit"}
+    assert any(i["kind"] == "recurring" for i in journey["standards"]), "visits are still owed"
+
+
+def test_rules_list_worker_and_household_standards_as_outside_the_simulation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    records = {r["id"]: r for r in rules_json("barnet", capsys)}
+    assert records["supervision-nqsw"]["per"] == "worker"
+    assert records["foster-carer-annual-review"]["per"] == "household"
+    assert "not tracked or simulated" in records["supervision-nqsw"]["outside_simulation"]
+    assert records["cin-visits"]["per"] == "child"
+    assert records["cin-visits"]["outside_simulation"] is None
+    assert records["lac-baby-seen-awake"]["applies_to"] == {"age_under": 1}

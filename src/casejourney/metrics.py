@@ -568,7 +568,7 @@ def instances(
     wanted = set(standards) if standards is not None else None
     parts: list[Table] = []
     for index, standard in enumerate(frame.workflow.standards.values()):
-        if wanted is not None and standard.id not in wanted:
+        if (wanted is not None and standard.id not in wanted) or not standard.spec.per_child:
             continue
         parts.append(_standard_instances(stream, index, standard))
     if not parts:
@@ -671,6 +671,8 @@ def standard_measures(out: Measures, frame: Frame, stream: Stream) -> None:
     """
     weeks = frame.weeks
     for index, standard in enumerate(frame.workflow.standards.values()):
+        if not standard.spec.per_child:  # a worker's or a household's: not simulated
+            continue
         table = _standard_instances(stream, index, standard)
         due_week = frame.week_of(table["due"])
         pick = (due_week >= 0) & (due_week < weeks) & np.isin(table["outcome"], (MET, LATE, MISSED))

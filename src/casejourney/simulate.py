@@ -428,6 +428,8 @@ class _TaskBuilder:
         once: dict[tuple[str, str, frozenset[str] | None], tuple[str, DeadlineSpec]] = {}
         for standard in workflow.standards.values():
             spec = standard.spec
+            if not spec.per_child:  # a worker's or a household's: outside the simulation
+                continue
             if isinstance(spec, RecurringSpec):
                 key = (spec.to, workflow.expand_scope(spec.while_))
                 best = strictest.get(key)

@@ -16,6 +16,8 @@ Semantics (docs/workflow-format.md):
 - max duration: each stretch in ``while`` must end within the limit.
 - applies_to: an occurrence counts only if the child is in the standard's age band on the day it
   opens (a baby's three-weekly visits stop at the first birthday).
+- per: a standard owed to each worker or household (supervision, foster carers' reviews) is not on
+  a child's record and is not tracked here.
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ def track(
         if wanted is not None and standard.id not in wanted:
             continue
         spec = standard.spec
+        if not spec.per_child:  # owed to a worker or a household, not on a child's record
+            continue
         if isinstance(spec, DeadlineSpec):
             found = _deadline(workflow, standard, spec, flat, end)
         elif isinstance(spec, LeadTimeSpec):

@@ -84,7 +84,8 @@ def rules(
         print_csv(
             [
                 {
-                    **{k: v for k, v in r.items() if k not in {"source", "then"}},
+                    **{k: v for k, v in r.items() if k not in {"source", "then", "applies_to"}},
+                    "applies_to": " ".join(f"{k}={v}" for k, v in (r["applies_to"] or {}).items()),
                     "within": _dur(r["within"]),
                     "at_least": _dur(r["at_least"]),
                     "every": _dur(r["every"]),
@@ -105,10 +106,11 @@ def rules(
     for standard in workflow.standards.values():
         origin = standard.authority + (" (inherited)" if standard.inherited else "")
         source = f"{standard.citation.document}, {standard.citation.section}"
+        scope = casejourney.report.rules.scope_text(standard)
         table.add_row(
             standard.id,
             standard.kind,
-            standard.spec.title,
+            standard.spec.title + (f"\n({scope})" if scope else ""),
             casejourney.report.rules.timescale_text(standard),
             origin,
             source,

@@ -34,6 +34,9 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
         "inherited": standard.inherited,
         "overrides": standard.replaces.authority if standard.replaces else None,
         "acknowledged_deviation": spec.acknowledged_deviation,
+        "applies_to": spec.applies_to.model_dump(exclude_none=True) if spec.applies_to else None,
+        "per": spec.per,
+        "outside_simulation": spec.outside_simulation,
         "notes": spec.notes,
         "source": {
             "document": workflow.document_title(spec.source.document),
@@ -82,6 +85,24 @@ def timescale_text(standard: Standard) -> str:
     if isinstance(spec, LeadTimeSpec):
         return f"at least {spec.at_least} before"
     return f"within {spec.within}"
+
+
+def scope_text(standard: Standard) -> str:
+    """For whom the standard is owed, in words ("" for every child).
+
+    "for children under 1"; "per worker, outside the simulation: owed to each worker, ...".
+    """
+    spec = standard.spec
+    if spec.outside_simulation:
+        return f"per {spec.per}, outside the simulation: {spec.outside_simulation}"
+    band = spec.applies_to
+    if band is None:
+        return ""
+    if band.age_from is not None and band.age_under is not None:
+        return f"for children aged {band.age_from} to under {band.age_under}"
+    if band.age_under is not None:
+        return f"for children under {band.age_under}"
+    return f"for children aged {band.age_from} or over"
 
 
 def rules_records(workflow: Workflow) -> list[dict[str, Any]]:

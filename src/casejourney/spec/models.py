@@ -189,6 +189,21 @@ class AppliesToSpec(_Frozen):
         return self.age_under is None or years < self.age_under
 
 
+#: Whom a standard is owed to, when not to each child, and why such a standard is not tracked on a
+#: child's record or simulated (shown by ``rules`` and ``check``).
+OUTSIDE_SIMULATION: dict[str, str] = {
+    "worker": (
+        "owed to each worker, not to each child: the simulation and a child's record follow "
+        "children, not named workers, so it is listed but not tracked or simulated"
+    ),
+    "household": (
+        "owed to each foster or adoptive household, however many children it cares for: the "
+        "simulation and a child's record follow children, not households, so it is listed but "
+        "not tracked or simulated"
+    ),
+}
+
+
 class _StandardBase(_Frozen):
     id: Identifier = Field(description="unique; reuse an inherited id to override it")
     title: str = Field(min_length=1, description="one line a trainer can read")
@@ -204,11 +219,37 @@ class _StandardBase(_Frozen):
     applies_to: AppliesToSpec | None = Field(
         default=None, description="only for these children (default: every child)"
     )
+    per: Literal["child", "worker", "household"] = Field(
+        default="child",
+        description="whom it is owed to: each child (default), each worker (their supervision) "
+        "or each foster or adoptive household; only per-child standards are tracked and simulated",
+    )
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _children_only_for_children(self) -> _StandardBase:
+        if self.per != "child" and self.applies_to is not None:
+            raise ValueError(
+                f"applies_to chooses children, but this standard is owed per {self.per}; "
+                "remove applies_to or say per: child"
+            )
+        return self
+
+    @property
+    def per_child(self) -> bool:
+        """Whether this standard is owed to each child (tracked on a child's record, simulated)."""
+        return self.per == "child"
+
+    @property
+    def outside_simulation(self) -> str | None:
+        """Why this standard is not tracked or simulated, or None if it is."""
+        return OUTSIDE_SIMULATION.get(self.per)
 
     def applies(self, date_of_birth: dt.date | None, day: dt.date) -> bool:
         """Whether this standard is for a child born on ``date_of_birth`` on ``day``."""
-        return self.applies_to is None or self.applies_to.includes(date_of_birth, day)
+        return self.per_child and (
+            self.applies_to is None or self.applies_to.includes(date_of_birth, day)
+        )
 
 
 class DeadlineSpec(_StandardBase):

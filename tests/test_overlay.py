@@ -108,7 +108,7 @@ def test_a_comparison_reads_first_run_to_last(base: Path, plus15: Path) -> None:
     over = overlay_model(runs)
     lines = [t.text for t in over.diagram.timescales() if t.standard != OPEN_ITEM]
     assert any(re.search(r"late [\d.]+% → [\d.]+%", line) for line in lines)
-    assert "national-baseline → national-demand-plus-15" in over.diagram.title
+    assert "England, baseline (year ending March 2025) → England, demand +15%" in over.diagram.title
 
 
 def test_one_phase_alone_keeps_neighbours_greyed(run: RunResults) -> None:

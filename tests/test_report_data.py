@@ -75,7 +75,7 @@ def plus15(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_results_folder_reads_back_with_its_rules_and_scenario(base: Path) -> None:
     run = load_results(base)
-    assert run.label == "national-baseline"
+    assert run.label == "England, baseline (year ending March 2025)"  # titles, not ids
     assert run.workflow.id == "national"
     assert run.record.replications == REPLICATIONS
     assert run.record.scale == SCALE
@@ -134,7 +134,7 @@ def test_a_corrupt_run_json_gives_its_line(base: Path, tmp_path: Path) -> None:
 def test_runs_of_the_same_scenario_get_distinct_labels(base: Path) -> None:
     runs = load_runs([base, base])
     assert runs[0].label != runs[1].label
-    assert all("national-baseline" in r.label for r in runs)
+    assert all("England, baseline" in r.label for r in runs)
 
 
 def test_a_paired_difference_uses_the_replications_in_step(base: Path) -> None:

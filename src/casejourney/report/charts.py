@@ -21,7 +21,6 @@ from typing import Any, cast
 import numpy as np
 
 from casejourney.report.charts_data import RunResults, Series
-from casejourney.report.diagram import timescale_line
 
 __all__ = [
     "RUN_COLOURS",
@@ -225,8 +224,7 @@ def _legend(figure: Any, runs: Sequence[RunResults], extra: Sequence[tuple[Any, 
 
 
 def _label(run: RunResults, ident: str) -> str:
-    standard = run.workflow.standards[ident]
-    return timescale_line(run.workflow, standard)
+    return run.standard_label(ident)
 
 
 def _standards(runs: Sequence[RunResults]) -> list[str]:

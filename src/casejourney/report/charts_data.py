@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from pydantic import ValidationError
 
 from casejourney.errors import CasejourneyError
 from casejourney.metrics import t_quantile
+from casejourney.report.diagram import timescale_labels
+from casejourney.report.measures import MEASURES
 from casejourney.spec import load_workflow
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.scenario import ScenarioSpec
@@ -41,6 +44,12 @@ __all__ = [
 REQUIRED = ("run.json", "scenario.resolved.json", "summary.parquet", "weekly.parquet")
 
 CONFIDENCE = 0.95
+#: The normal quantile for :data:`CONFIDENCE` (Wilson intervals).
+Z = 1.959963984540054
+#: A percentage of instances drawn from fewer instances than this (all replications together)
+#: gets a Wilson interval from the pooled counts: a t-interval across replications of a handful
+#: of 0%s and 100%s runs to the ends of the scale and says little.
+SMALL_COUNT = 50
 
 
 class ResultsError(CasejourneyError):
@@ -51,18 +60,27 @@ class ResultsError(CasejourneyError):
 class Estimate:
     """A figure over the reported period across replications: mean and 95% interval.
 
-    ``low``/``high`` are NaN with one replication (no interval can be given).
+    ``low``/``high`` are NaN with one replication (no interval can be given), unless the
+    figure is a percentage of a few instances, whose interval is Wilson's from the counts
+    (``method`` says which; ``instances`` how many there were, all replications together).
     """
 
     mean: float
     low: float
     high: float
     n: int
+    method: str = "t"  # "t" across replications, or "wilson" from the pooled counts
+    instances: float = math.nan
 
     @classmethod
     def missing(cls) -> Estimate:
         """No figure (nothing was measured)."""
         return cls(math.nan, math.nan, math.nan, 0)
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width (NaN without an interval)."""
+        return (self.high - self.low) / 2
 
     @property
     def known(self) -> bool:
@@ -71,12 +89,28 @@ class Estimate:
 
     def clipped(self, low: float = 0.0, high: float = 100.0) -> Estimate:
         """The interval clipped to the measure's possible range (a percentage: 0–100)."""
-        return Estimate(
-            self.mean,
-            self.low if math.isnan(self.low) else max(low, self.low),
-            self.high if math.isnan(self.high) else min(high, self.high),
-            self.n,
+        return replace(
+            self,
+            low=self.low if math.isnan(self.low) else max(low, self.low),
+            high=self.high if math.isnan(self.high) else min(high, self.high),
         )
+
+
+def wilson(successes: float, trials: float) -> tuple[float, float]:
+    """Wilson's 95% score interval for a proportion, in per cent (NaN, NaN with no trials).
+
+    Unlike the normal ("Wald") interval it stays within 0–100 and is not of zero width at 0 or
+    all: 3 of 3 gives 43.9–100, not 100–100.
+    """
+    if trials <= 0:
+        return math.nan, math.nan
+    p = min(max(successes / trials, 0.0), 1.0)
+    z2 = Z * Z
+    centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = Z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
+    low = 0.0 if p == 0 else max(0.0, centre - half)  # exact at the ends, not 1e-15 off
+    high = 1.0 if p == 1 else min(1.0, centre + half)
+    return 100 * low, 100 * high
 
 
 @dataclass(frozen=True)
@@ -154,7 +188,8 @@ class RunResults:
 
     Attributes:
         folder: the results folder.
-        label: a short name for legends (the scenario id, made unique among the runs compared).
+        label: a name for legends and headings (the scenario's title, made unique among the
+            runs compared).
         record: ``run.json``.
         scenario: the scenario as run (its seed and replications are the run's).
         workflow: the authority's rules (for titles, timescales and citations).
@@ -190,8 +225,47 @@ class RunResults:
         return len(self.week_starts)
 
     def get(self, metric: str, subject: str) -> Estimate:
-        """The figure over the reported period (missing if never measured)."""
-        return self.summary.get((metric, subject), Estimate.missing())
+        """The figure over the reported period (missing if never measured).
+
+        A percentage of fewer than :data:`SMALL_COUNT` instances (all replications together)
+        has Wilson's interval from the pooled counts instead of the t-interval.
+        """
+        found = self.summary.get((metric, subject), Estimate.missing())
+        measure = MEASURES.get(metric)
+        if not found.known or measure is None or measure.counts is None:
+            return found
+        part, whole = (self._pooled(m, subject) for m in measure.counts)
+        if math.isnan(whole):
+            return found
+        if whole >= SMALL_COUNT:
+            return replace(found, instances=whole)
+        low, high = wilson(part, whole)
+        return replace(
+            found,
+            low=min(low, found.mean),
+            high=max(high, found.mean),
+            method="wilson",
+            instances=whole,
+        )
+
+    def _pooled(self, metric: str, subject: str) -> float:
+        """A count over the reported period, summed over all replications (NaN if unknown)."""
+        total = self.summary.get((metric, subject))
+        if total is not None and total.known:
+            return total.mean * total.n
+        weekly = self.counts.get((metric, subject))
+        if weekly is None:
+            return math.nan
+        return float(np.nansum(weekly))
+
+    @cached_property
+    def standard_labels(self) -> dict[str, str]:
+        """Each standard's timescale in words, as the pathway writes it; unique in the workflow."""
+        return timescale_labels(self.workflow)
+
+    def standard_label(self, ident: str) -> str:
+        """One standard's timescale in words (:attr:`standard_labels`)."""
+        return self.standard_labels[ident]
 
     def series(self, metric: str, subject: str) -> Series:
         """The weekly figures (all NaN if never measured)."""
@@ -259,7 +333,7 @@ def load_results(
     Args:
         folder: the results folder.
         workflows: where to find the authority's workflow (default: as the CLI looks).
-        label: the name used in legends (default: the scenario id).
+        label: the name used in legends (default: the scenario's title).
 
     Raises:
         ResultsError: the folder is missing, incomplete or unreadable; the message says which file.
@@ -303,7 +377,7 @@ def load_results(
     points, open_ = _snapshots(folder / "events", scenario, record, len(week_starts))
     return RunResults(
         folder=folder,
-        label=label or scenario.id,
+        label=label or scenario.title,
         record=record,
         scenario=scenario,
         workflow=workflow,
@@ -318,13 +392,16 @@ def load_results(
 
 
 def load_runs(folders: Sequence[Path], workflows: Path | None = None) -> list[RunResults]:
-    """Read several results folders; legend labels are made unique (``id``, ``id (folder)``)."""
+    """Read several results folders; each is labelled by its scenario's title, made unique.
+
+    Two runs of the same scenario are told apart by their folders (``title (folder)``).
+    """
     runs = [load_results(f, workflows) for f in folders]
-    ids = [r.scenario.id for r in runs]
+    titles = [r.scenario.title for r in runs]
     labels: list[str] = []
     for run in runs:
-        label = run.scenario.id
-        if ids.count(label) > 1:
+        label = run.scenario.title
+        if titles.count(label) > 1:
             label = f"{label} ({run.folder.name})"
         while label in labels:
             label += "'"
@@ -374,8 +451,9 @@ def _weekly(
     return {k: Series(*v) for k, v in rows.items()}, starts
 
 
-#: Weekly counts kept replication by replication (for rates pooled over several weeks).
-COUNTED = ("standard.due", "standard.met")
+#: Weekly counts kept replication by replication (for rates pooled over several weeks, and the
+#: counts behind every percentage of instances, for Wilson intervals).
+COUNTED = tuple(dict.fromkeys(m for i in MEASURES.values() if i.counts for m in i.counts))
 
 
 def _replications(

@@ -37,6 +37,8 @@ __all__ = [
     "compare_model",
     "diagram_model",
     "select_phase",
+    "timescale_labels",
+    "timescale_line",
 ]
 
 
@@ -393,6 +395,21 @@ def timescale_line(workflow: Workflow, standard: Standard, *, at: str | None = N
     anchor = "" if spec.from_ == at else f" of {event_label(workflow, spec.from_)}"
     when = " (when needed)" if spec.conditional else ""  # applies only to cases that go on to it
     return f"{head} ≤ {spec.within}{anchor}{when}"
+
+
+def timescale_labels(workflow: Workflow) -> dict[str, str]:
+    """Every standard's :func:`timescale_line`, made unique within ``workflow``.
+
+    Two standards can read alike ("Child and family assessment updated every 6 months" for a
+    child in need and for a child protection plan); each such line says where it applies
+    ("while child in need plan"), and the standard's id ends any line still shared.
+    """
+    lines = {ident: timescale_line(workflow, s) for ident, s in workflow.standards.items()}
+    shared = {line for line in lines.values() if list(lines.values()).count(line) > 1}
+    for ident in [i for i, line in lines.items() if line in shared]:
+        lines[ident] += f", while {_scope_words(workflow, workflow.standards[ident])}"
+    again = [line for line in lines.values() if list(lines.values()).count(line) > 1]
+    return {i: f"{line} ({i})" if line in again else line for i, line in lines.items()}
 
 
 def _scope_words(workflow: Workflow, standard: Standard) -> str:

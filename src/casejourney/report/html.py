@@ -20,8 +20,15 @@ from typing import Any
 
 from casejourney.errors import CasejourneyError
 from casejourney.report import charts
-from casejourney.report.charts_data import Difference, RunResults, difference, load_runs
-from casejourney.report.diagram import DiagramError, timescale_line
+from casejourney.report.charts_data import (
+    SMALL_COUNT,
+    Difference,
+    RunResults,
+    difference,
+    load_runs,
+)
+from casejourney.report.diagram import DiagramError
+from casejourney.report.measures import Verdict, info, verdict
 from casejourney.report.overlay import BACKLOG_BANDS, BREACH_BANDS, render_overlay
 from casejourney.report.render_image import Format, Renderer, write_atomic
 from casejourney.spec.models import RecurringSpec
@@ -34,6 +41,9 @@ REPORT_NAME = "report.html"
 HEADLINE_STANDARDS = 5
 #: A standard needs this many instances due to be ranked by its % on time (fewer is noise).
 MIN_DUE = 20
+#: An interval wider than ± this many percentage points is called wide, and the report says
+#: how many replications would narrow it to this.
+WIDE = 5.0
 
 
 def write_report(
@@ -90,32 +100,60 @@ def _interval(low: float, high: float, digits: int = 1, unit: str = "") -> str:
     return f'<span class="ci">({low:.{digits}f}–{high:.{digits}f}{unit})</span>'
 
 
+#: Marks a Wilson interval (a percentage of a few instances); the method section explains it.
+WILSON_MARK = "†"
+
+
 def _estimate_pct(run: RunResults, metric: str, subject: str) -> str:
     value = run.get(metric, subject).clipped()
     if not value.known:
         return "–"
-    return f"{value.mean:.1f}% {_interval(value.low, value.high)}"
+    mark = (
+        f'<sup class="mark" title="Wilson interval from {value.instances:.0f} instances">'
+        f"{WILSON_MARK}</sup>"
+        if value.method == "wilson"
+        else ""
+    )
+    return f"{value.mean:.1f}% {_interval(value.low, value.high)}{mark}"
 
 
-def _change(diff: Difference) -> str:
-    """A change in percentage points with its interval, and whether it is clear of the noise."""
+_VERDICT_WORDS = {
+    Verdict.BETTER: "better",
+    Verdict.WORSE: "worse",
+    Verdict.UP: "clearly higher",
+    Verdict.DOWN: "clearly lower",
+    Verdict.NOISE: "within the noise",
+    Verdict.UNKNOWN: "",
+}
+_VERDICT_CSS = {Verdict.BETTER: "better", Verdict.WORSE: "worse"}
+
+
+def _change(diff: Difference, metric: str) -> str:
+    """A change with its interval, and what it means for ``metric`` (better, worse or noise).
+
+    Whether a rise is better is the measure's own property (:mod:`casejourney.report.measures`):
+    a rise in % on time is better, a rise in a drift measure worse.
+    """
     if math.isnan(diff.change):
         return "–"
+    measure = info(metric)
+    unit = measure.change_unit
     if abs(diff.change) < 0.05:
-        text = "±0.0 pts"
+        text = f"±0.0 {unit}"
     else:
         arrow = "▲" if diff.change > 0 else "▼"
-        text = f"{arrow} {diff.change:+.1f} pts"
+        text = f"{arrow} {diff.change:+.1f} {unit}"
     if math.isnan(diff.low):
-        return f'<span class="change">{text}</span>'
-    low, high = max(-100.0, diff.low), min(100.0, diff.high)  # a change of share stays within ±100
-    clear = diff.low > 0 or diff.high < 0
-    verdict = ("better" if diff.change > 0 else "worse") if clear else "within the noise"
-    css = "better" if clear and diff.change > 0 else "worse" if clear else "noise"
+        return f'<span class="change">{_e(text)}</span>'
+    low, high = diff.low, diff.high
+    if measure.is_share:  # a change of share stays within ±100
+        low, high = max(-100.0, low), min(100.0, high)
+    said = verdict(metric, diff.change, diff.low, diff.high)
+    css = _VERDICT_CSS.get(said, "noise")
     return (
-        f'<span class="change {css}">{text}</span> '
+        f'<span class="change {css}">{_e(text)}</span> '
         f'<span class="ci">({_signed(low)} to {_signed(high)})</span> '
-        f'<span class="verdict {css}">{verdict}</span>'
+        f'<span class="verdict {css}">{_VERDICT_WORDS[said]}</span>'
     )
 
 
@@ -139,7 +177,7 @@ def _period(run: RunResults) -> str:
 
 
 def _standard_label(run: RunResults, ident: str) -> str:
-    return timescale_line(run.workflow, run.workflow.standards[ident])
+    return run.standard_label(ident)
 
 
 def _owner(runs: Sequence[RunResults], ident: str) -> RunResults:
@@ -271,28 +309,55 @@ def _figure(chart: charts.Chart) -> str:
 # --- headline ------------------------------------------------------------------------------------
 
 
-def _headline(runs: Sequence[RunResults]) -> str:
+def _on_time_change(runs: Sequence[RunResults], ident: str) -> Difference:
+    """The change in a standard's % on time, last run against the first."""
+    return difference(runs[0], runs[-1], "standard.on_time_pct", ident)
+
+
+def _shared(runs: Sequence[RunResults], standards: Sequence[str]) -> list[str]:
+    """The standards both the first and the last run have (a change needs both)."""
     base, last = runs[0], runs[-1]
+    return [s for s in standards if s in base.workflow.standards and s in last.workflow.standards]
+
+
+def _ranked_by_change(runs: Sequence[RunResults], standards: Sequence[str]) -> list[str]:
+    """Standards whose % on time moved: those clear of the noise first, then by size of change.
+
+    A large change inside the noise never outranks a clear one: the reader sees first what
+    the runs show, not what chance could have made.
+    """
+    scored = []
+    for ident in _shared(runs, standards):
+        diff = _on_time_change(runs, ident)
+        if math.isnan(diff.change):
+            continue
+        said = verdict("standard.on_time_pct", diff.change, diff.low, diff.high)
+        clear = said in (Verdict.BETTER, Verdict.WORSE)
+        scored.append(((not clear, -abs(diff.change), ident), ident))
+    return [ident for _, ident in sorted(scored)]
+
+
+def _headline(runs: Sequence[RunResults]) -> str:
+    last = runs[-1]
     comparing = len(runs) > 1
-    standards = base.standards_due()
+    standards = runs[0].standards_due()
     for run in runs[1:]:
         standards += [s for s in run.standards_due() if s not in standards]
-    ranked = sorted(
+    most_breached = sorted(
         standards,
         key=lambda s: (
             -last.get("standard.breached", s).mean if s in last.workflow.standards else 0,
             s,
         ),
-    )
-    top = ranked[:HEADLINE_STANDARDS]
+    )[:HEADLINE_STANDARDS]
     below_90 = [s for s in standards if last.get("standard.on_time_pct", s).mean < 90]
     lines = [
         f'<p class="lede">In <strong>{_e(last.label)}</strong>, {len(standards)} standards had '
         f"instances due in the reported period; <strong>{len(below_90)}</strong> of them were met "
         "less than 90% of the time."
     ]
-    if top:
-        worst = top[0]
+    if most_breached:
+        worst = most_breached[0]
         lines[0] += (
             f" The most often breached: <strong>{_e(_standard_label(_owner(runs, worst), worst))}"
             f"</strong>, late {_num(last.get('standard.breached', worst).mean)} times "
@@ -309,15 +374,70 @@ def _headline(runs: Sequence[RunResults]) -> str:
         ),
         key=lambda s: (last.get("standard.on_time_pct", s).mean, s),
     )[:HEADLINE_STANDARDS]
-    table = _headline_table(
-        runs, top, f"The {len(top)} standards most often breached in {last.label}"
-    ) + _headline_table(
+    if comparing:
+        moved = _ranked_by_change(runs, standards)[:HEADLINE_STANDARDS]
+        first = _headline_table(
+            runs,
+            moved,
+            f"The {len(moved)} standards whose % on time changed most: changes clear of the "
+            "noise first, then the largest",
+        )
+    else:
+        first = _headline_table(
+            runs,
+            most_breached,
+            f"The {len(most_breached)} standards most often breached in {last.label}",
+        )
+    shown = list(dict.fromkeys([*(moved if comparing else most_breached), *lowest]))
+    table = first + _headline_table(
         runs,
         lowest,
         f"The {len(lowest)} standards least often met on time in {last.label} "
         f"(of those with at least {MIN_DUE} due)",
     )
-    return "".join(lines) + table + _cards(runs)
+    return "".join(lines) + table + _precision_note(runs, shown) + _cards(runs)
+
+
+def replications_needed(replications: int, half_width: float, target: float = WIDE) -> int:
+    """About how many replications would narrow an interval of ``half_width`` to ``target``.
+
+    An interval's width falls with the square root of the replications (of the instances, for a
+    Wilson interval, which grow with them), so n × (half-width ÷ target)² of them.
+    """
+    return max(replications + 1, math.ceil(replications * (half_width / target) ** 2))
+
+
+def _precision_note(runs: Sequence[RunResults], standards: Sequence[str]) -> str:
+    """A note when the headline's intervals are wide: which is widest, and the -n to narrow it."""
+    widest: tuple[float, str, RunResults, str] | None = None
+    for run in runs:
+        for ident in standards:
+            estimate = run.get("standard.on_time_pct", ident).clipped()
+            half = estimate.half_width
+            if not math.isnan(half) and (widest is None or half > widest[0]):
+                widest = (half, ident, run, f"its % on time in {run.label}")
+    if len(runs) > 1:
+        for ident in _shared(runs, standards):
+            diff = _on_time_change(runs, ident)
+            half = (diff.high - diff.low) / 2
+            if not math.isnan(half) and (widest is None or half > widest[0]):
+                widest = (half, ident, runs[-1], "the change in its % on time")
+    if widest is None or widest[0] <= WIDE:
+        return ""
+    half, ident, run, what = widest
+    n = max(r.record.replications for r in runs)
+    needed = replications_needed(n, half)
+    scaled = any(r.record.scale < 1 for r in runs)
+    return (
+        '<div class="notes" role="note"><p><strong>Wide intervals.</strong> Some 95% intervals '
+        f"above are wider than ±{WIDE:g} percentage points: the widest, ±{half:.1f}, is "
+        f"{_e(what)} for <strong>{_e(_standard_label(_owner(runs, ident), ident))}</strong>. "
+        f"An interval narrows with the square root of the replications: about {needed:,} "
+        f"replications (<code>-n {needed}</code>, with the same seed for every run) would bring it "
+        f"to ±{WIDE:g}"
+        + (", or fewer at full scale (a scaled run has fewer instances)" if scaled else "")
+        + ".</p></div>"
+    )
 
 
 def _headline_table(runs: Sequence[RunResults], standards: Sequence[str], caption: str) -> str:
@@ -344,7 +464,7 @@ def _headline_table(runs: Sequence[RunResults], standards: Sequence[str], captio
         ]
         if comparing:
             cells.append(
-                f"<td>{_change(difference(base, last, 'standard.on_time_pct', ident))}</td>"
+                f"<td>{_change(_on_time_change(runs, ident), 'standard.on_time_pct')}</td>"
             )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     counts = " (late and due: mean counts over the reported period" + (
@@ -363,14 +483,13 @@ def _comparison_sentence(runs: Sequence[RunResults], standards: Sequence[str]) -
     base, last = runs[0], runs[-1]
     worse: list[tuple[float, str]] = []
     better: list[tuple[float, str]] = []
-    for ident in standards:
-        if ident not in base.workflow.standards or ident not in last.workflow.standards:
-            continue
-        diff = difference(base, last, "standard.on_time_pct", ident)
-        if not math.isnan(diff.low) and diff.high < 0:
-            worse.append((diff.change, ident))
-        elif not math.isnan(diff.low) and diff.low > 0:
-            better.append((diff.change, ident))
+    for ident in _shared(runs, standards):
+        diff = _on_time_change(runs, ident)
+        said = verdict("standard.on_time_pct", diff.change, diff.low, diff.high)
+        if said is Verdict.WORSE:
+            worse.append((-abs(diff.change), ident))
+        elif said is Verdict.BETTER:
+            better.append((-abs(diff.change), ident))
     worse.sort()
     text = (
         f'<p class="lede">Against <strong>{_e(base.label)}</strong>, <strong>{_e(last.label)}</strong> '
@@ -379,10 +498,11 @@ def _comparison_sentence(runs: Sequence[RunResults], standards: Sequence[str]) -
         "(their 95% interval for the change includes zero)."
     )
     if worse:
-        change, ident = worse[0]
+        ident = worse[0][1]
         text += (
-            f" The largest fall: <strong>{_e(_standard_label(last, ident))}</strong>, "
-            f"{change:+.1f} percentage points."
+            f" The largest clear fall in % on time: "
+            f"<strong>{_e(_standard_label(_owner(runs, ident), ident))}</strong>, "
+            f"{_on_time_change(runs, ident).change:+.1f} percentage points."
         )
     changed = _changed_assumptions(runs)
     if changed:
@@ -513,7 +633,7 @@ def _standards_table(runs: Sequence[RunResults]) -> str:
         standard = owner.workflow.standards[ident]
         citation = standard.citation
         cells = [
-            f'<th scope="row" id="std-{_e(ident)}"><span class="ts">{_e(timescale_line(owner.workflow, standard))}</span>'
+            f'<th scope="row" id="std-{_e(ident)}"><span class="ts">{_e(_standard_label(owner, ident))}</span>'
             f'<span class="title">{_e(standard.spec.title)}</span><code>{_e(ident)}</code>'
             f' <span class="kind">{_e(standard.kind.replace("_", " "))}</span></th>',
             f'<td class="cite"><span class="doc">{_e(citation.document)}</span>, {_e(citation.section)}'
@@ -535,7 +655,7 @@ def _standards_table(runs: Sequence[RunResults]) -> str:
         cells.append(f'<td class="num">{_lateness(last, ident)}</td>')
         if comparing:
             cells.append(
-                f"<td>{_change(difference(base, last, 'standard.on_time_pct', ident))}</td>"
+                f"<td>{_change(_on_time_change(runs, ident), 'standard.on_time_pct')}</td>"
             )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
@@ -586,6 +706,7 @@ def _drift_table(runs: Sequence[RunResults]) -> str:
     rows = []
     for ident in idents:
         spec = next(r.scenario.drift[ident] for r in runs if ident in r.scenario.drift)
+        metric = _DRIFT_PCT[spec.kind]
         words = _DRIFT_WORDS[spec.kind].format(limit=spec.limit)
         scope = ", ".join(spec.while_)
         cells = [
@@ -596,9 +717,7 @@ def _drift_table(runs: Sequence[RunResults]) -> str:
             f'<td class="num">{_estimate_pct(r, _DRIFT_PCT[spec.kind], ident)}</td>' for r in runs
         ]
         if len(runs) > 1:
-            cells.append(
-                f"<td>{_change(difference(base, last, _DRIFT_PCT[spec.kind], ident))}</td>"
-            )
+            cells.append(f"<td>{_change(difference(base, last, metric, ident), metric)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return _table("Drift over the whole reported period (mean, 95% interval)", head, rows, "drift")
 
@@ -1006,13 +1125,18 @@ def _method(runs: Sequence[RunResults]) -> str:
                 "independent samples."
             )
             + " A change is called better or worse only when its 95% interval excludes zero; "
-            "otherwise it is within the noise.</li>"
+            "otherwise it is within the noise. Which way is better belongs to the measure: a rise "
+            "in % on time is better, a rise in a drift measure (cases over a limit, repeats, "
+            "decisions missing) is worse. ▲ and ▼ say only which way the figure moved.</li>"
         )
     return (
         "<ul>"
         "<li>Each run is several replications of the same scenario with independent random "
         "streams. A figure is the mean across replications; its 95% interval is the t-interval "
-        "across replications (the spread of the mean, not of single weeks).</li>"
+        "across replications (the spread of the mean, not of single weeks). A percentage of "
+        f"fewer than {SMALL_COUNT} instances (all replications together) is marked "
+        f"{WILSON_MARK}: its interval is Wilson's, from the pooled counts, because a t-interval "
+        "over a handful of 0% and 100% runs to the ends of the scale.</li>"
         "<li>An instance of a standard counts in the week it fell due, whatever happened later. "
         "On time: done by its due date. Late: done after it, or not done by the end of the run "
         "or by the time the case left the stage where it was owed. Pending instances (due after "

@@ -138,9 +138,7 @@ def test_assumptions_and_reproduction_are_given(base: Path, single: str) -> None
 def test_a_comparison_shows_changes_against_the_first_run(compared: str) -> None:
     headline = compared.split('<section id="headline">', 1)[1].split("</section>", 1)[0]
     assert "Against <strong>England, baseline (year ending March 2025)</strong>" in headline
-    assert (
-        "Change: England, demand +15% vs England, baseline (year ending March 2025)" in headline
-    )
+    assert "Change: England, demand +15% vs England, baseline (year ending March 2025)" in headline
     assert re.search(r"pts</span> <span class=\"ci\">\([+-]\d", headline)
     assumptions = compared.split('<section id="assumptions">', 1)[1].split("</section>", 1)[0]
     assert "What differs" in assumptions and "multiplier: 1.15" in assumptions

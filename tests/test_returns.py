@@ -1,4 +1,4 @@
-"""``returns export``: a simulated caseload as a synthetic SSDA903 return, checked by DfE's rules."""
+"""``returns export``: a simulated caseload as a synthetic CIN census and SSDA903, checked by DfE's rules."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 import casejourney
 from casejourney.cli import main
-from casejourney.returns import ReturnsError, export_ssda903
+from casejourney.returns import ReturnsError, export_returns, export_ssda903
 
 YEAR = 2027  # the shipped scenarios start in April 2026
 HERE = Path(__file__).parent
@@ -85,7 +88,7 @@ def test_export_rewrites_its_own_folder(results: Path, tmp_path: Path) -> None:
     export_ssda903(results, YEAR, folder)
     assert main(["returns", "export", str(results), "--year", str(YEAR), "-o", str(folder)]) == 0
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
-        "episodes.csv", "header.csv", "reviews.csv",
+        "cin-census.xml", "episodes.csv", "header.csv", "reviews.csv",
     ]  # fmt: skip
 
 
@@ -114,3 +117,132 @@ def test_data_to_insights_903_validator_finds_no_errors(results: Path, tmp_path:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}, report
     print(sys.version, report["failed"])
+
+
+# --- the CIN census ------------------------------------------------------------------------------
+
+
+def _iso(text: str | None) -> dt.date:
+    assert text is not None
+    return dt.date.fromisoformat(text)
+
+
+def _census(results: Path, folder: Path) -> ET.Element:
+    export_returns(results, YEAR, folder)
+    return ET.parse(folder / "cin-census.xml").getroot()
+
+
+def _log(results: Path) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = pq.read_table(
+        results / "events" / "replication-0000.parquet", columns=["case", "date", "event", "kind"]
+    ).to_pylist()
+    return rows
+
+
+def test_the_census_has_an_episode_for_each_referral_the_simulation_made_in_the_year(
+    results: Path, tmp_path: Path
+) -> None:
+    root = _census(results, tmp_path / "out")
+    first, last = dt.date(YEAR - 1, 4, 1), dt.date(YEAR, 3, 31)
+    # Cases that arrived during the run (not open on its first day) begin at a contact: each of
+    # their referrals is a new CIN episode.
+    arrived: set[object] = set()
+    referred: Counter[str] = Counter()
+    for row in _log(results):
+        if row["kind"] != "enter":
+            continue
+        if row["event"] == "contact":
+            arrived.add(row["case"])
+        if row["event"] == "referral" and row["case"] in arrived:
+            assert isinstance(row["date"], dt.date)
+            if first <= row["date"] <= last:
+                referred[f"SIM{row['case']:07d}"] += 1
+    census: Counter[str] = Counter()
+    for child in root.iter("Child"):
+        who = child.findtext("ChildIdentifiers/LAchildID") or ""
+        for episode in child.iter("CINdetails"):
+            if first <= _iso(episode.findtext("CINreferralDate")) <= last and who in referred:
+                census[who] += 1
+    assert sum(referred.values()) > 50
+    assert census == referred
+    assert root.findtext("Header/CollectionDetails/ReferenceDate") == f"{YEAR}-03-31"
+
+
+def test_every_census_date_is_on_or_before_the_reference_date_and_in_order(
+    results: Path, tmp_path: Path
+) -> None:
+    root = _census(results, tmp_path / "out")
+    last = dt.date(YEAR, 3, 31)
+    for element in root.iter():
+        if element.tag.endswith("Date") and element.tag != "ReferenceDate" and element.text:
+            assert _iso(element.text) <= last, element.tag
+    for episode in root.iter("CINdetails"):
+        referral = _iso(episode.findtext("CINreferralDate"))
+        closed = episode.findtext("CINclosureDate")
+        assert (closed is None) == (episode.findtext("ReasonForClosure") is None)
+        if closed:
+            assert referral <= _iso(closed)
+        for plan in episode.iter("ChildProtectionPlans"):
+            start = _iso(plan.findtext("CPPstartDate"))
+            assert referral <= start
+            reviews = [_iso(r.text) for r in plan.iter("CPPreviewDate")]
+            assert all(start < day for day in reviews)
+
+
+def test_every_cp_plan_starting_in_the_year_starts_at_an_initial_conference_on_a_working_day(
+    results: Path, tmp_path: Path
+) -> None:
+    root = _census(results, tmp_path / "out")
+    first = dt.date(YEAR - 1, 4, 1)
+    starts = 0
+    for episode in root.iter("CINdetails"):
+        conferences = {e.text for e in episode.iter("DateOfInitialCPC") if e.text}
+        for plan in episode.iter("ChildProtectionPlans"):
+            start = plan.findtext("CPPstartDate")
+            if _iso(start) >= first:
+                starts += 1
+                assert start in conferences
+                assert _iso(start).weekday() < 5
+    assert starts > 5
+
+
+def test_a_child_in_both_returns_has_the_same_birth_and_sex_in_both(
+    results: Path, tmp_path: Path
+) -> None:
+    root = _census(results, tmp_path / "out")
+    header = {row["CHILD"]: row for row in _rows(tmp_path / "out" / "header.csv")}
+    both = 0
+    for child in root.iter("Child"):
+        ids = child.find("ChildIdentifiers")
+        assert ids is not None
+        row = header.get(ids.findtext("LAchildID") or "")
+        if row is None:
+            continue
+        both += 1
+        assert _date(row["DOB"]) == _iso(ids.findtext("PersonBirthDate"))
+        assert row["SEX"] == ids.findtext("Sex")
+    assert both > 10
+
+
+def test_the_census_export_is_byte_for_byte_repeatable(results: Path, tmp_path: Path) -> None:
+    one = export_returns(results, YEAR, tmp_path / "a")
+    two = export_returns(results, YEAR, tmp_path / "b")
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+
+
+def test_data_to_insights_cin_validator_finds_no_errors(results: Path, tmp_path: Path) -> None:
+    python = _validators_python()
+    if python is None:
+        pytest.skip(
+            "csc-validator-be-cin not installed: `make validators` makes .venv-validators "
+            "(its own environment, as it pins numpy<1.25 and pandas<2)"
+        )
+    export_returns(results, YEAR, tmp_path / "out")
+    done = subprocess.run(
+        [python, "-W", "ignore", str(HERE / "validators" / "run_cin.py"),
+         str(tmp_path / "out" / "cin-census.xml"), str(YEAR)],
+        capture_output=True, text=True, check=True, timeout=900,
+    )  # fmt: skip
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["errors"] == {}, report
+    assert report["failed"] == [], report

@@ -1,4 +1,4 @@
-"""``returns export``: a simulated caseload written as a synthetic SSDA903 return."""
+"""``returns export``: a simulated caseload written as a synthetic CIN census and SSDA903 return."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from casejourney.cli import app, out
-from casejourney.returns import export_ssda903
+from casejourney.returns import export_returns
 
 returns_app = typer.Typer(
     help="The DfE returns an authority already produces: write a simulated caseload as one.",
@@ -40,7 +40,7 @@ def export(
         typer.Option(
             "--out",
             "-o",
-            help="Folder for the SSDA903 CSVs (new, or one written here before).",
+            help="Folder for the returns (new, or one written here before).",
             file_okay=False,
         ),
     ],
@@ -48,11 +48,15 @@ def export(
         int, typer.Option("--replication", min=0, help="Which replication's caseload.")
     ] = 0,
 ) -> None:
-    """Write a simulated caseload as a synthetic SSDA903 return (header, episodes, reviews).
+    """Write a simulated caseload as the synthetic returns of one collection year.
 
-    Child ids (SIM + the case number) and dates of birth are synthetic: no child is behind them.
+    The SSDA903 CSVs (header, episodes, reviews) and the CIN census XML (cin-census.xml). Child
+    ids (SIM + the case number) and dates of birth are synthetic: no child is behind them.
     """
-    written = export_ssda903(results, year, folder, replication)
+    written = export_returns(results, year, folder, replication)
     for path in written:
-        rows = path.read_text(encoding="utf-8").count("\n") - 1
-        out.print(f"wrote {path} ({rows:,} rows)")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".xml":
+            out.print(f"wrote {path} ({text.count('<Child>'):,} children)")
+        else:
+            out.print(f"wrote {path} ({text.count(chr(10)) - 1:,} rows)")

@@ -37,6 +37,7 @@ CASES: list[tuple[str, Level, str, int, str]] = [
     ("contradictory-order.yaml", Level.ERROR, "contradictory-timescales", 12, "leave 5 working days too few"),
     ("looser-than-statute.yaml", Level.ERROR, "looser-than-statute", 7, "20 working days is looser than tiny's 15 working days"),
     ("looser-acknowledged.yaml", Level.NOTE, "looser-than-statute", 7, "acknowledged: The local document says 20"),
+    ("deviation-replaces-statute.yaml", Level.ERROR, "deviation-replaces-statute", 7, "refines: meeting-timing"),
     ("same-obligation.yaml", Level.WARNING, "same-obligation-two-values", 7, "'meeting-timing' says within 15 working days; 'meeting-fast' says within 10 working days"),
     ("id-mismatch.yaml", Level.ERROR, "id-mismatch", 1, "id 'id-mismatched' must match the file name 'id-mismatch'"),
 ]  # fmt: skip

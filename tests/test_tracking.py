@@ -209,3 +209,36 @@ def test_a_baby_standard_stops_at_the_first_birthday() -> None:
     )
     # With no date of birth, the stricter reading: the standard applies.
     assert only(track(barnet, case, until=until), "cin-baby-seen-awake")
+
+
+def test_statute_stays_in_force_beside_barnets_looser_first_review() -> None:
+    # Barnet: "the first CiC review has been held within one month"; reg 33: "within 20 working
+    # days". Coming into care on Wednesday 1 January 2020 (a bank holiday), statute's 20th working
+    # day is Wednesday 29 January and Barnet's month ends on Saturday 1 February.
+    barnet = casejourney.load_workflow("barnet")
+    log = events(
+        ("2019-12-30", "referral"), ("2020-01-01", "looked_after"), ("2020-01-31", "lac_review")
+    )
+    [statute] = only(track(barnet, log), "lac-review")[:1]
+    [local] = only(track(barnet, log), "lac-review-barnet")[:1]
+    assert (statute.due, statute.outcome) == (D(2020, 1, 29), Outcome.LATE)
+    assert (local.due, local.outcome) == (D(2020, 2, 1), Outcome.MET)
+    assert barnet.standards["lac-review"].authority == "national"
+
+
+def test_a_journey_in_barnet_care_meets_both_statute_and_the_local_deviation() -> None:
+    from casejourney.journey import walk
+
+    barnet = casejourney.load_workflow("barnet")
+    scenario, _ = casejourney.load_scenario("barnet-baseline")
+    journey = walk(
+        barnet,
+        scenario,
+        D(2019, 12, 2),
+        path=["referral", "cf_assessment", "cin_plan", "looked_after"],
+        until=D(2021, 12, 31),
+    )
+    for ident in ("lac-review", "lac-review-barnet", "lac-visits", "lac-visits-barnet"):
+        outcomes = {i.outcome for i in only(list(journey.instances), ident)}
+        assert outcomes <= {Outcome.MET, Outcome.PENDING}, (ident, outcomes)
+        assert Outcome.MET in outcomes, ident

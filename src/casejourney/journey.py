@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from casejourney.calendar import Duration, WorkingCalendar, add_months
+from casejourney import schedule
+from casejourney.calendar import WorkingCalendar, add_months, birthday
 from casejourney.errors import IllegalStepError
 from casejourney.machine import JourneyMachine
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec
@@ -212,27 +213,32 @@ def _recurring_activities(
             candidates.setdefault(key, []).append(spec)
     for (activity, scope), specs in candidates.items():
         for entered, left, _ in _stretches(workflow, events, scope, end):
-            # Where two standards for this child give one activity two intervals, the stricter
-            # is followed; one the child is not in scope for (a baby's visits) is not.
-            fitting = [s for s in specs if s.applies(date_of_birth, entered)]
-            if not fitting:
-                continue
-            spec = min(fitting, key=lambda s: _probe(calendar, s.every))
             anchor, count = entered, 0
-            while spec.applies(date_of_birth, anchor):
-                interval = spec.first if count == 0 and spec.first else spec.every
-                if count == 1 and spec.second:
-                    interval = spec.second
-                for step in spec.then:
-                    if count > 0 and calendar.add(entered, step.after) <= anchor:
-                        interval = step.every
-                due = calendar.add(anchor, interval)
+            while anchor < left:
+                # Every standard this child is owed for the activity (statute and a local
+                # deviation beside it both are): the visit is due by the earliest. One the child is
+                # not in scope for (a baby's visits at twelve) is not followed.
+                owed = [s for s in specs if s.applies(date_of_birth, anchor)]
+                if not owed:
+                    if date_of_birth is None:
+                        break
+                    anchor = _next_birthday(date_of_birth, anchor)  # an age band may start
+                    continue
+                due = schedule.next_due(calendar, owed, entered, anchor, count)
                 day = timer.do_by(activity, due, anchor + dt.timedelta(days=1))
                 if day >= left:
                     break
                 out.append(CaseEvent(day, activity))
                 anchor, count = day, count + 1
     return out
+
+
+def _next_birthday(date_of_birth: dt.date, day: dt.date) -> dt.date:
+    """The child's first birthday after ``day``."""
+    years = day.year - date_of_birth.year
+    while birthday(date_of_birth, years) <= day:
+        years += 1
+    return birthday(date_of_birth, years)
 
 
 #: Owed activities may hang off other activities (minutes after a review that follows a visit);
@@ -322,12 +328,6 @@ def _anchors(
         state = name[5:]
         return [b.day for a, b in itertools.pairwise(states) if a.name == state]
     return [e.day for e in states if e.name == name]
-
-
-def _probe(calendar: WorkingCalendar, duration: Duration) -> int:
-    """A representative length in days, for choosing the stricter of two intervals."""
-    start = dt.date(2026, 1, 5)
-    return (calendar.add(start, duration) - start).days
 
 
 def check_path(workflow: Workflow, path: Sequence[str]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from casejourney import schedule
 from casejourney.calendar import DayGrid, Duration, Unit, WorkingCalendar
 from casejourney.engine import (
     Draw,
@@ -433,7 +434,7 @@ class _TaskBuilder:
             if isinstance(spec, RecurringSpec):
                 key = (spec.to, workflow.expand_scope(spec.while_))
                 best = strictest.get(key)
-                if best is None or _probe(calendar, spec.every) < _probe(calendar, best[1].every):
+                if best is None or schedule.stricter(calendar, spec, best[1]):
                     strictest[key] = (standard.id, spec)
             elif isinstance(spec, DeadlineSpec) and spec.to in activities:
                 scope = workflow.expand_scope(spec.while_) if spec.while_ else None

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache, partial
 
+from casejourney import schedule
 from casejourney.calendar import Duration, Unit, WorkingCalendar, birthday
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.resolve import Standard, Workflow
@@ -339,21 +340,6 @@ def _stretches(flat: list[_Flat], scope: frozenset[str]) -> list[_Stretch]:
     return out
 
 
-def _interval(
-    calendar: WorkingCalendar, spec: RecurringSpec, entered: dt.date, anchor: dt.date, done: int
-) -> Duration:
-    """The interval that applies after ``done`` occurrences, the last on ``anchor``."""
-    if done == 0:
-        return spec.first or spec.every
-    if done == 1 and spec.second is not None:
-        return spec.second
-    every = spec.every
-    for step in spec.then:
-        if _add(calendar, entered, step.after) <= anchor:
-            every = step.every
-    return every
-
-
 def _recurring(
     workflow: Workflow, standard: Standard, spec: RecurringSpec, flat: list[_Flat], end: dt.date
 ) -> list[Instance]:
@@ -368,7 +354,7 @@ def _recurring(
         ]
         for day in [*activities, None]:
             while True:
-                interval = _interval(calendar, spec, stretch.start, anchor, done_count)
+                interval = schedule.interval(calendar, spec, stretch.start, anchor, done_count)
                 due = _add(calendar, anchor, interval)
                 next_due = _add(calendar, due, spec.every)
 

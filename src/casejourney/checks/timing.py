@@ -252,7 +252,18 @@ def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
                 f"standard '{standard.id}': {field} {mine} is looser than {national.authority}'s "
                 f"{theirs}{when}"
             )
-            if standard.spec.acknowledged_deviation:
+            if standard.spec.acknowledged_deviation and standard.spec.refines is None:
+                # Reusing the statutory id would put the deviation in statute's place: statute
+                # would no longer be checked for this authority at all.
+                yield standard.location.finding(
+                    Level.ERROR,
+                    "deviation-replaces-statute",
+                    f"{message}; an acknowledged deviation is tracked beside the statutory "
+                    f"standard, not instead of it: give it a new id and say "
+                    f"refines: {national.id}",
+                    (standard.citation, national.citation),
+                )
+            elif standard.spec.acknowledged_deviation:
                 yield standard.location.finding(
                     Level.NOTE,
                     "looser-than-statute",
@@ -304,6 +315,10 @@ def same_obligation_two_values(workflow: Workflow) -> Iterator[Finding]:
     for standard in workflow.standards.values():
         groups.setdefault(_obligation_key(standard), []).append(standard)
     for members in groups.values():
+        # A local standard that refines another is a deliberate deviation kept beside it (reported
+        # as looser-than-statute where it is looser), not a second value for the same obligation.
+        ids = {m.id for m in members}
+        members = [m for m in members if m.spec.refines not in ids]
         if len(members) < 2 or all(m.inherited for m in members):
             continue
         values = {_timescale(m) for m in members}

@@ -448,3 +448,41 @@ def test_confidence_intervals_stay_within_what_the_measure_can_be() -> None:
     assert rows[("standard.on_time_pct", "y")][0] < 90.0
     assert rows[("stage.open", "x")][0] == 0.0
     assert rows[("team.most_over_limit", "x")][0] < 0.0  # can be under the limit: not clamped
+
+
+#: Liverpool: "Wherever possible, we will arrange a Care Planning Meeting before a child comes into
+#: our care. Otherwise, we will meet within 10 days" (and the same for plans and health assessments).
+BEFORE_CARE = [
+    ("2026-11-02", "contact"),
+    ("2026-11-03", "referral"),
+    ("2026-11-04", "cf_assessment"),
+    ("2026-12-01", "cin_plan"),
+    ("2026-12-10", "care_planning_meeting"),
+    ("2026-12-14", "placement_plan"),
+    ("2027-01-04", "looked_after"),
+    ("2027-01-20", "care_plan"),
+    ("2027-03-01", "cin_plan"),
+    ("2027-06-01", "looked_after"),
+]
+
+
+def test_a_meeting_held_before_coming_into_care_meets_a_before_or_within_standard() -> None:
+    frame = frame_for("liverpool")
+    until = frame.grid.date(frame.end)
+    log = [CaseEvent(D.fromisoformat(day), name) for day, name in BEFORE_CARE]
+    found = [
+        i for i in track(frame.workflow, log, until=until) if i.standard == "care-planning-meeting"
+    ]
+    first, second = found
+    assert (first.outcome.value, first.done) == ("met", D(2026, 12, 10))
+    # Coming into care again: the meeting before the first time does not count twice.
+    assert (second.outcome.value, second.done) == ("missed", None)
+    [plan] = [i for i in track(frame.workflow, log, until=until) if i.standard == "placement-plan"][
+        :1
+    ]
+    assert plan.outcome.value == "met"
+    [care_plan] = [i for i in track(frame.workflow, log, until=until) if i.standard == "care-plan"][
+        :1
+    ]
+    assert (care_plan.outcome.value, care_plan.done) == ("late", D(2027, 1, 20))
+    assert vectorised(frame, [BEFORE_CARE, *CASES]) == reference(frame, [BEFORE_CARE, *CASES])

@@ -291,6 +291,20 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
         ),
     )
     stop = np.where(met, b_day, np.where(left, l_day, end))
+    if spec.or_before and len(a_pos) and len(b_pos):
+        # A window ("before …, or within N after"): met by the last `to` before `from` that came
+        # after the previous occurrence stopped (its own `to`, or leaving the scope).
+        stopped = np.where(met, b_at, np.where(left, l_at, a_pos))
+        first = np.concatenate(([True], case[1:] != case[:-1]))
+        floor = np.where(first, -1, np.concatenate(([-1], stopped[:-1])))
+        ic = ib - 1
+        has_c = (ic >= 0) & _same_case(stream, b_pos, np.maximum(ic, 0), case)
+        c_at = b_pos[np.maximum(ic, 0)]
+        early = has_c & (c_at > floor)
+        c_day = stream.day[c_at // 4].astype(np.int64)
+        outcome = np.where(early, MET, outcome)
+        done = np.where(early, c_day, done)
+        stop = np.where(early, c_day, stop)
     return _instances(
         frame, index, case, _rank_in_case(case), opened, due, done, outcome, stop, spec.within.unit
     )

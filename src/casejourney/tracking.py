@@ -6,7 +6,8 @@ ones alike. Consumes ``CaseEvent`` (a state entered, or an activity recorded, on
 
 Semantics (docs/workflow-format.md):
 - deadline: opens at each ``from`` event (only while the case is in ``while``, if given); met by the
-  first ``to`` after it; if the case leaves ``while`` (or reaches a terminal state) first, the
+  first ``to`` after it (or, with ``or_before``, by a ``to`` before it that came after the previous
+  occurrence stopped: "before a child comes into our care … otherwise within 10 days"); if the case leaves ``while`` (or reaches a terminal state) first, the
   instance is withdrawn — or missed, when the due date had already passed (unless the standard is
   ``conditional``: it applies only to cases that do reach ``to``).
 - lead time: for each ``to`` event, the latest ``from`` event before it must be at least the lead
@@ -249,6 +250,7 @@ def _deadline(
     scope = workflow.expand_scope(spec.while_) if spec.while_ else None
     out: list[Instance] = []
     occurrence = 0
+    floor = -1  # with or_before: a `to` at or before this index was counted by an occurrence
     for i, event in enumerate(flat):
         if event.name != spec.from_:
             continue
@@ -257,10 +259,15 @@ def _deadline(
         occurrence += 1
         due = _add(calendar, event.day, spec.within)
         outcome, done, stop = Outcome.PENDING, None, None
-        for later in flat[i + 1 :]:
+        before = None
+        if spec.or_before:
+            before = next((e for e in reversed(flat[floor + 1 : i]) if e.name == spec.to), None)
+        floor = i
+        for j, later in enumerate(flat[i + 1 :], i + 1):
             if later.name == spec.to:
                 done = later.day
                 outcome = Outcome.MET if later.day <= due else Outcome.LATE
+                floor = j
                 break
             entering = later.name == later.state and later.name in workflow.states
             left = (scope is not None and later.state not in scope) or _terminal(
@@ -271,10 +278,13 @@ def _deadline(
                 outcome = (
                     Outcome.WITHDRAWN if later.day <= due or spec.conditional else Outcome.MISSED
                 )
+                floor = j
                 break
         else:
             if end > due:
                 outcome, stop = Outcome.MISSED, end
+        if before is not None:  # done before it opened, and not counted by an earlier occurrence
+            outcome, done, stop = Outcome.MET, before.day, None
         out.append(
             _instance(
                 standard,

@@ -266,6 +266,11 @@ class DeadlineSpec(_StandardBase):
         'reasonable cause to suspect significant harm"): a case that leaves `while`, or closes, '
         "another way is withdrawn, even after the due date",
     )
+    or_before: bool = Field(
+        default=False,
+        description='a window: `to` may also happen before `from` ("before a child comes into '
+        'our care … otherwise within 10 days"); a `to` that no earlier occurrence counted meets it',
+    )
 
 
 class LeadTimeSpec(_StandardBase):

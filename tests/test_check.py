@@ -361,3 +361,19 @@ def test_an_unknown_per_is_refused_with_the_choices(tmp_path: Path) -> None:
     findings = [f for f in casejourney.check_paths([path]) if f.level is Level.ERROR]
     assert [f.line for f in findings] == [line]
     assert "worker" in findings[0].message and "household" in findings[0].message
+
+
+def test_barnets_two_icpc_anchors_are_reported_together_with_both_citations() -> None:
+    findings = [
+        f
+        for f in casejourney.check_paths([WORKFLOWS / "barnet.yaml"])
+        if f.code == "same-obligation-two-anchors"
+    ]
+    assert len(findings) == 1, [f.render() for f in findings]
+    [finding] = findings
+    assert finding.level is Level.WARNING
+    assert "'icpc-timing' says within 15 days of strategy_discussion" in finding.message
+    assert "'icpc-timing-s47-start' says within 15 working days of s47_enquiry" in finding.message
+    quotes = [c.quote for c in finding.citations]
+    assert any("15 days from initial strategy discussion" in q for q in quotes)
+    assert any("15 working days from the start of the Section 47" in q for q in quotes)

@@ -186,12 +186,17 @@ def test_age_anchor_needs_a_date_of_birth_and_never_needs_it_written(national) -
 def test_local_standard_changes_the_due_date(national) -> None:
     barnet = casejourney.load_workflow("barnet")
     log = events(
-        ("2026-12-17", "contact"), ("2026-12-18", "referral"), ("2026-12-24", "strategy_discussion")
+        ("2026-12-17", "contact"),
+        ("2026-12-18", "referral"),
+        ("2026-12-18", "strategy_discussion"),
+        ("2026-12-21", "s47_enquiry"),
+        ("2027-01-13", "icpc"),
     )
-    [mine] = only(track(barnet, log), "referral-decision")
-    [theirs] = only(track(national, log), "referral-decision")
-    assert theirs.due == D(2026, 12, 21)
-    assert mine.due == D(2026, 12, 19)
+    # Barnet: "15 days from initial strategy discussion"; statute: 15 working days.
+    [mine] = only(track(barnet, log), "icpc-timing")
+    [theirs] = only(track(national, log), "icpc-timing")
+    assert theirs.due == D(2027, 1, 13)
+    assert mine.due == D(2027, 1, 2)
 
 
 def test_a_baby_standard_stops_at_the_first_birthday() -> None:
@@ -242,3 +247,26 @@ def test_a_journey_in_barnet_care_meets_both_statute_and_the_local_deviation() -
         outcomes = {i.outcome for i in only(list(journey.instances), ident)}
         assert outcomes <= {Outcome.MET, Outcome.PENDING}, (ident, outcomes)
         assert Outcome.MET in outcomes, ident
+
+
+def test_barnets_contact_screening_counts_from_receipt_of_the_contact_beside_statute() -> None:
+    # "contacts are screened for a management decision ... no longer than 24 hours of being
+    # received": from the contact, not from the referral; statute's 1 working day from the
+    # referral stays in force.
+    barnet = casejourney.load_workflow("barnet")
+    log = events(
+        ("2026-01-05", "contact"), ("2026-01-06", "referral"), ("2026-01-07", "cf_assessment")
+    )
+    [screening] = only(track(barnet, log), "contact-screening")
+    [statute] = only(track(barnet, log), "referral-decision")
+    assert (screening.opened, screening.due, screening.outcome) == (
+        D(2026, 1, 5),
+        D(2026, 1, 6),
+        Outcome.LATE,
+    )
+    assert (statute.opened, statute.due, statute.outcome) == (
+        D(2026, 1, 6),
+        D(2026, 1, 7),
+        Outcome.MET,
+    )
+    assert statute.standard in barnet.standards and barnet.standards[statute.standard].inherited

@@ -28,6 +28,7 @@ CHECKS: tuple[Check, ...] = (
     timing.contradictions,
     timing.looser_than_statute,
     timing.same_obligation_two_values,
+    timing.same_obligation_two_anchors,
 )
 
 

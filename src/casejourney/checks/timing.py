@@ -335,6 +335,44 @@ def same_obligation_two_values(workflow: Workflow) -> Iterator[Finding]:
         )
 
 
+def same_obligation_two_anchors(workflow: Workflow) -> Iterator[Finding]:
+    """``same-obligation-two-anchors``: one milestone owed within two timescales from two events.
+
+    Two deadlines to the same state (a conference, say), each counted from a different stage of
+    the case ("15 days from the strategy discussion"; "15 working days from the start of the
+    section 47 enquiry"), measure one obligation from two anchors: the due dates differ whenever
+    the anchors fall on different days, and ``same-obligation-two-values`` cannot pair them. A
+    deadline counted from an activity (a pre-birth assessment) is for a different cohort and is not
+    paired.
+    """
+    groups: dict[str, list[tuple[Standard, DeadlineSpec]]] = {}
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if not isinstance(spec, DeadlineSpec) or not spec.per_child:
+            continue
+        if _is_stage_event(workflow, spec.to) and _is_stage_event(workflow, spec.from_):
+            groups.setdefault(spec.to, []).append((standard, spec))
+    for to, members in groups.items():
+        if len({spec.from_ for _, spec in members}) < 2 or all(m.inherited for m, _ in members):
+            continue
+        members.sort(key=lambda pair: (not pair[0].inherited, pair[0].location.line))
+        described = "; ".join(f"'{m.id}' says within {s.within} of {s.from_}" for m, s in members)
+        yield members[-1][0].location.finding(
+            Level.WARNING,
+            "same-obligation-two-anchors",
+            f"one obligation ({to}) counted from {len(members)} events: {described}; measured "
+            "from different events they give different due dates: both are tracked, and the "
+            "earlier applies",
+            tuple(m.citation for m, _ in members),
+        )
+
+
+def _is_stage_event(workflow: Workflow, event: str) -> bool:
+    """Whether ``event`` is a stage of the case (a state or phase entered or left)."""
+    name = event.removeprefix("exit:")
+    return name in workflow.states or name in workflow.phases
+
+
 def calendar_for(workflow: Workflow) -> WorkingCalendar:
     """The workflow's calendar (re-exported for callers of this module)."""
     return default_calendar(workflow.closure_days)

@@ -394,4 +394,5 @@ def iter_events(workflow: Workflow) -> Iterator[str]:
     yield from workflow.states
     yield from (f"exit:{s}" for s in workflow.states)
     yield from workflow.phases
+    yield from (f"exit:{p}" for p in workflow.phases)
     yield from workflow.activities

@@ -486,3 +486,24 @@ def test_a_meeting_held_before_coming_into_care_meets_a_before_or_within_standar
     ]
     assert (care_plan.outcome.value, care_plan.done) == ("late", D(2027, 1, 20))
     assert vectorised(frame, [BEFORE_CARE, *CASES]) == reference(frame, [BEFORE_CARE, *CASES])
+
+
+def test_a_placement_move_restarts_the_visits_in_both_readings() -> None:
+    frame = frame_for("national")
+    moves = [
+        ("2026-11-02", "looked_after"),
+        ("2026-11-06", "lac_visit"),
+        ("2026-12-01", "placement_move"),
+        ("2026-12-04", "lac_visit"),
+        ("2027-01-04", "placement_move"),
+        ("2027-01-20", "placement_move"),
+        ("2027-02-01", "cin_plan"),
+    ]
+    assert vectorised(frame, [moves, *CASES]) == reference(frame, [moves, *CASES])
+    due = [
+        d
+        for _, _, d, _, _, _, _ in as_dates(
+            frame, metrics.instances(make_log(frame, [moves]), frame), "lac-visits"
+        )
+    ]
+    assert D(2026, 12, 8) in due and D(2027, 1, 11) in due and D(2027, 1, 27) in due

@@ -270,3 +270,23 @@ def test_barnets_contact_screening_counts_from_receipt_of_the_contact_beside_sta
         Outcome.MET,
     )
     assert statute.standard in barnet.standards and barnet.standards[statute.standard].inherited
+
+
+def test_statutory_visits_start_again_at_each_new_placement(national) -> None:
+    # reg 28(2): "within one week of the start of the placement"; six-weekly in the placement's
+    # first year. A move on 1 April restarts the clock: the next visit is due within a week of it,
+    # not six weeks after the last one.
+    log = events(
+        ("2026-01-05", "looked_after"),
+        ("2026-01-09", "lac_visit"),
+        ("2026-02-16", "lac_visit"),
+        ("2026-03-20", "placement_move"),
+        ("2026-03-30", "lac_visit"),
+    )
+    visits = only(track(national, log, until=D(2026, 4, 10)), "lac-visits")
+    assert [(v.opened, v.due, v.outcome) for v in visits] == [
+        (D(2026, 1, 5), D(2026, 1, 12), Outcome.MET),
+        (D(2026, 1, 9), D(2026, 2, 20), Outcome.MET),
+        (D(2026, 3, 20), D(2026, 3, 27), Outcome.LATE),
+        (D(2026, 3, 30), D(2026, 5, 11), Outcome.PENDING),
+    ]

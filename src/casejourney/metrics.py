@@ -382,6 +382,8 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
     scope = stream.scope_mask(spec.while_)
     assert scope is not None
     st = stream.stretches(scope)
+    if spec.restart_on is not None:
+        st = _restarted(stream, st, spec.restart_on)
     a_pos, _ = stream.occurrences(spec.to)
     a_row = a_pos // 4
     lo = np.searchsorted(a_row, st["start_row"], side="right")
@@ -457,6 +459,33 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
         merged["stop"],
         merged["unit"],
     )
+
+
+def _restarted(stream: Stream, st: Table, event: str) -> Table:
+    """Stretches cut at each ``event`` row inside them (tracking's ``_restarted``)."""
+    r_pos, _ = stream.occurrences(event)
+    cuts = r_pos // 4
+    if not len(cuts) or not len(st["case"]):
+        return st
+    lo = np.searchsorted(cuts, st["start_row"], side="right")
+    hi = np.searchsorted(cuts, st["limit_row"], side="left")
+    pieces = hi - lo + 1
+    which = np.repeat(np.arange(len(st["case"])), pieces)
+    k = np.arange(len(which)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    last = k == pieces[which] - 1
+    cut_start = cuts[np.minimum(np.repeat(lo, pieces) + k - 1, len(cuts) - 1)]
+    cut_end = cuts[np.minimum(np.repeat(lo, pieces) + k, len(cuts) - 1)]
+    start_row = np.where(k == 0, st["start_row"][which], cut_start)
+    end_row = np.where(last, st["end_row"][which], cut_end)
+    day = stream.day
+    return {
+        "case": st["case"][which],
+        "start_row": start_row,
+        "start": np.where(k == 0, st["start"][which], day[start_row]).astype(np.int64),
+        "end_row": end_row,
+        "end": np.where(last, st["end"][which], day[np.maximum(end_row, 0)]).astype(np.int64),
+        "limit_row": np.where(last, st["limit_row"][which], cut_end),
+    }
 
 
 def _recurring_due(

@@ -14,6 +14,7 @@ Semantics (docs/workflow-format.md):
   time earlier; no ``from`` at all is missed.
 - recurring: over each stretch of time in ``while``, the first activity is due ``first`` after
   entry, the next ``every`` after the last one; a gap of several intervals records several misses.
+  With ``restart_on``, each such event (a new placement) ends one stretch and starts another.
 - max duration: each stretch in ``while`` must end within the limit.
 - applies_to: an occurrence counts only if the child is in the standard's age band on the day it
   opens (a baby's three-weekly visits stop at the first birthday).
@@ -350,13 +351,29 @@ def _stretches(flat: list[_Flat], scope: frozenset[str]) -> list[_Stretch]:
     return out
 
 
+def _restarted(flat: list[_Flat], stretches: list[_Stretch], event: str) -> list[_Stretch]:
+    """``stretches`` cut at each ``event`` inside them: a schedule that starts again there."""
+    out: list[_Stretch] = []
+    for stretch in stretches:
+        start, start_index = stretch.start, stretch.start_index
+        for i in range(stretch.start_index + 1, stretch.end_index):
+            if flat[i].name == event:
+                out.append(_Stretch(start, start_index, flat[i].day, i))
+                start, start_index = flat[i].day, i
+        out.append(_Stretch(start, start_index, stretch.end, stretch.end_index))
+    return out
+
+
 def _recurring(
     workflow: Workflow, standard: Standard, spec: RecurringSpec, flat: list[_Flat], end: dt.date
 ) -> list[Instance]:
     calendar = workflow.calendar
     out: list[Instance] = []
     occurrence = 0
-    for stretch in _stretches(flat, workflow.expand_scope(spec.while_)):
+    stretches = _stretches(flat, workflow.expand_scope(spec.while_))
+    if spec.restart_on is not None:
+        stretches = _restarted(flat, stretches, spec.restart_on)
+    for stretch in stretches:
         stop = stretch.end or end
         anchor, done_count = stretch.start, 0
         activities = [

@@ -75,6 +75,8 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         refs += [("from", spec.from_, "event", events), ("to", spec.to, "event", events)]
     if isinstance(spec, RecurringSpec):
         refs.append(("to", spec.to, "activity", list(workflow.activities)))
+        if spec.restart_on is not None:
+            refs.append(("restart_on", spec.restart_on, "activity", list(workflow.activities)))
     if isinstance(spec, DeadlineSpec | RecurringSpec | MaxDurationSpec) and spec.while_:
         scopes = [*workflow.states, *workflow.phases]
         refs += [("while", item, "state or phase", scopes) for item in spec.while_]

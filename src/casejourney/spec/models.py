@@ -299,6 +299,11 @@ class RecurringSpec(_StandardBase):
     first: DurationField | None = None
     second: DurationField | None = None
     then: tuple[StepChangeSpec, ...] = ()
+    restart_on: Identifier | None = Field(
+        default=None,
+        description="an activity that starts the schedule again (`first` after it, `then` steps "
+        'counted from it): "within one week of the start of any placement"',
+    )
 
 
 class MaxDurationSpec(_StandardBase):

@@ -82,7 +82,7 @@ def test_recurring_and_max_duration_are_on_their_states() -> None:
     cp_plan = [t.text for t in diagram.state("cp_plan").timescales]
     assert cp_plan == ["Review child protection conference every 6 months (first ≤ 3 months)"]
     proceedings = [t.text for t in diagram.state("care_proceedings").timescales]
-    assert proceedings == ["Care proceedings disposed of ≤ 26 weeks in total"]
+    assert proceedings == ["Care proceedings disposed of ≤ 181 days in total"]
 
 
 def test_leaving_deadline_is_drawn_once_on_the_state_and_named_on_each_way_out() -> None:

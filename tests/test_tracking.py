@@ -161,7 +161,9 @@ def test_proceedings_over_26_weeks_is_late(national) -> None:
         ("2026-09-01", "looked_after"),
     )
     [proceedings] = only(track(national, log), "proceedings-26-weeks")
-    assert proceedings.due == D(2026, 7, 9)
+    # "within twenty-six weeks beginning with the day on which the application was issued": the
+    # day of issue (Thursday 8 January) is day 1, so the 26th week ends on Wednesday 8 July.
+    assert proceedings.due == D(2026, 7, 8)
     assert proceedings.outcome is Outcome.LATE
 
 
@@ -290,3 +292,22 @@ def test_statutory_visits_start_again_at_each_new_placement(national) -> None:
         (D(2026, 3, 20), D(2026, 3, 27), Outcome.LATE),
         (D(2026, 3, 30), D(2026, 5, 11), Outcome.PENDING),
     ]
+
+
+def test_the_45_working_day_assessment_clock_runs_through_a_section_47_route(national) -> None:
+    # WT2023: the assessment concludes "no longer than 45 working days from the point of the
+    # referral"; an enquiry under section 47 is carried out through that assessment, so the clock
+    # is not withdrawn when the case goes to a strategy discussion.
+    log = events(
+        ("2026-01-05", "contact"),
+        ("2026-01-05", "referral"),
+        ("2026-01-06", "strategy_discussion"),
+        ("2026-01-07", "s47_enquiry"),
+        ("2026-04-01", "cin_plan"),
+    )
+    [assessment] = only(track(national, log), "assessment-timescale")
+    assert (assessment.due, assessment.done, assessment.outcome) == (
+        D(2026, 3, 9),
+        D(2026, 4, 1),
+        Outcome.LATE,
+    )

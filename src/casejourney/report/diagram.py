@@ -261,6 +261,8 @@ class _Placer:
             left = to[5:]
             outs = tuple(t.spec.trigger for t in workflow.transitions if t.spec.source == left)
             return _Place(states=(left,), governs=outs)
+        if to.startswith("exit:") and to[5:] in workflow.phases:
+            return _Place(phase=to[5:])  # "leave this phase within ...": drawn on the phase
         if to in workflow.states or to in workflow.phases:
             targets = workflow.expand_scope((to,))
             into = [

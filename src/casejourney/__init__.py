@@ -264,6 +264,7 @@ def run_scenario(
     event_log: EventLogFormat = "parquet",
     workflows: Path | None = None,
     progress: Callable[[float], None] | None = None,
+    force: bool = False,
 ) -> Results:
     """Simulate a scenario's replications; write the results folder if ``out`` is given.
 
@@ -273,13 +274,15 @@ def run_scenario(
         seed: the seed (default: the scenario's); replication r uses SeedSequence(seed).spawn(n)[r].
         jobs: replications run in this many processes (the answer does not change).
         scale: multiply demand, open cases, staff and slots (0.1 for a quick look).
-        out: the results folder, replaced as a whole when the run completes.
+        out: the results folder; casejourney's files in it are replaced when the run completes.
         event_log: parquet, csv, both or none.
         workflows: folder of workflow files.
         progress: called with the number of replications finished (fractions while one runs).
+        force: write into an existing folder casejourney did not make (nothing in it is lost).
 
     Raises:
         SpecError: the scenario or its workflow has errors.
+        OutputFolderError: ``out`` is not a results folder, is in use, or could not be written.
 
     """
     from casejourney.experiment import Settings, run
@@ -292,4 +295,4 @@ def run_scenario(
         scale=scale,
         event_log=event_log,
     )
-    return run(workflow, scenario, settings, out=out, progress=progress)
+    return run(workflow, scenario, settings, out=out, progress=progress, force=force)

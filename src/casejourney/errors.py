@@ -4,7 +4,8 @@ CasejourneyError            base: the CLI prints it as a message, never a traceb
 ├── SpecError               a workflow or scenario file is wrong; carries every Finding
 ├── UnknownAuthorityError   no workflow file for the name asked for
 ├── DurationError           a duration such as "15 working days" cannot be read
-└── IllegalStepError        a journey step that the workflow does not allow from here
+├── IllegalStepError        a journey step that the workflow does not allow from here
+└── OutputFolderError       an output folder is not ours, is in use, or could not be written
 """
 
 from __future__ import annotations
@@ -38,3 +39,7 @@ class DurationError(CasejourneyError, ValueError):
 
 class IllegalStepError(CasejourneyError):
     """A journey step is not a legal move from the case's current state."""
+
+
+class OutputFolderError(CasejourneyError):
+    """An output folder cannot be used: not ours, in use by another run, unwritable, disk full."""

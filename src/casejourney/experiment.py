@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
-import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from casejourney import metrics
+from casejourney import metrics, outfolder
 from casejourney.engine import EventLog, Kind, Snapshots
 from casejourney.engine.records import NO_DUE
 from casejourney.simulate import Compiled, Frame, compile_scenario, run_replication
@@ -92,6 +90,7 @@ def run(
     settings: Settings,
     out: Path | None = None,
     progress: Callable[[float], None] | None = None,
+    force: bool = False,
 ) -> Results:
     """Run every replication and (if ``out`` is given) write the results folder atomically.
 
@@ -99,22 +98,34 @@ def run(
         workflow: the authority's rules.
         scenario: the scenario (its own replications and seed are overridden by ``settings``).
         settings: replications, seed, processes, scale.
-        out: the results folder; replaced as a whole when the run completes.
+        out: the results folder; its results are replaced when the run completes (a folder
+            that is not a casejourney results folder is refused, and nothing else in it is
+            touched).
         progress: called with the number of replications finished (fractions while one runs).
+        force: write into an existing folder that casejourney did not make, beside its files.
+
+    Raises:
+        OutputFolderError: ``out`` cannot be used (checked before any work), or writing failed.
 
     """
-    compiled = _compile(workflow, scenario, settings)
-    results = Results(compiled.frame, settings)
-    staging = _staging(out) if out is not None else None
-    try:
-        _replicate(workflow, scenario, settings, compiled, results, staging, progress)
-        if out is not None and staging is not None:
+    if out is None:
+        compiled = _compile(workflow, scenario, settings)
+        results = Results(compiled.frame, settings)
+        _replicate(workflow, scenario, settings, compiled, results, None, progress)
+        return results
+    with outfolder.claim(out, outfolder.SIMULATE, force):
+        staging = outfolder.staging_for(out)
+        try:
+            (staging / "events").mkdir()
+            compiled = _compile(workflow, scenario, settings)
+            results = Results(compiled.frame, settings)
+            _replicate(workflow, scenario, settings, compiled, results, staging, progress)
             _write(results, workflow, scenario, staging)
-            _publish(staging, out)
-    except BaseException:
-        if staging is not None and staging.exists():
-            shutil.rmtree(staging)  # never leave a half-written folder behind
-        raise
+            outfolder.publish(staging, out)
+        except BaseException:
+            if staging.exists():
+                outfolder.discard(staging, outfolder.SIMULATE.tree)  # no half-written folder
+            raise
     return results
 
 
@@ -205,25 +216,6 @@ def _one(
 
 
 # --- writing -------------------------------------------------------------------------------------
-
-
-def _staging(out: Path) -> Path:
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    (staging / "events").mkdir(parents=True)
-    return staging
-
-
-def _publish(staging: Path, out: Path) -> None:
-    """Replace ``out`` with the finished staging folder (a rename: readers never see half)."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-        staging.rename(out)
-        shutil.rmtree(old)
-    else:
-        staging.rename(out)
 
 
 def event_table(log: EventLog, frame: Frame) -> Any:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from casejourney import metrics
+from casejourney import metrics, outfolder
 from casejourney.errors import CasejourneyError
 from casejourney.simulate import compile_scenario, run_replication
 from casejourney.spec.resolve import Workflow
@@ -337,21 +337,40 @@ def run(
     executor: Executor,
     progress: Callable[[Progress], None] | None = None,
     retries: int = RETRIES,
+    force: bool = False,
 ) -> SweepResult:
     """Run the tasks not already finished under ``out/tasks``, then summarise the whole sweep.
 
     Each finished task is written at once (atomically), so an interrupted sweep loses only the
     tasks in flight; running it again skips what is there.
 
+    ``out`` must be new, empty or a sweep folder (its marker file says so); ``force`` writes
+    into another folder beside its files, never deleting or overwriting them.
+
     Raises:
         TaskError: some tasks still failed after ``retries`` more attempts (the rest are kept).
+        OutputFolderError: ``out`` cannot be used (checked before any task runs), is in use by
+            another sweep, or could not be written (disk full).
 
     """
+    with outfolder.claim(out, outfolder.SWEEP, force):
+        out.mkdir(exist_ok=True)
+        if not (out / outfolder.MARKER).exists():
+            outfolder.write_marker(out, outfolder.SWEEP)
+        return _run(tasks, out, executor, report=progress or (lambda _: None), retries=retries)
+
+
+def _run(
+    tasks: Sequence[Task],
+    out: Path,
+    executor: Executor,
+    report: Callable[[Progress], None],
+    retries: int,
+) -> SweepResult:
     folder = out / "tasks"
     folder.mkdir(parents=True, exist_ok=True)
     todo = [t for t in tasks if not (folder / f"{t.key}.json").is_file()]
     skipped = len(tasks) - len(todo)
-    report = progress or (lambda _: None)
     done, failed, attempts = skipped, [], dict.fromkeys((t.key for t in todo), 0)
     report(Progress(done, 0, len(tasks), skipped))
     try:

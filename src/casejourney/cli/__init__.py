@@ -124,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    except OSError as exc:  # a file that could not be read or written: say which, not a traceback
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"casejourney: {where}{exc.strerror or exc}", markup=False)
+        return 2
     return 0
 
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 import casejourney
+from casejourney import outfolder
 from casejourney.cli import WorkflowsOption, app, err, out
 from casejourney.report.exports import write_tidy, write_xes
 from casejourney.report.html import write_report
@@ -39,11 +40,19 @@ def simulate(
         typer.Option(
             "--out",
             "-o",
-            help="Results folder (default: results/<scenario id>); replaced as a whole when the "
-            "run completes.",
+            help="Results folder (default: results/<scenario id>): new, empty or earlier results; "
+            "its results are replaced when the run completes, and files of yours in it are kept.",
             file_okay=False,
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into an existing folder that is not a results folder, beside its files "
+            "(none of them is deleted or overwritten).",
+        ),
+    ] = False,
     replications: Annotated[
         int | None,
         typer.Option(
@@ -95,8 +104,11 @@ def simulate(
     """
     if xes and event_log not in (EventLogChoice.parquet, EventLogChoice.both):
         raise typer.BadParameter("--xes needs --event-log parquet or both")
+    if results is not None:
+        outfolder.check(results, outfolder.SIMULATE, force)  # before loading anything
     spec, _ = casejourney.load_scenario(scenario, workflows)
     target = results or Path("results") / spec.id
+    outfolder.check(target, outfolder.SIMULATE, force)
     total = replications or spec.replications
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -118,14 +130,16 @@ def simulate(
             event_log=event_log.value,
             workflows=workflows,
             progress=lambda done: bar.update(task, completed=done),
+            force=force,
         )
     print_summary(found.summary(), found.frame.workflow, found.frame.scenario, total)
-    write_tidy(target, workflows=workflows)
-    if xes:
-        write_xes(target, workflows=workflows)
-    err.print(f"wrote {target}")
-    if report:
-        err.print(f"wrote {write_report([target], workflows=workflows)}", markup=False)
+    with outfolder.writing(target):
+        write_tidy(target, workflows=workflows)
+        if xes:
+            write_xes(target, workflows=workflows)
+        err.print(f"wrote {target}", markup=False)
+        if report:
+            err.print(f"wrote {write_report([target], workflows=workflows)}", markup=False)
 
 
 def _cell(

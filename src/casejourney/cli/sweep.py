@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import casejourney
+from casejourney import outfolder
 from casejourney import sweep as sweeping
 from casejourney.cli import WorkflowsOption, app, err, out
 
@@ -26,7 +27,12 @@ def sweep(
     ],
     results: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Sweep folder; re-running resumes it.", file_okay=False),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Sweep folder: new, empty or an earlier sweep's (re-running resumes it).",
+            file_okay=False,
+        ),
     ],
     replications: Annotated[
         int | None,
@@ -63,6 +69,14 @@ def sweep(
         float,
         typer.Option("--target", min=0, max=100, help="Frontier threshold: % on time to keep."),
     ] = 80.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into an existing folder that is not a sweep folder, beside its files "
+            "(none of them is deleted or overwritten).",
+        ),
+    ] = False,
     workflows: WorkflowsOption = None,
 ) -> None:
     """Run a grid of scenario variants; write per-point summaries, a sweep summary and a frontier.
@@ -71,6 +85,7 @@ def sweep(
     the same command again skips them. Every point uses the same random numbers for replication
     r (common random numbers), whichever executor runs it.
     """
+    outfolder.check(results, outfolder.SWEEP, force)  # before loading or running anything
     axes = [sweeping.parse_vary(v) for v in vary]
     spec, workflow = casejourney.load_scenario(scenario, workflows)
     total = replications or spec.replications
@@ -103,9 +118,10 @@ def sweep(
                 bar.reset(job, total=p.total - p.skipped, failed=p.failed)  # time left: new work
             bar.update(job, completed=p.done - p.skipped, failed=p.failed)
 
-        found = sweeping.run(tasks, results, executor, progress=show)
+        found = sweeping.run(tasks, results, executor, progress=show, force=force)
     axis = staff or next((a.path for a in axes if a.path.endswith(".headcount")), axes[0].path)
-    frontier = sweeping.write_frontier(found.summary, axis, target, results)
+    with outfolder.writing(results):
+        frontier = sweeping.write_frontier(found.summary, axis, target, results)
     out.print(
         f"{len(tasks)} tasks ({found.skipped} already done) over {len(sweeping.grid(axes))} points"
     )

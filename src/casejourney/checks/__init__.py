@@ -50,8 +50,8 @@ def workflow_files(paths: Iterable[Path]) -> tuple[list[Path], list[Finding]]:
     for path in paths:
         if path.is_dir():
             files.extend(sorted(p for p in path.glob("*.y*ml")))
-        elif path.is_file():
-            files.append(path)
+        elif path.is_file() or path.is_symlink() or path.exists():
+            files.append(path)  # a FIFO, a device, a symlink loop: reading it says what is wrong
         else:
             missing.append(
                 Finding(

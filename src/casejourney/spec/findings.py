@@ -77,5 +77,5 @@ def display_path(path: Path) -> str:
     """A path relative to the working directory when it is below it, else as given."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # not below it; a symlink loop (3.11: RuntimeError)
         return str(path)

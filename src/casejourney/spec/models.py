@@ -10,7 +10,15 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from casejourney.calendar import Duration
 
@@ -33,29 +41,60 @@ def _duration_from_yaml(value: Any) -> Any:
     return value
 
 
+#: Days in each unit, for bounding a timescale (a working week is five days in seven).
+DAYS_PER_UNIT = {
+    "hours": 1 / 24,
+    "days": 1.0,
+    "working_days": 7 / 5,
+    "weeks": 7.0,
+    "months": 30.4375,
+    "years": 365.25,
+}
+#: No timescale is longer than a century: none in children's social care comes near, and the
+#: calendar's date arithmetic ends in the year 9999.
+MAX_SPAN_YEARS = 100
+#: The largest number of each unit that stays within ``MAX_SPAN_YEARS``.
+MAX_IN_UNIT = {unit: int(MAX_SPAN_YEARS * 365.25 / days) for unit, days in DAYS_PER_UNIT.items()}
+
+
+def _within_a_century(value: Duration) -> Duration:
+    if value.value > MAX_IN_UNIT[value.unit.value]:
+        limit = MAX_IN_UNIT[value.unit.value]
+        word = value.unit.value.replace("_", " ")
+        raise ValueError(f"{value} is longer than {MAX_SPAN_YEARS} years; at most {limit:,} {word}")
+    return value
+
+
 DurationField = Annotated[
     Duration,
     BeforeValidator(_duration_from_yaml),
+    AfterValidator(_within_a_century),
     WithJsonSchema(
         {
             "anyOf": [
                 {
                     "type": "string",
-                    "pattern": r"^\s*0*[1-9]\d*\s+(hours?|(calendar |working[ _])?days?|weeks?|months?|years?)\s*$",
+                    "pattern": r"^\s*0*[1-9]\d{0,5}\s+(hours?|(calendar |working[ _])?days?|weeks?|months?|years?)\s*$",
                     "examples": ["15 working days", "1 day", "6 weeks", "3 months"],
                 },
-                {
-                    "type": "object",
-                    "properties": {
-                        "value": {"type": "integer", "exclusiveMinimum": 0},
-                        "unit": {
-                            "enum": ["hours", "days", "working_days", "weeks", "months", "years"]
+                *(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "value": {
+                                "type": "integer",
+                                "exclusiveMinimum": 0,
+                                "maximum": MAX_IN_UNIT[unit],
+                            },
+                            "unit": {"const": unit},
                         },
-                    },
-                    "required": ["value", "unit"],
-                    "additionalProperties": False,
-                },
-            ]
+                        "required": ["value", "unit"],
+                        "additionalProperties": False,
+                    }
+                    for unit in DAYS_PER_UNIT
+                ),
+            ],
+            "description": f"a timescale of at most {MAX_SPAN_YEARS} years",
         }
     ),
 ]
@@ -82,7 +121,8 @@ Scope = Annotated[
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # No NaN or infinity anywhere: ``.nan`` as a probability or ``.inf`` hours is a mistake.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class SourceSpec(_Frozen):

@@ -132,6 +132,14 @@ class _Loaded:
     doc: YamlDocument
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` with symlinks followed, or as it is if they loop (reading it then says so)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+        return path.absolute()
+
+
 class WorkflowLoader:
     """Loads and resolves workflow files, caching each file once per loader."""
 
@@ -140,7 +148,7 @@ class WorkflowLoader:
 
     def read(self, path: Path) -> tuple[_Loaded | None, list[Finding]]:
         """One file, validated, not yet merged."""
-        path = path.resolve()
+        path = _resolved(path)
         if path not in self._files:
             spec, doc, findings = read_workflow_file(path)
             if spec is not None and doc is not None and spec.id != path.stem:
@@ -164,7 +172,7 @@ class WorkflowLoader:
         chain: list[tuple[Path, _Loaded]] = []
         findings: list[Finding] = []
         seen: list[Path] = []
-        current: Path | None = path.resolve()
+        current: Path | None = _resolved(path)
         while current is not None:
             if current in seen:
                 names = " → ".join(p.stem for p in [*seen, current])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,33 +18,90 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from casejourney.calendar import Duration, Unit, WorkingCalendar
+from casejourney.calendar import FIRST_YEAR, LAST_YEAR, Duration, Unit, WorkingCalendar
 from casejourney.spec.findings import Finding, Level, Location, display_path
-from casejourney.spec.models import DurationField, EventRef, Identifier, Scope, _Frozen
+from casejourney.spec.models import (
+    _ID,
+    DAYS_PER_UNIT,
+    MAX_IN_UNIT,
+    MAX_SPAN_YEARS,
+    DurationField,
+    EventRef,
+    Identifier,
+    Scope,
+    _Frozen,
+)
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.validate import validate_document
 from casejourney.spec.yamlsafe import YamlDocument, read_yaml
 
 TimeUnit = Literal["hours", "days", "working_days", "weeks", "months"]
 
+# What the simulator can run, with room to spare: England has about 38,000 children's social
+# workers, 24,000 contacts a week and 400,000 children in need. Larger numbers are mistakes (a
+# stray exponent) and would take hours and gigabytes before failing, so they are refused up front.
+#: Funded posts, vacancies or newly qualified workers in one team.
+MAX_STAFF = 100_000
+#: Contacts, referrals or meeting slots a week.
+MAX_PER_WEEK = 100_000
+#: Open cases in one state on the start day; places of one kind.
+MAX_CASES = 1_000_000
+#: Caseload points one worker holds, or one case counts for.
+MAX_CASELOAD = 1_000
+#: Hours of one worker's time for one piece of work.
+MAX_EFFORT_HOURS = 10_000
+#: Hours in a week: no one works more.
+HOURS_IN_WEEK = 168
+#: ``simulate`` keeps day arithmetic exact this many days either side of the simulated period
+#: (``simulate.GRID_MARGIN_DAYS``; a test keeps the two equal), and the calendar holds bank
+#: holidays only for ``FIRST_YEAR`` to ``LAST_YEAR - 1``: so these are the first and last days a
+#: simulated period may touch.
+SIMULATION_MARGIN_DAYS = 12 * 366
+EARLIEST_START = dt.date(FIRST_YEAR, 1, 1) + dt.timedelta(days=SIMULATION_MARGIN_DAYS)
+LATEST_END = dt.date(LAST_YEAR - 1, 12, 31) - dt.timedelta(days=SIMULATION_MARGIN_DAYS)
+
+Probability = Annotated[
+    float, Field(ge=0, le=1, description="a probability: from 0 to 1 (not NaN)")
+]
+Factor = Annotated[float, Field(ge=0, le=10, description="a multiplier from 0 to 10")]
+
+
+#: Largest number any distribution may hold, in its own unit (a century in days; a century in
+#: hours is checked by the unit-aware rule below).
+MAX_DIST_VALUE = MAX_IN_UNIT["days"]
+Amount = Annotated[float, Field(ge=0, le=MAX_DIST_VALUE)]
+PositiveAmount = Annotated[float, Field(gt=0, le=MAX_DIST_VALUE)]
+
 
 class _Dist(_Frozen):
     unit: TimeUnit = Field(default="working_days", description="the unit of every number here")
+
+    @model_validator(mode="after")
+    def _within_a_century(self) -> _Dist:
+        limit = MAX_IN_UNIT[self.unit]
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, float) and value > limit:
+                raise ValueError(
+                    f"{name} {value:g} {self.unit.replace('_', ' ')} is longer than "
+                    f"{MAX_SPAN_YEARS} years; at most {limit:,}"
+                )
+        return self
 
 
 class FixedDist(_Dist):
     """Always the same length."""
 
     dist: Literal["fixed"]
-    value: float = Field(ge=0)
+    value: Amount
 
 
 class UniformDist(_Dist):
     """Any length between low and high, equally likely."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Amount
+    high: Amount
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformDist:
@@ -56,9 +114,9 @@ class TriangularDist(_Dist):
     """Between low and high, most often near mode (a planner's 'best guess with a range')."""
 
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Amount
+    mode: Amount
+    high: Amount
 
     @model_validator(mode="after")
     def _ordered(self) -> TriangularDist:
@@ -71,8 +129,8 @@ class LognormalDist(_Dist):
     """Skewed to the right: half of cases take less than median, nine in ten less than p90."""
 
     dist: Literal["lognormal"]
-    median: float = Field(gt=0)
-    p90: float = Field(gt=0)
+    median: PositiveAmount
+    p90: PositiveAmount
 
     @model_validator(mode="after")
     def _ordered(self) -> LognormalDist:
@@ -85,7 +143,7 @@ class ExponentialDist(_Dist):
     """Memoryless, with the given mean (queueing-theory checks use this)."""
 
     dist: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: PositiveAmount
 
 
 DistSpec = Annotated[
@@ -154,18 +212,24 @@ class SurgeSpec(_Frozen):
 
     start: dt.date = Field(alias="from", description="first day of the surge")
     end: dt.date = Field(alias="to", description="last day of the surge")
-    multiplier: float = Field(gt=0, description="demand multiplier on those days (1.3 = +30%)")
+    multiplier: float = Field(
+        gt=0, le=100, description="demand multiplier on those days (1.3 = +30%)"
+    )
 
 
 class DemandSpec(_Frozen):
     """New work arriving at the front door: Poisson arrivals at a rate that varies by day."""
 
     contacts_per_week: float | None = Field(
-        default=None, gt=0, description="mean new contacts a week, arriving at the initial state"
+        default=None,
+        gt=0,
+        le=MAX_PER_WEEK,
+        description="mean new contacts a week, arriving at the initial state",
     )
     referrals_per_week: float | None = Field(
         default=None,
         gt=0,
+        le=MAX_PER_WEEK,
         description="or: mean new referrals a week, arriving at `referral_state` (contacts skipped)",
     )
     referral_state: Identifier = Field(
@@ -174,19 +238,22 @@ class DemandSpec(_Frozen):
     growth: float = Field(
         default=0.0, ge=-0.9, le=5, description="trend: 0.15 means +15% over a year, linearly"
     )
-    seasonality: Mapping[int, float] = Field(
+    seasonality: Mapping[Annotated[int, Field(ge=1, le=12)], Factor] = Field(
         default_factory=dict,
         description="month number (1-12) → multiplier on demand that month, e.g. {8: 0.8, 9: 1.1}",
     )
     surges: tuple[SurgeSpec, ...] = Field(
         default=(), description="dated multipliers: a January surge, school holidays, Christmas"
     )
-    weekday_profile: tuple[float, float, float, float, float, float, float] = Field(
+    weekday_profile: tuple[Factor, Factor, Factor, Factor, Factor, Factor, Factor] = Field(
         default=(1.0, 1.0, 1.0, 1.0, 1.0, 0.15, 0.1),
         description="relative volume Monday..Sunday (scaled so a week still totals the weekly rate)",
     )
     bank_holiday_factor: float = Field(
-        default=0.2, ge=0, description="multiplier on a bank holiday's volume (weekday share)"
+        default=0.2,
+        ge=0,
+        le=10,
+        description="multiplier on a bank holiday's volume (weekday share)",
     )
     child_age_years: DistSpec = Field(
         default=UniformDist(dist="uniform", low=0, high=17.9, unit="days"),
@@ -208,28 +275,34 @@ class DemandSpec(_Frozen):
 class TeamSpec(_Frozen):
     """A team of workers who hold cases and do the work of some states (and some activities)."""
 
-    headcount: float = Field(gt=0, description="funded posts (full-time equivalents)")
+    headcount: float = Field(gt=0, le=MAX_STAFF, description="funded posts (full-time equivalents)")
     hours_per_week: float = Field(
-        default=37, gt=0, description="contracted hours a week per worker (hours)"
+        default=37, gt=0, le=HOURS_IN_WEEK, description="contracted hours a week per worker (hours)"
     )
     vacancy_rate: float = Field(
         default=0.0, ge=0, lt=1, description="share of posts vacant (0.17 = 17%)"
     )
-    vacancies: int = Field(default=0, ge=0, description="posts vacant, on top of vacancy_rate")
+    vacancies: int = Field(
+        default=0, ge=0, le=MAX_STAFF, description="posts vacant, on top of vacancy_rate"
+    )
     sickness_rate: float = Field(
         default=0.04, ge=0, lt=1, description="share of working time lost to sickness"
     )
     caseload_limit: float | None = Field(
         default=20,
         gt=0,
+        le=MAX_CASELOAD,
         description="most caseload points one worker holds (a case is 1 point unless case_weights "
         "says otherwise); null: the team does not hold cases (a screening or duty team)",
     )
     newly_qualified: int = Field(
-        default=0, ge=0, description="workers in post who are in their first year (ASYE)"
+        default=0,
+        ge=0,
+        le=MAX_STAFF,
+        description="workers in post who are in their first year (ASYE)",
     )
     newly_qualified_caseload_limit: float = Field(
-        default=12, gt=0, description="their lower caseload limit (points)"
+        default=12, gt=0, le=MAX_CASELOAD, description="their lower caseload limit (points)"
     )
     states: tuple[Identifier, ...] = Field(description="the states whose cases this team holds")
     activities: tuple[Identifier, ...] = Field(
@@ -255,6 +328,7 @@ class MeetingSpec(_Frozen):
     )
     slots_per_week: float = Field(
         gt=0,
+        le=MAX_PER_WEEK,
         description="slots a normal five-day week (spread over its working days; none on bank "
         "holidays)",
     )
@@ -279,7 +353,7 @@ class PlacementSpec(_Frozen):
     """A kind of placement (a foster home, a children's home) held while in some states."""
 
     states: tuple[Identifier, ...] = Field(description="states in which a child holds a place")
-    places: int = Field(ge=0, description="places available (beds)")
+    places: int = Field(ge=0, le=MAX_CASES, description="places available (beds)")
     share: float = Field(
         default=1.0, gt=0, le=1, description="share of children entering those states who need one"
     )
@@ -322,7 +396,9 @@ class DriftSpec(_Frozen):
     limit: DurationField | None = Field(default=None, description="longer_than: the threshold")
     event: Identifier | None = Field(default=None, description="missing_before: the decision")
     before: Identifier | None = Field(default=None, description="missing_before: the milestone")
-    occurrence: int = Field(default=1, ge=1, description="missing_before: which milestone")
+    occurrence: int = Field(
+        default=1, ge=1, le=1_000, description="missing_before: which milestone"
+    )
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> DriftSpec:
@@ -334,7 +410,7 @@ class DriftSpec(_Frozen):
 
 
 EffortSpec = Annotated[
-    float | DistSpec,
+    Annotated[float, Field(ge=0, le=MAX_EFFORT_HOURS)] | DistSpec,
     Field(description="hours of one worker's time: a number, or a distribution with unit: hours"),
 ]
 
@@ -346,7 +422,12 @@ class ScenarioSpec(_Frozen):
     title: str = Field(min_length=1)
     extends: Identifier | None = Field(default=None, description="another scenario in this folder")
     authority: str = Field(description="workflow name (e.g. liverpool) or path")
-    start: dt.date = Field(description="first day simulated")
+    start: dt.date = Field(
+        ge=EARLIEST_START,
+        le=LATEST_END,
+        description=f"first day simulated ({EARLIEST_START.isoformat()} to "
+        f"{LATEST_END.isoformat()}: the calendar's years, less a margin for due dates)",
+    )
     horizon: DurationField = Field(description="how long to simulate after warm-up, e.g. 52 weeks")
     warm_up: DurationField | None = Field(default=None, description="simulated but not reported")
     replications: int = Field(default=10, ge=1, le=10_000)
@@ -358,12 +439,12 @@ class ScenarioSpec(_Frozen):
         "are shared equally between (a case is only served within its area): 1 for one "
         "authority; England has 153 authorities",
     )
-    seed: int = Field(default=20260401, ge=0)
+    seed: int = Field(default=20260401, ge=0, le=2**63 - 1)
     demand: DemandSpec
-    initial_caseload: Mapping[Identifier, int] = Field(
+    initial_caseload: Mapping[Identifier, Annotated[int, Field(ge=0, le=MAX_CASES)]] = Field(
         default_factory=dict, description="open cases by state on the start day"
     )
-    branches: Mapping[Identifier, Mapping[Identifier, float]] = Field(
+    branches: Mapping[Identifier, Mapping[Identifier, Probability]] = Field(
         description="for each state, the probability of each trigger out of it (summing to 1)"
     )
     stays: Mapping[Identifier, DistSpec] = Field(
@@ -398,12 +479,14 @@ class ScenarioSpec(_Frozen):
         description="time added to every stay in a state, e.g. court delays: {care_proceedings: "
         "8 weeks}",
     )
-    casework_hours_per_week: Mapping[Identifier, float] = Field(
+    casework_hours_per_week: Mapping[
+        Identifier, Annotated[float, Field(ge=0, le=HOURS_IN_WEEK)]
+    ] = Field(
         default_factory=dict,
         description="worker hours a week each held case takes in a state, besides its timed work "
         "(calls, recording, supervision)",
     )
-    case_weights: Mapping[Identifier, float] = Field(
+    case_weights: Mapping[Identifier, Annotated[float, Field(gt=0, le=MAX_CASELOAD)]] = Field(
         default_factory=dict,
         description="caseload points a case counts for in a state (default 1), against "
         "teams.*.caseload_limit",
@@ -418,6 +501,20 @@ class ScenarioSpec(_Frozen):
     drift: Mapping[Identifier, DriftSpec] = Field(
         default_factory=dict, description="drift measures reported by `simulate`"
     )
+
+    @model_validator(mode="after")
+    def _runnable_period(self) -> ScenarioSpec:
+        # Working days are counted generously (bank holidays), so what passes here runs.
+        per_unit = {**DAYS_PER_UNIT, "working_days": 7 / 5 * 1.05}
+        days = sum(per_unit[d.unit.value] * d.value for d in (self.horizon, self.warm_up) if d)
+        end = self.start + dt.timedelta(days=math.ceil(days))
+        if end > LATEST_END:
+            raise ValueError(
+                f"the simulated period (warm_up and horizon from {self.start.isoformat()}) ends "
+                f"about {end.isoformat()}, after {LATEST_END.isoformat()}, the last day the "
+                "calendar can simulate; start earlier or shorten horizon or warm_up"
+            )
+        return self
 
     def practice_for(self, activity: str) -> PracticeSpec:
         """Punctuality for ``activity`` (or the default)."""
@@ -444,18 +541,30 @@ def read_scenario(path: Path) -> tuple[ScenarioSpec | None, YamlDocument | None,
     if doc is None:
         return None, None, findings
     data = doc.data
-    seen = {path.resolve()}
+    seen = [path.name]
     while isinstance(data, dict) and isinstance(data.get("extends"), str):
-        parent_path = path.parent / f"{data['extends']}.yaml"
-        if not parent_path.is_file() or parent_path.resolve() in seen:
+        parent = data["extends"]
+        parent_path = path.parent / f"{parent}.yaml"
+        problem = None
+        if not re.fullmatch(_ID, parent):
+            problem = (
+                f"extends '{parent}': name another scenario in this folder by its id (lowercase "
+                "letters, digits, _ and -), not a path"
+            )
+        elif parent_path.name in seen:
+            chain = " → ".join([*seen, parent_path.name])
+            problem = f"extends '{parent}': scenarios extend each other in a loop: {chain}"
+        elif not parent_path.is_file():
+            known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml"))) or "none"
+            problem = f"extends '{parent}': no {parent_path.name} beside this file; known: {known}"
+        if problem is not None:
             line = doc.line_of(("extends",))
-            msg = f"extends '{data['extends']}': no such scenario beside this file (or a loop)"
             return (
                 None,
                 doc,
-                [Finding(display_path(path), line, Level.ERROR, "extends-unknown", msg)],
+                [Finding(display_path(path), line, Level.ERROR, "extends-unknown", problem)],
             )
-        seen.add(parent_path.resolve())
+        seen.append(parent_path.name)
         parent_doc, problems = read_yaml(parent_path)
         if parent_doc is None or not isinstance(parent_doc.data, dict):
             return None, doc, problems

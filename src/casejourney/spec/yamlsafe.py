@@ -6,7 +6,10 @@ errors can name the line to mend.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,15 @@ MAX_ALIAS_EXPANSION = 100_000
 MAX_DEPTH = 100
 #: Larger files are refused before parsing.
 MAX_BYTES = 5_000_000
+#: More values than this are refused as soon as they are read: with ``MAX_ALIAS_EXPANSION``, a
+#: work budget that bounds time and memory, not only bytes. The largest shipped file has 2,200.
+MAX_NODES = 50_000
+
+# Characters YAML forbids (C0/C1 controls but tab, newline, return; DEL; surrogates; U+FFFE/F),
+# and the line breaks only YAML counts (NEL, U+2028, U+2029), which would shift line numbers.
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+)
 
 KeyPath = tuple[str | int, ...]
 
@@ -37,8 +49,10 @@ class _Loader(yaml.SafeLoader):
         self.alias_count = 0
         self.expanded = 0
         self.depth = 0
+        self.nodes = 0
         self._open_anchors: set[str] = set()
         self._sizes: dict[int, int] = {}
+        self._depths: dict[int, int] = {}
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -53,14 +67,18 @@ class _Loader(yaml.SafeLoader):
                 )
             target = self.anchors.get(event.anchor)
             if target is not None:
-                self.expanded += _expanded_size(target, self._sizes)
+                size = _expanded_size(target, self._sizes)
+                self.expanded += size
                 if self.expanded > MAX_ALIAS_EXPANSION:
                     msg = f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} values"
                     raise _AliasBombError(line, msg)
+                if self.depth + _expanded_depth(target, self._depths) > MAX_DEPTH:
+                    raise _TooDeepError(line)  # chained aliases nest as deep as written out
             return super().compose_node(parent, index)
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise _TooDeepError(line)
+        self._count(1, line)
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             self._open_anchors.add(anchor)
@@ -69,6 +87,34 @@ class _Loader(yaml.SafeLoader):
         finally:
             self.depth -= 1
             self._open_anchors.discard(anchor)
+
+    def _count(self, values: int, line: int) -> None:
+        self.nodes += values
+        if self.nodes > MAX_NODES:
+            raise _TooLargeError(line, f"more than {MAX_NODES:,} values")
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date that does not exist (2026-02-30) stays text, for validation to name its key."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _expanded_depth(node: yaml.Node, depths: dict[int, int]) -> int:
+    """How deep ``node`` nests once every alias inside it is written out."""
+    key = id(node)
+    if key not in depths:
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        depths[key] = 1 + max((_expanded_depth(child, depths) for child in children), default=0)
+    return depths[key]
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
@@ -93,6 +139,12 @@ class _AliasBombError(Exception):
 class _TooDeepError(Exception):
     def __init__(self, line: int) -> None:
         self.line = line
+
+
+class _TooLargeError(Exception):
+    def __init__(self, line: int, problem: str) -> None:
+        self.line = line
+        self.problem = problem
 
 
 # YAML 1.1 reads yes/no/on/off as booleans: a state called `no` must stay a string.
@@ -122,17 +174,51 @@ class YamlDocument:
         return 1
 
 
+def _read_regular_file(path: Path) -> bytes:
+    """At most ``MAX_BYTES + 1`` bytes of ``path``, which must be a regular file.
+
+    Opened without blocking and checked before reading, so a FIFO, a device such as /dev/zero or a
+    folder named like a YAML file is refused at once rather than read for ever.
+
+    Raises:
+        OSError: it cannot be opened, or is not a regular file (``errno.EINVAL``, a message why).
+
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            what = (
+                "a folder"
+                if stat.S_ISDIR(mode)
+                else "a named pipe (FIFO)"
+                if stat.S_ISFIFO(mode)
+                else "a device or socket"
+            )
+            raise OSError(errno.EINVAL, f"it is {what}, not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_BYTES:
+            chunk = os.read(descriptor, min(1 << 20, MAX_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
     """Read ``path`` safely. Returns the document, or ``None`` and the findings that stopped it."""
     shown = display_path(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_regular_file(path)
     except OSError as exc:
-        return None, [
-            Finding(shown, 1, Level.ERROR, "unreadable", f"cannot read file: {exc.strerror}")
-        ]
+        why = exc.strerror or str(exc)
+        return None, [Finding(shown, 1, Level.ERROR, "unreadable", f"cannot read file: {why}")]
     if len(raw) > MAX_BYTES:
-        msg = f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}"
+        msg = f"file is over {MAX_BYTES:,} bytes, the limit; split it or remove what is unused"
         return None, [Finding(shown, 1, Level.ERROR, "too-large", msg)]
     try:
         text = raw.decode("utf-8")
@@ -140,7 +226,19 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
         line = raw[: exc.start].count(b"\n") + 1
         msg = f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
         return None, [Finding(shown, line, Level.ERROR, "encoding", msg)]
-    loader = _Loader(text)
+    bad = _FORBIDDEN.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        msg = (
+            f"character U+{ord(bad.group()):04X} at column {column} is not allowed in YAML "
+            "(a control character or a line separator); delete it or use a plain line break"
+        )
+        return None, [Finding(shown, line, Level.ERROR, "encoding", msg)]
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the reader checks the text as it is handed over
+        return None, [Finding(shown, 1, Level.ERROR, "encoding", f"unreadable text: {exc}")]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -149,6 +247,9 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
         return None, [Finding(shown, exc.line, Level.ERROR, "yaml-alias-bomb", msg)]
     except _TooDeepError as exc:
         msg = f"values are nested more than {MAX_DEPTH} levels deep; flatten the file"
+        return None, [Finding(shown, exc.line, Level.ERROR, "too-large", msg)]
+    except _TooLargeError as exc:
+        msg = f"the file holds {exc.problem}, the limit; split it or remove what is unused"
         return None, [Finding(shown, exc.line, Level.ERROR, "too-large", msg)]
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
@@ -161,6 +262,8 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         msg = f"YAML syntax at column {col}: {exc.problem}; check indentation and quoting"
         return None, [Finding(shown, line, Level.ERROR, "yaml-syntax", msg)]
+    except yaml.YAMLError as exc:
+        return None, [Finding(shown, 1, Level.ERROR, "yaml-syntax", f"YAML: {exc}")]
     finally:
         loader.dispose()
     lines: dict[KeyPath, int] = {}

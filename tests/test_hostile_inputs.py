@@ -1,0 +1,234 @@
+"""Every mistake a user (or an attacker) can put in a file is a finding with file and line.
+
+One test per finding of issue 17: the crash sites (a traceback before), the nonsense numbers that
+were accepted, and files that are not regular files. `check` must refuse what `simulate` cannot do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import casejourney
+import casejourney.simulate as simulate
+from casejourney.cli import main
+from casejourney.spec import scenario as scenario_module
+from casejourney.spec import yamlsafe
+from casejourney.spec.yamlsafe import read_yaml
+from tests.conftest import ROOT, refused_scenario
+
+BASELINE = "national-baseline"
+
+
+def _check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["check", str(path)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def _edited(folder: Path, old: str, new: str, name: str = BASELINE) -> Path:
+    text = (ROOT / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
+    assert old in text, f"{name}.yaml no longer holds {old!r}"
+    path = folder / f"{name}.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+# --- misspelt keys at every level: the mistake a real user makes most ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "typo", "suggested"),
+    [
+        ("    headcount: 1800 ", "    headcountt: 1800 ", "headcountt", "headcount"),
+        (
+            "    slots_per_week: 4500 ",
+            "    slot_per_week: 4500 ",
+            "slot_per_week",
+            "slots_per_week",
+        ),
+        ("    places: 57500 ", "    place: 57500 ", "place", "places"),
+        ("    on_time: 0.92 ", "    on_tme: 0.92 ", "on_tme", "on_time"),
+        (
+            "    title: Child protection plans",
+            "    titel: Child protection plans",
+            "titel",
+            "title",
+        ),
+        ("{dist: triangular, low: 0, mode: 2", "{dist: triangular, lo: 0, mode: 2", "lo", "low"),
+    ],
+    ids=["teams", "meetings", "placements", "practice", "drift", "a distribution"],
+)
+def test_a_misspelt_nested_key_gets_a_did_you_mean_from_its_own_keys(
+    tmp_path: Path, old: str, new: str, typo: str, suggested: str
+) -> None:
+    findings = refused_scenario(tmp_path, BASELINE, old, new)
+    unknown = [f for f in findings if f.code == "unknown-key"]
+    assert unknown, [f.render() for f in findings]
+    assert f"unknown key '{typo}'" in unknown[0].message
+    assert f"did you mean '{suggested}'?" in unknown[0].message
+    text = (tmp_path / f"{BASELINE}.yaml").read_text(encoding="utf-8")
+    where = re.search(rf"[\s{{]{typo}:", text)
+    assert where is not None and unknown[0].line == text[: where.end()].count("\n") + 1
+
+
+# --- the other crash sites -------------------------------------------------------------------------
+
+
+def test_a_control_character_is_named_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _edited(tmp_path, "title: England", "title: \x01England")
+    code, shown = _check(path, capsys)
+    assert code == 1 and "Traceback" not in shown
+    assert f"{BASELINE}.yaml:7: error encoding: character U+0001" in shown
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_line_separator_only_yaml_counts_is_refused_at_the_line_an_editor_shows(
+    tmp_path: Path, separator: str
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(f"id: w\ntitle: one{separator}two\n", encoding="utf-8")
+    doc, findings = read_yaml(path)
+    assert doc is None and [(f.line, f.code) for f in findings] == [(2, "encoding")]
+
+
+def test_an_impossible_date_is_a_finding_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _edited(tmp_path, "start: 2026-04-06", "start: 2026-02-30")
+    code, shown = _check(path, capsys)
+    assert code == 1 and "Traceback" not in shown
+    assert "'2026-02-30' is not a date in the calendar; write YYYY-MM-DD" in shown
+    assert f"{BASELINE}.yaml:9:" in shown
+
+
+def test_aliases_chained_past_the_depth_limit_are_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 1"]
+    lines += [f"a{i}: &a{i} {'[' * 90}*a{i - 1}{']' * 90}" for i in range(1, 40)]
+    path = tmp_path / "chain.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    doc, findings = read_yaml(path)
+    assert doc is None and [f.code for f in findings] == ["too-large"]
+    assert "nested more than" in findings[0].message and findings[0].line > 1
+
+
+def test_a_symlink_loop_is_unreadable_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    code, shown = _check(loop, capsys)
+    assert code == 1 and "Traceback" not in shown
+    assert "unreadable" in shown and "symbolic links" in shown
+
+
+def test_a_fifo_and_dev_zero_in_a_folder_are_refused_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    started = time.monotonic()
+    code, shown = _check(tmp_path, capsys)
+    assert time.monotonic() - started < 30, "a FIFO or /dev/zero must not be read"
+    assert code == 1
+    assert "named pipe (FIFO), not a regular file" in shown
+    assert "a device or socket, not a regular file" in shown
+
+
+def test_a_file_of_many_small_values_is_refused_by_the_work_budget(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(
+        "id: big\ntitle: t\nx:\n" + "".join(f"  - {i}\n" for i in range(200_000)),
+        encoding="utf-8",
+    )
+    doc, findings = read_yaml(path)
+    assert doc is None and [f.code for f in findings] == ["too-large"]
+    assert f"more than {yamlsafe.MAX_NODES:,} values" in findings[0].message
+
+
+# --- numbers: finite, and within what the tool can run ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "says"),
+    [
+        ("re_refer: 0.226", "re_refer: .nan", "branches.early_help.re_refer", "not a finite"),
+        ("re_refer: 0.226", "re_refer: 1.5", "branches.early_help.re_refer", "at most 1"),
+        ("    headcount: 1800 ", "    headcount: 1e999 ", "front_door.headcount", "not a finite"),
+        ("    headcount: 1800 ", "    headcount: 1000000000 ", "headcount", "at most 100,000"),
+        (
+            "    headcount: 1800 ",
+            "    headcount: 1800\n    hours_per_week: .inf\n",
+            "hours_per_week",
+            "not a finite",
+        ),
+        ("    within: 3 months", "    within: 1000000 months", "within", "longer than 100"),
+        ("horizon: 52 weeks ", "horizon: 520000 weeks ", "horizon", "longer than 100 years"),
+        ("horizon: 52 weeks ", "horizon: 1300 weeks ", "simulated period", "last day"),
+        ("start: 2026-04-06", "start: 1066-10-14", "start", "too small"),
+        ("  cp_plan: 49420 ", "  cp_plan: 4942000000 ", "initial_caseload", "at most"),
+    ],
+    ids=[
+        "nan-probability",
+        "probability-over-one",
+        "overflowing-headcount",
+        "billion-headcount",
+        "infinite-hours",
+        "million-months",
+        "ten-thousand-years",
+        "past-the-calendar",
+        "before-the-calendar",
+        "huge-caseload",
+    ],
+)
+def test_check_refuses_a_number_simulate_cannot_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, where: str, says: str
+) -> None:
+    path = _edited(tmp_path, old, new)
+    code, shown = _check(path, capsys)
+    assert code == 1 and "Traceback" not in shown
+    errors = [line for line in shown.splitlines() if " error " in line]
+    assert any(where in line and says in line for line in errors), shown
+    assert main(["simulate", str(path), "--scale", "0.001", "-n", "1", "-o", str(tmp_path / "r")])
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_checked_period_is_the_one_simulate_can_run() -> None:
+    assert scenario_module.SIMULATION_MARGIN_DAYS == simulate.GRID_MARGIN_DAYS
+
+
+def test_the_latest_period_check_allows_still_compiles(tmp_path: Path) -> None:
+    """At the very edge of what `check` allows, `simulate` builds its calendar without error."""
+    weeks = (scenario_module.LATEST_END - scenario_module.EARLIEST_START).days // 7 - 20
+    path = _edited(tmp_path, "start: 2026-04-06", f"start: {scenario_module.EARLIEST_START}")
+    text = path.read_text(encoding="utf-8").replace(
+        "horizon: 52 weeks ", f"horizon: {weeks} weeks "
+    )
+    path.write_text(text, encoding="utf-8")
+    scenario, workflow = casejourney.load_scenario(str(path))
+    compiled = simulate.compile_scenario(workflow, scenario, scale=0.0005)
+    assert compiled.frame.grid.date(compiled.frame.end) <= scenario_module.LATEST_END
+
+
+# --- extends stays inside its folder ------------------------------------------------------------
+
+
+def test_extends_may_not_leave_the_scenarios_folder(tmp_path: Path) -> None:
+    inner = tmp_path / "scenarios"
+    inner.mkdir()
+    (tmp_path / "outside.yaml").write_text(
+        (ROOT / "scenarios" / f"{BASELINE}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    path = inner / "what-if.yaml"
+    path.write_text("id: what-if\ntitle: t\nextends: ../outside\n", encoding="utf-8")
+    with pytest.raises(casejourney.SpecError) as caught:
+        casejourney.load_scenario(str(path))
+    [finding] = caught.value.findings
+    assert finding.code == "extends-unknown" and finding.line == 3
+    assert "not a path" in finding.message

@@ -145,5 +145,6 @@ from casejourney.cli import journey as _journey  # noqa: E402,F401
 from casejourney.cli import report as _report  # noqa: E402,F401
 from casejourney.cli import returns as _returns  # noqa: E402,F401  (issue 19)
 from casejourney.cli import rules as _rules  # noqa: E402,F401
+from casejourney.cli import scenario as _scenario  # noqa: E402,F401  (issue 19)
 from casejourney.cli import simulate as _simulate  # noqa: E402,F401
 from casejourney.cli import sweep as _sweep  # noqa: E402,F401

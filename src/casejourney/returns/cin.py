@@ -238,7 +238,6 @@ def _child_xml(
             _e("CINclosureDate", closed and closed.isoformat()),
             _e("ReasonForClosure", episode.reason if closed else ""),
             _e("DateOfInitialCPC", conference and conference.isoformat()),
-            _e("ReferralNFA", "1" if episode.nfa else "0"),
         ]
         for start, end in episode.assessments:
             if not _in(start, end, first, last):
@@ -282,6 +281,8 @@ def _child_xml(
                 _e("ICPCnotRequired", "1" if not_needed else "0"),
                 "</Section47>",
             ]
+        # The DfE schema puts ReferralNFA after the section 47 modules, before the CP plans.
+        parts.append(_e("ReferralNFA", "1" if episode.nfa else "0"))
         for plan in episode.cp_plans:
             if not _in(plan.start, plan.end, first, last):
                 continue
@@ -295,11 +296,11 @@ def _child_xml(
                 _e("LatestCategoryOfAbuse", category),
                 _e("NumberOfPreviousCPP", plan.previous),
             ]
-            parts += [
-                f"<Reviews><CPPreviewDate>{day.isoformat()}</CPPreviewDate></Reviews>"
-                for day in plan.reviews
-                if first <= day <= last
-            ]
+            reviews = [day.isoformat() for day in plan.reviews if first <= day <= last]
+            if reviews:  # one Reviews block holding every review date (the DfE schema)
+                parts.append("<Reviews>")
+                parts += [f"<CPPreviewDate>{day}</CPPreviewDate>" for day in reviews]
+                parts.append("</Reviews>")
             parts.append("</ChildProtectionPlans>")
         parts.append("</CINdetails>")
     parts.append("</Child>\n")

@@ -1,0 +1,134 @@
+"""A scenario built from an authority's returns: a base scenario with the returns' own figures.
+
+Consumes ``Figures`` (from ``figures.summarise``) and a base scenario as run (the resolved
+mapping ``simulate`` writes to ``scenario.resolved.json``); produces the new scenario's mapping:
+the base with the returns' arrivals and seasonality, branch shares, stays and open caseload, and
+(when the base is England as many areas) its workforce, slots and places scaled to the returns'
+demand. What the returns cannot show stays as in the base, and the file says which is which.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from casejourney.returns.figures import Figures
+
+__all__ = ["MIN_DECISIONS", "build_scenario"]
+
+#: Decisions seen fewer times than this keep the base scenario's shares.
+MIN_DECISIONS = 20
+# States whose open caseload the returns show (the others start empty: see docs/returns.md).
+_OPEN_STATES = (
+    "cf_assessment", "s47_enquiry", "cp_plan", "cin_plan", "looked_after", "care_proceedings",
+    "care_leaver",
+)  # fmt: skip
+
+
+def _shares(base: dict[str, float], seen: Counter[str]) -> dict[str, float] | None:
+    """Branch shares from counts of what was seen; what the returns cannot show keeps the base's.
+
+    A trigger the returns never show keeps its base share; the rest of the probability is shared
+    out as seen, a group the returns cannot tell apart ("a+b") split at the base's ratio.
+    """
+    if sum(seen.values()) < MIN_DECISIONS:
+        return None
+    shown = {t for group in seen for t in group.split("+")}
+    unseen = {t: p for t, p in base.items() if t not in shown}
+    rest = 1.0 - sum(unseen.values())
+    total = sum(seen.values())
+    shares = dict(unseen)
+    for group, count in seen.items():
+        members = [t for t in group.split("+") if t in base]
+        weight = sum(base[t] for t in members)
+        for trigger in members:
+            part = base[trigger] / weight if weight else 1 / len(members)
+            shares[trigger] = shares.get(trigger, 0.0) + rest * count / total * part
+    for trigger in base:
+        shares.setdefault(trigger, 0.0)
+    rounded = {t: round(p, 4) for t, p in shares.items()}
+    # Keep the sum exactly 1 after rounding: put the remainder on the largest share.
+    largest = max(rounded, key=lambda t: rounded[t])
+    rounded[largest] = round(rounded[largest] + 1.0 - sum(rounded.values()), 4)
+    return {t: rounded[t] for t in base}
+
+
+def _scale(document: dict[str, Any], factor: float) -> None:
+    """Workforce, slots and places in proportion to demand (for a base that is all England)."""
+    for team in document.get("teams", {}).values():
+        team["headcount"] = max(round(team["headcount"] * factor, 1), 1.0)
+        team["newly_qualified"] = round(team.get("newly_qualified", 0) * factor)
+        team["vacancies"] = round(team.get("vacancies", 0) * factor)
+    for meeting in document.get("meetings", {}).values():
+        meeting["slots_per_week"] = round(meeting["slots_per_week"] * factor, 2)
+    for place in document.get("placements", {}).values():
+        place["places"] = round(place["places"] * factor)
+
+
+def _referrals_per_week(base: dict[str, Any]) -> float:
+    demand = base["demand"]
+    if demand.get("referrals_per_week"):
+        return float(demand["referrals_per_week"])
+    refer = base.get("branches", {}).get("contact", {})
+    # Contacts become referrals at the contact state's referring share (the only way on).
+    share = sum(p for t, p in refer.items() if t == "refer") or 0.5
+    return float(demand["contacts_per_week"]) * share
+
+
+def build_scenario(
+    figures: Figures, base: dict[str, Any], scenario_id: str, title: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The scenario mapping, and one line for each thing taken from the base rather than the returns."""
+    document = copy.deepcopy(base)
+    kept: list[str] = []
+    document.pop("extends", None)
+    document["id"], document["title"] = scenario_id, title
+    document["start"] = dt.date(figures.year, 4, 1).isoformat()
+    arrivals = figures.arrivals_per_week
+    if document.get("areas", 1) > 1:
+        _scale(document, arrivals / _referrals_per_week(base))
+        kept.append(
+            "teams, slots and places: the base's, scaled to the returns' referrals "
+            f"(× {arrivals / _referrals_per_week(base):.5f})"
+        )
+    document["areas"] = 1
+    demand = document["demand"]
+    demand.pop("contacts_per_week", None)
+    demand["referrals_per_week"] = round(arrivals, 2)
+    if figures.seasonality:
+        demand["seasonality"] = figures.seasonality
+    demand["surges"] = []
+    branches = document.setdefault("branches", {})
+    for state, seen in sorted(figures.decisions.items()):
+        if state not in branches:
+            continue
+        shares = _shares(branches[state], seen)
+        if shares is None:
+            kept.append(f"branches.{state}: the base's (under {MIN_DECISIONS} decisions seen)")
+        else:
+            branches[state] = shares
+    for state in sorted(set(branches) - set(figures.decisions)):
+        kept.append(f"branches.{state}: the base's (not in the returns)")
+    stays = document.setdefault("stays", {})
+    for state, stay in sorted(figures.stays.items()):
+        median = max(round(stay.median_days), 1)
+        stays[state] = {
+            "dist": "lognormal",
+            "median": median,
+            "p90": max(round(stay.p90_days), median + 1),
+            "unit": "days",
+        }
+        document.get("stays_to", {}).pop(state, None)
+    for state in sorted(set(stays) - set(figures.stays)):
+        kept.append(f"stays.{state}: the base's (not measurable in the returns)")
+    document["initial_caseload"] = {
+        state: int(figures.open.get(state, 0)) for state in _OPEN_STATES
+    }
+    if "care_leaver" not in figures.open:
+        kept.append("initial_caseload.care_leaver: 0 (no oc3.csv in the SSDA903 folder)")
+    kept.append(
+        "initial_caseload: none in PLO, strategy discussion or early help (not in the returns)"
+    )
+    return document, kept

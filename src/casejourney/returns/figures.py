@@ -1,0 +1,300 @@
+"""An authority's returns summarised as a scenario's inputs: arrivals, branch shares, stays, stock.
+
+Consumes ``Returns`` (pseudonymised records of one collection year); produces ``Figures``: the
+referrals by week and month, how often each decision the returns show went each way, each stay's
+durations (with the cases still open censored and those already open when the year began
+left-truncated) fitted by survival analysis (``lifelines``), the open caseload on the reference
+date, and the headline counts a performance team would quote. Aggregates only: nothing here
+refers to a child.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from casejourney.returns.read import CarePeriod, Episode, Returns
+
+__all__ = ["Figures", "Stay", "summarise"]
+
+# SSDA903 reasons an episode ceased (REC): adoption, special guardianship and child arrangements
+# orders; and returned home (to parents, or after a period of accommodation under s20).
+_ADOPTED_OR_SGO = frozenset({"E11", "E12", "E43", "E44", "E45", "E46"})
+_HOME = frozenset({"E4A", "E4B", "E13"})
+# Legal statuses that mean the child is in care proceedings (interim care order).
+_IN_PROCEEDINGS = frozenset({"C1"})
+_COURT = frozenset({"C1", "C2", "J1", "J2", "J3", "L1", "L2", "L3"})
+_Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A stay fitted as a lognormal (days), from its observed and censored durations."""
+
+    median_days: float
+    p90_days: float
+    ended: int  # durations that ended in the year
+    open: int  # durations censored at the reference date
+
+
+@dataclass
+class Figures:
+    """One collection year of an authority's returns, as a scenario's inputs."""
+
+    year: int
+    referrals: int = 0
+    re_referrals: int = 0  # referrals of a child with an earlier episode in the census
+    referrals_by_week: list[int] = field(default_factory=list)
+    referrals_by_month: dict[int, int] = field(default_factory=dict)
+    decisions: dict[str, Counter[str]] = field(default_factory=dict)
+    stays: dict[str, Stay] = field(default_factory=dict)
+    open: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def arrivals_per_week(self) -> float:
+        """New referrals a week (re-referrals come round through the scenario's early help)."""
+        days = (dt.date(self.year, 3, 31) - dt.date(self.year - 1, 4, 1)).days + 1
+        return (self.referrals - self.re_referrals) * 7 / days
+
+    @property
+    def seasonality(self) -> dict[int, float]:
+        """Month → referrals a day that month relative to the year's (1.0 = average)."""
+        first = dt.date(self.year - 1, 4, 1)
+        days_in = Counter((first + dt.timedelta(days=d)).month for d in range(365))
+        total = sum(self.referrals_by_month.values())
+        if not total:
+            return {}
+        mean = total / sum(days_in.values())
+        return {
+            month: round(self.referrals_by_month.get(month, 0) / days_in[month] / mean, 2)
+            for month in range(1, 13)
+        }
+
+
+def _between(day: dt.date | None, first: dt.date, last: dt.date) -> bool:
+    return day is not None and first <= day <= last
+
+
+def _next(events: list[tuple[dt.date, str]], after: dt.date, skip: str = "") -> str | None:
+    """The kind of the first event on or after ``after`` (other than ``skip``), if any."""
+    for day, kind in events:
+        if day >= after and kind != skip:
+            return kind
+    return None
+
+
+def _timeline(episode: Episode, care: list[CarePeriod]) -> list[tuple[dt.date, str]]:
+    """What started when in an episode, with the periods of care of the same child."""
+    events: list[tuple[dt.date, str]] = []
+    events += [(start, "assessment") for start, _ in episode.assessments]
+    events += [(start, "s47") for start, _, _ in episode.s47s]
+    events += [(start, "cin_plan") for start, _ in episode.cin_plans]
+    events += [(start, "cp_plan") for start, _, _ in episode.cp_plans]
+    events += [(p.start, "care:" + p.legal_status) for p in care]
+    if episode.closed is not None:
+        kind = "nfa" if episode.nfa else "close:" + episode.reason
+        events.append((episode.closed, kind))
+    return sorted(events)
+
+
+def _decide(
+    decisions: dict[str, Counter[str]], state: str, outcome: str | None, table: dict[str, str]
+) -> None:
+    """Count one decision, by the kind of what came next (unknown or unmapped: not counted)."""
+    if outcome is None:
+        return
+    for prefix, trigger in table.items():
+        if outcome == prefix or outcome.startswith(prefix + ":") or outcome.startswith(prefix):
+            decisions.setdefault(state, Counter())[trigger] += 1
+            return
+
+
+# For each decision the returns show: what came next → the workflow's trigger (national.yaml).
+# A "+"-joined trigger is a group the returns cannot tell apart (split later at the base shares).
+_REFERRAL = {"assessment": "start_assessment", "s47": "referral_to_strategy",
+             "nfa": "referral_nfa+referral_to_early_help"}  # fmt: skip
+_ASSESSMENT = {"cin_plan": "assessment_to_cin", "s47": "assessment_to_strategy",
+               "close:RC9": "assessment_to_early_help", "close": "assessment_nfa",
+               "nfa": "assessment_nfa"}  # fmt: skip
+_S47 = {"cin_plan": "s47_to_cin", "close": "s47_nfa", "nfa": "s47_nfa",
+        "care": "emergency_protection"}  # fmt: skip
+_ICPC = {"cin_plan": "icpc_to_cin", "close": "icpc_nfa", "nfa": "icpc_nfa"}
+_CP = {"cin_plan": "cp_step_down", "close": "cp_step_down", "care:C": "cp_to_proceedings",
+       "care:J": "cp_to_proceedings", "care:L": "cp_to_proceedings", "care": "cp_accommodated"}  # fmt: skip
+_CIN = {"s47": "cin_to_strategy", "assessment": "cin_to_strategy", "care": "cin_accommodated",
+        "close": "cin_close+cin_to_early_help"}  # fmt: skip
+
+
+def _episode_decisions(
+    episode: Episode, care: list[CarePeriod], figures: Figures, first: dt.date, last: dt.date
+) -> None:
+    events = _timeline(episode, care)
+    decisions = figures.decisions
+    if _between(episode.referral, first, last):
+        _decide(decisions, "referral", _next(events, episode.referral), _REFERRAL)
+    for _, end in episode.assessments:
+        if _between(end, first, last):
+            assert end is not None
+            _decide(decisions, "cf_assessment", _next(events, end, "assessment"), _ASSESSMENT)
+    for start, icpc, not_required in episode.s47s:
+        if not _between(start, first, last):
+            continue
+        if icpc is not None:
+            decisions.setdefault("s47_enquiry", Counter())["convene_icpc"] += 1
+            plans = {s for s, _, _ in episode.cp_plans}
+            if icpc in plans:
+                decisions.setdefault("icpc", Counter())["make_cp_plan"] += 1
+            else:
+                _decide(decisions, "icpc", _next(events, icpc + dt.timedelta(days=1)), _ICPC)
+        elif not_required:
+            outcome = _next(events, start + dt.timedelta(days=1), "s47")
+            _decide(decisions, "s47_enquiry", outcome, _S47)
+    for _, end, _ in episode.cp_plans:
+        if _between(end, first, last):
+            assert end is not None
+            _decide(decisions, "cp_plan", _next(events, end, "cp_plan"), _CP)
+    for _, end in episode.cin_plans:
+        if _between(end, first, last):
+            assert end is not None
+            _decide(decisions, "cin_plan", _next(events, end, "cin_plan"), _CIN)
+
+
+def _care_decisions(
+    periods: list[CarePeriod], episodes: list[Episode], figures: Figures, first: dt.date
+) -> None:
+    closures = {e.closed: e.reason for e in episodes if e.closed is not None}
+    for period in periods:
+        if period.end is None or period.end < first:
+            continue
+        if period.reason in _ADOPTED_OR_SGO or closures.get(period.end) in {"RC1", "RC4"}:
+            trigger = "adopted_or_sgo"
+        elif period.reason in _HOME:
+            trigger = "return_home"
+        else:
+            trigger = "leave_care"
+        figures.decisions.setdefault("looked_after", Counter())[trigger] += 1
+
+
+def _durations(
+    spans: Iterable[tuple[dt.date, dt.date | None]], first: dt.date, last: dt.date
+) -> tuple[list[float], list[bool], list[float]]:
+    """Durations (days) of spans open in the year: observed or censored, and their entry."""
+    durations: list[float] = []
+    observed: list[bool] = []
+    entry: list[float] = []
+    for start, end in spans:
+        if start > last or (end is not None and end < first):
+            continue
+        stop = end if end is not None else last
+        durations.append(max((stop - start).days, 0) + 0.5)  # a same-day stay is half a day
+        observed.append(end is not None)
+        entry.append(float(max((first - start).days, 0)))
+    return durations, observed, entry
+
+
+def _fit(durations: list[float], observed: list[bool], entry: list[float]) -> Stay | None:
+    """A lognormal fitted with right-censoring and left-truncation (lifelines)."""
+    if sum(observed) < 20:
+        return None
+    from lifelines import LogNormalFitter  # heavy (pandas, scipy): only when fitting
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter = LogNormalFitter().fit(durations, event_observed=observed, entry=entry)
+    mu, sigma = float(fitter.mu_), float(fitter.sigma_)
+    return Stay(
+        median_days=math.exp(mu),
+        p90_days=math.exp(mu + _Z90 * sigma),
+        ended=sum(observed),
+        open=len(observed) - sum(observed),
+    )
+
+
+def summarise(returns: Returns) -> Figures:
+    """The scenario's inputs and the headline counts from one year of returns."""
+    first, last = returns.first, returns.last
+    figures = Figures(year=returns.year)
+    weeks = Counter[int]()
+    spans: dict[str, list[tuple[dt.date, dt.date | None]]] = {
+        "cf_assessment": [], "cp_plan": [], "cin_plan": [], "looked_after": [],
+    }  # fmt: skip
+    counts: Counter[str] = Counter()
+    cp_started = cp_repeat = 0
+    for key, episodes in returns.cin.items():
+        care = returns.care.get(key, [])
+        earlier: dt.date | None = None
+        for episode in episodes:
+            if _between(episode.referral, first, last):
+                figures.referrals += 1
+                weeks[(episode.referral - first).days // 7] += 1
+                month = episode.referral.month
+                figures.referrals_by_month[month] = figures.referrals_by_month.get(month, 0) + 1
+                if earlier is not None and earlier <= episode.referral:
+                    figures.re_referrals += 1
+            earlier = episode.closed or earlier
+            _episode_decisions(episode, care, figures, first, last)
+            spans["cf_assessment"] += episode.assessments
+            spans["cin_plan"] += episode.cin_plans
+            spans["cp_plan"] += [(s, e) for s, e, _ in episode.cp_plans]
+            counts["assessments completed"] += sum(
+                _between(e, first, last) for _, e in episode.assessments
+            )
+            counts["section 47 enquiries"] += sum(
+                _between(s, first, last) for s, _, _ in episode.s47s
+            )
+            counts["initial conferences"] += sum(
+                _between(i, first, last) for _, i, _ in episode.s47s
+            )
+            counts["initial conferences"] += _between(episode.conference, first, last)
+            for start, end, previous in episode.cp_plans:
+                if _between(start, first, last):
+                    cp_started += 1
+                    cp_repeat += previous > 0
+                figures.open["cp_plan"] = figures.open.get("cp_plan", 0) + (end is None)
+            figures.open["cin_plan"] = figures.open.get("cin_plan", 0) + sum(
+                e is None for _, e in episode.cin_plans
+            )
+            figures.open["cf_assessment"] = figures.open.get("cf_assessment", 0) + sum(
+                e is None for _, e in episode.assessments
+            )
+            figures.open["s47_enquiry"] = figures.open.get("s47_enquiry", 0) + sum(
+                i is None and not n for _, i, n in episode.s47s
+            )
+        _care_decisions(care, episodes, figures, first)
+    for key, periods in returns.care.items():
+        if key not in returns.cin:
+            _care_decisions(periods, [], figures, first)
+        spans["looked_after"] += [(p.start, p.end) for p in periods]
+        for period in periods:
+            counts["started care"] += _between(period.start, first, last)
+            counts["ceased care"] += _between(period.end, first, last)
+            if period.end is None:
+                state = (
+                    "care_proceedings" if period.legal_status in _IN_PROCEEDINGS else "looked_after"
+                )
+                figures.open[state] = figures.open.get(state, 0) + 1
+    if returns.care_leavers_in_touch is not None:
+        figures.open["care_leaver"] = returns.care_leavers_in_touch
+    for state, found in spans.items():
+        stay = _fit(*_durations(found, first, last))
+        if stay is not None:
+            figures.stays[state] = stay
+    figures.referrals_by_week = [weeks.get(week, 0) for week in range(max(weeks, default=-1) + 1)]
+    figures.counts = {
+        "referrals": figures.referrals,
+        **{name: float(value) for name, value in counts.items()},
+        "CP plans started": cp_started,
+        "CP plans that are second or later (%)": round(100 * cp_repeat / cp_started, 1)
+        if cp_started
+        else 0.0,
+        "CP plans open at 31 March": figures.open.get("cp_plan", 0),
+        "CIN plans open at 31 March": figures.open.get("cin_plan", 0),
+        "looked after at 31 March": figures.open.get("looked_after", 0)
+        + figures.open.get("care_proceedings", 0),
+    }
+    return figures

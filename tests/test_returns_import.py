@@ -1,0 +1,288 @@
+"""``scenario from-returns``: an authority's returns read in, pseudonymised, and built into a scenario."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+import casejourney
+from casejourney.cli import main
+from casejourney.returns import export_returns
+from casejourney.returns.figures import Figures, summarise
+from casejourney.returns.read import ReturnsInputError, read_returns
+
+YEAR = 2027
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A year of Liverpool at 5% written as returns (what an authority would bring)."""
+    root = tmp_path_factory.mktemp("import")
+    casejourney.run_scenario(
+        "liverpool-baseline", replications=1, scale=0.05, out=root / "run", seed=11
+    )
+    export_returns(root / "run", YEAR, root / "returns")
+    return root / "returns"
+
+
+def _copy(source: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if not path.name.startswith("."):
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _identifiable(source: Path, target: Path) -> dict[str, set[str]]:
+    """The returns with real-looking ids, names, postcodes and dates of birth put in; what was put."""
+    folder = _copy(source, target)
+    ids = {}
+    names = ["Ayesha Okafor", "Callum McBride", "Zofia Nowak", "Tyrese Campbell"]
+    tree = ET.parse(folder / "cin-census.xml")
+    births: set[str] = set()
+    for number, child in enumerate(tree.getroot().iter("Child")):
+        identifiers = child.find("ChildIdentifiers")
+        assert identifiers is not None
+        element = identifiers.find("LAchildID")
+        assert element is not None and element.text
+        ids[element.text] = f"LIV{900000 + number * 7:06d}"
+        element.text = ids[element.text]
+        birth = identifiers.findtext("PersonBirthDate")
+        assert birth
+        births.add(birth)
+    tree.write(folder / "cin-census.xml", encoding="utf-8", xml_declaration=True)
+    columns, rows = _csv_rows(folder / "header.csv")
+    for number, row in enumerate(rows):
+        row["CHILD"] = ids.get(row["CHILD"], f"LIV{800000 + number:06d}")
+        row["NAME"] = names[number % len(names)]
+        births.add(row["DOB"])
+    _write_csv(folder / "header.csv", [*columns, "NAME"], rows)
+    for table in ("episodes.csv", "reviews.csv"):
+        columns, rows = _csv_rows(folder / table)
+        for row in rows:
+            row["CHILD"] = ids.get(row["CHILD"], row["CHILD"])
+            if "HOME_POST" in row:
+                row["HOME_POST"] = "L17 8XY"
+        _write_csv(folder / table, columns, rows)
+    # One bad record, so that the messages about skipped records are scanned too.
+    columns, rows = _csv_rows(folder / "episodes.csv")
+    rows.append({**rows[0], "DECOM": "31/02/2027"})
+    _write_csv(folder / "episodes.csv", columns, rows)
+    return {
+        "ids": set(ids.values()),
+        "names": set(names),
+        "postcodes": {"L17 8XY", "L2 2DH", "L1 0AA"},
+        "births": births,
+    }
+
+
+def _iso_to_dmy(text: str) -> str:
+    return dt.date.fromisoformat(text).strftime("%d/%m/%Y") if "-" in text else text
+
+
+def test_nothing_identifying_reaches_any_output_of_an_import_run(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    planted = _identifiable(exported, tmp_path / "returns")
+    scenario = tmp_path / "out" / "mine.yaml"
+    code = main(
+        ["scenario", "from-returns", "--cin", str(tmp_path / "returns" / "cin-census.xml"),
+         "--ssda903", str(tmp_path / "returns"), "--year", str(YEAR), "-o", str(scenario),
+         "--base", "liverpool-baseline", "-n", "1"]
+    )  # fmt: skip
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    assert "episodes.csv:" in said.err and "DECOM is not a date" in said.err
+    outputs = [said.out, said.err] + [
+        p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*") if p.is_file()
+    ]
+    assert len(outputs) == 3  # stdout, stderr and the scenario: nothing else was left behind
+    text = "\n".join(outputs)
+    for kind in ("ids", "names", "postcodes"):
+        for value in planted[kind]:
+            assert value not in text, kind
+    births = {b for b in planted["births"]} | {_iso_to_dmy(b) for b in planted["births"]}
+    found = set(re.findall(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}", text))
+    assert not (found & births), "a date of birth reached an output"
+
+
+def test_the_scenario_built_carries_the_returns_figures_and_loads(
+    exported: Path, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "mine.yaml"
+    code = main(
+        ["scenario", "from-returns", "--cin", str(exported / "cin-census.xml"),
+         "--ssda903", str(exported), "--year", str(YEAR), "-o", str(scenario), "-n", "0"]
+    )  # fmt: skip
+    assert code == 0
+    figures = summarise(read_returns(exported / "cin-census.xml", exported, YEAR))
+    built = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    assert built["areas"] == 1 and built["start"] == f"{YEAR}-04-01"
+    assert built["demand"]["referrals_per_week"] == pytest.approx(
+        figures.arrivals_per_week, abs=0.01
+    )
+    assert "contacts_per_week" not in built["demand"]
+    assert built["initial_caseload"]["cp_plan"] == figures.open["cp_plan"]
+    assert built["initial_caseload"]["cin_plan"] == figures.open["cin_plan"]
+    for state, shares in built["branches"].items():
+        assert sum(shares.values()) == pytest.approx(1.0, abs=1e-9), state
+    assert built["stays"]["cin_plan"]["dist"] == "lognormal"
+    # The workforce of England, scaled to this authority's referrals: a few dozen, not 17,000.
+    assert built["teams"]["child_protection"]["headcount"] < 200
+    spec, _ = casejourney.load_scenario(str(scenario))
+    assert spec.id == "mine"
+
+
+def test_the_open_caseload_is_the_plans_open_on_the_reference_date(exported: Path) -> None:
+    root = ET.parse(exported / "cin-census.xml").getroot()
+    open_cp = sum(1 for p in root.iter("ChildProtectionPlans") if p.find("CPPendDate") is None)
+    open_cin = sum(1 for p in root.iter("CINPlanDates") if p.find("CINPlanEndDate") is None)
+    _, episodes = _csv_rows(exported / "episodes.csv")
+    in_care = sum(1 for row in episodes if not row["DEC"])
+    figures = summarise(read_returns(exported / "cin-census.xml", exported, YEAR))
+    assert figures.open["cp_plan"] == open_cp > 0
+    assert figures.open["cin_plan"] == open_cin > 0
+    assert figures.open.get("looked_after", 0) + figures.open.get("care_proceedings", 0) == in_care
+
+
+# --- bad returns ---------------------------------------------------------------------------------
+
+
+def _run(cin: Path, folder: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(
+        ["scenario", "from-returns", "--cin", str(cin), "--ssda903", str(folder),
+         "--year", str(YEAR), "-o", str(out), "-n", "0"]
+    )  # fmt: skip
+    return code, capsys.readouterr().err
+
+
+def test_malformed_xml_is_refused_with_its_line_and_nothing_is_written(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _copy(exported, tmp_path / "r")
+    text = (folder / "cin-census.xml").read_text(encoding="utf-8")
+    (folder / "cin-census.xml").write_text(text.replace("</Child>", "</Chid>", 3), encoding="utf-8")
+    code, said = _run(folder / "cin-census.xml", folder, tmp_path / "s.yaml", capsys)
+    assert code == 2
+    assert re.search(r"cin-census\.xml:\d+:\d+: not well-formed XML", said)
+    assert not (tmp_path / "s.yaml").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_a_misnamed_column_is_named_with_the_fix_and_nothing_is_written(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _copy(exported, tmp_path / "r")
+    text = (folder / "episodes.csv").read_text(encoding="utf-8")
+    (folder / "episodes.csv").write_text(text.replace("DECOM", "START", 1), encoding="utf-8")
+    code, said = _run(folder / "cin-census.xml", folder, tmp_path / "s.yaml", capsys)
+    assert code == 2
+    assert "episodes.csv:1: no column DECOM" in said and "rename the column" in said
+    assert not (tmp_path / "s.yaml").exists()
+
+
+def test_a_census_for_another_year_is_refused(exported: Path, tmp_path: Path) -> None:
+    with pytest.raises(ReturnsInputError, match="ReferenceDate is not 2028-03-31"):
+        read_returns(exported / "cin-census.xml", exported, YEAR + 1)
+
+
+def test_bad_records_are_skipped_by_position_and_field_and_counted(
+    exported: Path, tmp_path: Path
+) -> None:
+    folder = _copy(exported, tmp_path / "r")
+    columns, rows = _csv_rows(folder / "episodes.csv")
+    child = rows[0]["CHILD"]
+    ended = next(row for row in rows if row["DEC"])
+    rows.append(dict(ended))  # a duplicate
+    rows.append({**ended, "DECOM": "01/01/2020", "DEC": "01/01/2019"})  # out of order
+    _write_csv(folder / "episodes.csv", columns, rows)
+    tree = ET.parse(folder / "cin-census.xml")
+    children = tree.getroot().find("Children")
+    assert children is not None
+    first = children.find("Child")
+    assert first is not None
+    children.append(first)  # the same child twice
+    tree.write(folder / "cin-census.xml", encoding="utf-8", xml_declaration=True)
+    returns = read_returns(folder / "cin-census.xml", folder, YEAR)
+    assert returns.skipped["duplicate episode"] == 1
+    assert returns.skipped["episode date"] == 1
+    assert returns.skipped["duplicate child"] == 1
+    notes = "\n".join(returns.notes)
+    # Line 1 is the column names: row i of the table is on line i + 2.
+    assert f"episodes.csv:{len(rows) + 1}: DEC is before DECOM; skipped" in notes
+    assert f"episodes.csv:{len(rows)}: the same CHILD and DECOM as line" in notes
+    assert re.search(r"cin-census.xml: Child \d+: LAchildID is the same as Child 1's", notes)
+    assert child not in notes
+
+
+def test_a_file_already_there_and_not_ours_is_left_alone(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "notes.yaml"
+    mine.write_text("keep: me\n", encoding="utf-8")
+    code, said = _run(exported / "cin-census.xml", exported, mine, capsys)
+    assert code == 2 and "not written by `casejourney scenario from-returns`" in said
+    assert mine.read_text(encoding="utf-8") == "keep: me\n"
+
+
+# --- the round trip ------------------------------------------------------------------------------
+
+
+def _close_share(a: Figures, b: Figures, state: str, trigger: str) -> None:
+    """Two shares of one decision agree within three standard errors (binomial)."""
+    n1, n2 = sum(a.decisions[state].values()), sum(b.decisions[state].values())
+    p1, p2 = a.decisions[state][trigger] / n1, b.decisions[state][trigger] / n2
+    pooled = (a.decisions[state][trigger] + b.decisions[state][trigger]) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    assert abs(p1 - p2) <= 3 * se + 0.01, (state, trigger, p1, p2, n1, n2)
+
+
+@pytest.mark.slow
+def test_round_trip_simulate_export_import_simulate_keeps_shares_stays_and_stocks(
+    exported: Path, tmp_path: Path
+) -> None:
+    first = summarise(read_returns(exported / "cin-census.xml", exported, YEAR))
+    scenario = tmp_path / "built.yaml"
+    assert main(
+        ["scenario", "from-returns", "--cin", str(exported / "cin-census.xml"),
+         "--ssda903", str(exported), "--year", str(YEAR), "-o", str(scenario), "-n", "0"]
+    ) == 0  # fmt: skip
+    casejourney.run_scenario(str(scenario), replications=1, out=tmp_path / "run2", seed=5)
+    export_returns(tmp_path / "run2", YEAR + 1, tmp_path / "returns2")
+    again = summarise(
+        read_returns(tmp_path / "returns2" / "cin-census.xml", tmp_path / "returns2", YEAR + 1)
+    )
+    for state, trigger in [
+        ("referral", "start_assessment"), ("referral", "referral_to_strategy"),
+        ("cf_assessment", "assessment_to_cin"), ("cf_assessment", "assessment_nfa"),
+        ("s47_enquiry", "convene_icpc"), ("s47_enquiry", "s47_to_cin"),
+    ]:  # fmt: skip
+        _close_share(first, again, state, trigger)
+    # Referrals: Poisson counts within three standard deviations.
+    assert abs(first.referrals - again.referrals) <= 3 * math.sqrt(first.referrals) + 5
+    for state in ("cf_assessment", "cin_plan"):
+        one, two = first.stays[state], again.stays[state]
+        assert two.median_days == pytest.approx(one.median_days, rel=0.25), state
+    for state in ("cin_plan", "cp_plan"):
+        n1, n2 = first.open[state], again.open[state]
+        assert abs(n1 - n2) <= 3 * math.sqrt(n1) + 0.2 * n1, (state, n1, n2)

@@ -1,10 +1,15 @@
-"""Export speed: a national year of national-baseline written as a synthetic SSDA903 return.
+"""Returns speed: exporting a national year, and importing an authority the size of Liverpool.
 
-Run: python benchmarks/bench_returns.py [--scale S]
-Simulates one replication of national-baseline (England's volume, as its 153 areas; --scale for a
-quick look) into a temporary folder, then times ``casejourney returns export`` for the collection
-year the run covers, in a fresh process so its peak memory is its own. Prints figures; asserts
-nothing (tests never time anything). Target: a national year exported in at most 2 minutes.
+Run: python benchmarks/bench_returns.py [--scale S]            (export)
+     python benchmarks/bench_returns.py --import [--scale S]   (import)
+Export: simulates one replication of national-baseline (England's volume, as its 153 areas;
+--scale for a quick look) into a temporary folder, then times ``casejourney returns export`` (the
+SSDA903 CSVs and the CIN census) for the collection year the run covers, in a fresh process so its
+peak memory is its own. Target: a national year exported in at most 2 minutes.
+Import: simulates liverpool-baseline at --scale (default 1.4: about 10,000 referrals a year),
+exports its returns, then times reading them in and summarising them (``scenario from-returns``
+without its comparison simulation), in a fresh process. Target: at most 30 s.
+Prints figures; asserts nothing (tests never time anything).
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ CLI = "import sys; from casejourney.cli import main; sys.exit(main(sys.argv[1:])
 EXPORT = """
 import sys, time, resource
 from pathlib import Path
-from casejourney.returns import export_ssda903
+from casejourney.returns import export_returns
 began = time.perf_counter()
-files = export_ssda903(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
+files = export_returns(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
 seconds = time.perf_counter() - began
 rows = {p.name: p.read_text(encoding="utf-8").count(chr(10)) - 1 for p in files}
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -31,11 +36,60 @@ print(f"{seconds:.1f}", peak, rows)
 """
 
 
+IMPORT = """
+import sys, time, resource
+from pathlib import Path
+began = time.perf_counter()
+from casejourney.returns.figures import summarise
+from casejourney.returns.read import read_returns
+folder, year = Path(sys.argv[1]), int(sys.argv[2])
+returns = read_returns(folder / "cin-census.xml", folder, year)
+read = time.perf_counter() - began
+figures = summarise(returns)
+seconds = time.perf_counter() - began
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{seconds:.1f} {read:.1f} {peak:.0f} {figures.referrals} {len(returns.cin)} {len(returns.care)}")
+"""
+
+
+def bench_import(scale: float) -> None:
+    """Simulate Liverpool, export its returns, then time reading and summarising them."""
+    with tempfile.TemporaryDirectory() as root:
+        results, out = Path(root) / "run", Path(root) / "returns"
+        subprocess.run(
+            [sys.executable, "-c", CLI, "simulate", "liverpool-baseline", "-n", "1",
+             "--scale", str(scale), "-o", str(results)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        start = json.loads((results / "run.json").read_text(encoding="utf-8"))["start"]
+        year = int(start[:4]) + 1
+        subprocess.run(
+            [sys.executable, "-c", EXPORT, str(results), str(year), str(out)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        size = sum(p.stat().st_size for p in out.iterdir()) / 2**20
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT, str(out), str(year)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        seconds, read, peak, referrals, children, in_care = done.stdout.split()
+        print(
+            f"liverpool-baseline at scale {scale}: returns {year - 1}-{year % 100:02d}, {size:.1f} MiB"
+        )
+        print(f"{referrals} referrals, {children} children in the census, {in_care} in care")
+        print(f"imported in {seconds} s (read {read} s; target <= 30 s); peak memory {peak} MiB")
+
+
 def main() -> None:
-    """Simulate, then time the export."""
+    """Simulate, then time the export (or the import)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=1.0, help="Scale of England (default 1).")
-    scale = parser.parse_args().scale
+    parser.add_argument("--scale", type=float, default=None, help="Scale (default 1; import 1.4).")
+    parser.add_argument("--import", dest="imports", action="store_true", help="Time the import.")
+    options = parser.parse_args()
+    if options.imports:
+        bench_import(options.scale or 1.4)
+        return
+    scale = options.scale or 1.0
     with tempfile.TemporaryDirectory() as root:
         results, out = Path(root) / "run", Path(root) / "903"
         began = time.perf_counter()
@@ -53,7 +107,9 @@ def main() -> None:
         )  # fmt: skip
         seconds, peak, rows = done.stdout.split(" ", 2)
         print(f"national-baseline at scale {scale}: simulated in {simulated:.1f} s")
-        print(f"SSDA903 {year - 1}-{year % 100:02d} exported in {seconds} s (target <= 120 s)")
+        print(
+            f"CIN census and SSDA903 {year - 1}-{year % 100:02d} exported in {seconds} s (target <= 120 s)"
+        )
         print(f"peak memory of the export: {float(peak):.0f} MiB; rows: {rows.strip()}")
 
 

@@ -56,8 +56,28 @@ def test_every_episode_belongs_to_a_child_in_the_header_in_care_under_18_in_the_
             assert first <= _date(row["DEC"]) <= last and row["REC"] in {"E4A", "E8"}
         else:
             assert row["REC"] == ""
-    assert {row["CHILD"] for row in episodes} == set(header)
+    care_leavers = {row["CHILD"] for row in _rows(tmp_path / "903" / "oc3.csv")}
+    assert {row["CHILD"] for row in episodes} | care_leavers == set(header)
     assert all(child.startswith("SIM") for child in header)
+
+
+def test_care_leavers_are_reported_on_their_19th_to_21st_birthday_in_the_year(
+    results: Path, tmp_path: Path
+) -> None:
+    export_ssda903(results, YEAR, tmp_path / "903")
+    header = {row["CHILD"]: row for row in _rows(tmp_path / "903" / "header.csv")}
+    in_care = {row["CHILD"] for row in _rows(tmp_path / "903" / "episodes.csv")}
+    rows = _rows(tmp_path / "903" / "oc3.csv")
+    assert rows, "Liverpool at 5% has care leavers turning 19 to 21 in a year"
+    first, last = dt.date(YEAR - 1, 4, 1), dt.date(YEAR, 3, 31)
+    assert len({row["CHILD"] for row in rows}) == len(rows)
+    for row in rows:
+        birth = _date(row["DOB"])
+        assert row["DOB"] == header[row["CHILD"]]["DOB"]
+        assert any(first <= birth.replace(year=birth.year + age) <= last for age in (19, 20, 21))
+        assert row["IN_TOUCH"] == "YES" and row["ACTIV"] and row["ACCOM"]
+        if row["CHILD"] not in in_care:
+            assert header[row["CHILD"]]["MOTHER"] == ""
 
 
 def test_the_same_results_export_byte_for_byte_the_same(results: Path, tmp_path: Path) -> None:
@@ -88,7 +108,7 @@ def test_export_rewrites_its_own_folder(results: Path, tmp_path: Path) -> None:
     export_ssda903(results, YEAR, folder)
     assert main(["returns", "export", str(results), "--year", str(YEAR), "-o", str(folder)]) == 0
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
-        "cin-census.xml", "episodes.csv", "header.csv", "reviews.csv",
+        "cin-census.xml", "episodes.csv", "header.csv", "oc3.csv", "reviews.csv",
     ]  # fmt: skip
 
 

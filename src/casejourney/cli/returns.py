@@ -50,7 +50,7 @@ def export(
 ) -> None:
     """Write a simulated caseload as the synthetic returns of one collection year.
 
-    The SSDA903 CSVs (header, episodes, reviews) and the CIN census XML (cin-census.xml). Child
+    The SSDA903 CSVs (header, episodes, reviews, oc3) and the CIN census XML (cin-census.xml). Child
     ids (SIM + the case number) and dates of birth are synthetic: no child is behind them.
     """
     written = export_returns(results, year, folder, replication)

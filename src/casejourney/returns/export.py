@@ -16,8 +16,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from casejourney.calendar import birthday
 from casejourney.returns.caseload import (
     CARE_LEAVER,
+    Case,
     ReturnsError,
     care_periods,
     child,
@@ -42,6 +44,7 @@ EPISODES = (
     "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
 )  # fmt: skip
 REVIEWS = ("CHILD", "DOB", "REVIEW", "REVIEW_CODE")
+OC3 = ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM")
 
 # SSDA903 codes used (DfE SSDA903 guidance): V2 single period of accommodation under s20, N1 abuse
 # or neglect, U4 foster placement with other foster carer, PR1 own provision, E4A returned home,
@@ -50,6 +53,13 @@ _LS, _CIN, _PLACE, _PROVIDER, _REVIEW_CODE = "V2", "N1", "U4", "PR1", "PN1"
 _REC_HOME, _REC_EIGHTEEN = "E4A", "E8"
 # PN0: the child was under 4 at the review. URN: a made-up Ofsted registration number.
 _REVIEW_UNDER_4, _URN = "PN0", "SC999999"
+# Care leavers (OC3), on their 19th, 20th or 21st birthday in the year while the simulation has them
+# in touch (in the care_leaver state): activity (F2/P2 education, F4/P4 training or employment,
+# G4-G6 not) and accommodation (suitable: K independent living, D semi-independent, E supported
+# lodgings, B with parents or relatives, G ordinary lodgings) drawn from the run's seed.
+_OC3_AGES = (19, 20, 21)
+_ACTIV = ("F2", "P2", "F4", "P4", "G4", "G5", "G6")
+_ACCOM = ("K1", "K1", "D1", "E1", "B1", "G1")
 
 
 def _d(date: dt.date | None) -> str:
@@ -83,18 +93,32 @@ def ssda903_tables(
     header: list[tuple[object, ...]] = []
     episodes: list[tuple[object, ...]] = []
     reviews: list[tuple[object, ...]] = []
+    oc3: list[tuple[object, ...]] = []
     for number, case in sorted(read_cases(log).items()):
         periods = [
             p for p in care_periods(case) if p[0] <= last and (p[1] is None or p[1] >= first)
         ]
-        if not periods:
+        leaving = [(start, end) for start, end, state in _stretches(case) if state == CARE_LEAVER]
+        if not periods and not leaving:
             continue
         who = child(case, number, seed, replication, last)
         dob = _d(who.birth)
+        touch = [
+            day
+            for day in (birthday(who.birth, age) for age in _OC3_AGES)
+            if first <= day <= last and any(s <= day and (e is None or e > day) for s, e in leaving)
+        ]
+        if not periods and not touch:
+            continue
         # UN1 (no UPN yet) only for a child under school age; UN5 (sources disagree) otherwise.
         upn = "UN1" if years_before(dt.date(year - 2, 8, 31), 4) < who.birth else "UN5"
-        mother = "0" if who.sex == "F" else ""  # not known to be a mother
+        # Not known to be a mother; not asked of a care leaver who was not looked after this year.
+        mother = "0" if who.sex == "F" and periods else ""
         header.append((who.id, who.sex, dob, who.ethnic, upn, mother, ""))
+        if touch:
+            activ = _ACTIV[int(who.rng.integers(len(_ACTIV)))]
+            accom = _ACCOM[int(who.rng.integers(len(_ACCOM)))]
+            oc3.append((who.id, dob, "YES", activ, accom))
         for start, end, after in periods:
             ended = end is not None and end <= last
             rec = "" if not ended else (_REC_EIGHTEEN if after == CARE_LEAVER else _REC_HOME)
@@ -110,7 +134,15 @@ def ssda903_tables(
         "header.csv": _csv(HEADER, header),
         "episodes.csv": _csv(EPISODES, episodes),
         "reviews.csv": _csv(REVIEWS, reviews),
+        "oc3.csv": _csv(OC3, oc3),
     }
+
+
+def _stretches(case: Case) -> list[tuple[dt.date, dt.date | None, str]]:
+    """Each state the case was in: from, to (None while still there), state."""
+    enters = sorted(case.enters, key=lambda item: item[0])
+    ends: list[dt.date | None] = [date for date, _ in enters[1:]]
+    return [(date, end, state) for (date, state), end in zip(enters, [*ends, None], strict=True)]
 
 
 def export_ssda903(results: Path, year: int, out: Path, replication: int = 0) -> list[Path]:

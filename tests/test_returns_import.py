@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import yaml
 import casejourney
 from casejourney.cli import main
 from casejourney.returns import export_returns
+from casejourney.returns.build import build_scenario
 from casejourney.returns.figures import Figures, summarise
 from casejourney.returns.read import ReturnsInputError, read_returns
 
@@ -286,3 +288,24 @@ def test_round_trip_simulate_export_import_simulate_keeps_shares_stays_and_stock
     for state in ("cin_plan", "cp_plan"):
         n1, n2 = first.open[state], again.open[state]
         assert abs(n1 - n2) <= 3 * math.sqrt(n1) + 0.2 * n1, (state, n1, n2)
+
+
+def test_branch_shares_count_the_strategy_discussions_the_returns_cannot_see() -> None:
+    base, _ = casejourney.load_scenario("liverpool-baseline")
+    document = base.model_dump(mode="json", by_alias=True)
+    onward = document["branches"]["strategy_discussion"]["start_s47"]
+    figures = Figures(year=YEAR, referrals=1000)
+    # 1,000 referrals: 700 to an assessment directly, 200 to a strategy discussion (of which the
+    # returns see only the enquiries, and the rest as assessments), 100 with no further action.
+    via = round(200 * onward)
+    figures.decisions["referral"] = Counter(
+        {"start_assessment": 700 + (200 - via), "referral_to_strategy": via,
+         "referral_nfa+referral_to_early_help": 100}
+    )  # fmt: skip
+    built, _ = build_scenario(figures, document, "x", "x")
+    shares = built["branches"]["referral"]
+    assert shares["referral_to_strategy"] == pytest.approx(0.2, abs=0.002)
+    assert shares["start_assessment"] == pytest.approx(0.7, abs=0.002)
+    assert shares["referral_nfa"] + shares["referral_to_early_help"] == pytest.approx(
+        0.1, abs=0.002
+    )

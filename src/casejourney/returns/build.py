@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from casejourney.returns.figures import Figures
@@ -27,7 +28,7 @@ _OPEN_STATES = (
 )  # fmt: skip
 
 
-def _shares(base: dict[str, float], seen: Counter[str]) -> dict[str, float] | None:
+def _shares(base: dict[str, float], seen: Mapping[str, float]) -> dict[str, float] | None:
     """Branch shares from counts of what was seen; what the returns cannot show keeps the base's.
 
     A trigger the returns never show keeps its base share; the rest of the probability is shared
@@ -53,6 +54,35 @@ def _shares(base: dict[str, float], seen: Counter[str]) -> dict[str, float] | No
     largest = max(rounded, key=lambda t: rounded[t])
     rounded[largest] = round(rounded[largest] + 1.0 - sum(rounded.values()), 4)
     return {t: rounded[t] for t in base}
+
+
+# Decisions whose way to a strategy discussion the returns see only as what followed it: a section
+# 47 enquiry (the base's start_s47 share of them) or, for the rest, an assessment.
+_TO_STRATEGY = {"referral": ("referral_to_strategy", "start_assessment"),
+                "cf_assessment": ("assessment_to_strategy", "")}  # fmt: skip
+
+
+def _through_strategy(
+    state: str, seen: Counter[str], branches: dict[str, dict[str, float]]
+) -> Mapping[str, float]:
+    """Counts corrected for the strategy discussions the returns cannot see.
+
+    An enquiry is seen after a referral only when the strategy discussion went on to one (the
+    base's ``start_s47`` share); the others went to an assessment and were counted as one. Without
+    this the rebuilt scenario would lose that share of its enquiries on every round trip.
+    """
+    if state not in _TO_STRATEGY or "strategy_discussion" not in branches:
+        return seen
+    trigger, instead = _TO_STRATEGY[state]
+    onward = branches["strategy_discussion"].get("start_s47", 1.0)
+    if not 0 < onward < 1 or not seen[trigger]:
+        return seen
+    corrected: dict[str, float] = dict(seen)
+    hidden = seen[trigger] / onward - seen[trigger]
+    corrected[trigger] = seen[trigger] / onward
+    if instead:  # they were counted as that instead
+        corrected[instead] = max(seen[instead] - hidden, 0.0)
+    return corrected
 
 
 def _scale(document: dict[str, Any], factor: float) -> None:
@@ -104,7 +134,7 @@ def build_scenario(
     for state, seen in sorted(figures.decisions.items()):
         if state not in branches:
             continue
-        shares = _shares(branches[state], seen)
+        shares = _shares(branches[state], _through_strategy(state, seen, branches))
         if shares is None:
             kept.append(f"branches.{state}: the base's (under {MIN_DECISIONS} decisions seen)")
         else:

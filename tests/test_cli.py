@@ -191,7 +191,9 @@ def test_rules_say_which_are_inherited(authority: str, capsys: pytest.CaptureFix
 def test_rules_csv_matches_json(capsys: pytest.CaptureFixture[str]) -> None:
     records = rules_json("national", capsys)
     assert main(["rules", "--authority", "national", "--format", "csv"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    text = capsys.readouterr().out
+    assert text.startswith("\ufeff"), "a byte-order mark, so that Excel reads ≤ and ’ right"
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert [row["id"] for row in rows] == [r["id"] for r in records]
     # Quotes hold commas and quotation marks: they must survive the CSV round trip.
     assert [row["quote"] for row in rows] == [r["source"]["quote"] for r in records]

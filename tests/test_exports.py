@@ -206,14 +206,15 @@ def test_tidy_csv_is_long_with_units(tmp_path: Path) -> None:
     assert tuple(rows[0]) == TIDY_COLUMNS
     assert len(rows) == 4
     due, pct, late, open_ = rows
-    assert due["measure"] == "standard.due" and due["value"] == "5" and due["unit"] == "instances"
+    assert due["metric"] == "standard.due" and due["value"] == "5.0" and due["unit"] == "instances"
     assert due["period"] == "week" and due["week"] == "0" and due["week_start"] == "2026-07-06"
-    assert due["key_type"] == "standard" and due["key"] == "icpc-timing"
+    assert due["subject_type"] == "standard" and due["subject"] == "icpc-timing"
+    assert pct["better"] == "higher" and due["better"] == "neither"
     assert pct["value"] == "" and pct["unit"] == "%"  # nothing due that week: no figure
     assert late["period"] == "whole period" and late["week"] == "" and late["week_start"] == ""
     assert late["unit"] == "working days"  # the standard's own unit (15 working days)
     assert open_["replication"] == "1" and open_["week_start"] == "2026-07-27"
-    assert open_["unit"] == "cases" and open_["key_type"] == "stage"
+    assert open_["unit"] == "cases" and open_["subject_type"] == "stage"
 
 
 def test_export_command_on_a_simulated_run(base: Path, tmp_path: Path) -> None:

@@ -246,3 +246,14 @@ def test_wide_intervals_say_how_many_replications_would_narrow_them(moved: str) 
     note = _section(moved, "headline").split("Wide intervals.", 1)[1].split("</div>", 1)[0]
     needed = int(re.search(r"<code>-n (\d+)</code>", note).group(1))  # type: ignore[union-attr]
     assert needed > 3
+
+
+def test_docs_outputs_lists_every_measure_with_its_direction() -> None:
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    rows = dict(
+        (metric, (unit, better))
+        for metric, unit, better in re.findall(
+            r"^\| `([a-z]+\.[a-z0-9_]+)` \| ([^|]+) \| (\w+) \|", text, re.M
+        )
+    )
+    assert rows == {m: (i.unit, i.better.value) for m, i in MEASURES.items()}

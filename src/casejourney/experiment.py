@@ -9,8 +9,10 @@ does not depend on how many processes ran it.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
+import math
 import platform
 import sys
 import time
@@ -80,7 +82,7 @@ class Results:
         keep = [i for i, w in enumerate(table["week"]) if w >= 0]
         out = {k: [v[i] for i in keep] for k, v in table.items()}
         start = self.frame.grid.date(self.frame.report_start)
-        out["week_start"] = [(start + dt.timedelta(weeks=int(w))).isoformat() for w in out["week"]]
+        out["week_start"] = [start + dt.timedelta(weeks=int(w)) for w in out["week"]]
         return out
 
 
@@ -255,7 +257,6 @@ def write_event_log(
     if fmt == "none":
         return
     import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     table = event_table(log, frame)
@@ -271,7 +272,7 @@ def write_event_log(
                 for name in table.column_names
             }
         )
-        pacsv.write_csv(plain, stem.with_suffix(".csv"))
+        write_csv_for_excel(plain, stem.with_suffix(".csv"))
     pq.write_table(
         _snapshot_table(snapshots, frame),
         folder / "events" / f"counts-{log.replication:04d}.parquet",
@@ -288,20 +289,58 @@ def _snapshot_table(snapshots: Snapshots, frame: Frame) -> Any:
             ),
             "date": pa.array(frame.grid.dates(snapshots.day).astype("datetime64[D]")),
             "subject": pa.array(list(snapshots.subject)),
-            "measure": pa.array(list(snapshots.measure)),
+            "metric": pa.array(list(snapshots.measure)),
             "value": pa.array(snapshots.value),
         }
     )
 
 
+def _csv_cells(column: Any) -> list[Any]:
+    """A column's cells for CSV: floats always with a point (``80.0``), missing ones empty.
+
+    A float written ``80`` makes polars and duckdb guess a whole-number column from the first
+    rows and then fail on ``80.5``; ``nan`` would be read as text.
+    """
+    import pyarrow as pa
+
+    values = column.to_pylist()
+    if pa.types.is_floating(column.type):
+        return [repr(float(v)) if v is not None and math.isfinite(v) else "" for v in values]
+    return ["" if v is None else v for v in values]  # a date prints as YYYY-MM-DD
+
+
+def write_csv_for_excel(table: Any, path: Path) -> None:
+    """Write a pyarrow table as CSV that Excel, polars and duckdb read right.
+
+    UTF-8 with a byte-order mark (without it Excel reads the Windows code page and ``≤``, ``’``
+    come out garbled; pandas, polars, duckdb and Python's ``utf-8-sig`` skip it); numbers
+    unquoted, text quoted only where it must be; a missing figure is an empty cell.
+    """
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.column_names)
+        for batch in table.to_batches(max_chunksize=65_536):
+            writer.writerows(zip(*(_csv_cells(c) for c in batch.columns), strict=True))
+
+
+def _column(values: Sequence[Any]) -> Any:
+    """A pyarrow column in which a missing figure (NaN or None) is null, never NaN.
+
+    A NaN is a number to duckdb (``AVG`` of a column with one is NaN), polars and Parquet
+    readers; null is "no figure", which every tool leaves out of sums and means.
+    """
+    import pyarrow as pa
+
+    return pa.array(list(values), from_pandas=True)
+
+
 def _write_table(columns: Mapping[str, Sequence[Any]], stem: Path) -> None:
     import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    table = pa.table({k: list(v) for k, v in columns.items()})
+    table = pa.table({k: _column(v) for k, v in columns.items()})
     pq.write_table(table, stem.with_suffix(".parquet"))
-    pacsv.write_csv(table, stem.with_suffix(".csv"))
+    write_csv_for_excel(table, stem.with_suffix(".csv"))
 
 
 def _write(results: Results, workflow: Workflow, scenario: ScenarioSpec, folder: Path) -> None:

@@ -448,13 +448,19 @@ def summarise(tasks: Sequence[Task], out: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _cell(value: Any) -> Any:
+    """A missing figure is an empty cell, not ``nan`` (which Excel and duckdb read as text)."""
+    return "" if isinstance(value, float) and math.isnan(value) else value
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """CSV for Excel: UTF-8 with a byte-order mark, missing figures left empty."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with tmp.open("w", newline="", encoding="utf-8-sig") as handle:
         if rows:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     os.replace(tmp, path)
 
 

@@ -92,14 +92,29 @@ def parse_date(value: str) -> dt.date:
         ) from None
 
 
-def print_csv(rows: list[dict[str, Any]]) -> None:
-    """Write rows as CSV to standard output."""
+#: Starts CSV meant for a file, so that Excel reads it as UTF-8 (≤, ≥, ’ intact).
+BOM = "\ufeff"
+
+
+def csv_text(rows: list[dict[str, Any]], *, bom: bool = True) -> str:
+    """Rows as CSV text, with a UTF-8 byte-order mark first unless ``bom`` is false."""
     buffer = io.StringIO()
+    if bom:
+        buffer.write(BOM)
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    sys.stdout.write(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def print_csv(rows: list[dict[str, Any]]) -> None:
+    """Write rows as CSV to standard output; with a byte-order mark when it goes to a file.
+
+    ``casejourney rules --format csv > rules.csv`` is then a file Excel reads right; on a
+    terminal the mark would only show as noise.
+    """
+    sys.stdout.write(csv_text(rows, bom=not sys.stdout.isatty()))
 
 
 def main(argv: list[str] | None = None) -> int:

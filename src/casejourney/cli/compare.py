@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 import casejourney
-from casejourney.cli import WorkflowsOption, app, err, out, print_csv
+from casejourney.cli import WorkflowsOption, app, csv_text, err, out, print_csv
 from casejourney.report.compare import (
     CellStatus,
     as_flat_rows,
@@ -82,15 +82,7 @@ def compare_command(
         if output is None:
             print_csv(as_flat_rows(comparison))
             return
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        rows = as_flat_rows(comparison)
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        text = buffer.getvalue()
+        text = csv_text(as_flat_rows(comparison))
     else:
         text = {
             CompareFormat.markdown: as_markdown,

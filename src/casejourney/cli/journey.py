@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 import casejourney
-from casejourney.cli import WorkflowsOption, app, err, out, parse_date, print_csv
+from casejourney.cli import WorkflowsOption, app, csv_text, err, out, parse_date, print_csv
 from casejourney.journey import Journey, walk
 from casejourney.tracking import Instance, Outcome
 
@@ -217,12 +217,4 @@ def _emit_csv(output: Path | None, rows: list[dict[str, Any]]) -> None:
     if output is None:
         print_csv(rows)
         return
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    _write_atomic(output, buffer.getvalue())
+    _write_atomic(output, csv_text(rows))

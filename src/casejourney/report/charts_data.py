@@ -559,7 +559,11 @@ def _snapshots(
         servers: dict[tuple[str, int], float] = {}
         states: dict[str, np.ndarray] = {}
         for date, subject, measure, value in zip(
-            cols["date"], cols["subject"], cols["measure"], cols["value"], strict=True
+            cols["date"],
+            cols["subject"],
+            cols.get("metric", cols.get("measure", [])),  # "measure" in older folders
+            cols["value"],
+            strict=True,
         ):
             week = (date - record.report_start).days // 7
             if not 0 <= week < weeks:

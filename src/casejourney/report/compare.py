@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from casejourney.calendar import Duration
 from casejourney.checks.timing import looser_standards
 from casejourney.report.rules import short_timescale, timescale_text
 from casejourney.spec.findings import Citation
@@ -153,13 +154,36 @@ def as_json(comparison: Comparison) -> str:
     return json.dumps(as_records(comparison), indent=2) + "\n"
 
 
-def as_flat_rows(comparison: Comparison) -> list[dict[str, str]]:
-    """One row per standard with a timescale column and a source column per authority (for CSV)."""
+def timescale_amount(standard: Standard) -> tuple[int, str]:
+    """The standard's main timescale as a number and a unit: (45, "working_days").
+
+    The limit of a deadline or a total time, the notice of a lead time, the interval of a
+    recurring standard (its first and second, if any, are in the words beside it).
+    """
+    for name in ("within", "at_least", "every"):
+        duration: Duration | None = getattr(standard.spec, name, None)
+        if duration is not None:
+            return duration.value, duration.unit.value
+    raise AssertionError(f"{standard.id}: a standard with no timescale")  # the models forbid it
+
+
+def as_flat_rows(comparison: Comparison) -> list[dict[str, str | int]]:
+    """One row per standard, for CSV: per authority the timescale in words and as a number and unit.
+
+    The number and unit sort and filter in Excel; the words (``≤ 1 wd *``) are for reading.
+    Beside them: whether it is looser than statute, where it comes from, and its source.
+    """
     rows = []
     for row in comparison.rows:
-        flat = {"id": row.id, "kind": row.kind, "title": row.title}
+        flat: dict[str, str | int] = {"id": row.id, "kind": row.kind, "title": row.title}
         for cell in row.cells:
             flat[cell.authority] = f"{cell.text}{' ' + marker(cell) if marker(cell) else ''}"
+            value, unit = ("", "") if cell.standard is None else timescale_amount(cell.standard)
+            flat[f"{cell.authority}_value"] = value
+            flat[f"{cell.authority}_unit"] = unit
+            flat[f"{cell.authority}_looser_than_statute"] = (
+                "" if cell.standard is None else "yes" if cell.looser else "no"
+            )
             flat[f"{cell.authority}_status"] = cell.status.value
             flat[f"{cell.authority}_source"] = cell.citation.render() if cell.citation else ""
         rows.append(flat)

@@ -23,6 +23,7 @@ from typing import IO, Any
 import numpy as np
 
 from casejourney.errors import CasejourneyError
+from casejourney.report.measures import MEASURES
 from casejourney.spec import load_workflow
 from casejourney.spec.resolve import Workflow
 
@@ -309,52 +310,8 @@ def write_xes(
 
 # --- tidy CSV ------------------------------------------------------------------------------------
 
-#: measure → (unit, what it is). A unit of None is the standard's own (late_units).
-MEASURES: dict[str, tuple[str | None, str]] = {
-    "standard.due": ("instances", "instances of the standard falling due"),
-    "standard.met": ("instances", "instances done on time"),
-    "standard.breached": ("instances", "instances late or not done"),
-    "standard.on_time_pct": ("%", "share of instances due that were on time"),
-    "standard.late_days_median": ("days", "lateness of late instances: median"),
-    "standard.late_days_p90": ("days", "lateness of late instances: 90th percentile"),
-    "standard.late_units_median": (
-        None,
-        "lateness of late instances in the standard's unit: median",
-    ),
-    "standard.late_units_p90": (
-        None,
-        "lateness of late instances in the standard's unit: 90th percentile",
-    ),
-    "stage.open": ("cases", "cases open in the stage at the week's end"),
-    "stage.entered": ("cases", "cases entering the stage"),
-    "stage.left": ("cases", "cases leaving the stage"),
-    "stage.mean_days": ("days", "time in the stage of cases leaving it: mean"),
-    "stage.median_days": ("days", "time in the stage of cases leaving it: median"),
-    "stage.p90_days": ("days", "time in the stage of cases leaving it: 90th percentile"),
-    "team.queued": ("pieces of work", "work waiting for a worker at the week's end"),
-    "team.wait_days_mean": ("days", "wait for a worker of work started: mean"),
-    "team.wait_days_p90": ("days", "wait for a worker of work started: 90th percentile"),
-    "team.utilisation_pct": ("%", "share of available hours worked"),
-    "team.cases_per_worker": ("cases per worker", "cases held per worker in post"),
-    "team.unallocated": ("cases", "cases waiting to be allocated to a worker"),
-    "team.most_over_limit": ("points", "most loaded worker's caseload less their limit"),
-    "place.overflow": ("children", "children needing a placement when none was free"),
-    "drift.open_over": ("cases", "cases open beyond the drift limit at the week's end"),
-    "drift.ended": ("cases", "stretches ending"),
-    "drift.ended_over": ("cases", "stretches ending beyond the drift limit"),
-    "drift.ended_over_pct": ("%", "share of stretches ending beyond the drift limit"),
-    "drift.entered": ("cases", "stretches starting"),
-    "drift.repeat": ("cases", "second or later stretches starting"),
-    "drift.repeat_pct": ("%", "share of stretches starting that were repeats"),
-    "drift.reached": ("cases", "cases reaching the milestone"),
-    "drift.missing": ("cases", "cases reaching the milestone without the decision"),
-    "drift.missing_pct": ("%", "share reaching the milestone without the decision"),
-    "cases.arrived": ("cases", "new cases arriving (engine count)"),
-    "cases.opening": ("cases", "cases opening (engine count)"),
-    "cases.open": ("cases", "cases open at the week's end (engine count)"),
-    "cases.closed": ("cases", "cases closed (engine count)"),
-}
-
+#: The columns of ``metrics-tidy.csv``: ``metric`` and ``subject`` as in every other file of a
+#: results folder (docs/outputs.md); ``better`` says which way is good news.
 TIDY_COLUMNS = (
     "scenario",
     "authority",
@@ -362,11 +319,12 @@ TIDY_COLUMNS = (
     "period",
     "week",
     "week_start",
-    "measure",
-    "key_type",
-    "key",
+    "metric",
+    "subject_type",
+    "subject",
     "value",
     "unit",
+    "better",
     "description",
 )
 
@@ -385,20 +343,22 @@ def _standard_units(workflow: Workflow | None) -> dict[str, str]:
 
 
 def _value(value: Any) -> str:
+    """A figure for the CSV, always with a point (``5.0``); a missing one is empty.
+
+    A ``5`` in the first rows would make polars and duckdb guess a whole-number column.
+    """
     if value is None:
         return ""
     number = float(value)
-    if math.isnan(number):
-        return ""
-    return repr(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    return repr(number) if math.isfinite(number) else ""
 
 
 def tidy_rows(results_dir: Path, *, workflows: Path | None = None) -> Iterator[dict[str, str]]:
     """The results folder's measures in long form: one row per replication × week × measure × key.
 
     ``period`` is ``week`` (``week`` 0-based, ``week_start`` its Monday) or ``whole period``
-    (both blank); ``key_type`` says what ``key`` names (standard, stage, team, place, drift,
-    cases). A blank value is "no figure" (e.g. % on time in a week with nothing due).
+    (both blank); ``subject_type`` says what ``subject`` names (standard, stage, team, place,
+    drift, all cases). A blank value is "no figure" (e.g. % on time in a week with nothing due).
 
     Raises:
         ExportError: the folder has no ``replications.parquet`` or it cannot be read.
@@ -432,10 +392,11 @@ def tidy_rows(results_dir: Path, *, workflows: Path | None = None) -> Iterator[d
         strict=True,
     ):
         week = int(week)
-        unit, description = MEASURES.get(str(metric), ("", ""))
-        if unit is None:
+        measure = MEASURES.get(str(metric))
+        unit = "" if measure is None else measure.unit
+        if unit == "units":  # the standard's own unit
             unit = units.get(str(subject), "")
-        key_type = str(metric).split(".", 1)[0]
+        subject_type = str(metric).split(".", 1)[0]
         yield {
             "scenario": scenario,
             "authority": authority,
@@ -445,12 +406,13 @@ def tidy_rows(results_dir: Path, *, workflows: Path | None = None) -> Iterator[d
             "week_start": (report_start + dt.timedelta(weeks=week)).isoformat()
             if week >= 0
             else "",
-            "measure": str(metric),
-            "key_type": {"cases": "all cases"}.get(key_type, key_type),
-            "key": str(subject),
+            "metric": str(metric),
+            "subject_type": {"cases": "all cases"}.get(subject_type, subject_type),
+            "subject": str(subject),
             "value": _value(value),
             "unit": unit,
-            "description": description,
+            "better": "" if measure is None else measure.better.value,
+            "description": "" if measure is None else measure.title,
         }
 
 

@@ -41,9 +41,9 @@ class MeasureInfo:
 
     Attributes:
         metric: the name in the data files (``standard.on_time_pct``).
-        title: what it counts, in words, for column headings and docs.
-        unit: ``%``, ``days``, ``cases``, ``instances``, ``hours`` … (``units``: the standard's own
-            unit, working days or months).
+        title: what it counts, in words (the ``description`` column of ``metrics-tidy.csv``).
+        unit: ``%``, ``days``, ``cases``, ``instances`` … (``units``: the standard's own unit,
+            working days or months).
         better: which way is better.
         counts: for a percentage of instances: the (numerator, denominator) count measures it is
             made from, so an interval can be drawn from the counts when they are small.
@@ -73,47 +73,85 @@ MEASURES: dict[str, MeasureInfo] = {
     m.metric: m
     for m in (
         # standards: every instance due, on time or late
-        MeasureInfo("standard.due", "instances due", "instances", _N),
-        MeasureInfo("standard.met", "instances met on time", "instances", _N),
-        MeasureInfo("standard.breached", "instances late", "instances", _L),
+        MeasureInfo("standard.due", "instances of the standard falling due", "instances", _N),
+        MeasureInfo("standard.met", "instances done on time", "instances", _N),
+        MeasureInfo("standard.breached", "instances late or not done", "instances", _L),
         MeasureInfo(
             "standard.on_time_pct",
-            "% of instances due that were on time",
+            "share of instances due that were on time",
             "%",
             _H,
             ("standard.met", "standard.due"),
         ),
-        MeasureInfo("standard.late_days_median", "median lateness", "days", _L),
-        MeasureInfo("standard.late_days_p90", "90th percentile lateness", "days", _L),
-        MeasureInfo("standard.late_units_median", "median lateness", "units", _L),
-        MeasureInfo("standard.late_units_p90", "90th percentile lateness", "units", _L),
-        # stages: flow through each state of the pathway; time in a stage is neither good nor
-        # bad in itself (a longer stay in a stable placement is not a failure)
-        MeasureInfo("stage.open", "cases open at the week's end", "cases", _N),
-        MeasureInfo("stage.entered", "cases entering", "cases", _N),
-        MeasureInfo("stage.left", "cases leaving", "cases", _N),
-        MeasureInfo("stage.mean_days", "mean time in the stage", "days", _N),
-        MeasureInfo("stage.median_days", "median time in the stage", "days", _N),
-        MeasureInfo("stage.p90_days", "90th percentile time in the stage", "days", _N),
-        MeasureInfo("stage.queued", "work waiting for a worker", "pieces of work", _L),
-        MeasureInfo("stage.wait_days_mean", "mean wait for a worker", "days", _L),
-        # teams: a busier team is not "better" or "worse" (idle staff are not the aim either)
-        MeasureInfo("team.queued", "work waiting for a worker", "pieces of work", _L),
-        MeasureInfo("team.wait_days_mean", "mean wait for a worker", "days", _L),
-        MeasureInfo("team.wait_days_p90", "90th percentile wait for a worker", "days", _L),
-        MeasureInfo("team.utilisation_pct", "% of available hours worked", "%", _N),
-        MeasureInfo("team.cases_per_worker", "cases held per worker in post", "cases", _L),
-        MeasureInfo("team.unallocated", "cases without an allocated worker", "cases", _L),
-        MeasureInfo("team.most_over_limit", "most caseload points over the limit", "points", _L),
+        MeasureInfo("standard.late_days_median", "lateness of late instances: median", "days", _L),
+        MeasureInfo(
+            "standard.late_days_p90", "lateness of late instances: 90th percentile", "days", _L
+        ),
+        MeasureInfo(
+            "standard.late_units_median",
+            "lateness of late instances in the standard's unit: median",
+            "units",
+            _L,
+        ),
+        MeasureInfo(
+            "standard.late_units_p90",
+            "lateness of late instances in the standard's unit: 90th percentile",
+            "units",
+            _L,
+        ),
+        # stages: time in a stage is neither good nor bad in itself (a longer stay in a stable
+        # placement is not a failure)
+        MeasureInfo("stage.open", "cases open in the stage at the week's end", "cases", _N),
+        MeasureInfo("stage.entered", "cases entering the stage", "cases", _N),
+        MeasureInfo("stage.left", "cases leaving the stage", "cases", _N),
+        MeasureInfo("stage.mean_days", "time in the stage of cases leaving it: mean", "days", _N),
+        MeasureInfo(
+            "stage.median_days", "time in the stage of cases leaving it: median", "days", _N
+        ),
+        MeasureInfo(
+            "stage.p90_days", "time in the stage of cases leaving it: 90th percentile", "days", _N
+        ),
+        MeasureInfo(
+            "stage.queued",
+            "work in the stage waiting for a worker at the week's end",
+            "pieces of work",
+            _L,
+        ),
+        MeasureInfo(
+            "stage.wait_days_mean",
+            "wait for a worker of work started in the stage: mean",
+            "days",
+            _L,
+        ),
+        # teams: a busier team is not better or worse (idle staff are not the aim either)
+        MeasureInfo(
+            "team.queued", "work waiting for a worker at the week's end", "pieces of work", _L
+        ),
+        MeasureInfo("team.wait_days_mean", "wait for a worker of work started: mean", "days", _L),
+        MeasureInfo(
+            "team.wait_days_p90", "wait for a worker of work started: 90th percentile", "days", _L
+        ),
+        MeasureInfo("team.utilisation_pct", "share of available hours worked", "%", _N),
+        MeasureInfo(
+            "team.cases_per_worker", "cases held per worker in post", "cases per worker", _L
+        ),
+        MeasureInfo("team.unallocated", "cases waiting to be allocated to a worker", "cases", _L),
+        MeasureInfo(
+            "team.most_over_limit", "most loaded worker's caseload less their limit", "points", _L
+        ),
         # placements
-        MeasureInfo("place.overflow", "cases waiting for a place", "cases", _L),
-        # drift: every drift measure counts something going wrong, so a rise is worse
-        MeasureInfo("drift.open_over", "cases open beyond the limit", "cases", _L),
+        MeasureInfo(
+            "place.overflow", "children needing a placement when none was free", "children", _L
+        ),
+        # drift: each drift measure counts something going wrong, so a rise is worse
+        MeasureInfo(
+            "drift.open_over", "cases open beyond the drift limit at the week's end", "cases", _L
+        ),
         MeasureInfo("drift.ended", "stretches ending", "cases", _N),
-        MeasureInfo("drift.ended_over", "stretches ending beyond the limit", "cases", _L),
+        MeasureInfo("drift.ended_over", "stretches ending beyond the drift limit", "cases", _L),
         MeasureInfo(
             "drift.ended_over_pct",
-            "% of stretches ending beyond the limit",
+            "share of stretches ending beyond the drift limit",
             "%",
             _L,
             ("drift.ended_over", "drift.ended"),
@@ -122,7 +160,7 @@ MEASURES: dict[str, MeasureInfo] = {
         MeasureInfo("drift.repeat", "second or later stretches starting", "cases", _L),
         MeasureInfo(
             "drift.repeat_pct",
-            "% of stretches starting that were a second or later one",
+            "share of stretches starting that were repeats",
             "%",
             _L,
             ("drift.repeat", "drift.entered"),
@@ -133,16 +171,16 @@ MEASURES: dict[str, MeasureInfo] = {
         ),
         MeasureInfo(
             "drift.missing_pct",
-            "% reaching the milestone without the decision",
+            "share reaching the milestone without the decision",
             "%",
             _L,
             ("drift.missing", "drift.reached"),
         ),
         # the whole caseload
-        MeasureInfo("cases.arrived", "new cases arriving", "cases", _N),
-        MeasureInfo("cases.opening", "cases open at the start", "cases", _N),
-        MeasureInfo("cases.open", "cases open at the week's end", "cases", _N),
-        MeasureInfo("cases.closed", "cases closed", "cases", _N),
+        MeasureInfo("cases.arrived", "new cases arriving (engine count)", "cases", _N),
+        MeasureInfo("cases.opening", "cases opening (engine count)", "cases", _N),
+        MeasureInfo("cases.open", "cases open at the week's end (engine count)", "cases", _N),
+        MeasureInfo("cases.closed", "cases closed (engine count)", "cases", _N),
     )
 }
 

@@ -18,15 +18,15 @@ from casejourney.cli import main
 from casejourney.report.exports import (
     TIDY_COLUMNS,
     TIDY_NAME,
-    XES_NAMESPACE,
     ExportError,
     write_tidy,
     write_xes,
 )
 from tests.test_report_data import simulated
 
-NS = {"x": XES_NAMESPACE}
 D = dt.date
+#: The XML Schema of IEEE Std 1849-2016 (tests/data/xes/README.md says where it comes from).
+XSD = Path(__file__).parent / "data" / "xes" / "xes-ieee-1849-2016.xsd"
 
 # (case, date, event, kind, team, worker, due) in the order an engine emits them: cases interleaved
 ROWS = [
@@ -92,34 +92,44 @@ def _folder(tmp_path: Path) -> Path:
 
 def _attrs(element: ET.Element) -> dict[str, str]:
     return {
-        child.get("key", ""): child.get("value", "")
-        for child in element
-        if child.tag != f"{{{XES_NAMESPACE}}}event"
+        child.get("key", ""): child.get("value", "") for child in element if child.tag != "event"
     }
+
+
+def _journey(folder: Path) -> Path:
+    written = write_xes(folder, compress=False)
+    assert [p.name for p in written] == ["replication-0000.xes", "replication-0000-engine.xes"]
+    return written[0]
 
 
 def test_the_xes_log_follows_the_standard(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    (written,) = write_xes(folder, compress=False)
-    assert written == folder / "events" / "replication-0000.xes"
-    root = ET.parse(written).getroot()
-    assert root.tag == f"{{{XES_NAMESPACE}}}log"
-    assert root.get("xes.version") == "1849-2016"
-    prefixes = {e.get("prefix") for e in root.findall("x:extension", NS)}
+    root = ET.parse(_journey(folder)).getroot()
+    assert root.tag == "log"  # the IEEE schema has no target namespace
+    assert root.get("xes.version") == "1.0"
+    prefixes = {e.get("prefix") for e in root.findall("extension")}
     assert {"concept", "time", "lifecycle", "org"} <= prefixes
-    scopes = {g.get("scope") for g in root.findall("x:global", NS)}
+    scopes = {g.get("scope") for g in root.findall("global")}
     assert scopes == {"trace", "event"}
-    assert root.find("x:classifier", NS) is not None
+    names = [c.get("name", "") for c in root.findall("classifier")]
+    assert names and all(" " not in n for n in names)  # xs:NCName
     assert _attrs(root)["concept:name"] == "tiny, replication 0"
+
+
+def test_the_xes_logs_are_valid_against_the_ieee_1849_2016_schema(tmp_path: Path) -> None:
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(str(XSD))
+    for path in write_xes(_folder(tmp_path), compress=False):
+        schema.validate(str(path))
 
 
 def test_one_trace_per_case_in_case_order_with_timed_events(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    (written,) = write_xes(folder, compress=False)
     workflow = casejourney.load_workflow("national")
-    traces = ET.parse(written).getroot().findall("x:trace", NS)
-    assert [_attrs(t)["concept:name"] for t in traces] == ["2", "7"]
-    events = [_attrs(e) for e in traces[1].findall("x:event", NS)]
+    traces = ET.parse(_journey(folder)).getroot().findall("trace")
+    # case ids carry the replication, so merged logs never fuse two cases
+    assert [_attrs(t)["concept:name"] for t in traces] == ["0-2", "0-7"]
+    events = [_attrs(e) for e in traces[1].findall("event")]
     label = {s.id: s.label for s in workflow.states.values()}
     assert [(e["concept:name"], e["lifecycle:transition"]) for e in events] == [
         (label["contact"], "start"),
@@ -133,6 +143,8 @@ def test_one_trace_per_case_in_case_order_with_timed_events(tmp_path: Path) -> N
     stamps = [dt.datetime.fromisoformat(e["time:timestamp"]) for e in events]
     assert stamps == sorted(stamps)
     assert stamps[0] == dt.datetime(2026, 7, 6, tzinfo=dt.UTC)
+    # contact starts and completes on the same day: the order attribute keeps them in order
+    assert [int(e["order"]) for e in events] == list(range(len(events)))
     assert (
         events[0]["org:group"] == "front_door"
         and events[0]["org:resource"] == "front_door worker 3"
@@ -142,23 +154,50 @@ def test_one_trace_per_case_in_case_order_with_timed_events(tmp_path: Path) -> N
     assert not work, "queue and work records are not journey events"
 
 
-def test_visits_are_complete_events_with_their_due_date(tmp_path: Path) -> None:
+def test_every_event_has_a_unique_id(tmp_path: Path) -> None:
+    root = ET.parse(_journey(_folder(tmp_path))).getroot()
+    ids = [_attrs(e)["event_id"] for e in root.iter("event")]
+    assert len(ids) == len(set(ids)) == 9
+
+
+def test_cases_open_at_the_start_say_so(tmp_path: Path) -> None:
+    traces = ET.parse(_journey(_folder(tmp_path))).getroot().findall("trace")
+    opened = {_attrs(t)["concept:name"]: _attrs(t)["open_at_start"] for t in traces}
+    assert opened == {"0-2": "true", "0-7": "false"}  # case 2 was already on a plan
+
+
+def test_engine_records_go_to_their_own_log(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    (written,) = write_xes(folder, compress=False)
-    trace = ET.parse(written).getroot().findall("x:trace", NS)[0]
-    events = [_attrs(e) for e in trace.findall("x:event", NS)]
+    engine = write_xes(folder, compress=False)[1]
+    events = [_attrs(e) for e in ET.parse(engine).getroot().iter("event")]
+    assert [(e["kind"], e["activity_id"]) for e in events] == [("work", "contact")]
+    assert not write_xes(folder, compress=False, engine=False)[1:]
+
+
+def test_visits_are_complete_events_with_their_due_date(tmp_path: Path) -> None:
+    trace = ET.parse(_journey(_folder(tmp_path))).getroot().findall("trace")[0]
+    events = [_attrs(e) for e in trace.findall("event")]
     assert [e["lifecycle:transition"] for e in events] == ["start", "complete"]
     visit = events[1]
-    assert visit["kind"] == "task" and visit["event_id"] == "cp_visit"
+    assert visit["kind"] == "task" and visit["activity_id"] == "cp_visit"
     assert visit["due"] == "2026-06-12T00:00:00.000+00:00"
     # the case is still on its plan at the end: its stay has no complete event
-    assert events[0]["event_id"] == "cp_plan"
+    assert events[0]["activity_id"] == "cp_plan"
+
+
+def test_milestones_have_human_names() -> None:
+    from casejourney.report.xes import label, labels_of
+
+    names = labels_of(casejourney.load_workflow("national"))
+    assert label("age:15", names) == "Reaches age 15"
+    assert label("strategy_discussion", names) == names["strategy_discussion"]
 
 
 def test_no_attribute_could_carry_personal_data(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    (written,) = write_xes(folder, compress=False)
-    keys = {a.get("key") for a in ET.parse(written).getroot().iter() if a.get("key")}
+    keys: set[str] = set()
+    for path in write_xes(folder, compress=False):
+        keys |= {a.get("key", "") for a in ET.parse(path).getroot().iter() if a.get("key")}
     allowed = {
         "concept:name",
         "time:timestamp",
@@ -167,6 +206,8 @@ def test_no_attribute_could_carry_personal_data(tmp_path: Path) -> None:
         "org:group",
         "org:resource",
         "event_id",
+        "activity_id",
+        "order",
         "kind",
         "due",
         "source",
@@ -174,14 +215,16 @@ def test_no_attribute_could_carry_personal_data(tmp_path: Path) -> None:
         "authority",
         "seed",
         "replication",
+        "case",
+        "open_at_start",
     }
     assert keys <= allowed
 
 
 def test_compressed_xes_is_the_same_log(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    (plain,) = write_xes(folder, compress=False)
-    (zipped,) = write_xes(folder)
+    plain = write_xes(folder, compress=False)[0]
+    zipped = write_xes(folder)[0]
     assert zipped.name == "replication-0000.xes.gz"
     assert gzip.decompress(zipped.read_bytes()) == plain.read_bytes()
     assert write_xes(folder)[0].read_bytes() == zipped.read_bytes()  # reproducible bytes
@@ -194,6 +237,22 @@ def test_xes_without_an_event_log_says_how_to_get_one(tmp_path: Path) -> None:
         write_xes(folder)
     with pytest.raises(ExportError, match=r"no run\.json"):
         write_xes(tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+def test_pm4py_reads_the_log_and_discovers_a_model(base: Path, tmp_path: Path) -> None:
+    pm4py = pytest.importorskip("pm4py")
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy)
+    journey = write_xes(copy, replications=[0], engine=False)[0]
+    log = pm4py.read_xes(str(journey))
+    assert len(log) > 0 and log["case:concept:name"].str.startswith("0-").all()
+    net, initial, final = pm4py.discover_petri_net_inductive(log)
+    assert len(net.transitions) > 3
+    fitness = pm4py.fitness_token_based_replay(log, net, initial, final)
+    assert fitness["log_fitness"] > 0.5
 
 
 def test_tidy_csv_is_long_with_units(tmp_path: Path) -> None:
@@ -224,11 +283,11 @@ def test_export_command_on_a_simulated_run(base: Path, tmp_path: Path) -> None:
     shutil.copytree(base, copy)
     assert main(["export", str(copy), "-r", "1"]) == 0
     assert (copy / TIDY_NAME).is_file()
-    (xes,) = sorted((copy / "events").glob("*.xes.gz"))
-    assert xes.name == "replication-0001.xes.gz"
+    engine, xes = sorted((copy / "events").glob("*.xes.gz"))
+    assert (xes.name, engine.name) == ("replication-0001.xes.gz", "replication-0001-engine.xes.gz")
     root = ET.fromstring(gzip.decompress(xes.read_bytes()))
     record = json.loads((copy / "run.json").read_text(encoding="utf-8"))
     cases = next(r["cases"] for r in record["replications"] if r["replication"] == 1)
-    assert len(root.findall("x:trace", NS)) == cases
+    assert len(root.findall("trace")) == cases
     rows = len((copy / TIDY_NAME).read_text(encoding="utf-8-sig").splitlines()) - 1
     assert rows == pq.read_metadata(copy / "replications.parquet").num_rows

@@ -68,7 +68,7 @@ def export(
         typer.Option(
             "--xes/--no-xes",
             help="Write each replication's event log as IEEE XES for process-mining tools "
-            "(events/replication-NNNN.xes.gz).",
+            "(events/replication-NNNN.xes.gz: the journey; -engine.xes.gz: the engine's records).",
         ),
     ] = True,
     tidy: Annotated[

@@ -48,7 +48,11 @@ SIMULATE = FolderKind(
         re.escape(MARKER): None,
         r"(summary|weekly|replications)\.(csv|parquet)": None,
         r"scenario\.resolved\.json|run\.json|metrics-tidy\.csv|report\.html": None,
-        r"events": {r"(replication|counts)-\d+\.(parquet|csv|xes|xes\.gz)": None, **_TEMPORARY},
+        r"events": {
+            r"(replication|counts)-\d+\.(parquet|csv|xes|xes\.gz)": None,
+            r"replication-\d+-engine\.(xes|xes\.gz)": None,  # the engine records (report.xes)
+            **_TEMPORARY,
+        },
         **_TEMPORARY,
     },
     legacy="run.json",

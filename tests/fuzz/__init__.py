@@ -1,0 +1,1 @@
+"""Fuzzing the loaders: mutated shipped files and generated documents (see docs/fuzzing.md)."""

@@ -232,3 +232,69 @@ def test_extends_may_not_leave_the_scenarios_folder(tmp_path: Path) -> None:
     [finding] = caught.value.findings
     assert finding.code == "extends-unknown" and finding.line == 3
     assert "not a path" in finding.message
+
+
+# --- a file's kind, messages in the user's order, hints for names -----------------------------
+
+
+def _what_if(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{BASELINE}.yaml").write_text(
+        (ROOT / "scenarios" / f"{BASELINE}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    path = folder / "what-if.yaml"
+    path.write_text(f"{extra}id: what-if\ntitle: t\nextends: {BASELINE}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("folder", "extra"), [("scenarios", ""), ("elsewhere", "kind: scenario\n")]
+)
+def test_a_scenario_of_only_id_title_and_extends_is_checked_as_a_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], folder: str, extra: str
+) -> None:
+    path = _what_if(tmp_path / folder, extra)
+    code, shown = _check(path, capsys)
+    assert code == 0, shown
+    assert "error" not in shown.split("checked")[0]
+
+
+def test_check_shows_the_file_named_before_the_folders_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "leeds.yaml"
+    mine.write_text("id: leeds\ntitle: Leeds\nextends: national\nstatez: []\n", encoding="utf-8")
+    (tmp_path / "national.yaml").write_text(
+        (ROOT / "workflows" / "national.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code = main(["check", str(ROOT / "workflows"), str(mine)])
+    shown = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert "unknown key 'statez'" in shown[0], shown[:3]
+    assert any("barnet.yaml" in line for line in shown[1:])  # the folder's findings follow
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("liverpool-baseline.yaml", "the shipped one is liverpool-baseline"),
+        ("scenarios/liverpool-baseline", "did you mean scenarios/liverpool-baseline.yaml?"),
+        ("liverpol-baseline", "did you mean liverpool-baseline?"),
+    ],
+)
+def test_a_scenario_named_almost_right_gets_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, hint: str
+) -> None:
+    assert main(["simulate", name, "-o", str(tmp_path / "r")]) == 2
+    assert hint in capsys.readouterr().err
+
+
+def test_an_unknown_standard_gets_a_did_you_mean_not_a_list_of_eighty(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    workflow = casejourney.load_workflow("national")
+    real = next(iter(workflow.standards))
+    assert main(["due", "--from", "2026-01-05", "--standard", real[:-1] + "x"]) == 2
+    message = capsys.readouterr().err
+    assert f"did you mean {real}" in message
+    assert len(message) < 300

@@ -7,6 +7,8 @@ Everything else is an implementation detail and may change.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -164,8 +166,13 @@ def due_date(
     workflow = load_workflow(authority, directory)
     found = workflow.standards.get(standard or "")
     if found is None:
-        known = ", ".join(workflow.standards)
-        raise CasejourneyError(f"no standard '{standard}' for {workflow.id}; known: {known}")
+        near = difflib.get_close_matches(standard or "", list(workflow.standards), n=3)
+        hint = (
+            f"did you mean {' or '.join(near)}?"
+            if near
+            else f"`casejourney rules --authority {workflow.id}` lists its {len(workflow.standards)}"
+        )
+        raise CasejourneyError(f"no standard '{standard}' for {workflow.id}; {hint}")
     spec, calendar = found.spec, workflow.calendar
     cite = found.citation.render()
     if isinstance(spec, LeadTimeSpec):
@@ -190,14 +197,25 @@ def scenarios_dir() -> Path:
 def find_scenario_file(name: str) -> Path:
     """A scenario by path, or by name among the shipped ones (``national-baseline``)."""
     as_path = Path(name)
+    shipped = sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
     if as_path.suffix in {".yaml", ".yml"}:
         if not as_path.is_file():
-            raise CasejourneyError(f"{name}: no such scenario file")
+            hint = ""
+            if as_path.stem in shipped:
+                hint = f"; the shipped one is {as_path.stem} (or {scenarios_dir() / as_path.name})"
+            elif (Path("scenarios") / as_path.name).is_file():
+                hint = f"; did you mean scenarios/{as_path.name}?"
+            raise CasejourneyError(f"{name}: no such scenario file{hint}")
         return as_path
     path = scenarios_dir() / f"{name}.yaml"
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.yaml"))) or "none"
-        raise CasejourneyError(f"no scenario '{name}' in {scenarios_dir()}; known: {known}")
+        if Path(f"{name}.yaml").is_file():
+            raise CasejourneyError(f"no scenario '{name}'; did you mean {name}.yaml?")
+        near = difflib.get_close_matches(as_path.name, shipped, n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        raise CasejourneyError(
+            f"no scenario '{name}' in {scenarios_dir()}; {hint}known: {', '.join(shipped) or 'none'}"
+        )
     return path
 
 
@@ -244,13 +262,33 @@ def _scenario_checked(
 #: Top-level keys only a scenario has (both kinds of file have ``id``, ``title`` and ``extends``).
 _SCENARIO_KEYS = frozenset(
     field.alias or name for name, field in ScenarioSpec.model_fields.items()
-) - {"id", "title", "extends"}
+) - {"id", "title", "extends", "kind"}
 
 
-def _is_scenario(path: Path) -> bool:
-    """Whether a YAML file is a scenario (demand, teams, ...) rather than a workflow."""
+def _is_scenario(path: Path, seen: frozenset[Path] = frozenset()) -> bool:
+    """Whether a YAML file is a scenario rather than a workflow.
+
+    Decided by where it lives (a ``scenarios`` or ``workflows`` folder), else by its ``kind:``
+    key; only a file with neither is judged by its keys, and one holding nothing but ``id``,
+    ``title`` and ``extends`` by what it extends.
+    """
+    folder = path.absolute().parent.name
+    if folder in {"scenarios", "workflows"}:
+        return folder == "scenarios"
     doc, _ = read_yaml(path)
-    return doc is not None and isinstance(doc.data, dict) and bool(_SCENARIO_KEYS & set(doc.data))
+    if doc is None or not isinstance(doc.data, dict):
+        return False
+    kind = doc.data.get("kind")
+    if kind in {"scenario", "workflow"}:
+        return bool(kind == "scenario")
+    if _SCENARIO_KEYS & set(doc.data):
+        return True
+    parent = doc.data.get("extends")
+    if isinstance(parent, str) and re.fullmatch(r"[a-z][a-z0-9_\-]*", parent):
+        beside = path.parent / f"{parent}.yaml"
+        if beside.is_file() and beside not in seen | {path}:
+            return _is_scenario(beside, seen | {path})
+    return False
 
 
 def run_scenario(

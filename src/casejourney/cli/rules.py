@@ -20,6 +20,7 @@ from casejourney.cli import (
     parse_date,
     print_csv,
 )
+from casejourney.spec.findings import display_path
 
 
 @app.command()
@@ -38,8 +39,19 @@ def check(
             "invariants on 500 seeded random journeys (slower; counter-examples are printed).",
         ),
     ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also show warnings and notes in the files those build on (the shipped "
+            "workflows a scenario uses); by default they are counted, not shown.",
+        ),
+    ] = False,
 ) -> None:
     """Validate workflow and scenario files; report every finding at once; exit 1 on any error.
+
+    Findings in the files named come first; warnings and notes in the files those build on are
+    folded behind a count unless --all is given.
 
     A scenario is checked against its authority's workflow (states, triggers, probabilities,
     capacity).
@@ -48,15 +60,35 @@ def check(
     if fmt is CheckFormat.json:
         out.print_json(json.dumps([f.as_dict() for f in findings]))
     else:
-        for finding in findings:
+        files, _ = casejourney.checks.workflow_files(paths)
+        named = {display_path(p) for p in files} | {display_path(p) for p in paths}
+        # Files named one by one first (the user's own), then those found in named folders.
+        explicit = {display_path(p) for p in paths if not p.is_dir()}
+        own = sorted((f for f in findings if f.file in named), key=lambda f: f.file not in explicit)
+        others = [f for f in findings if f.file not in named]
+        # Errors elsewhere stop the user's file too, so they are always shown.
+        shown = own + [f for f in others if show_all or f.level.value == "error"]
+        for finding in shown:
             out.print(finding.render(), markup=False)
+        folded = len(findings) - len(shown)
+        if folded:
+            err.print(
+                f"(and {folded} warning{'s' if folded != 1 else ''} or notes in the files these "
+                "build on, such as the shipped workflows; add --all to show them)",
+                markup=False,
+            )
         counts = {
-            level: sum(f.level.value == level for f in findings)
+            level: sum(f.level.value == level for f in own)
             for level in ("error", "warning", "note")
         }
-        files, _ = casejourney.checks.workflow_files(paths)
         summary = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level, n in counts.items())
-        err.print(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: {summary}")
+        elsewhere = sum(f.level.value == "error" for f in others)
+        also = (
+            f"; {elsewhere} error{'s' if elsewhere != 1 else ''} in files they build on"
+            if elsewhere
+            else ""
+        )
+        err.print(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: {summary}{also}")
     if casejourney.checks.has_errors(findings):
         raise typer.Exit(1)
 

@@ -376,6 +376,11 @@ class CalendarSpec(_Frozen):
 class WorkflowFileSpec(_Frozen):
     """One workflow file, as written (before inheritance is applied)."""
 
+    kind: Literal["workflow"] | None = Field(
+        default=None,
+        description="say `workflow` when the file is not in a workflows/ folder (a file there "
+        "is a workflow, one in scenarios/ a scenario)",
+    )
     id: Identifier = Field(description="the authority id; must match the file name")
     title: str = Field(min_length=1)
     extends: Identifier | None = Field(default=None, description="the file this one builds on")

@@ -418,6 +418,11 @@ EffortSpec = Annotated[
 class ScenarioSpec(_Frozen):
     """One capacity scenario: an authority's rules plus demand, behaviour and workforce."""
 
+    kind: Literal["scenario"] | None = Field(
+        default=None,
+        description="say `scenario` when the file is not in a scenarios/ folder (a file there is "
+        "a scenario, one in workflows/ a workflow)",
+    )
     id: Identifier
     title: str = Field(min_length=1)
     extends: Identifier | None = Field(default=None, description="another scenario in this folder")

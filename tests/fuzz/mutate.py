@@ -129,7 +129,7 @@ def _pick_match(pattern: re.Pattern[str], text: str, rng: random.Random) -> re.M
 
 def byte_flip(text: str, rng: random.Random) -> bytes:
     """Flip, insert or delete a byte (may leave text that is not UTF-8)."""
-    data = bytearray(text.encode("utf-8"))
+    data = bytearray(text.encode("utf-8", "surrogateescape"))
     if not data:
         return bytes([rng.randrange(256)])
     at = rng.randrange(len(data))

@@ -237,3 +237,28 @@ def test_an_older_casejourneys_unmarked_results_folder_is_still_accepted(tmp_pat
     (out / "mine.txt").write_text("x", encoding="utf-8")
     with pytest.raises(OutputFolderError):
         outfolder.check(out, outfolder.SIMULATE)
+
+
+def test_the_frontier_chart_is_byte_reproducible(tmp_path: Path) -> None:
+    from casejourney import sweep
+
+    rows = [
+        {
+            "point": i,
+            "teams.x.headcount": h,
+            "standard": s,
+            "replications": 2,
+            "on_time_pct": p,
+            "ci_low": p - 5,
+            "ci_high": p + 5,
+        }
+        for i, (h, s, p) in enumerate(
+            [(1, "a", 70.0), (2, "a", 85.0), (1, "b", 90.0), (2, "b", 95.0)]
+        )
+    ]
+    written = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        sweep.write_frontier(rows, "teams.x.headcount", 80, tmp_path / name)
+        written.append((tmp_path / name / "frontier.svg").read_bytes())
+    assert written[0] == written[1]

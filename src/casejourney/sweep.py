@@ -544,7 +544,9 @@ def write_frontier(
     ax.legend(fontsize="small")
     fig.tight_layout()
     tmp = out / f".frontier.svg.tmp-{os.getpid()}"
-    fig.savefig(tmp, format="svg")
+    # No date and fixed element ids: the same sweep writes the same bytes.
+    with matplotlib.rc_context({"svg.hashsalt": "casejourney"}):
+        fig.savefig(tmp, format="svg", metadata={"Date": None})
     plt.close(fig)
     os.replace(tmp, out / "frontier.svg")
     return found

@@ -298,3 +298,13 @@ def test_an_unknown_standard_gets_a_did_you_mean_not_a_list_of_eighty(
     message = capsys.readouterr().err
     assert f"did you mean {real}" in message
     assert len(message) < 300
+
+
+def test_deeply_nested_brackets_are_refused_before_the_parser_slows(tmp_path: Path) -> None:
+    """PyYAML's scanner slows with the square of the bracket depth: 3,000 took seconds."""
+    path = tmp_path / "deep.yaml"
+    path.write_text("a: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    doc, findings = read_yaml(path)
+    assert doc is None and [f.code for f in findings] == ["too-large"]
+    assert time.perf_counter() - started < 1.0

@@ -88,6 +88,12 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
             self._open_anchors.discard(anchor)
 
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        """Stop at the 101st open bracket: PyYAML's scanner slows with the square of the depth."""
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooDeepError(self.get_mark().line + 1)
+        super().fetch_flow_collection_start(TokenClass)
+
     def _count(self, values: int, line: int) -> None:
         self.nodes += values
         if self.nodes > MAX_NODES:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -133,9 +132,7 @@ def test_a_fifo_and_dev_zero_in_a_folder_are_refused_at_once(
 ) -> None:
     os.mkfifo(tmp_path / "pipe.yaml")
     (tmp_path / "zero.yaml").symlink_to("/dev/zero")
-    started = time.monotonic()
-    code, shown = _check(tmp_path, capsys)
-    assert time.monotonic() - started < 30, "a FIFO or /dev/zero must not be read"
+    code, shown = _check(tmp_path, capsys)  # blocked for ever before: reading the FIFO
     assert code == 1
     assert "named pipe (FIFO), not a regular file" in shown
     assert "a device or socket, not a regular file" in shown
@@ -300,11 +297,12 @@ def test_an_unknown_standard_gets_a_did_you_mean_not_a_list_of_eighty(
     assert len(message) < 300
 
 
-def test_deeply_nested_brackets_are_refused_before_the_parser_slows(tmp_path: Path) -> None:
-    """PyYAML's scanner slows with the square of the bracket depth: 3,000 took seconds."""
+def test_deeply_nested_brackets_are_refused_at_the_first_bracket_too_deep(tmp_path: Path) -> None:
+    """PyYAML's scanner slows with the square of the bracket depth (3,000 took 2.5 s), so the
+    reader stops at the 101st open bracket, on its line, before the parser goes deeper."""
     path = tmp_path / "deep.yaml"
-    path.write_text("a: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
-    started = time.perf_counter()
+    path.write_text(
+        "a: 1\nb: " + "[" * 100 + "\n" + "[" * 5000 + "]" * 5100 + "\n", encoding="utf-8"
+    )
     doc, findings = read_yaml(path)
-    assert doc is None and [f.code for f in findings] == ["too-large"]
-    assert time.perf_counter() - started < 1.0
+    assert doc is None and [(f.code, f.line) for f in findings] == [("too-large", 3)]

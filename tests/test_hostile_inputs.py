@@ -306,3 +306,15 @@ def test_deeply_nested_brackets_are_refused_at_the_first_bracket_too_deep(tmp_pa
     )
     doc, findings = read_yaml(path)
     assert doc is None and [(f.code, f.line) for f in findings] == [("too-large", 3)]
+
+
+def test_simulate_names_what_is_wrong_with_a_file_that_is_not_a_regular_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert main(["simulate", str(loop), "-o", str(tmp_path / "r")]) == 1
+    assert "Too many levels of symbolic links" in capsys.readouterr().err
+    assert main(["simulate", str(tmp_path / "pipe.yaml"), "-o", str(tmp_path / "r")]) == 1
+    assert "named pipe (FIFO)" in capsys.readouterr().err

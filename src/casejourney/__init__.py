@@ -199,7 +199,7 @@ def find_scenario_file(name: str) -> Path:
     as_path = Path(name)
     shipped = sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
     if as_path.suffix in {".yaml", ".yml"}:
-        if not as_path.is_file():
+        if not (as_path.is_file() or as_path.is_symlink() or as_path.exists()):
             hint = ""
             if as_path.stem in shipped:
                 hint = f"; the shipped one is {as_path.stem} (or {scenarios_dir() / as_path.name})"

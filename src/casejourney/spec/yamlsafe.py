@@ -30,7 +30,7 @@ MAX_DEPTH = 100
 MAX_BYTES = 5_000_000
 #: More values than this are refused as soon as they are read: with ``MAX_ALIAS_EXPANSION``, a
 #: work budget that bounds time and memory, not only bytes. The largest shipped file has 2,200.
-MAX_NODES = 50_000
+MAX_NODES = 20_000
 
 # Characters YAML forbids (C0/C1 controls but tab, newline, return; DEL; surrogates; U+FFFE/F),
 # and the line breaks only YAML counts (NEL, U+2028, U+2029), which would shift line numbers.

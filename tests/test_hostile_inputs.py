@@ -318,3 +318,11 @@ def test_simulate_names_what_is_wrong_with_a_file_that_is_not_a_regular_file(
     assert "Too many levels of symbolic links" in capsys.readouterr().err
     assert main(["simulate", str(tmp_path / "pipe.yaml"), "-o", str(tmp_path / "r")]) == 1
     assert "named pipe (FIFO)" in capsys.readouterr().err
+
+
+def test_an_explicit_tag_on_a_value_it_cannot_hold_is_a_finding(tmp_path: Path) -> None:
+    """Found by the long fuzzing run: `!!int 1e3` made PyYAML raise ValueError."""
+    path = tmp_path / "w.yaml"
+    path.write_text("id: w\ntitle: t\nx: !!int 1e3\n", encoding="utf-8")
+    doc, findings = read_yaml(path)
+    assert doc is None and [f.code for f in findings] == ["yaml-syntax"]

@@ -270,6 +270,9 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
         return None, [Finding(shown, line, Level.ERROR, "yaml-syntax", msg)]
     except yaml.YAMLError as exc:
         return None, [Finding(shown, 1, Level.ERROR, "yaml-syntax", f"YAML: {exc}")]
+    except (ValueError, OverflowError) as exc:  # an explicit tag on a value it cannot hold
+        msg = f"a tagged value YAML cannot read ({exc}); remove the !!tag"
+        return None, [Finding(shown, 1, Level.ERROR, "yaml-syntax", msg)]
     finally:
         loader.dispose()
     lines: dict[KeyPath, int] = {}

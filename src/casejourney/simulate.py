@@ -36,7 +36,7 @@ from casejourney.engine import (
     simulate_parts,
     split,
 )
-from casejourney.engine.model import Opening
+from casejourney.engine.model import History, Opening
 from casejourney.errors import CasejourneyError
 from casejourney.machine import TransitionTable
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec, is_age_event
@@ -45,6 +45,7 @@ from casejourney.spec.scenario import (
     DistSpec,
     EffortSpec,
     FixedDist,
+    MeetingSpec,
     PracticeSpec,
     ScenarioSpec,
     TeamSpec,
@@ -170,22 +171,29 @@ def compile_scenario(
             else scenario.demand.referral_state
         ],
         arrivals=arrival_rates(scenario, grid, 0, end) * scale,
-        open_days=grid.working,
+        open_days=grid.working
+        if scenario.open_days == "working_days"
+        else np.ones_like(grid.working, dtype=bool),
+        continuous=scenario.arrivals == "through_the_day",
         signals=_signals(workflow, code),
         tasks=tasks,
         punctuality=tuple(_punctuality(p) for p in practices),
         teams=tuple(
-            _team(name, spec, posts, scale)
+            _team(name, spec, posts, scale, span_days(calendar, scenario.start, spec.refill))
             for (name, spec), posts in zip(scenario.teams.items(), in_post, strict=True)
         ),
-        slots=tuple(
-            SlotModel(
-                name,
-                spec.slots_per_week * scale,
-                _offset(spec.notice) if spec.notice else None,
+        history=tuple(
+            History(
+                code[state],
+                code[spec.closed_in],
+                spec.share,
+                _draw(spec.ended_ago),
+                _draw(spec.lasted),
+                tuple((code[s], p) for s, p in spec.open_share.items()),
             )
-            for name, spec in scenario.meetings.items()
+            for state, spec in scenario.history.items()
         ),
+        slots=tuple(_slots(name, spec, code, scale) for name, spec in scenario.meetings.items()),
         places=tuple(
             PlaceModel(
                 name,
@@ -300,6 +308,13 @@ def _state_model(
     )
     extra = scenario.extra_stay.get(name)
     effort = scenario.effort_hours.get(name)
+    pace, least, elasticity = 0.0, 0, 1.0
+    minimum = scenario.paced_stays.get(name)
+    if minimum is not None and name in team_of and stay is not None:
+        team = list(scenario.teams.values())[team_of[name]]
+        pace = team.reference_caseload or 0.0
+        elasticity = team.caseload_elasticity
+        least = _in_units(minimum, Unit(stay.unit), workflow.calendar)
     return StateModel(
         name=name,
         terminal=state.terminal,
@@ -313,6 +328,38 @@ def _state_model(
         effort=_effort(effort) if effort is not None else None,
         slots=slot_of.get(name, -1),
         exit_stays=exit_stays,
+        pace=pace,
+        least=least,
+        elasticity=elasticity,
+    )
+
+
+def _in_units(duration: Duration, unit: Unit, calendar: WorkingCalendar) -> int:
+    """``duration`` as whole ``unit`` (rounded down): the same unit, or days ↔ working days."""
+    if Unit(duration.unit) is unit:
+        return int(duration.value)
+    days = (calendar.add(_PROBE_DAY, duration) - _PROBE_DAY).days
+    if unit is Unit.WORKING_DAYS:
+        return calendar.working_days_between(_PROBE_DAY, _PROBE_DAY + dt.timedelta(days=days))
+    if unit is Unit.WEEKS:
+        return days // 7
+    return days
+
+
+_PROBE_DAY = dt.date(2025, 1, 6)  # a Monday, far from bank holidays
+
+
+def _slots(name: str, spec: MeetingSpec, code: dict[str, int], scale: float) -> SlotModel:
+    deadline = spec.deadline
+    return SlotModel(
+        name,
+        spec.slots_per_week * scale,
+        _offset(spec.notice) if spec.notice else None,
+        anchor=code[deadline.from_] if deadline else -1,
+        within=_offset(deadline.within) if deadline else None,
+        adjourn=min(1.0, sum(spec.adjournments.values())),
+        renotice=_offset(spec.rebook_notice) if spec.rebook_notice else None,
+        aim=_draw(deadline.aim_before) if deadline and deadline.aim_before else None,
     )
 
 
@@ -539,7 +586,9 @@ def _punctuality(practice: PracticeSpec) -> Punctuality:
 # --- teams and demand ----------------------------------------------------------------------------
 
 
-def _team(name: str, team: TeamSpec, in_post: int, scale: float = 1.0) -> TeamModel:
+def _team(
+    name: str, team: TeamSpec, in_post: int, scale: float = 1.0, refill: int = 0
+) -> TeamModel:
     limit = team.caseload_limit
     newly = min(round(team.newly_qualified * scale), in_post)
     limits: tuple[float | None, ...]
@@ -549,7 +598,13 @@ def _team(name: str, team: TeamSpec, in_post: int, scale: float = 1.0) -> TeamMo
         limits = (team.newly_qualified_caseload_limit,) * newly + (float(limit),) * (
             in_post - newly
         )
-    return TeamModel(name, limits, team.hours_per_week / 5 * (1 - team.sickness_rate))
+    return TeamModel(
+        name,
+        limits,
+        team.hours_per_week / 5 * (1 - team.sickness_rate),
+        turnover=team.turnover_rate,
+        refill=refill if team.refill is not None else 8 * 7,
+    )
 
 
 def arrival_rates(scenario: ScenarioSpec, grid: DayGrid, start: int, end: int) -> np.ndarray:

@@ -70,6 +70,13 @@ class StateModel:
     # the stay when going on to exits[i] (None: ``stay``); () for none: the exit is then drawn on
     # leaving, else on entering (so that the stay can depend on it)
     exit_stays: tuple[Draw | None, ...] = ()
+    # Paced stays: when ``pace`` > 0 the stay is the elapsed time for a server holding ``pace``
+    # load points; a server holding more (or fewer) takes proportionally longer (or shorter) over
+    # the part of the stay above ``least`` whole units, which remains whatever the load (waiting
+    # for others' information). The stay starts when a server is allocated.
+    pace: float = 0.0
+    least: int = 0
+    elasticity: float = 1.0  # the part above ``least`` scales with (load / pace) ** elasticity
 
 
 class TaskKind(IntEnum):
@@ -104,11 +111,18 @@ class TaskRule:
 
 @dataclass(frozen=True)
 class TeamModel:
-    """Servers who hold cases (up to a limit each) and serve work in due-date or arrival order."""
+    """Servers who hold cases (up to a limit each) and serve work in due-date or arrival order.
+
+    Servers leave at ``turnover`` a year; a leaver's cases go back to the waiting list and their
+    post holds no cases for ``refill`` days (recruitment or agency cover), after which a new server
+    with the same limit starts.
+    """
 
     name: str
     limits: tuple[float | None, ...]  # load points per server in post (None: no loads)
     hours_per_day: float  # per server per open day, after sickness
+    turnover: float = 0.0  # leavers a year per server
+    refill: int = 0  # days a leaver's post is empty
 
     @property
     def servers(self) -> int:
@@ -118,11 +132,24 @@ class TeamModel:
 
 @dataclass(frozen=True)
 class SlotModel:
-    """A diary of slots on open days, booked first come first served."""
+    """A diary of slots on open days, booked first come first served.
+
+    A diary with a deadline (``anchor`` and ``within``) books the entry it is used for against
+    the day ``within`` after the case last entered state ``anchor`` (less a margin drawn from
+    ``aim``): the latest free slot on or before that day (and not before the notice), else the
+    first free slot after it. A share
+    ``adjourn`` of booked entries do not go ahead on the day and are booked again, ``renotice``
+    (else ``notice``) from then.
+    """
 
     name: str
     per_week: float  # slots in a five-open-day week
     notice: Offset | None = None  # earliest booking after the request (None: next open day)
+    anchor: int = -1  # state whose latest entry starts the deadline (-1: none)
+    within: Offset | None = None
+    adjourn: float = 0.0
+    renotice: Offset | None = None
+    aim: Draw | None = None  # how long before the deadline bookings aim (a margin kept)
 
 
 @dataclass(frozen=True)
@@ -133,6 +160,22 @@ class PlaceModel:
     places: int
     states: frozenset[int]
     share: float = 1.0  # share of cases entering that need one
+
+
+@dataclass(frozen=True)
+class History:
+    """An earlier stay in ``state`` that a share of cases had before the simulated period.
+
+    Written to the record as an entry into ``state`` and then into ``closed`` (a terminal state),
+    ``ago`` before the first simulated day (so never inside it), before the case's own records.
+    """
+
+    state: int
+    closed: int
+    share: float  # of new cases and of open cases (unless ``opening_share`` says otherwise)
+    ago: Draw  # how long before the first simulated day the earlier stay ended
+    length: Draw  # how long it lasted
+    opening_share: tuple[tuple[int, float], ...] = ()  # (state, share) for cases open at the start
 
 
 @dataclass(frozen=True)
@@ -163,6 +206,7 @@ class Model:
     slots: tuple[SlotModel, ...] = ()
     places: tuple[PlaceModel, ...] = ()
     opening: tuple[Opening, ...] = ()
+    history: tuple[History, ...] = ()
     ages: Draw = field(default_factory=lambda: Draw("fixed", (10.0,)))
     marks: tuple[tuple[int, float], ...] = ()  # (event code, age in years)
     mark_scope: frozenset[int] | None = None  # states where marks are recorded

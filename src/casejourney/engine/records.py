@@ -29,6 +29,8 @@ class Kind(IntEnum):
     DROP = 6  # queued work that no longer applied was taken off the queue
     QUEUED = 7  # work still queued when the run ended
     OVERFLOW = 8  # the case needed a place and none was free
+    ADJOURN = 9  # a booked entry (`event`) did not go ahead and was booked again for `due`
+    LEAVER = 10  # the case's worker left: it waits for another (worker: the leaver)
 
 
 #: Column names and numpy types of the event log, in order.

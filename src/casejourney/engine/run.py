@@ -60,9 +60,19 @@ _PREPARE_OP = 6  # (op, rule, case, token, booked): work before a booked task jo
 _PREPARE = 10  # working days before a booked task that preparing for it starts
 
 # Row kinds as plain ints (IntEnum members are slower to append to an array).
-_ENTER, _TASK, _MARK_ROW, _WORK, _ALLOCATE, _PLACE, _DROP, _QUEUED, _OVERFLOW = (
-    int(k) for k in Kind
-)
+(
+    _ENTER,
+    _TASK,
+    _MARK_ROW,
+    _WORK,
+    _ALLOCATE,
+    _PLACE,
+    _DROP,
+    _QUEUED,
+    _OVERFLOW,
+    _ADJOURN,
+    _LEAVER,
+) = (int(k) for k in Kind)
 
 _NO_LIMIT = 1 << 40
 _LOOK_AHEAD = 8  # waiting cases tried when the first does not fit
@@ -260,6 +270,13 @@ class _Run:
         self.state_slots = [s.slots for s in model.states]
         self.extra = [s.extra for s in model.states]
         self.effort_of = [s.effort is not None for s in model.states]
+        self.pace = [s.pace for s in model.states]
+        self.least = [s.least for s in model.states]
+        self.elasticity = [s.elasticity for s in model.states]
+        # deadlines of booked entries: the day each case last entered an anchor state
+        anchors = {d.anchor for d in model.slots if d.anchor >= 0}
+        self.is_anchor = [i in anchors for i in range(len(model.states))]
+        self.anchor_day: dict[int, dict[int, int]] = {a: {} for a in anchors}
         # open days: rank[d - first] = open days before d; open_list = the open days
         grid = model.grid
         self.open = np.asarray(model.open_days, dtype=bool).tolist()
@@ -320,6 +337,7 @@ class _Run:
         self.waiting = bytearray()
         self.birth = array("i")
         self.next_state = array("h")  # the way out, when drawn on entering (see StateModel)
+        self.deferred = bytearray()  # a paced stay waiting for a server before it starts
         self.arrived = 0
         self.opened = 0
         self.open_now = 0
@@ -345,6 +363,38 @@ class _Run:
             ServerPool(t.limits, t.hours_per_day, model.discipline == "edf") for t in model.teams
         ]
         self.diaries = [self._diary(i) for i in range(len(model.slots))]
+        self.within = [
+            (grid.shifter(d.within.unit), d.within.n) if d.within is not None else None
+            for d in model.slots
+        ]
+        self.renotice = [
+            (grid.shifter(d.renotice.unit), d.renotice.n) if d.renotice else self.notice[i]
+            for i, d in enumerate(model.slots)
+        ]
+        self.adjourn_draws = [
+            self._amounts(Draw("uniform", (0.0, 1.0)), f"adjourn:{d.name}") if d.adjourn else None
+            for d in model.slots
+        ]
+        self.aims = [
+            (
+                _whole_units(d.aim, generator(seed, f"aim:{d.name}")),
+                self.grid.shifter(whole_units(d.aim, np.zeros(1))[0]),
+            )
+            if d.aim is not None
+            else None
+            for d in model.slots
+        ]
+        self.turnover_rng = generator(seed, "turnover")
+        self.vacant_until: list[list[tuple[int, int, float]]] = [[] for _ in model.teams]
+        self.history_draws = [
+            (
+                self._amounts(Draw("uniform", (0.0, 1.0)), f"history:{i}"),
+                self._amounts(h.ago, f"history-ago:{i}"),
+                self._amounts(h.length, f"history-length:{i}"),
+            )
+            for i, h in enumerate(model.history)
+        ]
+        self.history_opening = [dict(h.opening_share) for h in model.history]
         self.diary_first = [self.start] * len(model.slots)
         self.places_free = [p.places for p in model.places]
         self.overflow: list[deque[int]] = [deque() for _ in model.places]
@@ -524,9 +574,7 @@ class _Run:
                 self.booked[rule].pop(case, None)
                 self.task_done(rule, case, self.today, asked=asked, due=due)
         elif op == _ARRIVE_BOOKED:
-            _, case, entry, state, asked = action
-            if self.entries[case] == entry:
-                self.enter(case, state, self.today, asked=asked)
+            self.arrive_booked(*action[1:])
         elif op == _MARK:
             self.mark(action[1], action[2])
         elif op == _PREPARE_OP:
@@ -560,9 +608,12 @@ class _Run:
         if self.model.continuous:
             times = (day + np.sort(self.arrival_rng.random(count))).tolist()
         initial = self.model.initial
+        history = bool(self.model.history)
         for at in times:
             case = self.new_case(day, next(self.ages))
             self.arrived += 1
+            if history:
+                self.earlier_stays(case, -1)
             self.enter(case, initial, day, at=at)
         self.drain()
 
@@ -570,6 +621,10 @@ class _Run:
         """Everything planned for today: other actions in the order planned, then planned exits."""
         self.today = day
         offset = day - self.start
+        if offset % 7 == 0:
+            for index, spec in enumerate(self.model.teams):
+                if spec.turnover > 0 and self.teams[index].with_limits:
+                    self.staff_changes(index, day)
         bucket = self.bucket[offset]
         self.bucket[offset] = None
         if bucket:
@@ -757,8 +812,26 @@ class _Run:
         self.waiting.append(0)
         self.birth.append(day - round(age * 365.25))
         self.next_state.append(-1)
+        self.deferred.append(0)
         self.open_now += 1
         return case
+
+    def earlier_stays(self, case: int, opening_state: int) -> None:
+        """Write the case's stays before the simulated period (see ``History``)."""
+        for index, history in enumerate(self.model.history):
+            share = history.share
+            if opening_state >= 0:
+                share = self.history_opening[index].get(opening_state, share)
+            chance, ago, length = self.history_draws[index]
+            if next(chance) >= share:
+                continue
+            ended = self.start - 1 - int(next(ago))
+            began = ended - max(1, int(next(length)))
+            first = self.grid.first + 1
+            if began < first:
+                continue
+            self.row(case, began, history.state, _ENTER, -1, -1)
+            self.row(case, ended, history.closed, _ENTER, -1, -1)
 
     def open_cases(self) -> None:
         """The cases already open on the first day, entered on a back-dated day.
@@ -789,6 +862,8 @@ class _Run:
                 entered = max(self.start - int(share * lengths[pick]), self.grid.first + 1)
                 case = self.new_case(self.start, next(ages))
                 self.opened += 1
+                if self.model.history:
+                    self.earlier_stays(case, state)
                 self.enter(case, state, entered, stay=stay, opening=True)
         self.drain()
 
@@ -811,6 +886,8 @@ class _Run:
         self.wip[new] += 1
         if prev >= 0:
             self.wip[prev] -= 1
+        if self.is_anchor[new]:
+            self.anchor_day[new][case] = day
         team_new = self.state_team[new]
         holder, freed = self.change_team(case, prev, new, team_new)
         self.row(case, day, new, _ENTER, team_new, holder, asked)
@@ -848,6 +925,21 @@ class _Run:
         opening: bool,
     ) -> None:
         """Plan the end of the stay in ``new`` and queue the state's own work."""
+        pace = self.pace[new]
+        if pace > 0 and not opening:
+            pool = self.teams[self.state_team[new]]
+            if holder < 0 and pool.with_limits:
+                self.deferred[case] = 1  # starts when a server is allocated (``fill``)
+                self.exit_at[case] = self.end
+                self.work_left[case] = 0
+                return
+            if holder >= 0 and stay is None and self.by_exit[new] is None:
+                units = next(self.stays[new])
+                least = self.least[new]
+                if units > least:
+                    ratio = (pool.load[holder] / pace) ** self.elasticity[new]
+                    units = least + round((units - least) * ratio)
+                stay = units
         by_exit = self.by_exit[new]
         if by_exit is None:
             units = next(self.stays[new]) if stay is None else stay
@@ -920,7 +1012,7 @@ class _Run:
         if diary < 0:
             self.enter(case, new, day)
             return
-        booked = self.book(diary, day)
+        booked = self.book_entry(diary, case, day)
         self.schedule(booked, (_ARRIVE_BOOKED, case, self.entries[case], new, float(day)))
         for rule in self.lead_for.get(new, ()):
             self.trigger_lead(case, rule, booked)
@@ -1072,9 +1164,55 @@ class _Run:
             team.unallocated -= 1
             self.holder[case] = server
             self.row(case, day, state, _ALLOCATE, index, server)
-            if self.work_left[case]:
+            if self.deferred[case]:
+                self.deferred[case] = 0
+                self.stay(case, state, day, self.entries[case], server, float(day), None, False)
+            elif self.work_left[case]:
                 self.release_work(case, state, self.entries[case], self.exit_at[case], float(day))
         waiting.extendleft(reversed(skipped))
+
+    def staff_changes(self, index: int, day: int) -> None:
+        """A week's leavers and new starters in a team that holds cases.
+
+        Leavers are drawn at the team's turnover rate; each one's cases go back to the waiting
+        list (work on them starts again when they are allocated), and the post holds no cases
+        until it is filled ``refill`` days later.
+        """
+        spec = self.model.teams[index]
+        team = self.teams[index]
+        vacant = self.vacant_until[index]
+        while vacant and vacant[0][0] <= day:
+            _, server, limit = heapq.heappop(vacant)
+            team.limits[server] = limit
+            heapq.heappush(team.alloc, (-(limit - team.load[server]), server))
+        empty = {server for _, server, _ in vacant}
+        expected = (team.servers - len(empty)) * spec.turnover * 7 / 365.25
+        leavers = int(self.turnover_rng.poisson(expected)) if expected > 0 else 0
+        if leavers:
+            chosen = self.turnover_rng.permutation(team.servers).tolist()
+            gone = [s for s in chosen if s not in empty][:leavers]
+            holder = np.frombuffer(self.holder, dtype=np.int32)
+            state = np.frombuffer(self.state, dtype=np.int16)
+            own = np.asarray(self.state_team, dtype=np.int64)[np.maximum(state, 0)] == index
+            for server in gone:
+                heapq.heappush(vacant, (day + spec.refill, server, team.limits[server]))
+                team.limits[server] = 0.0
+                for case in np.flatnonzero((holder == server) & own & (state >= 0)).tolist():
+                    current = self.state[case]
+                    if self.terminal[current]:
+                        continue
+                    team.release(server, self.points[current])
+                    self.holder[case] = -1
+                    team.waiting.append(case)
+                    team.unallocated += 1
+                    self.row(case, day, current, _LEAVER, index, server)
+                    if (
+                        self.pace[current] > 0
+                        and self.effort_of[current]
+                        and not self.deferred[case]
+                    ):
+                        self.work_left[case] = 1  # the new worker starts the state's work again
+        self.fill(index, day)
 
     # --- places -----------------------------------------------------------------------------
 
@@ -1122,13 +1260,19 @@ class _Run:
 
     # --- slot diaries -----------------------------------------------------------------------
 
-    def book(self, index: int, day: int) -> int:
-        """Book the free slot nearest ``day``, on it or up to a fortnight before it.
+    def book(
+        self,
+        index: int,
+        day: int,
+        window: bool = True,
+        notice: tuple[Callable[[int, int], int], int] | None = None,
+    ) -> int:
+        """Book the free slot nearest ``day``, on it or before it.
 
-        Never sooner than the notice from today; failing that, the first free one after ``day``.
+        Before it: up to a fortnight (``window``), else as early as the notice allows. Never sooner than the notice from today; failing that, the first free one after ``day``.
         """
-        notice_shift, notice = self.notice[index]
-        earliest = notice_shift(self.today, notice)
+        notice_shift, notice_n = notice if notice is not None else self.notice[index]
+        earliest = notice_shift(self.today, notice_n)
         diary, start, end = self.diaries[index], self.start, self.end
         first = self.diary_first[index]
         while first < end and diary[first - start] == 0:
@@ -1139,7 +1283,9 @@ class _Run:
             # starve work that is due inside the record.
             return end
         target = max(day, earliest)
-        low = max(earliest, first, self.working_shift(target, -_PREPARE))
+        low = max(earliest, first)
+        if window:
+            low = max(low, self.working_shift(target, -_PREPARE))
         slot = target
         while slot >= low and (slot >= end or diary[slot - start] == 0):
             slot -= 1
@@ -1151,6 +1297,37 @@ class _Run:
             return end
         diary[slot - start] -= 1
         return slot
+
+    def arrive_booked(self, case: int, entry: int, state: int, asked: float) -> None:
+        """A booked entry's day: it goes ahead, or (a share of them) is adjourned."""
+        if self.entries[case] != entry:
+            return
+        diary = self.state_slots[state]
+        draws = self.adjourn_draws[diary]
+        if draws is not None and next(draws) < self.model.slots[diary].adjourn:
+            self.adjourned(diary, case, entry, state, asked)
+        else:
+            self.enter(case, state, self.today, asked=asked)
+
+    def book_entry(self, index: int, case: int, day: int) -> int:
+        """Book the entry a case is leaving for, against the diary's deadline if it has one."""
+        within = self.within[index]
+        if within is None:
+            return self.book(index, day)
+        anchor = self.model.slots[index].anchor
+        since = self.anchor_day[anchor].get(case, day)
+        deadline = within[0](since, within[1])
+        aim = self.aims[index]
+        if aim is not None:
+            deadline = aim[1](deadline, -int(next(aim[0])))
+        return self.book(index, max(deadline, day), window=False)
+
+    def adjourned(self, index: int, case: int, entry: int, state: int, asked: float) -> None:
+        """A booked entry did not go ahead: book the first free slot after the notice."""
+        shift, n = self.renotice[index]
+        again = self.book(index, shift(self.today, n), window=False, notice=(shift, n))
+        self.row(case, self.today, state, _ADJOURN, -1, -1, asked, _NAN, 0.0, again)
+        self.schedule(again, (_ARRIVE_BOOKED, case, entry, state, asked))
 
     def cancel_booking(self, rule: int, case: int) -> None:
         """Give back the slot a case had booked for a task that no longer applies."""

@@ -310,11 +310,70 @@ class TeamSpec(_Frozen):
         description="activities this team does for every case, whoever holds it (else the "
         "holding team does them)",
     )
+    reference_caseload: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="caseload (points) at which the stays of the states in `paced_stays` are "
+        "the elapsed times given in `stays`: a worker holding more takes proportionally longer "
+        "over the part above the minimum, one holding fewer less (e.g. the authority's published "
+        "cases per case-holding social worker)",
+    )
+    caseload_elasticity: float = Field(
+        default=1.0,
+        ge=0,
+        le=2,
+        description="how strongly paced stays follow the caseload: 1 = in proportion to "
+        "caseload / reference_caseload, 0.5 = with its square root (workers give the work "
+        "nearest its due date priority), 0 = not at all",
+    )
+    turnover_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=2,
+        description="share of workers leaving a year (0.14 = 14%): a leaver's cases wait to be "
+        "reallocated and the work on them starts again",
+    )
+    refill: DurationField | None = Field(
+        default=None,
+        description="how long a leaver's post holds no cases before a new or agency worker "
+        "starts (default 8 weeks)",
+    )
 
     def in_post(self, scale: float = 1.0) -> int:
         """Workers in post: funded posts less vacancies, at least one."""
         posts = round(self.headcount * scale * (1 - self.vacancy_rate))
         return max(1, posts - round(self.vacancies * scale))
+
+
+class DeadlineBooking(_Frozen):
+    """The deadline a meeting is booked against: ``within`` of entering the state ``from``."""
+
+    from_: Identifier = Field(alias="from", description="the state whose start starts the clock")
+    within: DurationField = Field(description="e.g. 15 working days")
+    aim_before: DistSpec | None = Field(
+        default=None,
+        description="how long before the deadline bookings aim: the margin managers keep "
+        "(default: none, the deadline itself)",
+    )
+
+
+class HistorySpec(_Frozen):
+    """Earlier stays in a state that children had before the simulated period."""
+
+    share: float = Field(
+        ge=0, le=1, description="share of children arriving who had one (0.2 = 20%)"
+    )
+    open_share: Mapping[Identifier, float] = Field(
+        default_factory=dict,
+        description="share of the children open in each state on the first day who had one "
+        "(default: `share`)",
+    )
+    ended_ago: DistSpec = Field(description="how long before the first simulated day it ended")
+    lasted: DistSpec = Field(description="how long it lasted")
+    closed_in: Identifier = Field(
+        default="case_closed", description="the closed state recorded at its end"
+    )
 
 
 class MeetingSpec(_Frozen):
@@ -335,6 +394,20 @@ class MeetingSpec(_Frozen):
     notice: DurationField | None = Field(
         default=None,
         description="earliest booking after the request (default: the next working day)",
+    )
+    deadline: DeadlineBooking | None = Field(
+        default=None,
+        description="book the state's entry against a deadline: the latest free slot on or "
+        "before it, else the first after (e.g. an ICPC within 15 working days of the start of "
+        "the s47 enquiry)",
+    )
+    adjournments: Mapping[Identifier, float] = Field(
+        default_factory=dict,
+        description="named shares of booked meetings that do not go ahead on the day and are "
+        "booked again (e.g. {family_unavailable: 0.04, reports_late: 0.03, chair_absent: 0.01})",
+    )
+    rebook_notice: DurationField | None = Field(
+        default=None, description="notice for a meeting booked again (default: `notice`)"
     )
 
     @model_validator(mode="after")
@@ -505,6 +578,27 @@ class ScenarioSpec(_Frozen):
     )
     drift: Mapping[Identifier, DriftSpec] = Field(
         default_factory=dict, description="drift measures reported by `simulate`"
+    )
+    paced_stays: Mapping[Identifier, DurationField] = Field(
+        default_factory=dict,
+        description="states whose stay lengthens with the case holder's caseload (see "
+        "teams.*.reference_caseload), each with the minimum that remains however light the "
+        "caseload (partner agencies' information, arranging visits)",
+    )
+    history: Mapping[Identifier, HistorySpec] = Field(
+        default_factory=dict,
+        description="earlier stays before the simulated period, by state (e.g. earlier child "
+        "protection plans, so that second plans are counted as the DfE counts them)",
+    )
+    arrivals: Literal["start_of_day", "through_the_day"] = Field(
+        default="start_of_day",
+        description="when a day's arrivals join: all at its start, or at random times through "
+        "it (for checks against queueing theory)",
+    )
+    open_days: Literal["working_days", "every_day"] = Field(
+        default="working_days",
+        description="the days teams work and slots sit: working days (no weekends or bank "
+        "holidays), or every day",
     )
 
     @model_validator(mode="after")

@@ -1,0 +1,185 @@
+"""DfE's published children's social care figures for England and every authority, years to March.
+
+The file is ``data/published/england-la-csc.csv`` (see the README beside it: sources, licence and
+the columns' meanings). It is read with the standard library, every value checked: a number, or
+empty where the DfE suppressed it (or where the project withholds it on purpose: the year to March
+2025's timeliness and duration columns, the outcomes the simulator is judged on).
+
+:func:`year_scenario` turns a year's published inputs — referrals, the stocks on the previous 31
+March, the conversion rates between stages, the workforce — into a scenario built on the national
+baseline, so that the year's published *outcomes* can be compared with a simulation that was never
+told them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from casejourney.errors import CasejourneyError
+
+#: Every column, in order, and whether it is text (the rest are numbers).
+TEXT_COLUMNS = ("la_code", "la_name", "region")
+ENGLAND = "E92000001"
+
+
+def data_file() -> Path:
+    """The shipped copy of the published figures."""
+    here = Path(__file__).resolve().parent
+    for candidate in (
+        here / "_data" / "published" / "england-la-csc.csv",
+        here.parent.parent / "data" / "published" / "england-la-csc.csv",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise CasejourneyError(
+        "the published figures (data/published/england-la-csc.csv) are missing from this install"
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One authority (or England) in one year."""
+
+    year: int
+    code: str
+    name: str
+    region: str
+    values: Mapping[str, float]  # NaN: suppressed or withheld
+
+    def get(self, column: str) -> float:
+        """A value (NaN if suppressed, withheld or not published)."""
+        return self.values.get(column, math.nan)
+
+
+def load(path: Path | None = None) -> list[Row]:
+    """Every row of the published figures, checked.
+
+    Raises:
+        CasejourneyError: the file is missing, has no header, lacks a column, or holds a value
+            that is not a number (naming the line and column).
+
+    """
+    path = path or data_file()
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as problem:
+        raise CasejourneyError(f"{path}: cannot read the published figures ({problem})") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        for needed in ("year", *TEXT_COLUMNS):
+            if needed not in header:
+                raise CasejourneyError(f"{path}: no '{needed}' column; is this the DfE file?")
+        rows = []
+        for line, record in enumerate(reader, start=2):
+            values: dict[str, float] = {}
+            for column, text in record.items():
+                if column in TEXT_COLUMNS or column == "year" or column is None:
+                    continue
+                text = (text or "").strip()
+                try:
+                    values[column] = float(text) if text else math.nan
+                except ValueError:
+                    raise CasejourneyError(
+                        f"{path}:{line}: column '{column}' holds '{text}', not a number "
+                        "(leave suppressed cells empty)"
+                    ) from None
+            try:
+                year = int(record["year"])
+            except ValueError:
+                raise CasejourneyError(
+                    f"{path}:{line}: year '{record['year']}' is not a year"
+                ) from None
+            rows.append(
+                Row(year, record["la_code"], record["la_name"], record["region"] or "", values)
+            )
+    return rows
+
+
+def england(rows: list[Row], year: int) -> Row:
+    """England's row for ``year``."""
+    for row in rows:
+        if row.code == ENGLAND and row.year == year:
+            return row
+    known = sorted({r.year for r in rows if r.code == ENGLAND})
+    raise CasejourneyError(f"no figures for England in {year}; years published: {known}")
+
+
+def _scaled(options: Mapping[str, float], fixed: Mapping[str, float]) -> dict[str, float]:
+    """Branch probabilities with ``fixed`` ones set and the others scaled to fill the rest."""
+    rest = {k: v for k, v in options.items() if k not in fixed}
+    room = 1.0 - sum(fixed.values())
+    total = sum(rest.values())
+    out = {k: v * room / total for k, v in rest.items()} if total > 0 else {}
+    out.update(fixed)
+    return {k: round(v, 6) for k, v in out.items()}
+
+
+def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str, Any]:
+    """The national baseline (``base``, as read from YAML) set up for the DfE year to March ``year``.
+
+    Inputs taken from the published figures: referrals in the year (contacts at the baseline's
+    ratio of two per referral); children in need, on CP plans and looked after on the previous
+    31 March as the open caseload; the shares of referrals ending in no further action and of
+    assessments finding no need; ICPCs per s47 enquiry and CP plans per ICPC; the workforce's
+    size (FTE in post and agency, relative to the baseline's), turnover and sickness absence.
+    Nothing the simulation is compared with (timeliness, durations, repeat plans, the year-end
+    stocks) is an input.
+    """
+    now, before = england(rows, year), england(rows, year - 1)
+    baseline = england(rows, 2025)  # the year the national baseline describes
+    out = dict(base)
+    out["id"] = f"england-{year}"
+    out["title"] = f"England, year to March {year} (from DfE's published figures)"
+    out["start"] = dt.date(year - 1, 4, 1)
+    out.pop("warm_up", None)  # the year's own opening stocks: no warm-up
+    out["horizon"] = "12 months"
+    demand = dict(out["demand"])
+    demand["contacts_per_week"] = round(now.get("referrals") * 2 / 52.18, 1)
+    out["demand"] = demand
+    caseload = dict(out["initial_caseload"])
+    wip = sum(caseload.get(s, 0) for s in ("cf_assessment", "s47_enquiry", "plo", "care_proceedings"))
+    cp, lac = before.get("cp_plans_at_31_march"), before.get("looked_after_at_31_march")
+    caseload["cp_plan"] = round(cp)
+    caseload["looked_after"] = round(lac)
+    caseload["cin_plan"] = round(before.get("cin_at_31_march") - cp - lac - wip)
+    out["initial_caseload"] = caseload
+    branches = {k: dict(v) for k, v in out["branches"].items()}
+    branches["referral"] = _scaled(
+        branches["referral"], {"referral_nfa": now.get("referral_nfa_pct") / 100}
+    )
+    branches["cf_assessment"] = _scaled(
+        branches["cf_assessment"], {"assessment_nfa": now.get("assessed_not_in_need_pct") / 100}
+    )
+    branches["s47_enquiry"] = _scaled(
+        branches["s47_enquiry"], {"convene_icpc": now.get("icpcs") / now.get("s47_enquiries")}
+    )
+    branches["icpc"] = _scaled(
+        branches["icpc"], {"make_cp_plan": now.get("cp_plans_started") / now.get("icpcs")}
+    )
+    out["branches"] = branches
+
+    def workforce(row: Row) -> float:
+        return row.get("sw_fte_in_post") + row.get("sw_agency_fte")
+
+    ratio = workforce(now) / workforce(baseline)
+    teams = {}
+    for name, team in out["teams"].items():
+        team = dict(team)
+        if team.get("caseload_limit", 20) is not None:
+            team["headcount"] = round(team["headcount"] * ratio)
+            turnover = now.get("sw_turnover_rate_pct")
+            if not math.isnan(turnover):
+                team["turnover_rate"] = round(turnover / 100, 4)
+            absence = now.get("sw_absence_rate_pct")
+            if not math.isnan(absence):
+                team["sickness_rate"] = round(absence / 100, 4)
+        teams[name] = team
+    out["teams"] = teams
+    return out

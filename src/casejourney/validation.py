@@ -1,0 +1,196 @@
+"""The model beside the published figures: England year by year, and what staffing and demand do.
+
+``python scripts/validate.py`` writes ``docs/validation.md`` from these functions; nothing in that
+page is typed by hand. Each England year is simulated from its own published inputs
+(``published.year_scenario``) and measured with the DfE's definitions (``dfe.measures``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from casejourney import dfe, published
+from casejourney.simulate import compile_scenario, run_replication
+from casejourney.spec import load_workflow
+from casejourney.spec.scenario import ScenarioSpec
+from casejourney.spec.yamlsafe import read_yaml
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A published figure, how close the model must come to it, and its role."""
+
+    column: str
+    title: str
+    tolerance: float  # absolute (points or working days) or, when ``relative``, a share
+    relative: bool = False
+    role: str = "prediction"  # prediction, calibration (fitted to 2021–2023), or input-driven
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("icpc_within_15wd_pct", "ICPCs within 15 working days of s47 start, %", 3.0),
+    Measure("icpc_wd_p25", "working days s47 start → ICPC: lower quartile", 1.0),
+    Measure("icpc_wd_median", "working days s47 start → ICPC: median", 1.0),
+    Measure("icpc_wd_p75", "working days s47 start → ICPC: upper quartile", 1.0),
+    Measure("cp_open_3m_or_less_pct", "CP plans open at 31 March: up to 3 months, %", 3.0),
+    Measure("cp_open_3_to_6m_pct", "CP plans open at 31 March: 3–6 months, %", 3.0),
+    Measure("cp_open_6m_to_1y_pct", "CP plans open at 31 March: 6 months–1 year, %", 3.0),
+    Measure("cp_open_1_to_2y_pct", "CP plans open at 31 March: 1–2 years, %", 3.0),
+    Measure("cp_open_2y_or_more_pct", "CP plans open at 31 March: 2 years or more, %", 3.0),
+    Measure(
+        "cp_plans_subsequent_pct",
+        "CP plans started that are a second or subsequent plan, %",
+        3.0,
+        role="calibration",
+    ),
+    Measure("cin_at_31_march", "children in need at 31 March", 0.03, relative=True),
+    Measure("cp_plans_at_31_march", "CP plans open at 31 March", 0.03, relative=True),
+    Measure("looked_after_at_31_march", "children looked after at 31 March", 0.03, relative=True),
+    Measure("s47_enquiries", "s47 enquiries started in the year", 0.05, relative=True),
+    Measure("icpcs", "ICPCs in the year", 0.05, relative=True, role="input-driven"),
+    Measure("cp_plans_started", "CP plans started in the year", 0.05, relative=True, role="input-driven"),
+    Measure("started_to_be_looked_after", "children starting to be looked after", 0.05, relative=True),
+    Measure("ceased_to_be_looked_after", "children ceasing to be looked after", 0.05, relative=True),
+)
+
+#: Years whose outcomes the free parameters were fitted to (the rest are predictions).
+CALIBRATION_YEARS = (2021, 2022, 2023)
+
+
+def _scenarios_dir() -> Path:
+    from casejourney import scenarios_dir
+
+    return scenarios_dir()
+
+
+def base_scenario(name: str = "national-baseline") -> dict[str, Any]:
+    """A shipped scenario as plain data."""
+    doc, findings = read_yaml(_scenarios_dir() / f"{name}.yaml")
+    if doc is None or not isinstance(doc.data, dict):
+        raise ValueError(f"cannot read scenario {name}: {findings}")
+    return dict(doc.data)
+
+
+def _run_year(args: tuple[dict[str, Any], int, float, int]) -> dict[str, float]:
+    data, year, scale, replication = args
+    scenario = ScenarioSpec.model_validate(data)
+    workflow = load_workflow(scenario.authority)
+    compiled = compile_scenario(workflow, scenario, scale=scale)
+    log, _ = run_replication(compiled, replication)
+    found = dfe.measures(log, compiled.frame, dfe.Year(year))
+    counts = {m.column for m in MEASURES if m.relative}
+    return {k: (v / scale if k in counts else v) for k, v in found.items()}
+
+
+def _pool_map(
+    fn: Callable[[Any], dict[str, float]], tasks: Sequence[Any], jobs: int
+) -> list[dict[str, float]]:
+    if jobs <= 1:
+        return [fn(t) for t in tasks]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(fn, tasks))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Replications of one measure: mean and a 95% interval for the mean."""
+
+    mean: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Summary:
+        """Mean and t-interval (normal for n ≥ 30) of finite values."""
+        xs = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+        if len(xs) == 0:
+            return cls(math.nan, math.nan, math.nan)
+        mean = float(xs.mean())
+        if len(xs) < 2:
+            return cls(mean, mean, mean)
+        t = {2: 12.71, 3: 4.30, 4: 3.18, 5: 2.78, 6: 2.57, 8: 2.36, 10: 2.26, 20: 2.09}
+        n = len(xs)
+        factor = t.get(n, 2.0 if n >= 30 else 2.2)
+        half = factor * float(xs.std(ddof=1)) / math.sqrt(n)
+        return cls(mean, mean - half, mean + half)
+
+
+def england_years(
+    years: Sequence[int], replications: int, scale: float, jobs: int
+) -> dict[int, dict[str, Summary]]:
+    """Each year simulated from its inputs, ``replications`` times, summarised per measure."""
+    rows = published.load()
+    base = base_scenario()
+    tasks = [
+        (published.year_scenario(base, rows, year), year, scale, r)
+        for year in years
+        for r in range(replications)
+    ]
+    results = _pool_map(_run_year, tasks, jobs)
+    out: dict[int, dict[str, Summary]] = {}
+    for year in years:
+        runs = [res for (_, y, _, _), res in zip(tasks, results, strict=True) if y == year]
+        out[year] = {m.column: Summary.of(r[m.column] for r in runs) for m in MEASURES}
+    return out
+
+
+def _fmt(value: float, relative: bool) -> str:
+    if math.isnan(value):
+        return "—"
+    return f"{value:,.0f}" if relative else f"{value:.1f}"
+
+
+def verdict(measure: Measure, published_value: float, model: Summary) -> str:
+    """Within tolerance (✓), outside (✗), or nothing to compare (withheld or suppressed)."""
+    if math.isnan(published_value) or math.isnan(model.mean):
+        return "withheld" if math.isnan(published_value) else "—"
+    gap = model.mean - published_value
+    if measure.relative:
+        ok = abs(gap) <= measure.tolerance * published_value
+    else:
+        ok = abs(gap) <= measure.tolerance
+    return "✓" if ok else "✗"
+
+
+def england_table(results: Mapping[int, Mapping[str, Summary]]) -> str:
+    """Markdown: one row per measure and year, published beside simulated."""
+    rows = published.load()
+    lines = [
+        "| measure | year | published | model (95% interval) | gap | within tolerance | role |",
+        "|---|---|---:|---:|---:|:---:|---|",
+    ]
+    for measure in MEASURES:
+        for year, found in results.items():
+            value = published.england(rows, year).get(measure.column)
+            model = found[measure.column]
+            rel = measure.relative
+            gap = model.mean - value
+            if rel and not math.isnan(gap):
+                gap_text = f"{100 * gap / value:+.1f}%"
+            else:
+                gap_text = "—" if math.isnan(gap) else f"{gap:+.1f}"
+            role = measure.role
+            if role == "prediction" and year in CALIBRATION_YEARS and not measure.relative:
+                role = "prediction (calibration year)"
+            if year == 2025 and math.isnan(value):
+                role = "the withheld test: model's prediction"
+            tol = f"±{100 * measure.tolerance:.0f}%" if rel else f"±{measure.tolerance:g}"
+            lines.append(
+                f"| {measure.title} | {year} | {_fmt(value, rel)} | {_fmt(model.mean, rel)} "
+                f"({_fmt(model.low, rel)}–{_fmt(model.high, rel)}) | {gap_text} | "
+                f"{verdict(measure, value, model)} {tol} | {role} |"
+            )
+    return "\n".join(lines)
+
+
+def default_jobs() -> int:
+    """Worker processes: the machine's cores."""
+    return max(1, os.cpu_count() or 1)

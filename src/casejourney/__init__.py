@@ -242,6 +242,8 @@ def _scenario_checked(
         return None, None, findings
     authority = scenario.authority
     folder = workflows
+    if Path(authority).suffix and not Path(authority).is_absolute():
+        authority = str(path.parent / authority)  # a workflow file beside the scenario
     if folder is None and not Path(authority).suffix:
         sibling = path.resolve().parent.parent / "workflows"
         folder = sibling if (sibling / f"{authority}.yaml").is_file() else None

@@ -182,6 +182,23 @@ def subsequent_plans_pct(log: EventLog, first: int, last: int) -> float:
     return 100 * float((earlier & started).sum()) / n if n else float("nan")
 
 
+def plans_started(log: EventLog, first: int, last: int) -> int:
+    """CP plans started on days ``first..last``, not counting returns from PLO pre-proceedings.
+
+    Pre-proceedings run alongside a child protection plan: a child whose PLO ends with the plan
+    going on has not started a new one, though the model records the move back.
+    """
+    cp, plo = _code(log, "cp_plan"), _code(log, "plo")
+    rows = _enter_rows(log)
+    order = np.lexsort((rows, log["case"][rows]))
+    rows = rows[order]
+    case, event, day = log["case"][rows], log["event"][rows], log["day"][rows]
+    from_plo = np.zeros(len(rows), dtype=bool)
+    from_plo[1:] = (case[1:] == case[:-1]) & (event[:-1] == plo)
+    started = (event == cp) & ~from_plo & (day >= first) & (day <= last)
+    return int(started.sum())
+
+
 def entries(log: EventLog, names: Iterable[str], first: int, last: int) -> int:
     """Entries into any of ``names`` on days ``first..last``."""
     codes = [c for c in (_code(log, n) for n in names) if c >= 0]
@@ -221,7 +238,7 @@ def measures(log: EventLog, frame: Frame, year: Year) -> dict[str, float]:
         "referrals": entries(log, ["referral"], first, last),
         "s47_enquiries": entries(log, ["s47_enquiry"], first, last),
         "icpcs": entries(log, ["icpc"], first, last),
-        "cp_plans_started": entries(log, ["cp_plan"], first, last),
+        "cp_plans_started": plans_started(log, first, last),
         "started_to_be_looked_after": entries(log, ["looked_after"], first, last),
         "ceased_to_be_looked_after": exits(log, "looked_after", first, last),
         "cin_at_31_march": stock(log, CIN_STATES, last),

@@ -144,7 +144,9 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
     demand["contacts_per_week"] = round(now.get("referrals") * 2 / 52.18, 1)
     out["demand"] = demand
     caseload = dict(out["initial_caseload"])
-    wip = sum(caseload.get(s, 0) for s in ("cf_assessment", "s47_enquiry", "plo", "care_proceedings"))
+    wip = sum(
+        caseload.get(s, 0) for s in ("cf_assessment", "s47_enquiry", "plo", "care_proceedings")
+    )
     cp, lac = before.get("cp_plans_at_31_march"), before.get("looked_after_at_31_march")
     caseload["cp_plan"] = round(cp)
     caseload["looked_after"] = round(lac)

@@ -604,6 +604,7 @@ def _team(
         team.hours_per_week / 5 * (1 - team.sickness_rate),
         turnover=team.turnover_rate,
         refill=refill if team.refill is not None else 8 * 7,
+        reference=team.reference_caseload or 0.0,
     )
 
 

@@ -123,6 +123,9 @@ class TeamModel:
     hours_per_day: float  # per server per open day, after sickness
     turnover: float = 0.0  # leavers a year per server
     refill: int = 0  # days a leaver's post is empty
+    # Load points at which tasks for the cases a server holds are as punctual as their
+    # ``Punctuality`` says; a server holding more is late in proportion (0: no such effect).
+    reference: float = 0.0
 
     @property
     def servers(self) -> int:

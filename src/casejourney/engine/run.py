@@ -297,6 +297,8 @@ class _Run:
             self._amounts(r.effort, f"effort:{r.name}") if r.effort else None for r in model.tasks
         ]
         self.punctual = [self._punctuality_stream(i) for i in range(len(model.punctuality))]
+        self.punctual_parts = [self._punctuality_parts(i) for i in range(len(model.punctuality))]
+        self.references = [t.reference for t in model.teams]
         self.punctual_units = [
             (
                 whole_units(p.early, np.zeros(1))[0],
@@ -467,6 +469,27 @@ class _Run:
             _, early = whole_units(spec.early, sample(spec.early, rng, n))
             _, later = whole_units(spec.late, np.maximum(1.0, sample(spec.late, rng, n)))
             return np.where(late, 2 * np.maximum(later, 1) + 1, 2 * early)
+
+        return stream(make)
+
+    def _punctuality_parts(self, index: int) -> Iterator[Any]:
+        """(uniform, whole units early, whole units late) triples, for tasks under pressure."""
+        spec = self.model.punctuality[index]
+        rng = generator(self._seed, f"punctuality-parts:{index}")
+
+        def make(n: int) -> np.ndarray:
+            _, early = whole_units(spec.early, sample(spec.early, rng, n))
+            _, later = whole_units(spec.late, np.maximum(1.0, sample(spec.late, rng, n)))
+            found = np.empty(n, dtype=object)
+            found[:] = list(
+                zip(
+                    rng.random(n).tolist(),
+                    early.tolist(),
+                    np.maximum(later, 1).tolist(),
+                    strict=True,
+                )
+            )
+            return found
 
         return stream(make)
 
@@ -1211,7 +1234,7 @@ class _Run:
                         and self.effort_of[current]
                         and not self.deferred[case]
                     ):
-                        self.work_left[case] = 1  # the new worker starts the state's work again
+                        self.work_left[case] = 1  # the new server starts the state's own work again
         self.fill(index, day)
 
     # --- places -----------------------------------------------------------------------------
@@ -1415,14 +1438,39 @@ class _Run:
             due = self.due_after(index, count, anchor, entered)
         self.chain[index][case] = (count, entered)
         rule = self.tasks[index]
-        day = self.punctual_day(rule.punctuality, due, anchor + 1 if anchor + 1 > today else today)
+        day = self.punctual_day(
+            rule.punctuality,
+            due,
+            anchor + 1 if anchor + 1 > today else today,
+            self.pressure(case, rule),
+        )
         self.book_or_release(case, index, token, due, day, _NO_LIMIT)
 
-    def punctual_day(self, index: int, due: int, earliest: int) -> int:
-        """When a task due on ``due`` is planned (early, or late), not before ``earliest``."""
-        code = next(self.punctual[index])
+    def pressure(self, case: int, rule: TaskRule) -> float:
+        """The load of the server holding ``case`` over its team's reference (1: no effect)."""
+        team = self.state_team[self.state[case]]
+        if team < 0 or (rule.team >= 0 and rule.team != team):
+            return 1.0
+        reference = self.references[team]
+        holder = self.holder[case]
+        if reference <= 0 or holder < 0:
+            return 1.0
+        return self.teams[team].load[holder] / reference
+
+    def punctual_day(self, index: int, due: int, earliest: int, pressure: float = 1.0) -> int:
+        """When a task due on ``due`` is planned (early, or late), not before ``earliest``.
+
+        Under ``pressure`` (the server's load over the reference) the share done late is the
+        practice's share times the pressure (at most all).
+        """
         early, late = self.punctual_shift[index]
-        day = late(due, code >> 1) if code & 1 else early(due, -(code >> 1))
+        if pressure == 1.0:
+            code = next(self.punctual[index])
+            day = late(due, code >> 1) if code & 1 else early(due, -(code >> 1))
+        else:
+            u, before, after = next(self.punctual_parts[index])
+            share = (1.0 - self.model.punctuality[index].on_time) * pressure
+            day = late(due, after) if u < share else early(due, -before)
         return day if day > earliest else earliest
 
     def book_or_release(
@@ -1515,7 +1563,9 @@ class _Run:
         due = within[0](anchor, within[1])
         if only_if_due_from is not None and due < only_if_due_from:
             return
-        day = self.punctual_day(rule.punctuality, due, max(anchor, self.today))
+        day = self.punctual_day(
+            rule.punctuality, due, max(anchor, self.today), self.pressure(case, rule)
+        )
         self.book_or_release(case, index, token, due, day, _NO_LIMIT)
 
     def trigger_lead(self, case: int, index: int, target: int) -> None:
@@ -1524,7 +1574,7 @@ class _Run:
         at_least = self.timing[index].at_least
         assert at_least is not None
         due = at_least[0](target, -at_least[1])
-        day = self.punctual_day(rule.punctuality, due, self.today)
+        day = self.punctual_day(rule.punctuality, due, self.today, self.pressure(case, rule))
         day = min(day, target)
         self.schedule(day, (_RELEASE, index, case, 0, due, target, float(day)))
 

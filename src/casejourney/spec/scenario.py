@@ -690,7 +690,67 @@ def scenario_findings(
         *_name_findings(scenario, workflow, at),
         *_team_findings(scenario, workflow, at),
         *_placement_findings(scenario, workflow, at),
+        *_capacity_findings(scenario, workflow, at),
     ]
+
+
+def _capacity_findings(
+    scenario: ScenarioSpec, workflow: Workflow, at: Callable[..., Location]
+) -> list[Finding]:
+    """Paced stays, booking deadlines and case history name states that can carry them."""
+    found: list[Finding] = []
+    states = workflow.states
+    holder = {s: (t, spec) for t, spec in scenario.teams.items() for s in spec.states}
+
+    def error(key: tuple[str | int, ...], message: str) -> None:
+        found.append(at(*key).finding(Level.ERROR, "invalid-value", message))
+
+    for name in scenario.paced_stays:
+        if name not in states:
+            error(("paced_stays", name), f"paced_stays: unknown state '{name}'")
+        elif name not in scenario.stays:
+            error(("paced_stays", name), f"paced_stays.{name}: give its stay in `stays` too")
+        elif name not in holder:
+            error(
+                ("paced_stays", name),
+                f"paced_stays.{name}: no team holds '{name}'; add it to a team's states",
+            )
+        elif holder[name][1].reference_caseload is None or holder[name][1].caseload_limit is None:
+            error(
+                ("paced_stays", name),
+                f"paced_stays.{name}: team '{holder[name][0]}' needs a caseload_limit and a "
+                "reference_caseload (the caseload at which the stay is as given)",
+            )
+    for meeting_id, meeting in scenario.meetings.items():
+        deadline = meeting.deadline
+        if deadline is None:
+            continue
+        if deadline.from_ not in states:
+            error(
+                ("meetings", meeting_id, "deadline", "from"),
+                f"meetings.{meeting_id}.deadline.from: unknown state '{deadline.from_}'",
+            )
+        if sum(meeting.adjournments.values()) > 1:
+            error(
+                ("meetings", meeting_id, "adjournments"),
+                f"meetings.{meeting_id}.adjournments: the shares add up to more than 1",
+            )
+    for name, history in scenario.history.items():
+        if name not in states:
+            error(("history", name), f"history: unknown state '{name}'")
+        closed = states.get(history.closed_in)
+        if closed is None or not closed.terminal:
+            error(
+                ("history", name, "closed_in"),
+                f"history.{name}.closed_in: '{history.closed_in}' is not a closed (terminal) state",
+            )
+        for state in history.open_share:
+            if state not in states:
+                error(
+                    ("history", name, "open_share", state),
+                    f"history.{name}.open_share: unknown state '{state}'",
+                )
+    return found
 
 
 def _branch_findings(

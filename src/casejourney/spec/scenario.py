@@ -721,6 +721,18 @@ def _capacity_findings(
                 f"paced_stays.{name}: team '{holder[name][0]}' needs a caseload_limit and a "
                 "reference_caseload (the caseload at which the stay is as given)",
             )
+    return found + _booking_history_findings(scenario, workflow, at)
+
+
+def _booking_history_findings(
+    scenario: ScenarioSpec, workflow: Workflow, at: Callable[..., Location]
+) -> list[Finding]:
+    found: list[Finding] = []
+    states = workflow.states
+
+    def error(key: tuple[str | int, ...], message: str) -> None:
+        found.append(at(*key).finding(Level.ERROR, "invalid-value", message))
+
     for meeting_id, meeting in scenario.meetings.items():
         deadline = meeting.deadline
         if deadline is None:

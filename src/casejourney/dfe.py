@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from casejourney.calendar import DayGrid
 from casejourney.engine import EventLog, Kind
 from casejourney.simulate import Frame
 
@@ -107,7 +108,7 @@ def entered_on(log: EventLog, day: int) -> np.ndarray:
     return since
 
 
-def icpc_working_days(log: EventLog, frame: Frame, first: int, last: int) -> np.ndarray:
+def icpc_working_days(log: EventLog, grid: DayGrid, first: int, last: int) -> np.ndarray:
     """Working days from the start of the s47 enquiry to each ICPC held on days ``first..last``.
 
     An ICPC with no s47 enquiry before it in the case's record is left out, as the DfE leaves out
@@ -129,25 +130,25 @@ def icpc_working_days(log: EventLog, frame: Frame, first: int, last: int) -> np.
     same = (latest >= 0) & (case[np.maximum(latest, 0)] == case)
     held = (~is_s47) & same & (day >= first) & (day <= last)
     start = day[latest[held]]
-    between: np.ndarray = frame.grid.working_days_between(start, day[held])
+    between: np.ndarray = grid.working_days_between(start, day[held])
     return between
 
 
-def cp_duration_bands(log: EventLog, frame: Frame, day: int) -> dict[str, float]:
+def cp_duration_bands(log: EventLog, grid: DayGrid, day: int) -> dict[str, float]:
     """CP plans open at the end of ``day``, as % by how long they had lasted (DfE's bands)."""
     cp = _code(log, "cp_plan")
     state, since = states_on(log, day), entered_on(log, day)
     open_ = state == cp
     lasted = day - since[open_]
     total = int(open_.sum())
-    date = frame.grid.date(day)
+    date = grid.date(day)
     out: dict[str, float] = {}
     lower = 0
     for name, months in CP_BANDS:
         if months is None:
             upper = np.iinfo(np.int64).max
         else:
-            upper = day - frame.grid.day(_months_before(date, months))
+            upper = day - grid.day(_months_before(date, months))
         inside = (lasted >= lower) & (lasted < upper)
         out[name] = 100 * float(inside.sum()) / total if total else float("nan")
         lower = upper
@@ -233,7 +234,7 @@ def measures(log: EventLog, frame: Frame, year: Year) -> dict[str, float]:
     Names match the columns of the published data (``casejourney.published``).
     """
     first, last = frame.grid.day(year.first), frame.grid.day(year.last)
-    wd = icpc_working_days(log, frame, first, last)
+    wd = icpc_working_days(log, frame.grid, first, last)
     out: dict[str, float] = {
         "referrals": entries(log, ["referral"], first, last),
         "s47_enquiries": entries(log, ["s47_enquiry"], first, last),
@@ -250,5 +251,5 @@ def measures(log: EventLog, frame: Frame, year: Year) -> dict[str, float]:
         "icpc_wd_p75": float(np.percentile(wd, 75)) if len(wd) else float("nan"),
         "cp_plans_subsequent_pct": subsequent_plans_pct(log, first, last),
     }
-    out.update(cp_duration_bands(log, frame, last))
+    out.update(cp_duration_bands(log, frame.grid, last))
     return out

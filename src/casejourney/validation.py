@@ -198,3 +198,138 @@ def england_table(results: Mapping[int, Mapping[str, Summary]]) -> str:
 def default_jobs() -> int:
     """Worker processes: the machine's cores."""
     return max(1, os.cpu_count() or 1)
+
+
+# --- sensitivity: what staffing and demand do ----------------------------------------------------
+
+#: Child protection headcount and demand multipliers of the sensitivity table.
+HEADCOUNTS: tuple[float, ...] = (0.8, 0.9, 1.0, 1.1)
+DEMANDS: tuple[float, ...] = (1.0, 1.15, 1.3)
+
+
+def scenario_with(
+    base: Mapping[str, Any], team: str, headcount: float, demand: float
+) -> dict[str, Any]:
+    """``base`` (a scenario as data, its parents merged) with one team's headcount and demand scaled."""
+    out = dict(base)
+    teams = {k: dict(v) for k, v in out["teams"].items()}
+    teams[team]["headcount"] = teams[team]["headcount"] * headcount
+    out["teams"] = teams
+    d = dict(out["demand"])
+    for key in ("contacts_per_week", "referrals_per_week"):
+        if d.get(key) is not None:
+            d[key] = d[key] * demand
+    out["demand"] = d
+    out["id"] = f"{out['id']}-staff-{round(100 * headcount)}-demand-{round(100 * demand)}"
+    return out
+
+
+def merged_scenario(name: str) -> dict[str, Any]:
+    """A shipped scenario as data with everything it extends merged in."""
+    from casejourney.spec.scenario import _merge
+
+    data = base_scenario(name)
+    while isinstance(data.get("extends"), str):
+        parent = base_scenario(data.pop("extends"))
+        grand = parent.pop("extends", None)
+        data = _merge(parent, data)
+        if grand is not None:
+            data["extends"] = grand
+    return data
+
+
+def _run_sensitivity(args: tuple[dict[str, Any], int]) -> dict[str, float]:
+    from casejourney import metrics
+
+    data, replication = args
+    scenario = ScenarioSpec.model_validate(data)
+    workflow = load_workflow(scenario.authority)
+    compiled = compile_scenario(workflow, scenario)
+    log, snapshots = run_replication(compiled, replication)
+    found = metrics.measure(log, snapshots, compiled.frame)
+    out: dict[str, float] = {}
+    for metric, subject, week, value in zip(
+        found.metric, found.subject, found.week, found.value, strict=True
+    ):
+        if week == -1 and metric in ("standard.on_time_pct", "standard.due"):
+            out[f"{metric}:{subject}"] = value
+        if week == -1 and metric == "team.utilisation_pct":
+            out[f"{metric}:{subject}"] = value
+    frame = compiled.frame
+    first, last = frame.report_start, frame.end - 1
+    wd = dfe.icpc_working_days(log, frame.grid, first, last)
+    out["dfe.icpc_within_15wd_pct"] = 100 * float((wd <= 15).mean()) if len(wd) else math.nan
+    subjects = np.asarray(snapshots.subject)
+    measures = np.asarray(snapshots.measure)
+    for team in frame.teams:
+        held = snapshots.value[(subjects == f"team:{team}") & (measures == "cases_held")]
+        servers = snapshots.value[(subjects == f"team:{team}") & (measures == "servers")]
+        waiting = snapshots.value[(subjects == f"team:{team}") & (measures == "unallocated")]
+        out[f"caseload:{team}"] = float((held / np.maximum(servers, 1)).mean())
+        out[f"unallocated:{team}"] = float(waiting.mean())
+    return out
+
+
+def sensitivity(
+    scenario: str, team: str, replications: int, jobs: int
+) -> dict[tuple[float, float], dict[str, Summary]]:
+    """Every (headcount, demand) pair, ``replications`` times (common random numbers)."""
+    base = merged_scenario(scenario)
+    cells = [(h, d) for h in HEADCOUNTS for d in DEMANDS]
+    tasks = [(scenario_with(base, team, h, d), r) for h, d in cells for r in range(replications)]
+    results = _pool_map(_run_sensitivity, tasks, jobs)
+    out: dict[tuple[float, float], dict[str, Summary]] = {}
+    for i, cell in enumerate(cells):
+        runs = results[i * replications : (i + 1) * replications]
+        keys = sorted(set().union(*runs))
+        out[cell] = {k: Summary.of(r.get(k, math.nan) for r in runs) for k in keys}
+    return out
+
+
+def main_standards(
+    results: Mapping[tuple[float, float], Mapping[str, Summary]], n: int
+) -> list[str]:
+    """The ``n`` standards with most instances due in the baseline cell."""
+    baseline = results[(1.0, 1.0)]
+    due = {
+        k.split(":", 1)[1]: s.mean
+        for k, s in baseline.items()
+        if k.startswith("standard.due:") and not math.isnan(s.mean)
+    }
+    return sorted(due, key=lambda sid: -due[sid])[:n]
+
+
+def sensitivity_table(
+    results: Mapping[tuple[float, float], Mapping[str, Summary]],
+    team: str,
+    standards: Sequence[str],
+    titles: Mapping[str, str],
+) -> str:
+    """Markdown: one row per cell, % on time for each standard with its 95% interval."""
+    columns = ["dfe.icpc_within_15wd_pct", *(f"standard.on_time_pct:{s}" for s in standards)]
+    names = ["ICPC ≤ 15 wd of s47 start (DfE)", *(titles.get(s, s) for s in standards)]
+    head = (
+        f"| {team} headcount | demand | {team} cases per worker | unallocated | "
+        + " | ".join(names)
+        + " |"
+    )
+    lines = [head, "|" + "---:|" * (4 + len(columns))]
+    for (h, d), found in results.items():
+        cells = []
+        for key in columns:
+            s = found.get(key)
+            cells.append(
+                "—"
+                if s is None or math.isnan(s.mean)
+                else f"{s.mean:.1f} ({s.low:.1f}–{s.high:.1f})"
+            )
+        load = found.get(f"caseload:{team}")
+        waiting = found.get(f"unallocated:{team}")
+        lines.append(
+            f"| ×{h:g} | ×{d:g} | {load.mean:.1f} | {waiting.mean:.0f} | "
+            + " | ".join(cells)
+            + " |"
+            if load and waiting
+            else f"| ×{h:g} | ×{d:g} | — | — | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)

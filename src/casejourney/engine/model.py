@@ -170,7 +170,8 @@ class History:
     """An earlier stay in ``state`` that a share of cases had before the simulated period.
 
     Written to the record as an entry into ``state`` and then into ``closed`` (a terminal state),
-    ``ago`` before the first simulated day (so never inside it), before the case's own records.
+    ending ``ago`` before the first simulated day (for a case open then: before it entered its
+    state), before the case's own records.
     """
 
     state: int

@@ -636,7 +636,7 @@ class _Run:
             case = self.new_case(day, next(self.ages))
             self.arrived += 1
             if history:
-                self.earlier_stays(case, -1)
+                self.earlier_stays(case, -1, self.start)
             self.enter(case, initial, day, at=at)
         self.drain()
 
@@ -839,8 +839,8 @@ class _Run:
         self.open_now += 1
         return case
 
-    def earlier_stays(self, case: int, opening_state: int) -> None:
-        """Write the case's stays before the simulated period (see ``History``)."""
+    def earlier_stays(self, case: int, opening_state: int, before: int) -> None:
+        """Write the case's stays that ended before day ``before`` (see ``History``)."""
         for index, history in enumerate(self.model.history):
             share = history.share
             if opening_state >= 0:
@@ -848,7 +848,7 @@ class _Run:
             chance, ago, length = self.history_draws[index]
             if next(chance) >= share:
                 continue
-            ended = self.start - 1 - int(next(ago))
+            ended = before - 1 - int(next(ago))
             began = ended - max(1, int(next(length)))
             first = self.grid.first + 1
             if began < first:
@@ -886,7 +886,7 @@ class _Run:
                 case = self.new_case(self.start, next(ages))
                 self.opened += 1
                 if self.model.history:
-                    self.earlier_stays(case, state)
+                    self.earlier_stays(case, state, entered)
                 self.enter(case, state, entered, stay=stay, opening=True)
         self.drain()
 

@@ -1,0 +1,43 @@
+"""The shipped copy of DfE's published figures loads, and a bad copy gets a clear message."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from casejourney import published
+from casejourney.errors import CasejourneyError
+
+
+def test_england_2024_is_as_published_and_2025_outcomes_are_withheld() -> None:
+    rows = published.load()
+    year = published.england(rows, 2024)
+    assert year.get("icpc_within_15wd_pct") == 79.7
+    assert year.get("cp_plans_subsequent_pct") == 24.7
+    assert math.isnan(published.england(rows, 2025).get("icpc_within_15wd_pct"))
+    assert len({r.code for r in rows}) > 150
+
+
+def test_a_value_that_is_not_a_number_is_named_by_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("year,la_code,la_name,region,referrals\n2024,E1,Somewhere,North,lots\n")
+    with pytest.raises(CasejourneyError, match=r"bad.csv:2: column 'referrals' holds 'lots'"):
+        published.load(bad)
+
+
+def test_a_year_scenario_takes_its_inputs_from_that_year() -> None:
+    from casejourney import validation
+    from casejourney.spec.scenario import ScenarioSpec
+
+    rows = published.load()
+    data = published.year_scenario(validation.base_scenario(), rows, 2024)
+    scenario = ScenarioSpec.model_validate(data)
+    before = published.england(rows, 2023)
+    assert scenario.initial_caseload["cp_plan"] == before.get("cp_plans_at_31_march")
+    assert scenario.start.isoformat() == "2023-04-01"
+    icpc = published.england(rows, 2024)
+    share = icpc.get("icpcs") / icpc.get("s47_enquiries")
+    assert scenario.branches["s47_enquiry"]["convene_icpc"] == pytest.approx(share, abs=1e-6)
+    assert sum(scenario.branches["s47_enquiry"].values()) == pytest.approx(1.0)

@@ -96,12 +96,26 @@ def main(argv: list[str] | None = None) -> int:
         england=validation.england_table(england),
         sens_reps=args.sensitivity_replications,
         sensitivity=validation.sensitivity_table(cells, team, standards, titles),
+        monotone=_monotone_text(cells, standards),
     )
     staging = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
     staging.write_text(page, encoding="utf-8")
     staging.replace(args.out)
     print(f"wrote {args.out} in {minutes:.1f} minutes")
     return 0
+
+
+def _monotone_text(cells: dict, standards: list[str]) -> str:  # type: ignore[type-arg]
+    keys = ["dfe.icpc_within_15wd_pct", *(f"standard.on_time_pct:{s}" for s in standards)]
+    broken = validation.monotonicity(cells, keys)
+    if not broken:
+        return (
+            "**Monotone:** in every pair of neighbouring cells, more staff never made a measure "
+            "above worse, and more demand never made one better, beyond the 95% intervals."
+        )
+    return "**Not monotone beyond the intervals** in these pairs:\n\n" + "\n".join(
+        f"- {line}" for line in broken
+    )
 
 
 PAGE = """# Validation: the model beside the published figures
@@ -152,6 +166,8 @@ standards with most instances due. Caseload is cases held per worker in post (we
 unallocated is the weekly mean number of cases waiting for a worker.
 
 {sensitivity}
+
+{monotone}
 
 What moves these answers, by mechanism: caseloads above a team's `reference_caseload` make paced
 stays (assessments, s47 enquiries) longer and visits and reviews later in proportion; when every

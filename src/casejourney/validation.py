@@ -7,6 +7,7 @@ page is typed by hand. Each England year is simulated from its own published inp
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -333,3 +334,30 @@ def sensitivity_table(
             else f"| ×{h:g} | ×{d:g} | — | — | " + " | ".join(cells) + " |"
         )
     return "\n".join(lines)
+
+
+def monotonicity(
+    results: Mapping[tuple[float, float], Mapping[str, Summary]], keys: Sequence[str]
+) -> list[str]:
+    """Where more staff made a measure worse, or more demand better, beyond the intervals.
+
+    Compares neighbouring cells (headcount at a fixed demand; demand at a fixed headcount): a
+    change counts only when the two 95% intervals do not overlap. An empty list: monotone.
+    """
+    found = []
+    for key in keys:
+        for d in DEMANDS:
+            for low, high in itertools.pairwise(HEADCOUNTS):
+                a, b = results[(low, d)].get(key), results[(high, d)].get(key)
+                if a and b and b.high < a.low:
+                    found.append(
+                        f"{key}: staff ×{low:g} → ×{high:g} at demand ×{d:g}: {a.mean:.1f} → {b.mean:.1f}"
+                    )
+        for h in HEADCOUNTS:
+            for low, high in itertools.pairwise(DEMANDS):
+                a, b = results[(h, low)].get(key), results[(h, high)].get(key)
+                if a and b and b.low > a.high:
+                    found.append(
+                        f"{key}: demand ×{low:g} → ×{high:g} at staff ×{h:g}: {a.mean:.1f} → {b.mean:.1f}"
+                    )
+    return found

@@ -1,0 +1,52 @@
+"""The validation page's tables: built from results, with the checks a reader relies on."""
+
+from __future__ import annotations
+
+import math
+
+from casejourney import validation
+from casejourney.validation import DEMANDS, HEADCOUNTS, Summary
+
+
+def fake_results(bad: bool = False) -> dict[tuple[float, float], dict[str, Summary]]:
+    out = {}
+    for h in HEADCOUNTS:
+        for d in DEMANDS:
+            on_time = 90 + 10 * (h - 1) - 20 * (d - 1)
+            if bad and (h, d) == (1.1, 1.0):
+                on_time = 50  # more staff, much worse: must be reported
+            out[(h, d)] = {
+                "dfe.icpc_within_15wd_pct": Summary(on_time, on_time - 1, on_time + 1),
+                "standard.on_time_pct:cp-visits": Summary(on_time, on_time - 1, on_time + 1),
+                "standard.due:cp-visits": Summary(1000.0, 990.0, 1010.0),
+                "caseload:child_protection": Summary(12 / h, 12 / h, 12 / h),
+                "unallocated:child_protection": Summary(0.0, 0.0, 0.0),
+            }
+    return out
+
+
+def test_the_sensitivity_table_has_a_row_per_cell_and_the_main_standards() -> None:
+    results = fake_results()
+    standards = validation.main_standards(results, 5)
+    assert standards == ["cp-visits"]
+    table = validation.sensitivity_table(
+        results, "child_protection", standards, {"cp-visits": "CP visits"}
+    )
+    lines = table.splitlines()
+    assert len(lines) == 2 + len(HEADCOUNTS) * len(DEMANDS)
+    assert "CP visits" in lines[0] and "| ×0.8 | ×1.15 | 15.0 |" in table
+
+
+def test_monotone_results_pass_and_a_reversal_beyond_the_intervals_is_named() -> None:
+    keys = ["dfe.icpc_within_15wd_pct", "standard.on_time_pct:cp-visits"]
+    assert validation.monotonicity(fake_results(), keys) == []
+    broken = validation.monotonicity(fake_results(bad=True), keys)
+    assert any("staff ×1 → ×1.1 at demand ×1" in line for line in broken)
+
+
+def test_summary_interval_widens_with_spread_and_ignores_missing_values() -> None:
+    tight = Summary.of([10.0, 10.1, 9.9, 10.0])
+    loose = Summary.of([5.0, 15.0, 8.0, 12.0])
+    assert tight.low < 10 < tight.high
+    assert (loose.high - loose.low) > (tight.high - tight.low)
+    assert Summary.of([math.nan, 3.0]).mean == 3.0

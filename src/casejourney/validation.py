@@ -239,13 +239,15 @@ def merged_scenario(name: str) -> dict[str, Any]:
     return data
 
 
-def _run_sensitivity(args: tuple[dict[str, Any], int]) -> dict[str, float]:
+def _run_sensitivity(args: tuple[dict[str, Any], int, int | None]) -> dict[str, float]:
     from casejourney import metrics
 
-    data, replication = args
+    data, replication, weeks = args
     scenario = ScenarioSpec.model_validate(data)
     workflow = load_workflow(scenario.authority)
-    compiled = compile_scenario(workflow, scenario)
+    compiled = compile_scenario(
+        workflow, scenario, horizon_days=None if weeks is None else 7 * weeks
+    )
     log, snapshots = run_replication(compiled, replication)
     found = metrics.measure(log, snapshots, compiled.frame)
     out: dict[str, float] = {}
@@ -272,12 +274,17 @@ def _run_sensitivity(args: tuple[dict[str, Any], int]) -> dict[str, float]:
 
 
 def sensitivity(
-    scenario: str, team: str, replications: int, jobs: int
+    scenario: str, team: str, replications: int, jobs: int, weeks: int | None = None
 ) -> dict[tuple[float, float], dict[str, Summary]]:
-    """Every (headcount, demand) pair, ``replications`` times (common random numbers)."""
+    """Every (headcount, demand) pair, ``replications`` times (common random numbers).
+
+    ``weeks``: the reported period, if shorter than the scenario's.
+    """
     base = merged_scenario(scenario)
     cells = [(h, d) for h in HEADCOUNTS for d in DEMANDS]
-    tasks = [(scenario_with(base, team, h, d), r) for h, d in cells for r in range(replications)]
+    tasks = [
+        (scenario_with(base, team, h, d), r, weeks) for h, d in cells for r in range(replications)
+    ]
     results = _pool_map(_run_sensitivity, tasks, jobs)
     out: dict[tuple[float, float], dict[str, Summary]] = {}
     for i, cell in enumerate(cells):

@@ -13,15 +13,32 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import pickle
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from casejourney import validation
 from casejourney.spec import load_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def _cached(path: Path, key: object, make: Callable[[], T]) -> T:
+    """``make()``, kept in ``path`` for a rerun with the same ``key`` (a later part may fail)."""
+    if path.is_file():
+        with path.open("rb") as handle:
+            found = pickle.load(handle)
+        if found[0] == key:
+            return found[1]  # type: ignore[no-any-return]
+    value = make()
+    with path.open("wb") as handle:
+        pickle.dump((key, value), handle)
+    return value
 
 
 def _commit() -> str:
@@ -74,8 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         f"England {years}: {args.england_replications} replications at scale {args.england_scale} ...",
         flush=True,
     )
-    england = validation.england_years(
-        years, args.england_replications, args.england_scale, args.jobs
+    cache = args.out.with_name(f".{args.out.stem}-england-cache.pickle")
+    key = (years, args.england_replications, args.england_scale, _commit())
+    england = _cached(
+        cache,
+        key,
+        lambda: validation.england_years(
+            years, args.england_replications, args.england_scale, args.jobs
+        ),
     )
     print(
         f"Liverpool sensitivity: {args.sensitivity_replications} replications per cell ...",
@@ -109,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     staging = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
     staging.write_text(page, encoding="utf-8")
     staging.replace(args.out)
+    cache.unlink(missing_ok=True)
     print(f"wrote {args.out} in {minutes:.1f} minutes")
     return 0
 

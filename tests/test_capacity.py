@@ -187,13 +187,14 @@ def test_history_is_written_before_the_first_day_for_the_stated_share() -> None:
         length=Draw("fixed", (60.0,), Unit.DAYS),
     )
     log, _ = simulate(model(history=(history,)), np.random.SeedSequence(9))
-    cases, days = entries(log, "meeting")
-    before = days < 0
-    with_history = set(cases[before].tolist())
+    rows = log["kind"] == Kind.HISTORY
+    assert (log["event"][rows] == NAMES.index("meeting")).all()
+    assert (log["due"][rows] < 0).all() and (log["day"][rows] < log["due"][rows]).all()
+    with_history = set(log["case"][rows].tolist())
     arrived = set(entries(log, "work")[0].tolist())
     assert len(with_history) / len(arrived) == pytest.approx(0.3, abs=0.04)
     # each case's records stay in date order: history first
-    enter = np.flatnonzero(log["kind"] == Kind.ENTER)
+    enter = np.flatnonzero((log["kind"] == Kind.ENTER) | rows)
     order = np.lexsort((np.arange(len(enter)), log["case"][enter]))
     same = log["case"][enter][order][1:] == log["case"][enter][order][:-1]
     assert (np.diff(log["day"][enter][order])[same] >= 0).all()

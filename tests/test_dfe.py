@@ -53,8 +53,7 @@ def test_icpc_timeliness_counts_working_days_from_the_start_of_the_s47_enquiry()
 def test_second_plans_count_a_plan_recorded_before_the_simulated_period() -> None:
     log = log_of(
         [
-            (0, -400, "cp_plan"),  # history, before the first simulated day
-            (0, -100, "case_closed"),
+            (0, -400, "cp_plan"),  # history, before the first simulated day (kind history)
             (0, 10, "cp_plan"),  # second plan
             (1, 12, "cp_plan"),  # first plan
             (2, 5, "cp_plan"),
@@ -62,6 +61,8 @@ def test_second_plans_count_a_plan_recorded_before_the_simulated_period() -> Non
             (2, 80, "cp_plan"),  # back from pre-proceedings: the same plan goes on
         ]
     )
+    log.columns["kind"][0] = int(Kind.HISTORY)
+    log.columns["due"][0] = -100
     assert dfe.subsequent_plans_pct(log, 0, 365) == pytest.approx(100 * 2 / 4)
     assert dfe.plans_started(log, 0, 365) == 3
 

@@ -168,10 +168,16 @@ def _months_before(date: dt.date, months: int) -> dt.date:
 
 
 def subsequent_plans_pct(log: EventLog, first: int, last: int) -> float:
-    """% of CP plans started on days ``first..last`` for a child who had a plan before."""
+    """% of CP plans started on days ``first..last`` for a child who had a plan before.
+
+    Earlier plans include those written as case history (rows of kind ``history``), before the
+    simulated period.
+    """
     cp = _code(log, "cp_plan")
-    rows = _enter_rows(log)
-    rows = rows[log["event"][rows] == cp]
+    kind = log["kind"]
+    rows = np.flatnonzero(
+        ((kind == int(Kind.ENTER)) | (kind == int(Kind.HISTORY))) & (log["event"] == cp)
+    )
     order = np.lexsort((rows, log["case"][rows]))
     rows = rows[order]
     case = log["case"][rows]

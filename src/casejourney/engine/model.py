@@ -169,9 +169,10 @@ class PlaceModel:
 class History:
     """An earlier stay in ``state`` that a share of cases had before the simulated period.
 
-    Written to the record as an entry into ``state`` and then into ``closed`` (a terminal state),
-    ending ``ago`` before the first simulated day (for a case open then: before it entered its
-    state), before the case's own records.
+    Written to the record as one row of kind ``HISTORY`` (from its start day to its end, in the
+    ``due`` column), ending ``ago`` before the first simulated day (for a case open then: before
+    it entered its state), before the case's own records. ``closed`` is kept for the reader: the
+    state the earlier stay ended in.
     """
 
     state: int

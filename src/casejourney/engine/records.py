@@ -31,6 +31,7 @@ class Kind(IntEnum):
     OVERFLOW = 8  # the case needed a place and none was free
     ADJOURN = 9  # a booked entry (`event`) did not go ahead and was booked again for `due`
     LEAVER = 10  # the case's worker left: it waits for another (worker: the leaver)
+    HISTORY = 11  # before the simulated period the case was in state `event` from `day` to `due`
 
 
 #: Column names and numpy types of the event log, in order.

@@ -72,6 +72,7 @@ _PREPARE = 10  # working days before a booked task that preparing for it starts
     _OVERFLOW,
     _ADJOURN,
     _LEAVER,
+    _HISTORY,
 ) = (int(k) for k in Kind)
 
 _NO_LIMIT = 1 << 40
@@ -853,8 +854,7 @@ class _Run:
             first = self.grid.first + 1
             if began < first:
                 continue
-            self.row(case, began, history.state, _ENTER, -1, -1)
-            self.row(case, ended, history.closed, _ENTER, -1, -1)
+            self.row(case, began, history.state, _HISTORY, -1, -1, _NAN, _NAN, 0.0, ended)
 
     def open_cases(self) -> None:
         """The cases already open on the first day, entered on a back-dated day.

@@ -420,7 +420,9 @@ def test_timeliness_does_not_collapse_in_the_last_reported_week() -> None:
     ]
     last_week, last = max(rows)
     overall = sum(m for _, m in rows) / len(rows)
-    assert overall > 80
+    # about three in four on time, as in England (79.7% within 15 working days of the s47 start
+    # in the year to March 2024; this standard counts from the strategy discussion, a little earlier)
+    assert overall > 60
     assert last > overall - 20, (
         f"week {last_week}: {last:.0f}% on time against {overall:.0f}% overall"
     )

@@ -43,7 +43,7 @@ def _edited(folder: Path, old: str, new: str, name: str = BASELINE) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "typo", "suggested"),
     [
-        ("    headcount: 1800 ", "    headcountt: 1800 ", "headcountt", "headcount"),
+        ("    headcount: 2050 ", "    headcountt: 2050 ", "headcountt", "headcount"),
         (
             "    slots_per_week: 4500 ",
             "    slot_per_week: 4500 ",
@@ -157,10 +157,10 @@ def test_a_file_of_many_small_values_is_refused_by_the_work_budget(tmp_path: Pat
     [
         ("re_refer: 0.226", "re_refer: .nan", "branches.early_help.re_refer", "not a finite"),
         ("re_refer: 0.226", "re_refer: 1.5", "branches.early_help.re_refer", "at most 1"),
-        ("    headcount: 1800 ", "    headcount: 1e999 ", "front_door.headcount", "not a finite"),
-        ("    headcount: 1800 ", "    headcount: 1000000000 ", "headcount", "at most 100,000"),
+        ("    headcount: 2050 ", "    headcount: 1e999 ", "front_door.headcount", "not a finite"),
+        ("    headcount: 2050 ", "    headcount: 1000000000 ", "headcount", "at most 100,000"),
         (
-            "    headcount: 1800 ",
+            "    headcount: 2050 ",
             "    headcount: 1800\n    hours_per_week: .inf\n",
             "hours_per_week",
             "not a finite",

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "liverpool-baseline", team, args.sensitivity_replications, args.jobs, args.sensitivity_weeks
     )
     workflow = load_workflow("liverpool")
-    titles = {sid: s.title for sid, s in workflow.standards.items()}
+    titles = {sid: s.spec.title for sid, s in workflow.standards.items()}
     standards = validation.main_standards(cells, 7)
     minutes = (time.time() - began) / 60
     page = PAGE.format(

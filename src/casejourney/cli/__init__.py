@@ -157,6 +157,7 @@ def run() -> None:
 from casejourney.cli import compare as _compare  # noqa: E402,F401
 from casejourney.cli import draw as _draw  # noqa: E402,F401
 from casejourney.cli import journey as _journey  # noqa: E402,F401
+from casejourney.cli import published as _published  # noqa: E402,F401  (issue 15)
 from casejourney.cli import report as _report  # noqa: E402,F401
 from casejourney.cli import returns as _returns  # noqa: E402,F401  (issue 19)
 from casejourney.cli import rules as _rules  # noqa: E402,F401

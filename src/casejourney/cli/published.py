@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 import casejourney
-from casejourney import frompublished, published
-from casejourney.cli import err, out
+from casejourney import backtest, calibrate, frompublished, published
+from casejourney.cli import app, csv_text, err, out
 from casejourney.cli.scenario import scenario_app
 from casejourney.errors import CasejourneyError
 
@@ -85,3 +89,213 @@ def from_published(
     out.print(f"wrote {path} ({built.data['title']}; rules: {built.data['authority']})")
     for note in built.fallbacks:
         err.print(f"  {note}", markup=False)
+
+
+@app.command("calibrate")
+def calibrate_command(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario name or file, with a calibrate: block.")
+    ],
+    targets: Annotated[
+        Path,
+        typer.Option(
+            "--targets",
+            "-t",
+            help="CSV of published targets: measure,value,year,source.",
+            dir_okay=False,
+        ),
+    ],
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Parameter sets tried.")] = 40,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            "--replications",
+            "-n",
+            min=1,
+            help="Replications per trial, the same seeds each trial (default: the block's).",
+        ),
+    ] = None,
+    scale: Annotated[
+        float,
+        typer.Option(
+            "--scale",
+            min=0.001,
+            max=1.0,
+            help="Simulate this share of the scenario (counts are scaled back); quicker, noisier.",
+        ),
+    ] = 1.0,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the cores).")
+    ] = calibrate.default_jobs(),
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Fitted scenario to write (default: SCENARIO-calibrated.yaml beside it); the fit "
+            "table goes beside it as -fit.csv.",
+            dir_okay=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="The optimiser's seed.")] = 20260401,
+) -> None:
+    """Fit a scenario's calibrate: parameters to published targets (Optuna, common random numbers).
+
+    Each trial sets the parameters, runs the scenario --replications times with the same seeds
+    as every other trial, and scores the means against the targets; the best trial is written
+    as a scenario, with each parameter's 95% range, and the fit table (target, simulated mean
+    and 95% interval, gap) beside it. See docs/calibration.md.
+    """
+    spec, _ = casejourney.load_scenario(scenario)
+    source = casejourney.find_scenario_file(scenario)
+    if spec.calibrate is None:
+        raise CasejourneyError(
+            f"{source}: no calibrate: block; add one naming the parameters to fit, e.g.\n"
+            "calibrate:\n  parameters:\n    stays.cp_plan.median: {low: 20, high: 45, unit: weeks}"
+        )
+    wanted = calibrate.read_targets(targets)
+    calibrate.check_years(spec, wanted, str(targets))
+    dumped = spec.model_dump(mode="json", by_alias=True)
+    case = calibrate.Case(dumped, tuple(wanted))
+    params = dict(spec.calibrate.parameters)
+    reps = replications or spec.calibrate.replications
+
+    def progress(done: int, loss: float, best: float) -> None:
+        err.print(f"trial {done}/{trials}: loss {loss:.2f} (best {best:.2f})", markup=False)
+
+    result = calibrate.calibrate(
+        [case],
+        params,
+        trials=trials,
+        replications=reps,
+        scale=scale,
+        jobs=jobs,
+        seed=seed,
+        progress=progress,
+    )
+    path = path or source.with_name(f"{source.stem}-calibrated.yaml")
+    if path.suffix not in {".yaml", ".yml"}:
+        raise CasejourneyError(f"{path}: a scenario file ends in .yaml")
+    if path.exists() and not path.read_text(encoding="utf-8").startswith(CALIBRATED):
+        raise CasejourneyError(
+            f"{path}: exists and was not written by `casejourney calibrate`; choose a new file"
+        )
+    text = calibrate.fitted_text(source, dumped, result, params, targets, CALIBRATED)
+    write_atomically(path, text, check_scenario=True)
+    table_path = path.with_name(f"{path.stem}-fit.csv")
+    write_atomically(table_path, csv_text(calibrate.fit_rows(result)))
+    _print_fit(result)
+    out.print(f"wrote {path} and {table_path}")
+
+
+CALIBRATED = "# written by `casejourney calibrate`"
+
+
+def _print_fit(result: calibrate.Result) -> None:
+    table = Table(title="Fit: published targets beside the calibrated simulation")
+    for name in ("measure", "year", "target", "simulated (95% interval)", "gap"):
+        table.add_column(name, justify="left" if name == "measure" else "right")
+    for f in result.fits:
+        s = f.simulated
+        table.add_row(
+            f.target.measure,
+            str(f.target.year),
+            f"{f.target.value:,.4g}",
+            f"{s.mean:,.4g} ({s.low:,.4g}–{s.high:,.4g})",
+            f"{f.gap:+,.3g}",
+        )
+    out.print(table)
+    ranges = Table(
+        title="Fitted parameters (95% range: between the nearest trials worse than χ² 3.84 from the best)"
+    )
+    for name in ("parameter", "fitted", "95% range"):
+        ranges.add_column(name)
+    for p, v in result.best.items():
+        low, high = result.ranges[p]
+        ranges.add_row(p, f"{v:.4g}", f"{low:.4g}–{high:.4g}")
+    out.print(ranges)
+
+
+class BacktestFormat(StrEnum):
+    """Output formats of ``backtest``."""
+
+    table = "table"
+    json = "json"
+
+
+@app.command("backtest")
+def backtest_command(
+    authority: Annotated[
+        str,
+        typer.Option("--authority", "-a", help="Authority as DfE names it; 'england' for England."),
+    ],
+    calibrate_on: Annotated[
+        list[int],
+        typer.Option(
+            "--calibrate-on",
+            help="DfE year(s) whose published outcomes the behaviour is fitted to; repeat for "
+            "several (--calibrate-on 2022 --calibrate-on 2023).",
+        ),
+    ],
+    predict: Annotated[int, typer.Option("--predict", help="DfE year to predict.")],
+    replications: Annotated[
+        int,
+        typer.Option(
+            "--replications", "-n", min=2, help="Replications per trial (twice this to predict)."
+        ),
+    ] = 3,
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Calibration trials.")] = 30,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            "--scale",
+            min=0.001,
+            max=1.0,
+            help=f"Share simulated (default: 1 for an authority, {backtest.ENGLAND_SCALE} of "
+            "England's 153 areas); counts are scaled back.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the cores).")
+    ] = calibrate.default_jobs(),
+    fmt: Annotated[BacktestFormat, typer.Option("--format", help="table or json.")] = (
+        BacktestFormat.table
+    ),
+) -> None:
+    """Calibrate an authority on published outcomes of some years, then predict another year.
+
+    Each calibration year is simulated from its own published inputs with the same fitted
+    behaviour (conference booking margin, adjournments, s47 enquiry, CP plan, looked-after and
+    child-in-need stays); the predicted year runs from its published inputs with that behaviour.
+    Predictions (mean and 95% interval) stand beside the published outcomes where the data has
+    them (null where not: the year to March 2025's timeliness is withheld on purpose).
+    """
+    settings = backtest.Settings(trials=trials, replications=replications, scale=scale, jobs=jobs)
+
+    def progress(done: int, loss: float, best: float) -> None:
+        err.print(f"trial {done}/{trials}: loss {loss:.1f} (best {best:.1f})", markup=False)
+
+    answer = backtest.run(authority, calibrate_on, predict, settings, progress)
+    if fmt is BacktestFormat.json:
+        sys.stdout.write(json.dumps(backtest.public(answer), indent=2) + "\n")
+        return
+    years = ", ".join(str(y) for y in answer["calibrated_on"])
+    table = Table(title=f"{answer['authority']}: year to March {predict}, calibrated on {years}")
+    for name in ("measure", "predicted (95% interval)", "published", "error"):
+        table.add_column(name, justify="left" if name == "measure" else "right")
+    for m in backtest.PREDICTED:
+        p, seen, gap = answer["predicted"][m], answer["observed"][m], backtest.error(answer, m)
+        unit = "%" if m.endswith("_31_march") else (" points" if m.endswith("pct") else " days")
+        table.add_row(
+            m,
+            "—" if p["mean"] is None else f"{p['mean']:,.1f} ({p['low']:,.1f}–{p['high']:,.1f})",
+            "— (not in the data)" if seen is None else f"{seen:,.1f}",
+            "—" if gap is None else f"{gap:+.1f}{unit}",
+        )
+    out.print(table)
+    fitted = Table(title="Fitted behaviour (95% range)")
+    for name in ("parameter", "value", "range", "unit"):
+        fitted.add_column(name)
+    for p, v in answer["fitted"].items():
+        fitted.add_row(p, f"{v['value']:g}", f"{v['low']:g}–{v['high']:g}", v["unit"])
+    out.print(fitted)

@@ -488,6 +488,40 @@ EffortSpec = Annotated[
 ]
 
 
+class CalibrateParameter(_Frozen):
+    """One parameter ``casejourney calibrate`` fits: a number in the scenario and its range."""
+
+    low: float = Field(description="lowest value tried")
+    high: float = Field(description="highest value tried")
+    unit: str = Field(
+        default="",
+        description="what the number counts, for the reader (hours, working_days, share ...)",
+    )
+    integer: bool = Field(default=False, description="whole numbers only")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CalibrateParameter:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+
+class CalibrateSpec(_Frozen):
+    """What ``casejourney calibrate`` may change, and how hard it looks."""
+
+    parameters: Mapping[
+        Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_\-]*(\.[a-z_0-9][a-z0-9_\-]*)+$")],
+        CalibrateParameter,
+    ] = Field(
+        min_length=1,
+        description="dotted path to a number in the scenario (a duration's number is "
+        "`.value`: paced_stays.s47_enquiry.value), with its range",
+    )
+    replications: int = Field(
+        default=3, ge=1, le=100, description="replications per trial (the same seeds each trial)"
+    )
+
+
 class ScenarioSpec(_Frozen):
     """One capacity scenario: an authority's rules plus demand, behaviour and workforce."""
 
@@ -599,6 +633,11 @@ class ScenarioSpec(_Frozen):
         default="working_days",
         description="the days teams work and slots sit: working days (no weekends or bank "
         "holidays), or every day",
+    )
+    calibrate: CalibrateSpec | None = Field(
+        default=None,
+        description="parameters `casejourney calibrate` fits to published targets (ignored by "
+        "simulate)",
     )
 
     @model_validator(mode="after")

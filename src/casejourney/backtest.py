@@ -10,9 +10,13 @@ and duration columns are withheld from the data on purpose: its predictions stay
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -196,3 +200,185 @@ def error(answer: Mapping[str, Any], measure: str) -> float | None:
     if measure.endswith("_31_march"):
         return float(100 * (mean - seen) / seen)
     return float(mean - seen)
+
+
+# --- the back-test section of docs/validation.md ----------------------------------------------
+
+#: The back-tests the validation page shows: (authority, calibration years, predicted year).
+VALIDATION_RUNS: tuple[tuple[str, tuple[int, ...], int], ...] = (
+    ("england", (2022, 2023), 2024),
+    ("Liverpool", (2022, 2023), 2024),
+    ("Barnet", (2022, 2023), 2024),
+    ("Coventry", (2022, 2023), 2024),
+    ("Knowsley", (2022, 2023), 2024),
+    ("england", (2023, 2024), 2025),
+    ("Liverpool", (2023, 2024), 2025),
+    ("Barnet", (2023, 2024), 2025),
+    ("Coventry", (2023, 2024), 2025),
+    ("Knowsley", (2023, 2024), 2025),
+)
+
+#: The page's settings (a smoke run with ``quick``).
+VALIDATION_SETTINGS = Settings(trials=16, replications=2)
+QUICK_SETTINGS = Settings(trials=2, replications=2, scale=0.1)
+
+
+def cache_dir() -> Path:
+    """Where finished back-tests are kept between runs of the validation script."""
+    return Path(tempfile.gettempdir()) / "casejourney-backtests"
+
+
+def cached_run(
+    authority: str, years: Sequence[int], predict: int, settings: Settings
+) -> dict[str, Any]:
+    """:func:`run`, kept in :func:`cache_dir` by its arguments and the code's version."""
+    from casejourney import __version__
+
+    name = "-".join(
+        str(x)
+        for x in (
+            authority.lower(),
+            *years,
+            predict,
+            settings.trials,
+            settings.replications,
+            settings.scale,
+            settings.seed,
+            __version__,
+            _code_stamp(),
+        )
+    )
+    path = cache_dir() / f"{name}.json"
+    if path.is_file():
+        found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return found
+    answer = run(authority, years, predict, settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_suffix(f".tmp-{os.getpid()}")
+    staging.write_text(json.dumps(answer), encoding="utf-8")
+    staging.replace(path)
+    return answer
+
+
+def _code_stamp() -> str:
+    """A short hash of what a back-test's answer is built from.
+
+    The published data, the scenario builder, the calibration and what is fitted; not the
+    engine: after changing it, empty :func:`cache_dir`.
+    """
+    import hashlib
+
+    from casejourney import calibrate as calibration
+
+    digest = hashlib.sha256()
+    for module in (frompublished, calibration):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(published.data_file().read_bytes())
+    digest.update(repr((PARAMETERS, TARGETS, PREDICTED)).encode())
+    return digest.hexdigest()[:10]
+
+
+def section(*, quick: bool = False, jobs: int = 1) -> str:
+    """Markdown: every back-test of ``VALIDATION_RUNS``, predictions beside published outcomes."""
+    base = QUICK_SETTINGS if quick else VALIDATION_SETTINGS
+    settings = Settings(base.trials, base.replications, base.scale, jobs, base.seed)
+    answers = [cached_run(a, years, p, settings) for a, years, p in VALIDATION_RUNS]
+    return section_text(answers, settings)
+
+
+def section_text(answers: Sequence[Mapping[str, Any]], settings: Settings) -> str:
+    """The back-test section from finished back-tests."""
+    lines = [
+        "| authority | calibrated on | year | measure | predicted (95% interval) | published | "
+        "error | within ±5 points |",
+        "|---|---|---|---|---:|---:|---:|:---:|",
+    ]
+    scored: list[tuple[str, bool]] = []
+    for a in answers:
+        years = "–".join(str(y) for y in a["calibrated_on"])
+        for m in PREDICTED:
+            p, seen, gap = a["predicted"][m], a["observed"][m], error(a, m)
+            unit = "%" if m.endswith("_31_march") else (" pts" if m.endswith("pct") else " days")
+            verdict = ""
+            if m == "icpc_within_15wd_pct" and gap is not None:
+                ok = abs(gap) <= 5
+                verdict = "✓" if ok else "✗"
+                scored.append((a["authority"], ok))
+            elif m == "icpc_within_15wd_pct":
+                verdict = "withheld" if a["year"] == 2025 else "not published"
+            lines.append(
+                f"| {a['authority']} | {years} | {a['year']} | {_TITLES[m]} | "
+                + (
+                    "—"
+                    if p["mean"] is None
+                    else f"{p['mean']:,.1f} ({p['low']:,.1f}–{p['high']:,.1f})"
+                )
+                + " | "
+                + ("—" if seen is None else f"{seen:,.1f}")
+                + " | "
+                + ("—" if gap is None else f"{gap:+.1f}{unit}")
+                + f" | {verdict} |"
+            )
+    fitted = [
+        "| authority | calibrated on | "
+        + " | ".join(p.split(".", 1)[1] for p in PARAMETERS)
+        + " |",
+        "|---|---|" + "---:|" * len(PARAMETERS),
+    ]
+    for a in answers:
+        years = "–".join(str(y) for y in a["calibrated_on"])
+        cells = [
+            f"{a['fitted'][p]['value']:.3g} ({a['fitted'][p]['low']:.3g}–{a['fitted'][p]['high']:.3g})"
+            for p in PARAMETERS
+        ]
+        fitted.append(f"| {a['authority']} | {years} | " + " | ".join(cells) + " |")
+    hits = sum(ok for _, ok in scored)
+    summary = (
+        f"ICPCs within 15 working days, scored back-tests: **{hits} of {len(scored)} within ±5 "
+        "points** (" + ", ".join(f"{who} {'✓' if ok else '✗'}" for who, ok in scored) + ")."
+        if scored
+        else "No back-test could be scored for ICPC timeliness."
+    )
+    return BACKTEST_SECTION.format(
+        trials=settings.trials,
+        reps=settings.replications,
+        england_scale=settings.scale or ENGLAND_SCALE,
+        authority_scale=settings.scale or 1.0,
+        table="\n".join(lines),
+        fitted="\n".join(fitted),
+        summary=summary,
+    )
+
+
+_TITLES = {
+    "icpc_within_15wd_pct": "ICPCs within 15 working days, %",
+    "icpc_wd_median": "working days to ICPC, median",
+    "cp_plans_at_31_march": "CP plans at 31 March",
+    "looked_after_at_31_march": "looked after at 31 March",
+    "cin_at_31_march": "children in need at 31 March",
+}
+
+BACKTEST_SECTION = """## Back-tests: calibrate on earlier years, predict a later one
+
+Generated by `casejourney.backtest.section` (the same as `casejourney backtest --authority NAME
+--calibrate-on 2022 --calibrate-on 2023 --predict 2024 --trials {trials} --replications {reps}`).
+Each authority's calibration years are simulated from their own published inputs
+(`casejourney scenario from-published`), and six behaviours no publication gives (conference
+booking margin, family-unavailable adjournments; the s47 enquiry's, CP plan's, looked-after and
+child-in-need stays) are fitted jointly to those years' published outcomes with Optuna ({trials}
+trials of {reps} replications, common random numbers). The predicted year then runs from *its*
+published inputs (demand, workforce, the stocks on 31 March before it) with the fitted behaviour:
+{reps}×2 replications, 95% intervals for the mean. Authorities are simulated whole (scale
+{authority_scale:g}); England as {england_scale:g} of its 153 areas, counts scaled back. Errors are
+in points (percentages), working days, or % of the published count (stocks). The year to March
+2025's timeliness is withheld from the data on purpose: those rows are predictions, unscored.
+
+{summary}
+
+{table}
+
+Fitted behaviour (value and 95% range; the range is as wide as {trials} trials and the noise leave
+it, see docs/calibration.md):
+
+{fitted}
+"""

@@ -76,7 +76,7 @@ class Settings:
 
 
 #: England is simulated as this share of its 153 areas unless told otherwise.
-ENGLAND_SCALE = 0.04
+ENGLAND_SCALE = 0.02
 
 
 def year_data(rows: list[published.Row], authority: str, year: int) -> dict[str, Any]:
@@ -206,20 +206,20 @@ def error(answer: Mapping[str, Any], measure: str) -> float | None:
 
 #: The back-tests the validation page shows: (authority, calibration years, predicted year).
 VALIDATION_RUNS: tuple[tuple[str, tuple[int, ...], int], ...] = (
+    ("Knowsley", (2022, 2023), 2024),
+    ("Coventry", (2022, 2023), 2024),
     ("england", (2022, 2023), 2024),
     ("Liverpool", (2022, 2023), 2024),
     ("Barnet", (2022, 2023), 2024),
-    ("Coventry", (2022, 2023), 2024),
-    ("Knowsley", (2022, 2023), 2024),
     ("england", (2023, 2024), 2025),
+    ("Knowsley", (2023, 2024), 2025),
+    ("Coventry", (2023, 2024), 2025),
     ("Liverpool", (2023, 2024), 2025),
     ("Barnet", (2023, 2024), 2025),
-    ("Coventry", (2023, 2024), 2025),
-    ("Knowsley", (2023, 2024), 2025),
 )
 
 #: The page's settings (a smoke run with ``quick``).
-VALIDATION_SETTINGS = Settings(trials=16, replications=2)
+VALIDATION_SETTINGS = Settings(trials=8, replications=2)
 QUICK_SETTINGS = Settings(trials=2, replications=2, scale=0.1)
 
 

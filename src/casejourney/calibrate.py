@@ -270,31 +270,65 @@ def check_years(scenario: ScenarioSpec, targets: Sequence[Target], where: str) -
 
 
 class Runner:
-    """Runs (scenario, year, replication) tasks here or in worker processes."""
+    """Runs tasks here, in local worker processes, or on a Dask cluster.
 
-    def __init__(self, jobs: int) -> None:
+    ``scheduler``: None for local processes (``jobs`` of them; 1 runs here), ``"local"`` for a Dask
+    LocalCluster of ``jobs`` single-threaded workers, else a scheduler's address
+    (``tcp://host:8786``).
+    """
+
+    def __init__(self, jobs: int, scheduler: str | None = None) -> None:
         self.jobs = max(1, jobs)
+        self.scheduler = scheduler
         self._pool: Executor | None = None
+        self._client: Any = None
 
     def map(self, tasks: Sequence[Task]) -> list[dict[str, float]]:
         """Each task's measures, in order."""
+        if self.scheduler is not None:
+            client = self._dask()
+            futures = client.map(run_task, list(tasks), pure=False)
+            return list(client.gather(futures))
         if self.jobs == 1 or len(tasks) == 1:
             return [run_task(t) for t in tasks]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs)
         return list(self._pool.map(run_task, tasks))
 
+    def _dask(self) -> Any:
+        if self._client is None:
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise CasejourneyError(
+                    "--scheduler/--dask need Dask: pip install 'casejourney[dask]'"
+                ) from None
+            if self.scheduler == "local":
+                cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                    n_workers=self.jobs, threads_per_worker=1, processes=True
+                )
+                self._client = Client(cluster)  # type: ignore[no-untyped-call]
+            else:
+                self._client = Client(self.scheduler)  # type: ignore[no-untyped-call]
+        return self._client
+
     def close(self) -> None:
-        """Stop the workers."""
+        """Stop the workers (and a LocalCluster this runner started)."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        if self._client is not None:
+            cluster = self._client.cluster if self.scheduler == "local" else None
+            self._client.close()
+            if cluster is not None:
+                cluster.close()
+            self._client = None
 
 
 @contextlib.contextmanager
-def runner(jobs: int) -> Iterator[Runner]:
+def runner(jobs: int, scheduler: str | None = None) -> Iterator[Runner]:
     """A :class:`Runner` stopped when done."""
-    r = Runner(jobs)
+    r = Runner(jobs, scheduler)
     try:
         yield r
     finally:
@@ -373,6 +407,7 @@ def calibrate(
     jobs: int = 1,
     seed: int = 20260401,
     progress: Callable[[int, float, float], None] | None = None,
+    scheduler: str | None = None,
 ) -> Result:
     """Fit ``parameters`` (path → CalibrateParameter) to the cases' targets.
 
@@ -396,7 +431,7 @@ def calibrate(
     if all(spec.low <= first[p] <= spec.high for p, spec in parameters.items()):
         study.enqueue_trial(first)
     history: list[tuple[dict[str, float], float, list[Fit]]] = []
-    with runner(jobs) as run:
+    with runner(jobs, scheduler) as run:
 
         def objective(trial: optuna.Trial) -> float:
             values = {

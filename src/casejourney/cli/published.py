@@ -138,6 +138,14 @@ def calibrate_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="The optimiser's seed.")] = 20260401,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run the replications on this Dask scheduler (tcp://host:8786), or 'local' for "
+            "a LocalCluster of --jobs workers.",
+        ),
+    ] = None,
 ) -> None:
     """Fit a scenario's calibrate: parameters to published targets (Optuna, common random numbers).
 
@@ -172,6 +180,7 @@ def calibrate_command(
         jobs=jobs,
         seed=seed,
         progress=progress,
+        scheduler=scheduler,
     )
     path = path or source.with_name(f"{source.stem}-calibrated.yaml")
     if path.suffix not in {".yaml", ".yml"}:

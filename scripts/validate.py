@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from casejourney import validation
+from casejourney import backtest, validation
 from casejourney.spec import load_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     workflow = load_workflow("liverpool")
     titles = {sid: s.spec.title for sid, s in workflow.standards.items()}
     standards = validation.main_standards(cells, 7)
+    print("Back-tests (issue 15) ...", flush=True)
+    backtests = backtest.section(quick=args.quick, jobs=args.jobs)
     minutes = (time.time() - began) / 60
     page = PAGE.format(
         date=dt.date.today().isoformat(),
@@ -128,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         sens_weeks=args.sensitivity_weeks or 52,
         sensitivity=validation.sensitivity_table(cells, team, standards, titles),
         monotone=_monotone_text(cells, standards),
+        backtests=backtests,
     )
     staging = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
     staging.write_text(page, encoding="utf-8")
@@ -207,7 +210,8 @@ worker is at the caseload limit, cases wait unallocated and their paced work doe
 leavers' cases are reallocated and their work starts again; conferences are booked against the DfE
 deadline in the chairs' diaries, and a share are adjourned. Liverpool's scenario is England scaled
 by population, not its published figures: its sensitivity is the model's, not Liverpool's.
-"""
+
+{backtests}"""
 
 
 if __name__ == "__main__":

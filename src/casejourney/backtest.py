@@ -383,3 +383,18 @@ it, see docs/calibration.md):
 
 {fitted}
 """
+
+
+def write_section(page: Path, *, quick: bool = False, jobs: int = 1) -> None:
+    """Put :func:`section` into a generated page in place of its back-test section (or at its end).
+
+    ``scripts/validate.py`` writes the whole page with this section; this refreshes only the
+    section (from the cached back-tests) when the rest of the page need not be rerun.
+    """
+    text = page.read_text(encoding="utf-8")
+    heading = BACKTEST_SECTION.splitlines()[0]
+    kept = text.split(heading, 1)[0].rstrip("\n")
+    new = kept + "\n\n" + section(quick=quick, jobs=jobs)
+    staging = page.with_name(f".{page.name}.tmp-{os.getpid()}")
+    staging.write_text(new, encoding="utf-8")
+    staging.replace(page)

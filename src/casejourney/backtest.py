@@ -229,9 +229,17 @@ def cache_dir() -> Path:
 
 
 def cached_run(
-    authority: str, years: Sequence[int], predict: int, settings: Settings
-) -> dict[str, Any]:
-    """:func:`run`, kept in :func:`cache_dir` by its arguments and the code's version."""
+    authority: str,
+    years: Sequence[int],
+    predict: int,
+    settings: Settings,
+    *,
+    run_missing: bool = True,
+) -> dict[str, Any] | None:
+    """:func:`run`, kept in :func:`cache_dir` by its arguments and the code's version.
+
+    ``run_missing`` false: None for a back-test not in the cache, instead of running it.
+    """
     from casejourney import __version__
 
     name = "-".join(
@@ -252,6 +260,8 @@ def cached_run(
     if path.is_file():
         found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return found
+    if not run_missing:
+        return None
     answer = run(authority, years, predict, settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_suffix(f".tmp-{os.getpid()}")
@@ -279,15 +289,27 @@ def _code_stamp() -> str:
     return digest.hexdigest()[:10]
 
 
-def section(*, quick: bool = False, jobs: int = 1) -> str:
-    """Markdown: every back-test of ``VALIDATION_RUNS``, predictions beside published outcomes."""
+def section(*, quick: bool = False, jobs: int = 1, run_missing: bool = True) -> str:
+    """Markdown: every back-test of ``VALIDATION_RUNS``, predictions beside published outcomes.
+
+    ``run_missing`` false: only the back-tests already finished (cached); the rest are listed as
+    not run.
+    """
     base = QUICK_SETTINGS if quick else VALIDATION_SETTINGS
     settings = Settings(base.trials, base.replications, base.scale, jobs, base.seed)
-    answers = [cached_run(a, years, p, settings) for a, years, p in VALIDATION_RUNS]
-    return section_text(answers, settings)
+    answers, missing = [], []
+    for a, years, p in VALIDATION_RUNS:
+        found = cached_run(a, years, p, settings, run_missing=run_missing)
+        if found is None:
+            missing.append(f"{a} ({'–'.join(str(y) for y in years)} → {p})")
+        else:
+            answers.append(found)
+    return section_text(answers, settings, missing)
 
 
-def section_text(answers: Sequence[Mapping[str, Any]], settings: Settings) -> str:
+def section_text(
+    answers: Sequence[Mapping[str, Any]], settings: Settings, missing: Sequence[str] = ()
+) -> str:
     """The back-test section from finished back-tests."""
     lines = [
         "| authority | calibrated on | year | measure | predicted (95% interval) | published | "
@@ -347,7 +369,12 @@ def section_text(answers: Sequence[Mapping[str, Any]], settings: Settings) -> st
         authority_scale=settings.scale or 1.0,
         table="\n".join(lines),
         fitted="\n".join(fitted),
-        summary=summary,
+        summary=summary
+        + (
+            "\n\nNot run for this page (machine time): " + ", ".join(missing) + "."
+            if missing
+            else ""
+        ),
     )
 
 
@@ -385,7 +412,9 @@ it, see docs/calibration.md):
 """
 
 
-def write_section(page: Path, *, quick: bool = False, jobs: int = 1) -> None:
+def write_section(
+    page: Path, *, quick: bool = False, jobs: int = 1, run_missing: bool = True
+) -> None:
     """Put :func:`section` into a generated page in place of its back-test section (or at its end).
 
     ``scripts/validate.py`` writes the whole page with this section; this refreshes only the
@@ -394,7 +423,7 @@ def write_section(page: Path, *, quick: bool = False, jobs: int = 1) -> None:
     text = page.read_text(encoding="utf-8")
     heading = BACKTEST_SECTION.splitlines()[0]
     kept = text.split(heading, 1)[0].rstrip("\n")
-    new = kept + "\n\n" + section(quick=quick, jobs=jobs)
+    new = kept + "\n\n" + section(quick=quick, jobs=jobs, run_missing=run_missing)
     staging = page.with_name(f".{page.name}.tmp-{os.getpid()}")
     staging.write_text(new, encoding="utf-8")
     staging.replace(page)

@@ -28,6 +28,7 @@ def rows() -> list[published.Row]:
         ("Liverpool", "Liverpool"),
         ("st helens", "St. Helens"),
         ("BRISTOL", "Bristol, City of"),
+        ("hull", "Kingston upon Hull, City of"),
         ("england", "England"),
         ("E08000012", "Liverpool"),
     ],

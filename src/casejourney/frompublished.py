@@ -120,7 +120,9 @@ def find_authority(rows: list[Row], name: str) -> Authority:
     for a in known.values():
         if a.code.lower() == name.strip().lower():
             return a
-    starts = [a for n, a in by_name.items() if n.startswith(wanted) or wanted in n.split(" ", 1)[0]]
+    starts = [a for n, a in by_name.items() if n.startswith(wanted)]
+    if not starts:  # a word of the name: "hull" for "Kingston upon Hull, City of"
+        starts = [a for n, a in by_name.items() if f" {wanted} " in f" {n} "]
     if len(starts) == 1:
         return starts[0]
     if len(starts) > 1:

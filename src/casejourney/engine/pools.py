@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import Any
+
+from casejourney.engine.actions import Work
 
 
 class ServerPool:
@@ -49,7 +50,7 @@ class ServerPool:
         # (earliest due first) or 0 (first come first served: work is queued in the order it is
         # released). Within a key, the piece queued first goes first.
         self.edf = edf
-        self.by_key: dict[int, deque[tuple[Any, ...]]] = {}
+        self.by_key: dict[int, deque[Work]] = {}
         self.keys: list[int] = []
         # Servers free since before the current day are interchangeable (work they start starts
         # at the same moment), so they wait in a plain stack; those that become free during the
@@ -68,13 +69,13 @@ class ServerPool:
         self.hours_available = 0.0
         self.casework_hours = 0.0
 
-    def queued_items(self) -> list[tuple[Any, ...]]:
+    def queued_items(self) -> list[Work]:
         """Everything queued, in the order it would be served."""
         return [item for key in sorted(self.by_key) for item in self.by_key[key]]
 
-    def put(self, item: tuple[Any, ...]) -> None:
-        """Queue a piece of work (its due day is ``item[6]``)."""
-        key = item[6] if self.edf else 0
+    def put(self, item: Work) -> None:
+        """Queue a piece of work (under its due day, if earliest due first)."""
+        key = item.due if self.edf else 0
         found = self.by_key.get(key)
         if found is None:
             found = self.by_key[key] = deque()

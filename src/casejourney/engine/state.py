@@ -1,0 +1,226 @@
+"""What every part of a run shares: the state of one run, declared once.
+
+A run (``run.Run``) is assembled from one class per mechanism — cases (``cases``), who holds
+which case (``allocation``), teams' queues of work (``work``), held places (``places``), slot
+diaries (``booking``) and tasks owed (``tasks``). Each is a mixin over :class:`RunState`, which
+declares the columns and tables they read and write and the handful of steps one mechanism asks
+of another; ``run.Run.__init__`` fills them in.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from casejourney.calendar import DayGrid, Unit
+from casejourney.engine.actions import Action, Work
+from casejourney.engine.model import Model, StateModel, TaskRule
+from casejourney.engine.pools import ServerPool
+from casejourney.engine.records import NO_DUE, Kind
+from casejourney.engine.streams import Streams
+
+if TYPE_CHECKING:
+    from casejourney.engine.cases import Move
+    from casejourney.engine.tasks import Timing
+
+# Row kinds as plain ints (IntEnum members are slower to append to an array).
+(
+    ENTER,
+    TASK,
+    MARK_ROW,
+    WORK,
+    ALLOCATE,
+    PLACE,
+    DROP,
+    QUEUED,
+    OVERFLOW,
+    ADJOURN,
+    LEAVER,
+    HISTORY,
+) = (int(k) for k in Kind)
+
+NO_LIMIT = 1 << 40  # a piece of work that applies whenever it is done
+NAN = math.nan
+PREPARE = 10  # working days before a booked task that preparing for it starts
+
+Shift = Callable[[int, int], int]  # (day, n) -> the day n units later on the run's calendar
+
+
+class RunState:
+    """The state of one run (filled in by ``run.Run.__init__``)."""
+
+    # the model and its calendar
+    model: Model
+    grid: DayGrid
+    start: int
+    end: int
+    today: int
+    first: int
+    open: list[bool]
+    rank: list[int]  # rank[d - first]: open days before day d
+    open_list: list[int]  # the open days
+    working_shift: Shift
+    progress: Callable[[float], None] | None
+    # states
+    states: tuple[StateModel, ...]
+    terminal: list[bool]
+    state_team: list[int]
+    points: list[float]
+    casework: list[float]
+    state_slots: list[int]
+    effort_of: list[bool]
+    pace: list[float]
+    least: list[int]
+    elasticity: list[float]
+    is_anchor: list[bool]
+    anchor_day: dict[int, dict[int, int]]
+    stay_shift: list[Shift]
+    extra_shift: list[tuple[Shift, int] | None]
+    moves: list[list[Move]]
+    quiet: list[list[bool]]
+    # random streams (see ``streams``)
+    streams: Streams
+    arrival_rng: np.random.Generator
+    stays: list[Iterator[Any]]
+    stay_units: list[Unit]
+    by_exit: list[dict[int, tuple[Iterator[Any], Shift]] | None]
+    branches: list[Iterator[Any]]
+    efforts: list[Iterator[Any] | None]
+    task_efforts: list[Iterator[Any] | None]
+    punctual: list[Iterator[Any]]
+    punctual_parts: list[Iterator[Any]]
+    punctual_shift: list[tuple[Shift, Shift]]
+    ages: Iterator[Any]
+    place_draws: list[Iterator[Any]]
+    adjourn_draws: list[Iterator[Any] | None]
+    aims: list[tuple[Iterator[Any], Shift] | None]
+    history_draws: list[tuple[Iterator[Any], Iterator[Any], Iterator[Any]]]
+    # per-case columns (compact arrays: values inline, cache-friendly at 1.7 million cases)
+    state: array[int]
+    entries: array[int]
+    holder: array[int]
+    exit_at: array[int]
+    work_left: bytearray
+    waiting: bytearray
+    birth: array[int]
+    next_state: array[int]  # the way out, when drawn on entering (see StateModel)
+    deferred: bytearray  # a paced stay waiting for a server before it starts
+    arrived: int
+    opened: int
+    open_now: int
+    closed: int
+    wip: list[int]
+    # tasks
+    tasks: tuple[TaskRule, ...]
+    timing: list[Timing]
+    lead_rule: list[bool]
+    plain: list[bool]
+    active: list[dict[int, int]]
+    chain: list[dict[int, tuple[int, int]]]
+    booked: list[dict[int, int]]
+    token: int
+    once_after: dict[int, list[int]]
+    lead_for: dict[int, list[int]]
+    marks_scheduled: set[tuple[int, int]]
+    # teams
+    teams: list[ServerPool]
+    references: list[float]
+    vacant_until: list[list[tuple[int, int, float]]]
+    # slot diaries
+    diaries: list[list[int]]
+    diary_first: list[int]
+    notice: list[tuple[Shift, int]]
+    renotice: list[tuple[Shift, int]]
+    within: list[tuple[Shift, int] | None]
+    history_opening: list[dict[int, float]]
+    # places
+    places_free: list[int]
+    overflow: list[deque[int]]
+    overflowing: list[int]
+    place_of: list[dict[int, bool]]
+    # the agenda
+    bucket: list[list[Action] | None]
+    exit_case: list[array[int]]
+    exit_entry: list[array[int]]
+    pending: deque[Action]
+    row: Callable[..., None]
+
+    if TYPE_CHECKING:
+        # Steps one mechanism asks of another (defined in the module named).
+
+        def schedule(self, day: int, action: Action) -> None: ...  # run
+        def drain(self) -> None: ...  # run
+        def enter(  # cases
+            self,
+            case: int,
+            new: int,
+            day: int,
+            *,
+            at: float | None = None,
+            asked: float = NAN,
+            stay: int | None = None,
+            opening: bool = False,
+        ) -> None: ...
+        def stay(  # cases
+            self,
+            case: int,
+            new: int,
+            day: int,
+            entry: int,
+            holder: int,
+            at: float,
+            stay: int | None,
+            opening: bool,
+        ) -> None: ...
+        def leave(self, case: int, day: int) -> None: ...  # cases
+        def join_team(self, case: int, state: int, index: int) -> int: ...  # allocation
+        def leave_team(self, case: int, state: int, index: int) -> bool: ...  # allocation
+        def move_within(  # allocation
+            self, case: int, prev: int, new: int, index: int
+        ) -> tuple[int, bool]: ...
+        def fill(self, index: int, day: int) -> None: ...  # allocation
+        def release_work(  # work
+            self, case: int, state: int, entry: int, due: int, at: float
+        ) -> None: ...
+        def push(self, team_index: int, item: Work) -> None: ...  # work
+        def valid(self, item: Work) -> bool: ...  # work
+        def drop(self, item: Work, team: int, day: int) -> None: ...  # work
+        def take_places(self, case: int, pools: tuple[int, ...], day: int) -> None: ...  # places
+        def free_place(self, case: int, pool: int, day: int) -> None: ...  # places
+        def book(  # booking
+            self,
+            index: int,
+            day: int,
+            window: bool = True,
+            notice: tuple[Shift, int] | None = None,
+        ) -> int: ...
+        def book_entry(self, index: int, case: int, day: int) -> int: ...  # booking
+        def cancel_booking(self, rule: int, case: int) -> None: ...  # booking
+        def start_rule(self, case: int, index: int, day: int) -> None: ...  # tasks
+        def plan_next(  # tasks
+            self, case: int, index: int, token: int, anchor: int, count: int, entered: int
+        ) -> None: ...
+        def task_team(self, case: int, rule: TaskRule) -> int: ...  # tasks
+        def task_done(  # tasks
+            self,
+            index: int,
+            case: int,
+            day: int,
+            *,
+            team: int = -1,
+            server: int = -1,
+            asked: float = NAN,
+            started: float = NAN,
+            hours: float = NAN,
+            due: int = NO_DUE,
+        ) -> None: ...
+        def trigger_once(  # tasks
+            self, case: int, index: int, anchor: int, only_if_due_from: int | None = None
+        ) -> None: ...
+        def trigger_lead(self, case: int, index: int, target: int) -> None: ...  # tasks
+        def schedule_marks(self, case: int) -> None: ...  # tasks

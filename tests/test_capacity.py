@@ -224,3 +224,32 @@ def test_fewer_assessment_workers_make_liverpool_assessments_take_longer() -> No
     full, short = run(1.0), run(0.75)
     assert short[0] > full[0] * 1.2, "a quarter fewer workers: caseloads rise"
     assert short[1] < full[1], "and ICPCs within 15 working days of the s47 start fall"
+
+
+def test_days_waiting_unallocated_are_measured_for_each_team_that_allocates() -> None:
+    from casejourney import metrics
+
+    class Window:  # what the measure reads of a run's frame: the reported window and team names
+        report_start, end, teams = 100, DAYS, ("team",)
+        weeks = (DAYS - 100) // 7
+
+        def week_of(self, days: np.ndarray) -> np.ndarray:
+            return np.floor_divide(np.asarray(days) - self.report_start, 7)
+
+    # 10 workers holding 30 points each, 2 cases a day staying 20 working days: no waits
+    roomy, _ = simulate(model(), np.random.SeedSequence(5))
+    # 2 workers: the waiting list grows
+    tight, _ = simulate(model(servers=2, limit=10.0), np.random.SeedSequence(5))
+    found = {}
+    for label, log in (("roomy", roomy), ("tight", tight)):
+        out = metrics.Measures.empty()
+        metrics.allocation_measures(out, Window(), log)  # type: ignore[arg-type]
+        found[label] = {
+            (m, s): v for m, s, v in zip(out.metric, out.subject, out.value, strict=True)
+        }
+    assert found["roomy"][("team.waited_unallocated", "team")] == 0
+    waited = found["tight"][("team.waited_unallocated", "team")]
+    assert waited > 100
+    # waits end at allocation: the mean wait is between a day and the rest of the record
+    mean = found["tight"][("team.unallocated_wait_days_mean", "team")]
+    assert 1 < mean < DAYS - 100

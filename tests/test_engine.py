@@ -89,6 +89,68 @@ def test_a_server_does_one_thing_at_a_time_and_never_more_than_its_hours() -> No
     assert all(GRID.working[int(s) - GRID.first] for s in started)
 
 
+def test_hours_fall_on_the_days_worked_so_no_week_is_over_the_hours_available() -> None:
+    # one server, 8 hours a day; pieces of 20 hours (two and a half days each) for ten days
+    m = model(
+        arrivals=np.concatenate((np.full(10, 1.0), np.zeros(50))),
+        teams=(TeamModel("team", (None,), 8.0),),
+        states=(
+            StateModel(
+                "work",
+                stay=Draw("fixed", (0.0,), Unit.DAYS),
+                exits=(1,),
+                weights=(1.0,),
+                team=0,
+                effort=Draw("fixed", (20.0,)),
+            ),
+            StateModel("done", terminal=True),
+        ),
+    )
+    log, snaps = simulate(m, SEED)
+    _, available = snaps.series("team:team", "hours_available")
+    _, worked = snaps.series("team:team", "hours_worked")
+    assert (worked <= available + 1e-9).all()
+    # the server was busy all through the first weeks (it had far more than a week's work)
+    assert worked[1] == pytest.approx(available[1])
+    # hours are conserved: every hour worked belongs to a finished piece, none counted twice
+    work = rows(log, Kind.WORK)
+    assert len(work) > 0
+    assert worked.sum() == pytest.approx(log["hours"][work].sum())
+
+
+def test_casework_beyond_the_teams_hours_is_carried_as_backlog_not_dropped() -> None:
+    # each held case wants 10 hours a week; two servers of 8 hours a day cannot give 40 cases that
+    m = model(
+        arrivals=np.concatenate(([40.0], np.zeros(59))),
+        teams=(TeamModel("team", (None, None), 8.0),),
+        states=(
+            StateModel(
+                "work",
+                stay=Draw("fixed", (4.0,), Unit.WEEKS),
+                exits=(1,),
+                weights=(1.0,),
+                team=0,
+                casework=10.0,
+            ),
+            StateModel("done", terminal=True),
+        ),
+    )
+    _, snaps = simulate(m, SEED)
+    _, unmet = snaps.series("team:team", "casework_unmet")
+    _, backlog = snaps.series("team:team", "casework_backlog")
+    _, given = snaps.series("team:team", "casework_hours")
+    _, available = snaps.series("team:team", "hours_available")
+    # about 400 hours wanted in the first week and 80 to give: all of them go to it, the rest
+    # is unmet and piles up
+    assert given[0] == pytest.approx(available[0])
+    assert unmet[0] > 250
+    assert backlog[2] > backlog[1] > backlog[0] > 0
+    assert (given <= available + 1e-9).all()
+    # once the cases have gone, spare hours work the backlog down
+    assert backlog[-1] < backlog.max()
+    assert (np.diff(backlog[4:]) <= 0).all()
+
+
 def test_waiting_never_negative_and_every_piece_of_work_accounted_for() -> None:
     log, snaps = simulate(model(teams=(TeamModel("team", (None,), 8.0),)), SEED)
     done = (log["kind"] == Kind.WORK) | (log["kind"] == Kind.QUEUED)

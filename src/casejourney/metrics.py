@@ -825,6 +825,47 @@ def queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
             out.add("team.wait_days_p90", name, [-1], [np.percentile(wait, 90)])
 
 
+def allocation_measures(out: Measures, frame: Frame, log: EventLog) -> None:
+    """Per team that allocates cases: how many waited for a worker, and for how long.
+
+    A wait starts when a case joins the team with no worker free (an ``enter`` row with no
+    worker) or its worker leaves (a ``leaver`` row), and ends when it is allocated or leaves the
+    team; a move within the team while still waiting continues the same wait, and a wait still
+    open when the record ends counts up to then. Waits that start in the reported period count.
+    """
+    kind = log["kind"]
+    rows = np.flatnonzero((kind == Kind.ENTER) | (kind == Kind.ALLOCATE) | (kind == Kind.LEAVER))
+    if not len(rows):
+        return
+    order = np.lexsort((rows, log["case"][rows]))  # each case's rows, in the order they happened
+    rows = rows[order]
+    case, day, k = log["case"][rows], log["day"][rows].astype(np.int64), kind[rows]
+    team, worker = log["team"][rows], log["worker"][rows]
+    allocating = set(np.unique(team[(k == Kind.ALLOCATE) | ((k == Kind.ENTER) & (worker >= 0))]))
+    starts = (((k == Kind.ENTER) & (worker < 0)) | (k == Kind.LEAVER)) & np.isin(
+        team, list(allocating)
+    )
+    same_next = np.append(case[1:] == case[:-1], False)
+    ended = np.where(same_next, np.append(day[1:], 0), frame.end)
+    wait = (ended - day)[starts]
+    # a start whose previous row is a start of the same case in the same team continues a wait
+    continued = np.zeros(len(case), dtype=bool)
+    continued[1:] = starts[:-1] & (case[1:] == case[:-1]) & (team[1:] == team[:-1])
+    first = ~continued[starts]
+    began = day[starts]
+    week = frame.week_of(began)
+    inside = (week >= 0) & (week < frame.weeks)
+    for index, name in enumerate(frame.teams):
+        if index not in allocating:
+            continue
+        mine = team[starts] == index
+        waits = int((mine & inside & first).sum())
+        out.add("team.waited_unallocated", name, [-1], [waits])
+        if waits:
+            total = float(wait[mine & inside].sum())
+            out.add("team.unallocated_wait_days_mean", name, [-1], [total / waits])
+
+
 def stage_queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
     """Per state: its own work waiting for a worker at each week's end, and its mean wait.
 
@@ -874,6 +915,7 @@ def team_measures(out: Measures, frame: Frame, snapshots: Snapshots) -> None:
             servers = series("servers")
             out.add("team.cases_per_worker", name, all_weeks, series("cases_held") / servers)
         out.add("team.unallocated", name, all_weeks, series("unallocated"))
+        out.add("team.casework_backlog_hours", name, all_weeks, series("casework_backlog"))
         out.add("team.most_over_limit", name, all_weeks, series("most_over_limit"))
         total_available = np.nansum(available)
         out.add(
@@ -981,6 +1023,7 @@ def measure(log: EventLog, snapshots: Snapshots, frame: Frame) -> Measures:
     standard_measures(out, frame, stream)
     stage_measures(out, frame, stream)
     queue_measures(out, frame, log)
+    allocation_measures(out, frame, log)
     stage_queue_measures(out, frame, log)
     team_measures(out, frame, snapshots)
     drift_measures(out, frame, stream)
@@ -1058,6 +1101,8 @@ COUNTS = frozenset(
         "stage.queued",
         "team.queued",
         "team.unallocated",
+        "team.waited_unallocated",
+        "team.casework_backlog_hours",
         "place.overflow",
         "drift.open_over",
         "drift.ended",

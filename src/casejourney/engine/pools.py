@@ -20,7 +20,9 @@ class ServerPool:
         "background",
         "busy",
         "by_key",
+        "casework_backlog",
         "casework_hours",
+        "casework_unmet",
         "edf",
         "held",
         "hours_available",
@@ -37,6 +39,7 @@ class ServerPool:
         "unallocated",
         "waiting",
         "with_limits",
+        "worked_by_day",
     )
 
     def __init__(self, limits: tuple[float | None, ...], hours_per_day: float, edf: bool) -> None:
@@ -68,6 +71,10 @@ class ServerPool:
         self.hours_worked = 0.0
         self.hours_available = 0.0
         self.casework_hours = 0.0
+        self.casework_unmet = 0.0  # this week's casework the team had no hours for
+        self.casework_backlog = 0.0  # casework owed, worked down when the team has spare hours
+        # hours worked on queued work by open day (the run sizes it: one entry per open day)
+        self.worked_by_day: list[float] = []
 
     def queued_items(self) -> list[Work]:
         """Everything queued, in the order it would be served."""

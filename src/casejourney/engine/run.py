@@ -220,6 +220,8 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.teams = [
             ServerPool(t.limits, t.hours_per_day, model.discipline == "edf") for t in model.teams
         ]
+        for team in self.teams:
+            team.worked_by_day = [0.0] * (len(self.open_list) + 1)
         self.diaries = [diary(model, i) for i in range(len(model.slots))]
         self.within = [
             (grid.shifter(d.within.unit), d.within.n) if d.within is not None else None
@@ -334,12 +336,25 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         add(day, "all", "closed", self.closed)
         for index, state in enumerate(self.states):
             add(day, f"state:{state.name}", "open", self.wip[index])
+        # the open days of the week just ended, on the open-day clock
+        rank = self.rank
+        since = rank[min(max(day + 1 - self.model.snapshot_every - self.first, 0), len(rank) - 1)]
+        until = rank[min(day + 1 - self.first, len(rank) - 1)]
         for spec, team in zip(self.model.teams, self.teams, strict=True):
             subject = f"team:{spec.name}"
+            team.hours_worked = sum(team.worked_by_day[since:until])
+            team.casework_backlog += team.casework_unmet
+            spare = team.hours_available - team.hours_worked - team.casework_hours
+            if team.casework_backlog > 0 and spare > 0:  # spare hours work the backlog down
+                caught_up = min(team.casework_backlog, spare)
+                team.casework_backlog -= caught_up
+                team.casework_hours += caught_up
             add(day, subject, "servers", team.servers)
             add(day, subject, "hours_available", team.hours_available)
             add(day, subject, "hours_worked", team.hours_worked)
             add(day, subject, "casework_hours", team.casework_hours)
+            add(day, subject, "casework_unmet", team.casework_unmet)
+            add(day, subject, "casework_backlog", team.casework_backlog)
             add(day, subject, "queued", team.queued)
             add(day, subject, "unallocated", team.unallocated)
             add(day, subject, "cases_held", sum(team.held))
@@ -349,6 +364,7 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
             )
             add(day, subject, "most_over_limit", over if team.with_limits else 0.0)
             team.hours_available = team.hours_worked = team.casework_hours = 0.0
+            team.casework_unmet = 0.0
         for pool, free, over in zip(
             self.model.places, self.places_free, self.overflowing, strict=True
         ):

@@ -20,6 +20,16 @@ from casejourney.engine.state import DROP, NAN, NO_LIMIT, QUEUED, TASK, WORK, Ru
 _MIN_RATE_SHARE = 0.1  # servers keep at least this share of their hours for timed work
 
 
+def _spread(by_day: list[float], began: float, finish: float, rate: float) -> None:
+    """Put a piece's hours on the open days it is worked on, at the server's rate."""
+    k, last = int(began), math.ceil(finish) - 1
+    by_day[k] += (k + 1 - began) * rate
+    for on in range(k + 1, min(last, len(by_day))):
+        by_day[on] += rate
+    if last < len(by_day):
+        by_day[last] += (finish - last) * rate
+
+
 class Queues(RunState):
     """Teams' queues and shifts."""
 
@@ -38,9 +48,11 @@ class Queues(RunState):
         per_server = team.background / 5.0 / team.servers
         rate = max(team.hours_per_day - per_server, _MIN_RATE_SHARE * team.hours_per_day)
         team.hours_available += team.hours_per_day * team.servers
-        team.casework_hours += min(
-            team.background / 5.0, (1 - _MIN_RATE_SHARE) * team.hours_per_day * team.servers
-        )
+        wanted = team.background / 5.0
+        given = min(wanted, (1 - _MIN_RATE_SHARE) * team.hours_per_day * team.servers)
+        team.casework_hours += given
+        if wanted > given:  # not silently dropped: carried as the team's backlog
+            team.casework_unmet += wanted - given
         while True:
             self.serve(index, team, day, k, rate)
             if not self.pending:
@@ -64,7 +76,7 @@ class Queues(RunState):
         entries, active, lead = self.entries, self.active, self.lead_rule
         bucket, start, end = self.bucket, self.start, self.end
         by_key, keys = team.by_key, team.keys
-        worked = 0.0
+        by_day = team.worked_by_day
         today: list[tuple[Work, int, float]] = []
         while keys and (idle or later or (busy and busy[0][0] < end_of_day)):
             key = keys[0]
@@ -104,17 +116,17 @@ class Queues(RunState):
                 later.append((finish, server))  # not needed before the stack runs dry
             else:
                 heappush(busy, (finish, server))
-            worked += item.hours
             last = math.ceil(finish) - 1
             if last <= k:
+                by_day[k] += item.hours
                 today.append((item, server, day + (began - k)))
             else:
+                _spread(by_day, began, finish, rate)
                 finish_day = open_list[last] if last < len(open_list) else end
                 if finish_day < end:
                     found = bucket[finish_day - start]
                     assert found is not None
                     found.append(Done(item, index, server, day + (began - k)))
-        team.hours_worked += worked
         done = self.done
         for item, server, started in today:  # finished today: in the order they were started
             done(item, index, server, started)

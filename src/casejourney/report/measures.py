@@ -137,6 +137,24 @@ MEASURES: dict[str, MeasureInfo] = {
         ),
         MeasureInfo("team.unallocated", "cases waiting to be allocated to a worker", "cases", _L),
         MeasureInfo(
+            "team.waited_unallocated",
+            "cases that waited to be allocated to a worker",
+            "cases",
+            _L,
+        ),
+        MeasureInfo(
+            "team.unallocated_wait_days_mean",
+            "days a case waited to be allocated to a worker: mean",
+            "days",
+            _L,
+        ),
+        MeasureInfo(
+            "team.casework_backlog_hours",
+            "casework owed that the team had no hours for, at the week's end",
+            "hours",
+            _L,
+        ),
+        MeasureInfo(
             "team.most_over_limit", "most loaded worker's caseload less their limit", "points", _L
         ),
         # placements

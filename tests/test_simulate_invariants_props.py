@@ -2,7 +2,8 @@
 
 Hypothesis varies the authority, seed, demand, staffing and queue discipline of a small scenario;
 every run must conserve cases, keep queues non-negative, keep every worker within their caseload
-limit, never let time run backwards, and give the same log for the same seed.
+limit, hold every case in an allocating team or count it as waiting, never work a team past its
+hours in a week, never let time run backwards, and give the same log for the same seed.
 """
 
 from __future__ import annotations
@@ -65,6 +66,25 @@ def test_small_random_scenarios_keep_every_invariant(
             assert (values >= 0).all(), (subject, measure)
         _, over = snaps.series(subject, "most_over_limit")
         assert (over <= 1e-9).all(), subject
+
+    # every case in a team that allocates is held by a worker or counted as waiting for one, and
+    # no team works more hours in a week than it has
+    model = compiled.parts[0]
+    for index, team in enumerate(model.teams):
+        subject = f"team:{team.name}"
+        _, available = snaps.series(subject, "hours_available")
+        _, worked = snaps.series(subject, "hours_worked")
+        _, casework = snaps.series(subject, "casework_hours")
+        assert (worked + casework <= available + 1e-6).all(), subject
+        if len(compiled.parts) == 1 and any(limit is not None for limit in team.limits):
+            _, held = snaps.series(subject, "cases_held")
+            _, waiting = snaps.series(subject, "unallocated")
+            in_states = sum(
+                snaps.series(f"state:{state.name}", "open")[1]
+                for state in model.states
+                if state.team == index and not state.terminal
+            )
+            assert np.array_equal(held + waiting, in_states), subject
 
     # time never runs backwards: each case's moves are in date order, work starts after release
     enter = np.flatnonzero(log["kind"] == Kind.ENTER)

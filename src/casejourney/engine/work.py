@@ -47,19 +47,22 @@ class Queues(RunState):
         k = self.rank[offset]
         per_server = team.background / 5.0 / team.servers
         rate = max(team.hours_per_day - per_server, _MIN_RATE_SHARE * team.hours_per_day)
-        team.hours_available += team.hours_per_day * team.servers
-        wanted = team.background / 5.0
-        given = min(wanted, (1 - _MIN_RATE_SHARE) * team.hours_per_day * team.servers)
-        team.casework_hours += given
-        if wanted > given:  # not silently dropped: carried as the team's backlog
-            team.casework_unmet += wanted - given
+        hours = team.hours_per_day * team.servers
+        team.hours_available += hours
         while True:
             self.serve(index, team, day, k, rate)
             if not self.pending:
-                return
+                break
             self.drain()
             if not team.keys or not team.free_before(k + 1):
-                return
+                break
+        # the cases' casework takes the day's hours that queued work left; what does not fit is
+        # not dropped but carried as the team's backlog
+        wanted = team.background / 5.0
+        given = min(wanted, max(0.0, hours - team.worked_by_day[k]))
+        team.casework_hours += given
+        if wanted > given:
+            team.casework_unmet += wanted - given
 
     def serve(self, index: int, team: ServerPool, day: int, k: int, rate: float) -> None:
         """Start queued work while a server is free before the end of day ``k`` (open-day clock).

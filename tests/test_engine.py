@@ -151,6 +151,33 @@ def test_casework_beyond_the_teams_hours_is_carried_as_backlog_not_dropped() -> 
     assert (np.diff(backlog[4:]) <= 0).all()
 
 
+def test_a_team_that_triages_under_a_backlog_degrades_smoothly_instead_of_queueing_without_end() -> (
+    None
+):
+    # two servers of 8 hours on working days; 5 pieces of 4 hours every day of the week is 140
+    # hours a week for 80: far over capacity
+    def waits(triage: float) -> np.ndarray:
+        m = model(
+            end=200,
+            arrivals=np.full(200, 5.0),
+            teams=(TeamModel("team", (None, None), 8.0, triage=triage, triage_days=2.0),),
+        )
+        log, _ = simulate(m, SEED)
+        work = rows(log, Kind.WORK)
+        late = log["released"][work] >= 100
+        return (log["started"][work] - log["released"][work])[late]
+
+    queueing, triaging = waits(1.0), waits(0.5)
+    # without triage the backlog only grows: waits of weeks, and longer at the end
+    assert queueing.mean() > 20
+    # with it, each piece is quicker as the backlog deepens, and the wait settles at the depth
+    # where the team keeps up (a few days here, weekends included), not a queue without end
+    assert triaging.mean() < 6
+    assert triaging.max() < 8
+    later = triaging[len(triaging) // 2 :]
+    assert later.mean() < triaging.mean() + 1
+
+
 def test_waiting_never_negative_and_every_piece_of_work_accounted_for() -> None:
     log, snaps = simulate(model(teams=(TeamModel("team", (None,), 8.0),)), SEED)
     done = (log["kind"] == Kind.WORK) | (log["kind"] == Kind.QUEUED)

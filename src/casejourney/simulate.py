@@ -605,6 +605,8 @@ def _team(
         turnover=team.turnover_rate,
         refill=refill if team.refill is not None else 8 * 7,
         reference=team.reference_caseload or 0.0,
+        triage=team.triage_effort,
+        triage_days=team.triage_backlog_days,
     )
 
 

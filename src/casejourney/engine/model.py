@@ -116,6 +116,10 @@ class TeamModel:
     Servers leave at ``turnover`` a year; a leaver's cases go back to the waiting list and their
     post holds no cases for ``refill`` days (recruitment or agency cover), after which a new server
     with the same limit starts.
+
+    Under a backlog the team works faster per piece (``triage``): a piece released when the queue
+    holds ``triage_days`` or more of the team's hours gets ``triage`` of its effort, and in
+    proportion between none and that (1: never).
     """
 
     name: str
@@ -126,6 +130,8 @@ class TeamModel:
     # Load points at which tasks for the cases a server holds are as punctual as their
     # ``Punctuality`` says; a server holding more is late in proportion (0: no such effect).
     reference: float = 0.0
+    triage: float = 1.0  # share of a piece's effort given at the deepest backlog
+    triage_days: float = 0.0  # days of the team's hours queued at which that share is reached
 
     @property
     def servers(self) -> int:

@@ -35,14 +35,24 @@ class ServerPool:
         "limits",
         "load",
         "queued",
+        "queued_hours",
         "servers",
+        "triage",
+        "triage_hours",
         "unallocated",
         "waiting",
         "with_limits",
         "worked_by_day",
     )
 
-    def __init__(self, limits: tuple[float | None, ...], hours_per_day: float, edf: bool) -> None:
+    def __init__(
+        self,
+        limits: tuple[float | None, ...],
+        hours_per_day: float,
+        edf: bool,
+        triage: float = 1.0,
+        triage_days: float = 0.0,
+    ) -> None:
         self.servers = len(limits)
         self.with_limits = any(limit is not None for limit in limits)
         self.limits = [float(limit) if limit is not None else 0.0 for limit in limits]
@@ -68,6 +78,10 @@ class ServerPool:
         self.unallocated = 0
         self.background = 0.0  # casework hours a week of the cases in the team's states
         self.queued = 0
+        self.queued_hours = 0.0
+        # under a backlog of triage_hours queued, a piece gets only `triage` of its effort
+        self.triage = triage
+        self.triage_hours = triage_days * hours_per_day * self.servers
         self.hours_worked = 0.0
         self.hours_available = 0.0
         self.casework_hours = 0.0
@@ -81,7 +95,13 @@ class ServerPool:
         return [item for key in sorted(self.by_key) for item in self.by_key[key]]
 
     def put(self, item: Work) -> None:
-        """Queue a piece of work (under its due day, if earliest due first)."""
+        """Queue a piece of work (under its due day, if earliest due first).
+
+        With triage, the piece's hours shrink with the backlog already queued.
+        """
+        if self.triage < 1.0 and self.queued_hours > 0:
+            depth = min(1.0, self.queued_hours / self.triage_hours) if self.triage_hours else 1.0
+            item = item._replace(hours=item.hours * (1.0 - (1.0 - self.triage) * depth))
         key = item.due if self.edf else 0
         found = self.by_key.get(key)
         if found is None:
@@ -89,6 +109,7 @@ class ServerPool:
             heapq.heappush(self.keys, key)
         found.append(item)
         self.queued += 1
+        self.queued_hours += item.hours
 
     def free_before(self, end_of_day: float) -> bool:
         """Whether a server is free before ``end_of_day`` (open-day clock)."""

@@ -218,7 +218,10 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.marks_scheduled: set[tuple[int, int]] = set()
         # resources
         self.teams = [
-            ServerPool(t.limits, t.hours_per_day, model.discipline == "edf") for t in model.teams
+            ServerPool(
+                t.limits, t.hours_per_day, model.discipline == "edf", t.triage, t.triage_days
+            )
+            for t in model.teams
         ]
         for team in self.teams:
             team.worked_by_day = [0.0] * (len(self.open_list) + 1)

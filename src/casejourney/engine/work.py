@@ -89,6 +89,7 @@ class Queues(RunState):
                 heappop(keys)
                 del by_key[key]
             team.queued -= 1
+            team.queued_hours -= item.hours
             case, token, rule = item.case, item.token, item.rule
             if rule < 0:
                 ok = entries[case] == token

@@ -339,6 +339,21 @@ class TeamSpec(_Frozen):
         description="how long a leaver's post holds no cases before a new or agency worker "
         "starts (default 8 weeks)",
     )
+    triage_effort: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="share of a piece of work's effort the team gives it when its backlog is "
+        "deepest (0.5 = screening takes half as long under pressure; 1 = never shortened): "
+        "a front door that triages degrades smoothly instead of queueing without end",
+    )
+    triage_backlog_days: float = Field(
+        default=2.0,
+        gt=0,
+        le=365,
+        description="backlog, in days of the whole team's working hours, at which "
+        "`triage_effort` is reached (shortened in proportion below it)",
+    )
 
     def in_post(self, scale: float = 1.0) -> int:
         """Workers in post: funded posts less vacancies, at least one."""

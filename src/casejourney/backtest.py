@@ -240,7 +240,12 @@ def cached_run(
 
     ``run_missing`` false: None for a back-test not in the cache, instead of running it.
     """
-    from casejourney import __version__
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:  # not `casejourney.__version__`: the package's top imports the report layer above this
+        __version__ = version("casejourney")
+    except PackageNotFoundError:
+        __version__ = "0.0.0+unknown"
 
     name = "-".join(
         str(x)

@@ -35,13 +35,14 @@ from casejourney.spec import (
     workflows_dir,
 )
 from casejourney.spec import load_workflow as _load_spec
+from casejourney.spec.changes import ChangeError, apply_changes, parse_change
 from casejourney.spec.findings import Location
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
 from casejourney.spec.yamlsafe import read_yaml
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from casejourney.experiment import EventLogFormat, Results
 
@@ -219,18 +220,46 @@ def find_scenario_file(name: str) -> Path:
     return path
 
 
-def load_scenario(name: str, workflows: Path | None = None) -> tuple[ScenarioSpec, Workflow]:
+def load_scenario(
+    name: str, workflows: Path | None = None, changes: Sequence[str] = ()
+) -> tuple[ScenarioSpec, Workflow]:
     """Load a scenario and its authority's workflow, checking one against the other.
+
+    Args:
+        name: a scenario file or a shipped scenario's name.
+        workflows: folder of workflow files.
+        changes: what-ifs as ``PATH=VALUE`` (``teams.child_protection.headcount=25``), relative
+            (``teams.child_protection.headcount=-10%``, ``teams.*.headcount=-10%``) or
+            ``demand.scale=1.2``; the changed scenario is checked again, and its title says what
+            changed.
 
     Raises:
         SpecError: the scenario (or its workflow) has errors; every finding is attached.
+        CasejourneyError: a change cannot be read, names nothing, or makes the scenario invalid.
 
     """
-    scenario, workflow, findings = _scenario_checked(find_scenario_file(name), workflows)
+    parsed = [parse_change(text) for text in changes]  # a typo is reported before any loading
+    path = find_scenario_file(name)
+    scenario, workflow, findings = _scenario_checked(path, workflows)
     problems = [f for f in findings if f.level is Level.ERROR]
     if problems or scenario is None or workflow is None:
         raise SpecError(problems)
-    return scenario, workflow
+    if not parsed:
+        return scenario, workflow
+    changed = apply_changes(scenario, parsed, retitle=True)
+    doc, _ = read_yaml(path)
+    assert doc is not None  # it was read a moment ago
+    before = {f.message for f in findings}
+    new = [
+        f.message
+        for f in scenario_findings(changed, workflow, doc)
+        if f.level is Level.ERROR and f.message not in before
+    ]
+    if new:
+        raise ChangeError(
+            "with " + ", ".join(c.text for c in parsed) + ": " + "; ".join(dict.fromkeys(new))
+        )
+    return changed, workflow
 
 
 def _scenario_checked(
@@ -305,6 +334,7 @@ def run_scenario(
     workflows: Path | None = None,
     progress: Callable[[float], None] | None = None,
     force: bool = False,
+    changes: Sequence[str] = (),
 ) -> Results:
     """Simulate a scenario's replications; write the results folder if ``out`` is given.
 
@@ -319,6 +349,8 @@ def run_scenario(
         workflows: folder of workflow files.
         progress: called with the number of replications finished (fractions while one runs).
         force: write into an existing folder casejourney did not make (nothing in it is lost).
+        changes: what-ifs, as for :func:`load_scenario` (``demand.scale=1.2``); the results
+            folder records them.
 
     Raises:
         SpecError: the scenario or its workflow has errors.
@@ -327,12 +359,13 @@ def run_scenario(
     """
     from casejourney.experiment import Settings, run
 
-    scenario, workflow = load_scenario(name, workflows)
+    scenario, workflow = load_scenario(name, workflows, changes)
     settings = Settings(
         replications=replications or scenario.replications,
         seed=scenario.seed if seed is None else seed,
         jobs=jobs,
         scale=scale,
         event_log=event_log,
+        changes=tuple(changes),
     )
     return run(workflow, scenario, settings, out=out, progress=progress, force=force)

@@ -47,6 +47,8 @@ class Settings:
     horizon_days: int | None = None
     warm_up_days: int | None = None
     event_log: EventLogFormat = "parquet"
+    #: The ``--set`` what-ifs the scenario was run with (already in it; kept to reproduce the run).
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,7 @@ def run_record(results: Results, workflow: Workflow) -> dict[str, Any]:
             "jobs": settings.jobs,
             "scale": settings.scale,
             "event_log": settings.event_log,
+            "changes": list(settings.changes),
         },
         "versions": versions(),
         "replications": [

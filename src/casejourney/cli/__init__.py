@@ -81,6 +81,19 @@ WorkflowsOption = Annotated[
     ),
 ]
 
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Change one setting for this run, no file edited: PATH=VALUE "
+        "(teams.child_protection.headcount=25), a relative change "
+        "(teams.child_protection.headcount=-10%, demand.contacts_per_week=+20%, "
+        "stays.s47_enquiry=+20%; teams.*.headcount=-10% for every team), or demand.scale=1.2 "
+        "(20% more demand). Repeat for several.",
+        metavar="PATH=VALUE",
+    ),
+]
+
 
 def parse_date(value: str) -> dt.date:
     """A YYYY-MM-DD option value, or a usage error that says how to write it."""

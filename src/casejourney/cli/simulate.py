@@ -13,9 +13,10 @@ from rich.table import Table
 
 import casejourney
 from casejourney import outfolder
-from casejourney.cli import WorkflowsOption, app, err, out
+from casejourney.cli import SetOption, WorkflowsOption, app, err, out
 from casejourney.report.exports import write_tidy, write_xes
 from casejourney.report.html import write_report
+from casejourney.spec.changes import folder_suffix
 
 
 class EventLogChoice(StrEnum):
@@ -95,19 +96,24 @@ def simulate(
             "process-mining tools; needs --event-log parquet or both.",
         ),
     ] = False,
+    changes: SetOption = None,
     workflows: WorkflowsOption = None,
 ) -> None:
     """Simulate caseloads under a scenario: timeliness, drift, queues and workloads, by week.
 
     The results folder holds summary and weekly metrics (CSV and Parquet), metrics-tidy.csv for
     Excel or Power BI, the event log, and the resolved scenario and versions used.
+
+    A what-if needs no new file: --set teams.child_protection.headcount=-10% --set
+    demand.scale=1.2 runs the scenario with a tenth fewer child protection posts and a fifth more
+    demand, into results/<scenario id>+<the changes> unless --out says otherwise.
     """
     if xes and event_log not in (EventLogChoice.parquet, EventLogChoice.both):
         raise typer.BadParameter("--xes needs --event-log parquet or both")
     if results is not None:
         outfolder.check(results, outfolder.SIMULATE, force)  # before loading anything
-    spec, _ = casejourney.load_scenario(scenario, workflows)
-    target = results or Path("results") / spec.id
+    spec, _ = casejourney.load_scenario(scenario, workflows, changes or ())
+    target = results or Path("results") / (spec.id + folder_suffix(changes or ()))
     outfolder.check(target, outfolder.SIMULATE, force)
     total = replications or spec.replications
     with Progress(
@@ -131,6 +137,7 @@ def simulate(
             workflows=workflows,
             progress=lambda done: bar.update(task, completed=done),
             force=force,
+            changes=changes or (),
         )
     print_summary(found.summary(), found.frame.workflow, found.frame.scenario, total)
     with outfolder.writing(target):

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 import casejourney
 from casejourney import outfolder
 from casejourney import sweep as sweeping
-from casejourney.cli import WorkflowsOption, app, err, out
+from casejourney.cli import SetOption, WorkflowsOption, app, err, out
 
 
 @app.command()
@@ -77,17 +77,20 @@ def sweep(
             "(none of them is deleted or overwritten).",
         ),
     ] = False,
+    changes: SetOption = None,
     workflows: WorkflowsOption = None,
 ) -> None:
     """Run a grid of scenario variants; write per-point summaries, a sweep summary and a frontier.
 
     Each finished (point, replication) is kept in OUT/tasks as soon as it finishes, so running
     the same command again skips them. Every point uses the same random numbers for replication
-    r (common random numbers), whichever executor runs it.
+    r (common random numbers), whichever executor runs it. --set changes the scenario at every
+    point (teams.*.headcount=-10%); --vary takes relative values too
+    (demand.scale=1,1.1,1.2 or teams.child_protection.headcount=-20%,-10%,0%).
     """
     outfolder.check(results, outfolder.SWEEP, force)  # before loading or running anything
     axes = [sweeping.parse_vary(v) for v in vary]
-    spec, workflow = casejourney.load_scenario(scenario, workflows)
+    spec, workflow = casejourney.load_scenario(scenario, workflows, changes or ())
     total = replications or spec.replications
     tasks = sweeping.plan(
         workflow,

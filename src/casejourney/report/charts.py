@@ -275,7 +275,7 @@ def on_time_overview(runs: Sequence[RunResults]) -> Chart:
                 for s in standards
             ],
         )
-        axis.set_ylim(len(standards) - 0.5, -0.5)  # first at the top, no empty rows
+        axis.set_ylim(max(len(standards), 1) - 0.5, -0.5)  # first at the top, no empty rows
         floor = min(lows, default=0.0)  # by the means: an interval may run off the left edge
         axis.set_xlim(max(0.0, math.floor((floor - 5) / 5) * 5), 100.5)
         axis.set_xlabel("% of instances due in the reported period that were on time")

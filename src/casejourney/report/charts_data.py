@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from casejourney.errors import CasejourneyError
+from casejourney.errors import CasejourneyError, UnknownAuthorityError
 from casejourney.metrics import t_quantile
 from casejourney.report.diagram import timescale_labels
 from casejourney.report.measures import MEASURES
@@ -145,6 +145,7 @@ class RunRecord:
     event_log: str
     versions: Mapping[str, str]
     digests: tuple[tuple[int, str, int, int], ...]  # replication, sha256, events, cases
+    changes: tuple[str, ...] = ()  # the ``--set`` what-ifs, as typed
 
     @classmethod
     def of(cls, data: Mapping[str, Any], where: Path) -> RunRecord:
@@ -163,6 +164,7 @@ class RunRecord:
                 scale=float(settings.get("scale", 1.0)),
                 jobs=int(settings.get("jobs", 1)),
                 event_log=str(settings.get("event_log", "")),
+                changes=tuple(str(c) for c in settings.get("changes", ())),
                 versions={str(k): str(v) for k, v in data.get("versions", {}).items()},
                 digests=tuple(
                     (
@@ -369,7 +371,14 @@ def load_results(
         and not candidate.is_file()
     ):
         authority = candidate.stem
-    workflow = load_workflow(authority, workflows)
+    try:
+        workflow = load_workflow(authority, workflows)
+    except UnknownAuthorityError:
+        # A workflow given by path (a test bench, an authority's own file) is recorded by its id;
+        # the resolved scenario still holds the path it was read from.
+        if not Path(scenario.authority).is_file():
+            raise
+        workflow = load_workflow(scenario.authority, workflows)
 
     summary = _summary(_columns(folder / "summary.parquet"))
     weekly, week_starts = _weekly(_columns(folder / "weekly.parquet"), record)

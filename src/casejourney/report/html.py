@@ -14,6 +14,7 @@ import datetime as dt
 import html
 import math
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -1069,7 +1070,8 @@ def _reproduce(runs: Sequence[RunResults]) -> str:
         command = (
             f"casejourney simulate {record.scenario} --seed {record.seed} -n {record.replications}"
             + (f" --scale {record.scale:g}" if record.scale != 1 else "")
-            + f" -o {run.folder.name}"
+            + "".join(f" --set {shlex.quote(change)}" for change in record.changes)
+            + f" -o {shlex.quote(run.folder.name)}"
         )
         versions = "".join(
             f'<tr><th scope="row">{_e(k)}</th><td><code>{_e(v)}</code></td></tr>'

@@ -351,15 +351,31 @@ def test_unknown_renderer_is_a_clear_message(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_default_output_is_name_dot_format_in_the_current_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_draw_needs_a_named_file_and_writes_nothing_into_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     workflows = str(WORKFLOWS)
-    assert main(["draw", "-a", "coventry", "--format", "dot", "--workflows", workflows]) == 0
-    args = ["draw", "-a", "coventry", "--phase", "in_care", "--format", "dot"]
+    assert main(["draw", "-a", "coventry", "--format", "dot", "--workflows", workflows]) == 2
+    assert "-o coventry.dot" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    args = ["draw", "-a", "coventry", "--phase", "in_care", "-o", "slides/cp.dot"]
+    (tmp_path / "slides").mkdir()
     assert main([*args, "--workflows", workflows]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["coventry-in_care.dot", "coventry.dot"]
+    assert (tmp_path / "slides" / "cp.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_the_format_follows_the_file_name_unless_they_disagree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["draw", "-a", "national", "--phase", "front_door", "-o", str(tmp_path / "a.dot")])
+        == 0
+    )
+    assert (tmp_path / "a.dot").read_text(encoding="utf-8").startswith("digraph")
+    code = main(["draw", "-a", "national", "-f", "svg", "-o", str(tmp_path / "b.pdf")])
+    assert code == 2 and "make them agree" in capsys.readouterr().err
+    assert not (tmp_path / "b.pdf").exists()
 
 
 def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -392,6 +408,101 @@ def test_failed_render_leaves_an_existing_file_alone(
     assert main(["draw", "-a", "national", "-o", str(target)]) == 2
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["national.svg"]
+
+
+# --- slides, print and notes ----------------------------------------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@needs_dot
+@pytest.mark.parametrize("phase", [None, "front_door"])
+def test_a_png_is_slide_sized(tmp_path: Path, phase: str | None) -> None:
+    target = tmp_path / "pathway.png"
+    args = ["draw", "-a", "national", "-o", str(target)] + (["--phase", phase] if phase else [])
+    assert main(args) == 0
+    width, height = _png_size(target.read_bytes())
+    assert width >= 1920, "a slide is 1920 pixels across; a smaller picture is blurred on one"
+    assert height <= 2160 or width == 1920
+
+
+def _pdf_text(data: bytes) -> list[str]:
+    import io
+
+    from pypdf import PdfReader
+
+    return [_squash(page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@needs_dot
+def test_a_whole_pathway_too_small_for_a4_gets_a_page_per_phase(tmp_path: Path) -> None:
+    model = _model("liverpool")
+    assert render_image.too_small_to_print(render_image.natural_size(model))
+    data, _ = render(model, Format.pdf, Renderer.dot)
+    pages = _pdf_text(data)
+    phases = [p for p in model.phases if any(s.phase == p.id for s in model.states)]
+    assert len(pages) == 1 + len(phases)
+    for page, phase in zip(pages[1:], phases, strict=True):
+        assert phase.label in page
+    # each phase page is legible on A4, where the whole was not
+    legible = [
+        not render_image.too_small_to_print(render_image.natural_size(select_phase(model, p.id)))
+        for p in phases
+    ]
+    assert sum(legible) >= len(phases) - 1, legible
+
+
+@needs_dot
+def test_a_phase_that_fits_a4_is_one_page(tmp_path: Path) -> None:
+    model = select_phase(_model("national"), "front_door")
+    data, _ = render(model, Format.pdf, Renderer.dot)
+    assert len(_pdf_text(data)) == 1
+
+
+@needs_dot
+def test_notes_print_every_source_and_practice_expectation() -> None:
+    workflow = casejourney.load_workflow("knowsley")
+    model = diagram_model(workflow)
+    svg, _ = render(model, Format.svg, Renderer.dot, notes=True)
+    # printed text, not tooltips: the <text> elements of the drawing
+    words = _squash(" ".join("".join(t.itertext()) for t in _svg_tree(svg).iter(f"{SVG}text")))
+    squashed = words.replace(" ", "")
+    drawn = {t.standard for t in model.timescales()}
+    for standard in workflow.standards.values():
+        if standard.id in drawn:
+            assert _squash(standard.citation.quote).replace(" ", "")[:60] in squashed, standard.id
+    for state in workflow.states.values():
+        for note in state.notes:
+            assert _squash(note.text).replace(" ", "")[:50] in squashed, note.text
+    assert "[1]" in words and "Notes: sources and practice expectations" in words
+    plain, _ = render(model, Format.svg, Renderer.dot)
+    plain_words = " ".join("".join(t.itertext()) for t in _svg_tree(plain).iter(f"{SVG}text"))
+    assert "Notes: sources" not in plain_words, "without --notes the drawing is as before"
+
+
+@needs_dot
+def test_notes_are_numbered_once_per_standard_in_reading_order() -> None:
+    from casejourney.report.render_dot import Footnotes
+
+    model = _model("barnet")
+    notes = Footnotes(model)
+    numbers = [n.number for n in notes.notes]
+    assert numbers == list(range(1, len(numbers) + 1))
+    drawn = {t.standard for t in model.timescales()}
+    assert len(drawn) + sum(1 for s in model.states if s.notes) == len(notes.notes)
+
+
+@needs_dot
+def test_a_pdf_with_notes_carries_the_sources_on_paper(tmp_path: Path) -> None:
+    target = tmp_path / "national.pdf"
+    assert main(["draw", "-a", "national", "--notes", "-o", str(target)]) == 0
+    text = "".join(_pdf_text(target.read_bytes())).replace(" ", "")
+    workflow = casejourney.load_workflow("national")
+    quote = _squash(workflow.standards["icpc-timing"].citation.quote).replace(" ", "")
+    assert quote[:60] in text
 
 
 # --- diagrams/ is current ---------------------------------------------------------------------------

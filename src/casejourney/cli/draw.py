@@ -13,7 +13,17 @@ from casejourney.cli import WorkflowsOption, app, err
 from casejourney.report.charts_data import load_runs
 from casejourney.report.diagram import Diagram, compare_model, diagram_model, select_phase
 from casejourney.report.overlay import render_overlay
-from casejourney.report.render_image import Format, Renderer, render, write_atomic
+from casejourney.report.render_image import (
+    A4_LANDSCAPE,
+    SLIDE_INCHES,
+    Format,
+    Renderer,
+    fitted_scale,
+    natural_size,
+    render,
+    too_small_to_print,
+    write_atomic,
+)
 
 
 @app.command()
@@ -39,16 +49,34 @@ def draw(
         ),
     ] = False,
     fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="svg, png, pdf, or dot (the Graphviz source).")
-    ] = Format.svg,
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="svg, png (slide-sized: 16:9, at least 1920 pixels across), pdf (A4 landscape; "
+            "a whole pathway too small to read there gets a page per phase after it), or dot "
+            "(the Graphviz source). Default: from the --output file's ending, else svg.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
-            help="File to write (default: <name>.<format> here); '-' for standard output.",
+            help="File to write, e.g. -o liverpool.svg (required); '-' for standard output.",
+            show_default=False,
         ),
     ] = None,
+    notes: Annotated[
+        bool,
+        typer.Option(
+            "--notes",
+            help="Number every timescale and practice expectation and list each with its "
+            "source under the diagram: for print, PDF, PNG and projectors, where hovering "
+            "is not possible.",
+        ),
+    ] = False,
     phase: Annotated[
         str | None,
         typer.Option(
@@ -78,6 +106,7 @@ def draw(
 ) -> None:
     """Draw an authority's pathway (states, moves, every timescale with its source) with Graphviz."""
     wanted = [*([authority] if authority else []), *(names or [])]
+    fmt = _format(fmt, output)
     if overlay:
         _draw_overlay(overlay, wanted, compare, fmt, output, phase, renderer, workflows)
         return
@@ -95,18 +124,57 @@ def draw(
         diagrams = [diagram_model(casejourney.load_workflow(wanted[0], workflows))]
     if phase is not None:
         diagrams = [select_phase(d, phase) for d in diagrams]
-    if output is not None and len(diagrams) > 1:
-        raise typer.BadParameter("--output names one file; compare one pair at a time to use it")
-    for diagram in diagrams:
-        data, used = render(diagram, fmt, renderer)
-        if output is not None and str(output) == "-":
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-            continue
-        target = output or Path(f"{diagram.name}.{fmt.value}")
-        write_atomic(target, data)
-        how = "" if fmt is Format.dot else f" (drawn by {used.value})"
-        err.print(f"wrote {target}{how}", markup=False)
+    if len(diagrams) > 1:
+        raise typer.BadParameter("--output names one file; compare one pair at a time")
+    diagram = diagrams[0]
+    target = _target(output, f"{diagram.name}.{fmt.value}")
+    data, used = render(diagram, fmt, renderer, notes=notes)
+    if target is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    write_atomic(target, data)
+    how = "" if fmt is Format.dot else f" (drawn by {used.value})"
+    err.print(f"wrote {target}{how}", markup=False)
+    if fmt in (Format.svg, Format.png) and diagram.focus is None and used is Renderer.dot:
+        _say_if_small(diagram, fmt, notes)
+
+
+def _format(fmt: Format | None, output: Path | None) -> Format:
+    """The format asked for, else the one the output file's name ends in, else SVG."""
+    ending = output.suffix.lower().lstrip(".") if output is not None else ""
+    named = next((f for f in Format if f.value == ending), None)
+    if fmt is not None and named is not None and fmt is not named:
+        raise typer.BadParameter(
+            f"--format {fmt.value} but --output {output} ends in .{ending}; make them agree"
+        )
+    return fmt or named or Format.svg
+
+
+def _target(output: Path | None, example: str) -> Path | None:
+    """The file to write (None: standard output); a missing --output is a usage error."""
+    if output is None:
+        raise typer.BadParameter(
+            f"name the file to write, e.g. -o {example} (or -o - for standard output)",
+            param_hint="'--output'",
+        )
+    return None if str(output) == "-" else output
+
+
+def _say_if_small(diagram: Diagram, fmt: Format, notes: bool) -> None:
+    """A whole pathway too small to read on a page or slide: say so, and how to draw it larger."""
+    size = natural_size(diagram, notes)
+    if not too_small_to_print(size):
+        return
+    page = "a slide" if fmt is Format.png else "an A4 page"
+    scale = fitted_scale(size, SLIDE_INCHES if fmt is Format.png else A4_LANDSCAPE)
+    first = diagram.phases[0].id if diagram.phases else "PHASE"
+    err.print(
+        f"note: the whole pathway fits {page} only at {scale:.0%} of its size, too small to "
+        f"read when printed or projected; draw one phase at a time (--phase {first}), or "
+        "--format pdf for an overview page and then a page for each phase",
+        markup=False,
+    )
 
 
 def _draw_overlay(
@@ -131,13 +199,13 @@ def _draw_overlay(
                 f"--overlay {folders[-1]} is a run of '{drawn}'; leave out the authority, or "
                 f"give '{drawn}'"
             )
+    stem = f"{drawn}-overlay" + (f"-{phase}" if phase else "")
+    target = _target(output, f"{stem}.{fmt.value}")
     data, used = render_overlay(runs, fmt, renderer, phase=phase)
-    if output is not None and str(output) == "-":
+    if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    stem = f"{drawn}-overlay" + (f"-{phase}" if phase else "")
-    target = output or Path(f"{stem}.{fmt.value}")
     write_atomic(target, data)
     how = "" if fmt is Format.dot else f" (drawn by {used.value})"
     err.print(f"wrote {target}{how}", markup=False)

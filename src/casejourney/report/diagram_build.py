@@ -1,7 +1,8 @@
 """Regenerate ``diagrams/``: every shipped workflow's pathway as DOT, SVG and PDF.
 
 Consumes ``workflows/*.yaml``; produces ``<id>.dot`` (the deterministic source a test compares),
-``<id>.svg`` and ``<id>.pdf``. Run ``python -m casejourney.report.diagram_build diagrams/``;
+``<id>.svg`` (hover for sources) and ``<id>.pdf`` (for print: every source numbered in the notes,
+and a page per phase after the overview when the whole is too small to read on A4). Run ``python -m casejourney.report.diagram_build diagrams/``;
 ``--check`` only reports stale or missing files (exit 1), writing nothing.
 """
 
@@ -16,7 +17,13 @@ from casejourney.checks import check_workflow
 from casejourney.errors import CasejourneyError, SpecError
 from casejourney.report.diagram import diagram_model
 from casejourney.report.render_dot import DIGEST_PREFIX, digest, dot_source
-from casejourney.report.render_image import Format, Renderer, render_dot_text, write_atomic
+from casejourney.report.render_image import (
+    Format,
+    Renderer,
+    render,
+    render_dot_text,
+    write_atomic,
+)
 from casejourney.spec import Level, Workflow, load_workflow, workflows_dir
 
 __all__ = ["IMAGE_FORMATS", "build", "expected_dot", "main", "stale"]
@@ -80,10 +87,13 @@ def build(outdir: Path, directory: Path) -> list[Path]:
         target = outdir / f"{name}.dot"
         write_atomic(target, source.encode("utf-8"))
         written.append(target)
-        for fmt in IMAGE_FORMATS:
-            target = outdir / f"{name}.{fmt.value}"
-            write_atomic(target, render_dot_text(source, fmt, Renderer.dot))
-            written.append(target)
+        target = outdir / f"{name}.svg"
+        write_atomic(target, render_dot_text(source, Format.svg, Renderer.dot))
+        written.append(target)
+        target = outdir / f"{name}.pdf"
+        model = diagram_model(_load(directory / f"{name}.yaml"))
+        write_atomic(target, render(model, Format.pdf, Renderer.dot, notes=True)[0])
+        written.append(target)
     for old in sorted(outdir.iterdir()):
         if old.suffix in {".dot", ".svg", ".pdf"} and old.stem not in expected:
             old.unlink()

@@ -11,6 +11,7 @@ import hashlib
 import html
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, cast
 
 import graphviz
@@ -75,6 +76,8 @@ STATE_WIDTH = 34  # characters per line of a state's name
 TIMESCALE_WIDTH = 50  # characters per line of a timescale
 ARROW_WIDTH = 32  # characters per line of an arrow's label
 START = "__start__"
+NOTES = "__notes__"
+PAGE_SIZE = "11.7,8.3!"  # A4 landscape, inches
 PER_COLUMN = 6  # timescales in one column of a state before a second column starts
 
 
@@ -163,6 +166,83 @@ def phase_tooltip(phase: PhaseBox) -> str:
     return "\n\n".join([phase.label, *(timescale_tooltip(t) for t in phase.timescales)])
 
 
+# --- footnotes ----------------------------------------------------------------------------------
+
+#: Characters per line of a footnote's source.
+NOTE_WIDTH = 110
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """One numbered note under the diagram: a standard and its source, or a state's practice."""
+
+    number: int
+    heading: str
+    lines: tuple[str, ...]
+
+
+class Footnotes:
+    """Numbers for every timescale and practice note, in the order a reader meets them.
+
+    Sources and practice expectations are tooltips on screen; printed, on a slide or in a PDF they
+    are lost, so ``draw --notes`` numbers them and lists them under the diagram.
+    """
+
+    def __init__(self, diagram: Diagram) -> None:
+        self.notes: list[Footnote] = []
+        self._items: dict[str, int] = {}
+        self._states: dict[str, int] = {}
+        for item in diagram.throughout:
+            self._item(item)
+        for phase in diagram.phases:
+            for item in phase.timescales:
+                self._item(item)
+            for state in diagram.states:
+                if state.phase != phase.id or state.stub:
+                    continue
+                for item in state.timescales:
+                    self._item(item)
+                if state.notes:
+                    self._states[state.id] = self._add(
+                        f"Practice expectations: {state.label}",
+                        [
+                            f"• {CHANGE_MARK[n.change]}{n.text}"
+                            + (f" ({_cite(n.citation)})" if n.citation else "")
+                            for n in state.notes
+                        ],
+                    )
+        for arrow in diagram.arrows:
+            for item in arrow.timescales:
+                self._item(item)
+
+    def _add(self, heading: str, lines: list[str]) -> int:
+        number = len(self.notes) + 1
+        self.notes.append(Footnote(number, heading, tuple(lines)))
+        return number
+
+    def _item(self, item: TimescaleItem) -> None:
+        if item.standard in self._items:
+            return
+        lines = [f"Applies in: {item.scope}"] if item.scope else []
+        if len(item.citations) == 2:
+            lines += [f"Was: {_cite(item.citations[0])}", f"Now: {_cite(item.citations[1])}"]
+        else:
+            lines += [_cite(c) for c in item.citations]
+        self._items[item.standard] = self._add(f"{item.title} [{item.standard}]", lines)
+
+    def item(self, item: TimescaleItem) -> int | None:
+        """The number of a timescale's note."""
+        return self._items.get(item.standard)
+
+    def state(self, state: StateBox) -> int | None:
+        """The number of a state's practice expectations."""
+        return self._states.get(state.id)
+
+
+def _numbered(text: str, number: int | None) -> str:
+    return text if number is None else f"{text} [{number}]"
+
+
 # --- labels -------------------------------------------------------------------------------------
 
 
@@ -200,9 +280,15 @@ class _Labels(Protocol):
 class HtmlLabels:
     """HTML-like labels: bold names, coloured timescales, one tooltip per timescale."""
 
+    def __init__(self, footnotes: Footnotes | None = None) -> None:
+        self.footnotes = footnotes
+
+    def _number(self, item: TimescaleItem) -> int | None:
+        return None if self.footnotes is None else self.footnotes.item(item)
+
     def _item(self, item: TimescaleItem, comparison: bool, ident: str, size: int = 10) -> str:
         mark = CHANGE_MARK[item.change] if comparison else ""
-        lines = _wrap(mark + item.text, TIMESCALE_WIDTH)
+        lines = _wrap(_numbered(mark + item.text, self._number(item)), TIMESCALE_WIDTH)
         body = '<BR ALIGN="LEFT"/>'.join(_esc(line) for line in lines) + '<BR ALIGN="LEFT"/>'
         if item.change is Change.REMOVED:
             body = f"<S>{body}</S>"
@@ -259,6 +345,8 @@ class HtmlLabels:
             added = sum(n.change is Change.ADDED for n in state.notes)
             if comparison and added:
                 words += f" ({added} added)"
+            if self.footnotes is not None:
+                words = _numbered(words, self.footnotes.state(state))
             rows.append(
                 f'<TR><TD HREF="#" ID="notes-{_esc(state.id)}" '
                 f'TOOLTIP="{_tip(note_tooltip(state.notes))}">'
@@ -315,11 +403,16 @@ class HtmlLabels:
             items = self._block(
                 diagram.throughout, diagram.comparison is not None, "ts-throughout", 10, 8
             )
+            where = (
+                "where each applies: in its note"
+                if self.footnotes
+                else "hover for where each applies"
+            )
             rows.append(
                 '<TR><TD ALIGN="LEFT" COLSPAN="2"><TABLE BORDER="1" COLOR="#BBBBBB" '
                 'CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" BGCOLOR="#FAFAFA">'
                 f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="12"><B>Throughout the case</B> '
-                f'<FONT COLOR="{MUTED}">(hover for where each applies)</FONT></FONT></TD></TR>'
+                f'<FONT COLOR="{MUTED}">({where})</FONT></FONT></TD></TR>'
                 f"{items}</TABLE></TD></TR>"
             )
         return '<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
@@ -345,9 +438,12 @@ class HtmlLabels:
         if diagram.comparison is None:
             samples.append(
                 cell(
-                    f'<FONT POINT-SIZE="10" COLOR="{TIMESCALE_COLOUR}"><B>≤ 15 working days</B>'
-                    "</FONT>",
-                    "timescale (hover for its source)",
+                    f'<FONT POINT-SIZE="10" COLOR="{TIMESCALE_COLOUR}"><B>≤ 15 working days'
+                    + (" [1]" if self.footnotes else "")
+                    + "</B></FONT>",
+                    "timescale (its source: note 1 below)"
+                    if self.footnotes
+                    else "timescale (hover for its source)",
                 )
             )
         else:
@@ -366,8 +462,12 @@ class HtmlLabels:
                 )
         samples.append(
             cell(
-                f'<FONT POINT-SIZE="9" COLOR="{MUTED}"><I>2 practice expectations</I></FONT>',
-                "hover to read them, with sources",
+                f'<FONT POINT-SIZE="9" COLOR="{MUTED}"><I>2 practice expectations'
+                + (" [2]" if self.footnotes else "")
+                + "</I></FONT>",
+                "read them, with sources, in the notes below"
+                if self.footnotes
+                else "hover to read them, with sources",
             )
         )
         if diagram.focus is not None:
@@ -388,11 +488,15 @@ class HtmlLabels:
 class PlainLabels:
     r"""Plain-text labels (``\l`` left-justified lines); tooltips carry the sources."""
 
+    def __init__(self, footnotes: Footnotes | None = None) -> None:
+        self.footnotes = footnotes
+
     def _items(self, items: Iterable[TimescaleItem], comparison: bool) -> list[str]:
         lines: list[str] = []
         for item in items:
             mark = CHANGE_MARK[item.change] if comparison else ""
-            lines += _wrap(mark + item.text, TIMESCALE_WIDTH)
+            number = None if self.footnotes is None else self.footnotes.item(item)
+            lines += _wrap(_numbered(mark + item.text, number), TIMESCALE_WIDTH)
         return lines
 
     def state(self, state: StateBox, comparison: bool) -> str:
@@ -400,7 +504,10 @@ class PlainLabels:
         mark = CHANGE_MARK[state.change] if comparison else ""
         lines = _wrap(mark + state.label, STATE_WIDTH)
         extra = self._items(state.timescales, comparison)
-        if state.notes:
+        if state.notes and self.footnotes is not None:
+            count = f"{len(state.notes)} practice expectations"
+            extra.append(_numbered(count, self.footnotes.state(state)))
+        elif state.notes:
             extra.append(f"{len(state.notes)} practice expectations (hover)")
         text = "\\n".join(_esc_plain(line) for line in lines)
         if extra:
@@ -428,6 +535,47 @@ class PlainLabels:
         return "".join(_esc_plain(line) + "\\l" for line in lines)
 
 
+def notes_html(footnotes: Footnotes) -> str:
+    """The numbered notes as an HTML-like table, in up to three columns."""
+
+    def row(note: Footnote) -> str:
+        lines = [line for text in note.lines for line in _wrap(text, NOTE_WIDTH)]
+        body = '<BR ALIGN="LEFT"/>'.join(_esc(line) for line in lines)
+        heading = '<BR ALIGN="LEFT"/>'.join(_esc(x) for x in _wrap(note.heading, NOTE_WIDTH))
+        return (
+            f'<TR><TD ALIGN="RIGHT" VALIGN="TOP"><FONT POINT-SIZE="10"><B>[{note.number}]</B>'
+            f'</FONT></TD><TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP"><FONT POINT-SIZE="10">'
+            f'<B>{heading}</B><BR ALIGN="LEFT"/></FONT><FONT POINT-SIZE="9" COLOR="{TEXT_COLOUR}">'
+            f'{body}<BR ALIGN="LEFT"/></FONT></TD></TR>'
+        )
+
+    notes = footnotes.notes
+    count = 1 if len(notes) <= 8 else 2 if len(notes) <= 30 else 3
+    height = -(-len(notes) // count)
+    columns = [notes[i : i + height] for i in range(0, len(notes), height)]
+    cells = '<TD WIDTH="16"></TD>'.join(
+        '<TD VALIGN="TOP"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+        + "".join(row(n) for n in column)
+        + "</TABLE></TD>"
+        for column in columns
+    )
+    return (
+        '<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
+        f'BGCOLOR="white"><TR><TD ALIGN="LEFT" COLSPAN="{2 * len(columns) - 1}">'
+        '<FONT POINT-SIZE="13"><B>Notes: sources and practice expectations</B></FONT></TD></TR>'
+        f"<TR>{cells}</TR></TABLE>>"
+    )
+
+
+def notes_plain(footnotes: Footnotes) -> str:
+    r"""The numbered notes as plain text, one ``\l`` line each."""
+    lines = ["Notes: sources and practice expectations"]
+    for note in footnotes.notes:
+        lines += _wrap(f"[{note.number}] {note.heading}", NOTE_WIDTH)
+        lines += ["    " + x for text in note.lines for x in _wrap(text, NOTE_WIDTH)]
+    return "".join(_esc_plain(line) + "\\l" for line in lines)
+
+
 def _esc_plain(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -446,7 +594,12 @@ def _heading(diagram: Diagram) -> str:
 
 
 def to_digraph(
-    diagram: Diagram, *, flavour: str = "html", styles: Styles | None = None
+    diagram: Diagram,
+    *,
+    flavour: str = "html",
+    styles: Styles | None = None,
+    notes: bool = False,
+    size: str = PAGE_SIZE,
 ) -> graphviz.Digraph:
     """The diagram as a ``graphviz.Digraph``.
 
@@ -456,12 +609,16 @@ def to_digraph(
         flavour: ``"html"`` (HTML-like labels; the canonical output) or ``"plain"``.
         styles: extra DOT attributes by element id (``state-<id>``, ``arrow-<trigger>``),
             applied last; overlays use it to colour states and arrows by their figures.
+        notes: number every timescale and practice note and list them, with their sources,
+            under the diagram (for print, PDF, PNG and projectors, where tooltips are lost).
+        size: Graphviz's ``size`` (inches; ``!`` scales up as well as down to fit).
 
     Returns:
         A digraph whose ``.source`` is deterministic for a given model.
 
     """
-    labels: _Labels = HtmlLabels() if flavour == "html" else PlainLabels()
+    footnotes = Footnotes(diagram) if notes else None
+    labels: _Labels = HtmlLabels(footnotes) if flavour == "html" else PlainLabels(footnotes)
     comparison = diagram.comparison is not None
     graph = graphviz.Digraph(name=diagram.name, strict=False)
     graph.attr(
@@ -476,7 +633,7 @@ def to_digraph(
         nodesep="0.2",
         ranksep="0.22",
         pad="0.3",
-        size="11.7,8.3!",
+        size=size,
         outputorder="edgesfirst",
         bgcolor="white",
         tooltip=_plain(_heading(diagram)),
@@ -539,6 +696,12 @@ def to_digraph(
             phase_of.get(arrow.source, ""), 0
         )
         _arrow(graph, arrow, comparison, labels, flavour, names, backwards=backwards, styles=styles)
+    if footnotes is not None and footnotes.notes:
+        text = notes_html(footnotes) if flavour == "html" else notes_plain(footnotes)
+        graph.node(NOTES, label=_label(text, flavour), shape="plaintext", id="notes")
+        # Below everything: an invisible, weightless edge from every state pushes it down a rank.
+        for state in diagram.states:
+            graph.edge(state.id, NOTES, style="invis", weight="0")
     return graph
 
 
@@ -646,13 +809,15 @@ def _arrow(
     graph.edge(arrow.source, arrow.dest, **attrs)
 
 
-def dot_source(diagram: Diagram, *, flavour: str = "html") -> str:
+def dot_source(
+    diagram: Diagram, *, flavour: str = "html", notes: bool = False, size: str = PAGE_SIZE
+) -> str:
     """The diagram as DOT text, with a digest of itself in the graph's ``comment``.
 
     The digest is carried into rendered SVG as an XML comment, so a test can tell whether a
     committed SVG was rendered from the current DOT without rendering it again.
     """
-    body = to_digraph(diagram, flavour=flavour).source
+    body = to_digraph(diagram, flavour=flavour, notes=notes, size=size).source
     return _with_digest(body)
 
 

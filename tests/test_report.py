@@ -183,3 +183,27 @@ def test_the_report_command_explains_a_missing_folder(
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     message = capsys.readouterr().err
     assert "no such results folder" in message and "Traceback" not in message
+
+
+def test_no_chart_is_taller_than_a_printed_page(compared: str) -> None:
+    """A chart taller than an A4 page is cut across two when printed: tall ones come in parts."""
+    boxes = re.findall(r'<svg[^>]*viewBox="0 0 ([\d.]+) ([\d.]+)"[^>]*class="chart-svg"', compared)
+    boxes += re.findall(r'<svg[^>]*class="chart-svg"[^>]*viewBox="0 0 ([\d.]+) ([\d.]+)"', compared)
+    assert len(boxes) >= 5
+    for width, height in boxes:
+        # printed 182 mm wide (A4 less margins), a part must leave room for its heading in 269 mm
+        assert float(height) / float(width) * 182 <= 240, (width, height)
+    assert re.search(r'id="chart-overview".*?class="parts"', compared, flags=re.DOTALL)
+
+
+def test_the_pathway_prints_phase_by_phase(base: Path, single: str) -> None:
+    workflow = load_runs([base])[-1].workflow
+    phases = [
+        p
+        for p in workflow.phases.values()
+        if any(s.phase == p.id for s in workflow.states.values())
+    ]
+    pages = re.findall(r'<figure class="phase-page"><figcaption>The pathway, ([^:]+):', single)
+    assert pages == [p.label for p in phases]
+    ids = re.findall(r'\sid="([^"]+)"', single)
+    assert len(ids) == len(set(ids)), "a second drawing of the same graph keeps ids unique"

@@ -43,6 +43,10 @@ TEXT_COLOUR = "#1A1A1A"
 WIDTH_INCHES = 9.6  # the page's text width at 100 px per inch, less margins
 #: At most this many standards get their own weekly panel; the rest are in the table.
 MAX_WEEKLY_PANELS = 30
+#: No part of a chart is taller than this (inches as drawn): printed at the page's width it fits
+#: an A4 page with its heading, so the browser never cuts a chart across two pages. A taller
+#: chart is drawn in parts, one below the other, with the same scales.
+PART_INCHES = 10.5
 #: Weekly % on time pools this many weeks (to the week shown), so sparse standards read steadily.
 ROLLING_WEEKS = 4
 
@@ -235,63 +239,93 @@ def _standards(runs: Sequence[RunResults]) -> list[str]:
     return order
 
 
+def _parts(items: Sequence[str], per_part: int) -> list[list[str]]:
+    """``items`` in consecutive parts of at most ``per_part`` (as even as possible)."""
+    if not items:
+        return [[]]
+    count = math.ceil(len(items) / max(per_part, 1))
+    size = math.ceil(len(items) / count)
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
 def on_time_overview(runs: Sequence[RunResults]) -> Chart:
     """Every standard's % on time over the reported period, with its 95% interval, per run."""
     standards = _standards(runs)
     first = runs[0]
     standards.sort(key=lambda s: (_nan_last(first.get("standard.on_time_pct", s).mean), s))
-    with _style():
-        figure = _figure(1.0 + 0.3 * max(len(standards), 1) * (1 + 0.25 * (len(runs) - 1)))
-        axis = figure.add_subplot()
-        y = np.arange(len(standards))
-        offsets = np.linspace(-0.18, 0.18, len(runs)) if len(runs) > 1 else np.zeros(1)
-        lows: list[float] = []
-        for index, run in enumerate(runs):
-            colour = RUN_COLOURS[index % len(RUN_COLOURS)]
-            values = [run.get("standard.on_time_pct", s).clipped() for s in standards]
-            mean = np.array([v.mean for v in values])
-            low = np.array([v.low for v in values])
-            high = np.array([v.high for v in values])
-            lows += [v for v in mean if not math.isnan(v)]
-            err = np.vstack(
-                [np.where(np.isnan(low), 0, mean - low), np.where(np.isnan(high), 0, high - mean)]
+    row = 0.3 * (1 + 0.25 * (len(runs) - 1))
+    parts = _parts(standards, int((PART_INCHES - 1.0) / row))
+    lows = [
+        run.get("standard.on_time_pct", s).clipped().mean
+        for run in runs
+        for s in standards
+        if not math.isnan(run.get("standard.on_time_pct", s).clipped().mean)
+    ]
+    floor = min(lows, default=0.0)  # by the means: an interval may run off the left edge
+    left = max(0.0, math.floor((floor - 5) / 5) * 5)
+    svgs = []
+    for number, part in enumerate(parts):
+        with _style():
+            figure = _figure(1.0 + row * max(len(part), 1))
+            axis = figure.add_subplot()
+            y = np.arange(len(part))
+            offsets = np.linspace(-0.18, 0.18, len(runs)) if len(runs) > 1 else np.zeros(1)
+            for index, run in enumerate(runs):
+                colour = RUN_COLOURS[index % len(RUN_COLOURS)]
+                values = [run.get("standard.on_time_pct", s).clipped() for s in part]
+                mean = np.array([v.mean for v in values])
+                low = np.array([v.low for v in values])
+                high = np.array([v.high for v in values])
+                err = np.vstack(
+                    [
+                        np.where(np.isnan(low), 0, mean - low),
+                        np.where(np.isnan(high), 0, high - mean),
+                    ]
+                )
+                axis.errorbar(
+                    mean,
+                    y + offsets[index],
+                    xerr=err,
+                    fmt=RUN_MARKERS[index % len(RUN_MARKERS)],
+                    color=colour,
+                    ecolor=colour,
+                    elinewidth=1.6,
+                    capsize=3,
+                    markersize=5.5,
+                    label=f"{run.label} (mean, 95% interval)",
+                )
+            axis.set_yticks(
+                y,
+                [
+                    _wrap(_label(first if s in first.workflow.standards else runs[-1], s), 58)
+                    for s in part
+                ],
             )
-            axis.errorbar(
-                mean,
-                y + offsets[index],
-                xerr=err,
-                fmt=RUN_MARKERS[index % len(RUN_MARKERS)],
-                color=colour,
-                ecolor=colour,
-                elinewidth=1.6,
-                capsize=3,
-                markersize=5.5,
-                label=f"{run.label} (mean, 95% interval)",
+            axis.set_ylim(max(len(part), 1) - 0.5, -0.5)  # first at the top, no empty rows
+            axis.set_xlim(left, 100.5)
+            axis.set_xlabel("% of instances due in the reported period that were on time")
+            axis.grid(axis="y", visible=False)
+            figure.legend(loc="outside upper left", ncols=min(len(runs), 3))
+            label = "Per cent on time by standard" + (
+                f" (part {number + 1} of {len(parts)})" if len(parts) > 1 else ""
             )
-        axis.set_yticks(
-            y,
-            [
-                _wrap(_label(first if s in first.workflow.standards else runs[-1], s), 58)
-                for s in standards
-            ],
-        )
-        axis.set_ylim(max(len(standards), 1) - 0.5, -0.5)  # first at the top, no empty rows
-        floor = min(lows, default=0.0)  # by the means: an interval may run off the left edge
-        axis.set_xlim(max(0.0, math.floor((floor - 5) / 5) * 5), 100.5)
-        axis.set_xlabel("% of instances due in the reported period that were on time")
-        axis.grid(axis="y", visible=False)
-        figure.legend(loc="outside upper left", ncols=min(len(runs), 3))
-        svg = to_svg(figure, "overview", "Per cent on time by standard")
+            svgs.append(to_svg(figure, _part_id("overview", number), label))
     return Chart(
         "overview",
         "How often each standard was met",
         "Each standard's share of instances due in the reported period that were done on time: "
         "the mean across replications with its 95% confidence interval (t-interval across "
         "replications). Lowest first. Timescales are written as in the pathway diagram; the "
-        "table below gives each one's source.",
-        svg,
-        1,
+        "table below gives each one's source."
+        + (f" Drawn in {len(parts)} parts on one scale." if len(parts) > 1 else ""),
+        "".join(svgs),
+        len(parts),
     )
+
+
+def _part_id(ident: str, number: int) -> str:
+    """The id prefix of a chart's part: the first keeps the chart's own."""
+    return ident if number == 0 else f"{ident}-part{number + 1}"
 
 
 def _nan_last(value: float) -> float:
@@ -302,25 +336,35 @@ def on_time_weekly(runs: Sequence[RunResults]) -> Chart:
     """% on time week by week (by the week an instance fell due), one panel per standard."""
     standards = _standards(runs)
     shown = standards[:MAX_WEEKLY_PANELS]
-    with _style():
-        figure, axes = _grid(len(shown), 3)
-        for i, (axis, ident) in enumerate(zip(axes, shown, strict=True)):
-            owner = next(r for r in runs if ident in r.workflow.standards)
-            for index, run in enumerate(runs):
-                _band(
-                    axis,
-                    _dates(run),
-                    run.on_time_rolling(ident, ROLLING_WEEKS),
-                    index,
-                    clip=(0, 100),
-                    alpha=_alpha(len(runs)),
+    columns, row_height = 3, 2.05
+    parts = _parts(shown, columns * int((PART_INCHES - 0.6) / row_height))
+    svgs = []
+    for number, part in enumerate(parts):
+        with _style():
+            figure, axes = _grid(len(part), columns, row_height)
+            for i, (axis, ident) in enumerate(zip(axes, part, strict=True)):
+                owner = next(r for r in runs if ident in r.workflow.standards)
+                for index, run in enumerate(runs):
+                    _band(
+                        axis,
+                        _dates(run),
+                        run.on_time_rolling(ident, ROLLING_WEEKS),
+                        index,
+                        clip=(0, 100),
+                        alpha=_alpha(len(runs)),
+                    )
+                axis.set_title(_wrap(_label(owner, ident), 44), fontsize=8.5)
+                axis.set_ylim(_low_limit(runs, ident), 101)
+                axis.set_ylabel("% on time" if i % columns == 0 else "")
+                _date_axis(axis, i >= len(part) - columns)
+            _legend(figure, runs)
+            svgs.append(
+                to_svg(
+                    figure,
+                    _part_id("weekly", number),
+                    "Per cent on time by week, one panel per standard",
                 )
-            axis.set_title(_wrap(_label(owner, ident), 44), fontsize=8.5)
-            axis.set_ylim(_low_limit(runs, ident), 101)
-            axis.set_ylabel("% on time" if i % 3 == 0 else "")
-            _date_axis(axis, i >= len(shown) - 3)
-        _legend(figure, runs)
-        svg = to_svg(figure, "weekly", "Per cent on time by week, one panel per standard")
+            )
     rest = len(standards) - len(shown)
     more = f" The {rest} least breached standards are in the table only." if rest > 0 else ""
     return Chart(
@@ -331,7 +375,7 @@ def on_time_weekly(runs: Sequence[RunResults]) -> Chart:
         "instances a week does not swing between 0% and 100%). Line: mean across replications; "
         "band: 95% interval. Gaps are weeks with nothing due. Panels run from the most often "
         "breached standard." + more,
-        svg,
+        "".join(svgs),
         len(shown),
     )
 
@@ -357,27 +401,32 @@ def _panels(
 ) -> str:
     unit_of = unit if callable(unit) else (lambda _: unit)
     wrap = 34 if columns >= 4 else 46
-    with _style():
-        figure, axes = _grid(len(subjects), columns, 1.95)
-        for i, (axis, subject) in enumerate(zip(axes, subjects, strict=True)):
-            for index, run in enumerate(runs):
-                _band(
-                    axis,
-                    _dates(run),
-                    series(run, subject),
-                    index,
-                    clip=(0, math.inf),
-                    alpha=_alpha(len(runs)),
-                )
-            axis.set_title(_wrap(title(subject), wrap), fontsize=8.5)
-            axis.set_ylim(bottom=0)
-            first_of_unit = i % columns == 0 or unit_of(subject) != unit_of(subjects[i - 1])
-            axis.set_ylabel(unit_of(subject) if first_of_unit else "")
-            if decorate is not None:
-                decorate(axis, subject)
-            _date_axis(axis, i >= len(subjects) - columns)
-        _legend(figure, runs, extra)
-        return to_svg(figure, ident, label)
+    row_height = 1.95
+    svgs = []
+    parts = _parts(subjects, columns * int((PART_INCHES - 0.6) / row_height))
+    for number, part in enumerate(parts):
+        with _style():
+            figure, axes = _grid(len(part), columns, row_height)
+            for i, (axis, subject) in enumerate(zip(axes, part, strict=True)):
+                for index, run in enumerate(runs):
+                    _band(
+                        axis,
+                        _dates(run),
+                        series(run, subject),
+                        index,
+                        clip=(0, math.inf),
+                        alpha=_alpha(len(runs)),
+                    )
+                axis.set_title(_wrap(title(subject), wrap), fontsize=8.5)
+                axis.set_ylim(bottom=0)
+                first_of_unit = i % columns == 0 or unit_of(subject) != unit_of(part[i - 1])
+                axis.set_ylabel(unit_of(subject) if first_of_unit else "")
+                if decorate is not None:
+                    decorate(axis, subject)
+                _date_axis(axis, i >= len(part) - columns)
+            _legend(figure, runs, extra)
+            svgs.append(to_svg(figure, _part_id(ident, number), label))
+    return "".join(svgs)
 
 
 def _state_label(runs: Sequence[RunResults], state: str) -> str:

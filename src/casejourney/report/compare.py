@@ -216,45 +216,133 @@ def as_markdown(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: What a cell's standing is called on the page: a word, not only a colour.
+_STATUS_WORDS = {
+    CellStatus.INHERITED: "inherited",
+    CellStatus.OVERRIDDEN: "set locally, replacing the inherited one",
+    CellStatus.LOCAL: "local only",
+    CellStatus.ABSENT: "not in force",
+}
+_STATUS_TAGS = {
+    CellStatus.INHERITED: "inherited",
+    CellStatus.OVERRIDDEN: "overrides",
+    CellStatus.LOCAL: "local",
+    CellStatus.ABSENT: "",
+}
+
+#: The abbreviations the cells use, spelt out.
+UNITS = (
+    ("h", "hours"),
+    ("d", "days (calendar days)"),
+    ("wd", "working days (Monday to Friday, not bank holidays)"),
+    ("wk", "weeks"),
+    ("mo", "calendar months"),
+    ("yr", "years"),
+    ("≤", "within (at most)"),
+    ("≥ … before", "at least that long before"),
+    ("every", "a recurring obligation; 1st, 2nd: the first and second times"),
+)
+
+
 def as_html(comparison: Comparison) -> str:
-    """A self-contained HTML page; hovering a cell shows its citation."""
+    """A self-contained HTML page, readable on a phone and printable.
+
+    Every cell says in words where its standard comes from (not by colour alone), the units are
+    spelt out, and each source is a numbered note that prints (also shown on hover).
+    """
+    e = html.escape
     colours = {
         CellStatus.INHERITED: "#ffffff",
         CellStatus.OVERRIDDEN: "#e6f0fa",
         CellStatus.LOCAL: "#eaf6ee",
         CellStatus.ABSENT: "#f4f4f4",
     }
-    head = "".join(f"<th>{html.escape(a)}</th>" for a in comparison.authorities)
+    notes: dict[Citation, int] = {}
+    head = "".join(
+        f'<th scope="col">{e(title)}<br><code>{e(a)}</code></th>'
+        for a, title in zip(comparison.authorities, comparison.titles, strict=True)
+    )
     body = []
     for row in comparison.rows:
         tds = []
         for cell in row.cells:
-            tip = html.escape(cell.citation.render(), quote=True) if cell.citation else ""
+            if cell.status is CellStatus.ABSENT or cell.citation is None:
+                tds.append(
+                    f'<td class="absent" style="background:{colours[cell.status]}">'
+                    '<span class="tag">not in force</span></td>'
+                )
+                continue
+            number = notes.setdefault(cell.citation, len(notes) + 1)
+            tip = e(cell.citation.render(), quote=True)
             style = f"background:{colours[cell.status]}"
+            classes = ["looser"] if cell.looser else []
+            words = [_STATUS_WORDS[cell.status]]
+            if cell.differs:
+                words.append(f"differs from {comparison.authorities[0]}")
             if cell.looser:
-                style += ";outline:2px solid #d55e00"
-            text = html.escape(cell.text) + (
-                f" <b>{html.escape(marker(cell))}</b>" if marker(cell) else ""
+                words.append(
+                    "looser than statute"
+                    + (", acknowledged in the file" if cell.acknowledged else "")
+                )
+            tag = _STATUS_TAGS[cell.status]
+            flags = (" " + e(marker(cell))) if marker(cell) else ""
+            tds.append(
+                f'<td class="{" ".join(classes)}" style="{style}" title="{tip}">'
+                f'<span class="value">{e(cell.text)}</span>{flags} '
+                f'<a class="note" href="#note-{number}" aria-label="source {number}">[{number}]</a>'
+                f'<span class="tag">{e(tag)}</span>'
+                f'<span class="sr">{e("; ".join(words))}</span></td>'
             )
-            tds.append(f'<td title="{tip}" style="{style}">{text}</td>')
         body.append(
-            f"<tr><th scope=row>{html.escape(row.title)}<br><code>{html.escape(row.id)}</code></th>{''.join(tds)}</tr>"
+            f'<tr><th scope="row">{e(row.title)}<br><code>{e(row.id)}</code></th>{"".join(tds)}</tr>'
         )
+    sources = "".join(
+        f'<li id="note-{n}">{e(c.render())}</li>'
+        for c, n in sorted(notes.items(), key=lambda x: x[1])
+    )
+    units = "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in UNITS)
     return f"""<!doctype html>
-<html lang="en-GB"><head><meta charset="utf-8"><title>casejourney: standards compared</title>
+<html lang="en-GB"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>casejourney: standards compared</title>
 <style>
-body{{font-family:system-ui,'DejaVu Sans',sans-serif;margin:1.5rem;color:#222}}
-table{{border-collapse:collapse;font-size:0.9rem}}
-th,td{{border:1px solid #bbb;padding:0.35rem 0.5rem;vertical-align:top;text-align:left}}
+body{{font-family:Arial,'Liberation Sans',system-ui,sans-serif;margin:0 auto;padding:1.25rem;color:#1a1a1a;max-width:80rem;line-height:1.4}}
+h1{{font-size:1.5rem;margin:.2rem 0 .6rem}}
+.scroll{{overflow-x:auto}}
+table{{border-collapse:collapse;font-size:.9rem;margin:.6rem 0 1rem}}
+caption{{text-align:left;font-weight:bold;padding:.3rem 0}}
+th,td{{border:1px solid #bbb;padding:.35rem .5rem;vertical-align:top;text-align:left}}
 thead th{{background:#333;color:#fff;position:sticky;top:0}}
-code{{color:#555;font-size:0.8rem}}
-@media print{{thead th{{position:static}}}}
-</style></head><body>
+thead th code{{color:#ddd}}
+code{{color:#555;font-size:.8rem}}
+td.looser{{outline:3px solid #d55e00;outline-offset:-3px}}
+.tag{{display:block;font-size:.75rem;color:#595959;text-transform:uppercase;letter-spacing:.04em}}
+a.note{{font-size:.75rem;color:#005a8c}}
+.sr{{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}}
+dl.units{{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.4rem 0 1rem}}
+dl.units dt{{font-weight:bold}} dl.units dd{{margin:0}}
+ol.sources{{font-size:.85rem;padding-left:2.2rem}}
+@media (max-width:700px){{body{{padding:.75rem;font-size:16px}} table{{font-size:.85rem}}
+  tbody th{{min-width:10rem}}}}
+@media print{{thead th{{position:static}} body{{max-width:none;padding:0;font-size:9.5pt}}
+  tr{{break-inside:avoid}} h2{{break-after:avoid}} .scroll{{overflow:visible}}
+  *{{print-color-adjust:exact;-webkit-print-color-adjust:exact}}}}
+@page{{size:A4 landscape;margin:10mm}}
+</style></head><body><main>
 <h1>Timescale standards compared</h1>
-<p>Blue: the authority overrides an inherited standard. Green: a local standard. White: inherited.
-Orange outline: looser than statute (<b>!</b>; <b>(!)</b> when acknowledged in the file).
-<b>*</b>: differs from the first column. Hover a cell for its source.</p>
-<table><thead><tr><th>standard</th>{head}</tr></thead><tbody>
+<p>Each cell is the timescale in force for that authority. Under it, in capitals, where it comes
+from: <b>inherited</b> from the file it extends, <b>overrides</b> (the authority set its own,
+replacing the inherited one; also tinted blue) or <b>local</b> (only this authority; tinted green).
+<b>*</b>: differs from the first column. <b>!</b> and an orange box: looser than statute
+(<b>(!)</b>: looser, and acknowledged in the file). [n]: its source, listed below (hover a cell to
+see it).</p>
+<h2>Units</h2>
+<dl class="units">{units}</dl>
+<div class="scroll"><table><caption>Standards down the side, authorities across</caption>
+<thead><tr><th scope="col">Standard</th>{head}</tr></thead><tbody>
 {chr(10).join(body)}
-</tbody></table></body></html>
+</tbody></table></div>
+<h2>Sources</h2>
+<ol class="sources">{sources}</ol>
+</main></body></html>
 """

@@ -300,9 +300,10 @@ def _warnings(runs: Sequence[RunResults]) -> str:
 
 
 def _figure(chart: charts.Chart) -> str:
+    # On a phone the chart keeps a readable size and scrolls sideways in its own box.
     return (
         f'<figure class="chart" id="chart-{chart.ident}" data-panels="{chart.panels}">'
-        f"<h3>{_e(chart.title)}</h3>{chart.svg}"
+        f'<h3>{_e(chart.title)}</h3><div class="parts">{chart.svg}</div>'
         f"<figcaption>{_e(chart.caption)}</figcaption></figure>"
     )
 
@@ -568,20 +569,51 @@ _DRIFT_WORDS = {
 _PROLOGUE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.DOTALL)
 
 
-def _pathway(runs: Sequence[RunResults], renderer: Renderer | str | None) -> str:
-    try:
-        data, used = render_overlay(runs, Format.svg, renderer, key=False, fit_page=False)
-    except DiagramError as exc:
-        return f'<p class="notes">The pathway could not be drawn here: {_e(exc)}</p>'
+def _inline_svg(data: bytes, label: str, prefix: str = "") -> tuple[str, float]:
+    """Graphviz SVG for inlining: no prologue, no fixed size; and its natural width in CSS px.
+
+    ``prefix`` makes the ids of a second drawing of the same graph unique in the page.
+    """
     svg = _PROLOGUE.sub("", data.decode("utf-8")).strip()
     head_end = svg.index(">")
     width = re.search(r'\swidth="([\d.]+)pt"', svg[:head_end])
     natural = float(width.group(1)) * 4 / 3 if width else 2400.0  # pt → CSS px
     head = re.sub(r'\s(width|height)="[^"]*"', "", svg[:head_end])
-    head += ' role="img" aria-label="The pathway, each timescale with its % late"'
+    head += f' role="img" aria-label="{_e(label)}"'
     svg = head + svg[head_end:]
+    if prefix:
+        svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}\1"', svg)
     # Graphviz links every element to "#" (for tooltips); keep the reader where they are.
-    svg = svg.replace('xlink:href="#"', 'xlink:href="#pathway"')
+    return svg.replace('xlink:href="#"', 'xlink:href="#pathway"'), natural
+
+
+def _phase_pages(runs: Sequence[RunResults], renderer: Renderer | str | None) -> str:
+    """The pathway phase by phase, for print only: the whole is too small to read on A4."""
+    workflow = runs[-1].workflow
+    pages = []
+    for phase in workflow.phases.values():
+        if not any(s.phase == phase.id for s in workflow.states.values()):
+            continue
+        try:
+            data, _ = render_overlay(
+                runs, Format.svg, renderer, phase=phase.id, key=False, fit_page=False, heading=False
+            )
+        except DiagramError:
+            return ""
+        svg, _ = _inline_svg(data, f"The pathway: {phase.label}", f"p-{phase.id}-")
+        pages.append(
+            f'<figure class="phase-page"><figcaption>The pathway, {_e(phase.label)}: each '
+            f"timescale with its % late (colours as above)</figcaption>{svg}</figure>"
+        )
+    return '<div class="print-phases">' + "".join(pages) + "</div>"
+
+
+def _pathway(runs: Sequence[RunResults], renderer: Renderer | str | None) -> str:
+    try:
+        data, used = render_overlay(runs, Format.svg, renderer, key=False, fit_page=False)
+    except DiagramError as exc:
+        return f'<p class="notes">The pathway could not be drawn here: {_e(exc)}</p>'
+    svg, natural = _inline_svg(data, "The pathway, each timescale with its % late")
     key = "".join(
         f'<li><span class="line" style="border-top: {max(1.0, float(b.width)):.1f}px solid {b.colour}"></span>{_e(b.words)}</li>'
         for b in BREACH_BANDS
@@ -605,11 +637,14 @@ def _pathway(runs: Sequence[RunResults], renderer: Renderer | str | None) -> str
         '<figure class="chart pathway" id="chart-pathway" data-panels="1">'
         '<input type="checkbox" id="pathway-zoom" class="zoom">'
         '<label for="pathway-zoom" class="zoom">Show at full size (scroll sideways)</label>'
-        f"<style>#pathway-zoom:checked ~ .scroll svg {{ width: {natural:.0f}px; max-width: none; }}</style>"
+        f"<style>#pathway-zoom:checked ~ .scroll svg {{ width: {natural:.0f}px; max-width: none; }}"
+        f"@media screen and (max-width: 700px) {{ #chart-pathway .scroll svg "
+        f"{{ width: {natural:.0f}px; max-width: none; }} }}</style>"
         f'<div class="scroll">{svg}</div>'
         f"<figcaption>Drawn by Graphviz ({_e(used.value)}). Open cases are the engine's counts at the "
         "end of each week, the mean of the first and of the last four reported weeks; terminal "
-        "stages only accumulate, so they have none.</figcaption></figure>"
+        "stages only accumulate, so they have none. Printed, the pathway follows phase by phase, "
+        "a page each.</figcaption></figure>" + _phase_pages(runs, renderer)
     )
 
 
@@ -1213,13 +1248,28 @@ pre.command { background: var(--band); padding: .5rem .8rem; overflow-x: auto; }
 .cols { display: flex; flex-wrap: wrap; gap: 1.5rem; } .cols > div { flex: 1 1 20rem; min-width: 0; }
 table.digests code { word-break: break-all; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; border-top: 1px solid var(--rule); }
+.print-phases { display: none; }
+@media screen and (max-width: 700px) {
+  body { padding: 1rem .75rem 2rem; font-size: 16px; }
+  h1 { font-size: 1.4rem; }
+  figure.chart .parts { overflow-x: auto; }
+  figure.chart .parts svg.chart-svg { width: 800px; max-width: none; }
+  table { font-size: .85rem; }
+  .wide, section table { display: block; overflow-x: auto; }
+  td.cite, table.standards th[scope=row] { min-width: 12rem; }
+}
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   nav, a.ref, .zoom { display: none; }
   figure.pathway svg { width: 100% !important; }
-  h2 { break-after: avoid; }
-  figure, table.headline, .cards, tr { break-inside: avoid; }
-  section#charts figure { break-before: auto; }
+  h2, h3, caption { break-after: avoid; }
+  table.headline, .cards, tr, svg.chart-svg, figure.phase-page { break-inside: avoid; }
+  figure.chart { break-inside: auto; }
+  svg.chart-svg { max-height: 250mm; }
+  .print-phases { display: block; }
+  figure.phase-page { page: pathway; break-before: page; margin: 0; }
+  figure.phase-page svg { display: block; width: 100%; height: auto; max-height: 175mm; }
+  figure.phase-page figcaption { font-size: 9pt; margin-bottom: 2mm; }
   section#pathway { page: pathway; }
   section#pathway p, .legend { font-size: 9pt; margin: 1mm 0; }
   section#pathway h2 { margin-top: 0; }

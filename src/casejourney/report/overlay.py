@@ -380,6 +380,7 @@ def overlay_dot(
     flavour: str = "html",
     key: bool = True,
     fit_page: bool = True,
+    heading: bool = True,
 ) -> str:
     """DOT text of an overlaid pathway.
 
@@ -390,11 +391,15 @@ def overlay_dot(
         key: draw the key (what colours and figures mean) above the journey.
         fit_page: keep the pathway's A4-landscape size; otherwise its natural size, for a page
             that lets the reader zoom.
+        heading: draw the title block (sources, key, standards throughout); a printed page of
+            one phase leaves it to the whole pathway's page, so the phase is drawn larger.
 
     """
     graph: graphviz.Digraph = to_digraph(over.diagram, flavour=flavour, styles=over.styles)
     if not fit_page:
         graph.attr(size="60,60")  # a bound, never reached: the natural size
+    if not heading:
+        graph.attr(label="")
     if not key:
         return str(graph.source)
     label = _key_html(over, runs) if flavour == "html" else graphviz.nohtml(_key_plain(over, runs))
@@ -420,10 +425,11 @@ def render_overlay(
     phase: str | None = None,
     key: bool = True,
     fit_page: bool = True,
+    heading: bool = True,
 ) -> tuple[bytes, Renderer]:
     """The overlaid pathway of ``runs`` as ``fmt`` bytes, and the renderer that drew it.
 
-    ``key`` and ``fit_page`` are as for :func:`overlay_dot`.
+    ``key``, ``fit_page`` and ``heading`` are as for :func:`overlay_dot`.
 
     Raises:
         DiagramError: nothing installed can draw ``fmt``, or Graphviz failed (with how to mend it).
@@ -432,7 +438,7 @@ def render_overlay(
     over = overlay_model(runs, phase=phase)
     chosen = choose_renderer(fmt, renderer)
     flavour = "plain" if chosen is Renderer.wasm else "html"
-    text = overlay_dot(over, runs, flavour=flavour, key=key, fit_page=fit_page)
+    text = overlay_dot(over, runs, flavour=flavour, key=key, fit_page=fit_page, heading=heading)
     if fmt is Format.dot:
         return text.encode("utf-8"), chosen
     return render_dot_text(text, fmt, chosen), chosen

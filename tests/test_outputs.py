@@ -114,3 +114,21 @@ def test_the_compare_csv_has_values_and_units_beside_the_words(tmp_path: Path) -
         f"FROM read_csv('{out}') WHERE id = 'icpc-timing'"
     ).fetchone()
     assert row == ("≤ 15 wd", 15, "working_days", "BIGINT")
+
+
+def test_the_rules_csv_has_values_and_units_beside_the_words(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    assert main(["rules", "--authority", "national", "--format", "csv"]) == 0
+    out = tmp_path / "rules.csv"
+    out.write_bytes(capsysbinary.readouterr().out)
+    con = duckdb.connect()
+    row = con.execute(
+        "SELECT within, within_value, within_unit, typeof(within_value), every_value, every_unit "
+        f"FROM read_csv('{out}') WHERE id = 'icpc-timing'"
+    ).fetchone()
+    assert row == ("15 working days", 15, "working_days", "BIGINT", None, None)
+    recurring = con.execute(
+        f"SELECT every_value, every_unit FROM read_csv('{out}') WHERE id = 'review-conference'"
+    ).fetchone()
+    assert recurring is not None and recurring[1] == "months"

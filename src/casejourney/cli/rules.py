@@ -118,11 +118,7 @@ def rules(
                 {
                     **{k: v for k, v in r.items() if k not in {"source", "then", "applies_to"}},
                     "applies_to": " ".join(f"{k}={v}" for k, v in (r["applies_to"] or {}).items()),
-                    "within": _dur(r["within"]),
-                    "at_least": _dur(r["at_least"]),
-                    "every": _dur(r["every"]),
-                    "first": _dur(r["first"]),
-                    "second": _dur(r["second"]),
+                    **_durations(r),
                     "while": " ".join(r["while"] or []),
                     "document": r["source"]["document"],
                     "section": r["source"]["section"],
@@ -148,6 +144,17 @@ def rules(
             source,
         )
     out.print(table)
+
+
+def _durations(record: dict[str, Any]) -> dict[str, Any]:
+    """Each timescale as words (``15 working days``) and, beside it, its number and unit."""
+    out: dict[str, Any] = {}
+    for key in ("within", "at_least", "every", "first", "second"):
+        value = record[key]
+        out[key] = _dur(value)
+        out[f"{key}_value"] = "" if value is None else value["value"]
+        out[f"{key}_unit"] = "" if value is None else value["unit"]
+    return out
 
 
 def _dur(value: dict[str, Any] | None) -> str:

@@ -7,7 +7,6 @@ a task spent simulating and measuring (what the executor, pickling and file writ
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -33,11 +32,9 @@ def _measure(name: str, executor: sweep.Executor, workers: int, replications: in
     tasks = _tasks(replications)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        sweep.run(tasks, Path(folder), executor)
+        found = sweep.run(tasks, Path(folder), executor)
         wall = time.perf_counter() - started
-        inside = [
-            json.loads(p.read_text())["seconds"] for p in (Path(folder) / "tasks").glob("*.json")
-        ]
+        inside = list(found.seconds.values())
     mean_task = sum(inside) / len(inside)
     overhead = wall * workers / len(tasks) - mean_task
     print(

@@ -6,6 +6,8 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -30,9 +32,7 @@ def _tasks(replications: int = 3) -> list[sweep.Task]:
 def _files(out: Path) -> dict[str, dict[str, object]]:
     found = {}
     for path in sorted((out / "tasks").glob("*.json")):
-        data = json.loads(path.read_text())
-        data.pop("seconds")
-        found[path.name] = data
+        found[path.name] = json.loads(path.read_text())
     return found
 
 
@@ -83,6 +83,41 @@ def test_local_sweep_resumes_and_matches_one_process(tmp_path: Path) -> None:
     assert len(list((tmp_path / "one" / "points").iterdir())) == 4
     rows = sweep.write_frontier(two.summary, "teams.child_protection.headcount", 50, tmp_path)
     assert rows and (tmp_path / "frontier.svg").read_text().startswith("<?xml")
+
+
+def _every_file(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_a_sweep_writes_the_same_bytes_in_another_process_with_another_hash_seed(
+    tmp_path: Path,
+) -> None:
+    """Task files, summaries and frontier.svg: two runs of one command are byte-identical.
+
+    One run has two processes and is interrupted (some task files removed) and resumed; the other
+    runs straight through in one process, under a different hash seed.
+    """
+    command = [
+        sys.executable, "-c", "from casejourney.cli import run; run()", "sweep", "liverpool-baseline",
+        "--vary", "teams.child_protection.headcount=20:30:10", "--vary", "demand.growth=0.1,0.2",
+        "-n", "2", "--scale", "0.02",
+    ]  # fmt: skip
+
+    def sweep_into(name: str, hash_seed: str, jobs: str) -> Path:
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = tmp_path / name
+        subprocess.run([*command, "-o", str(out), "-j", jobs], env=env, check=True, timeout=600)
+        return out
+
+    one = sweep_into("one", "1", "2")
+    for path in sorted((one / "tasks").glob("*.json"))[:3]:
+        path.unlink()
+    sweep_into("one", "1", "2")
+    two = sweep_into("two", "2", "1")
+    first, second = _every_file(one), _every_file(two)
+    assert "frontier.svg" in first and len([k for k in first if k.startswith("tasks")]) == 8
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
 
 
 @pytest.mark.slow

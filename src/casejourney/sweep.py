@@ -19,7 +19,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,13 +73,19 @@ class Progress:
 
 @dataclass
 class SweepResult:
-    """What a sweep left: its folder, the tasks run now and before, and those that failed."""
+    """What a sweep left: its folder, the tasks run now and before, and those that failed.
+
+    ``seconds`` is how long each task run now spent simulating and measuring, by task key: wall
+    time differs run to run, so it is kept here and never in the task files, which are the same
+    bytes whichever run, process or executor wrote them.
+    """
 
     out: Path
     ran: int
     skipped: int
     failed: list[str]
     summary: list[dict[str, Any]]
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 class TaskError(CasejourneyError):
@@ -357,6 +363,7 @@ def _run(
     todo = [t for t in tasks if not (folder / f"{t.key}.json").is_file()]
     skipped = len(tasks) - len(todo)
     done, failed, attempts = skipped, [], dict.fromkeys((t.key for t in todo), 0)
+    seconds: dict[str, float] = {}
     report(Progress(done, 0, len(tasks), skipped))
     try:
         running = {executor.submit(t): t for t in todo}
@@ -372,6 +379,8 @@ def _run(
                     else:
                         failed.append(task.key)
                 else:
+                    # Wall time is not part of the answer: the task file stays byte-reproducible.
+                    seconds[task.key] = found.pop("seconds")
                     _write_atomically(folder / f"{task.key}.json", json.dumps(found) + "\n")
                     done += 1
                 report(Progress(done, len(failed), len(tasks), skipped))
@@ -380,7 +389,7 @@ def _run(
     summary = summarise(tasks, out)
     if failed:
         raise TaskError(f"{len(failed)} of {len(tasks)} tasks failed; run the sweep again to retry")
-    return SweepResult(out, len(todo), skipped, failed, summary)
+    return SweepResult(out, len(todo), skipped, failed, summary, seconds)
 
 
 # --- summaries and the frontier -----------------------------------------------------------------

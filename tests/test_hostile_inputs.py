@@ -326,3 +326,46 @@ def test_an_explicit_tag_on_a_value_it_cannot_hold_is_a_finding(tmp_path: Path) 
     path.write_text("id: w\ntitle: t\nx: !!int 1e3\n", encoding="utf-8")
     doc, findings = read_yaml(path)
     assert doc is None and [f.code for f in findings] == ["yaml-syntax"]
+
+
+# --- a name longer than the file system allows (found by the long fuzzing run) -------------------
+
+_TOO_LONG = "a" * 300  # most file systems allow 255 bytes per path component
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "key", "line"),
+    [
+        ("scenarios", "liverpool-baseline", "authority", 9),
+        ("scenarios", "liverpool-baseline", "extends", 8),
+        ("workflows", "knowsley", "extends", 17),
+    ],
+)
+def test_a_name_too_long_for_the_file_system_is_a_finding_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], folder: str, name: str, key: str, line: int
+) -> None:
+    """`Path.is_file` raises ENAMETOOLONG rather than saying False: it was an OSError, no line."""
+    for kind in ("scenarios", "workflows"):
+        (tmp_path / kind).mkdir()
+        for shipped in (ROOT / kind).glob("*.yaml"):
+            (tmp_path / kind / shipped.name).write_bytes(shipped.read_bytes())
+    path = tmp_path / folder / f"{name}.yaml"
+    text = path.read_text(encoding="utf-8")
+    edited = re.sub(rf"^{key}: .*$", f"{key}: {_TOO_LONG}", text, count=1, flags=re.M)
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    code, shown = _check(path, capsys)
+    assert code == 1, shown
+    assert re.search(rf"{name}\.yaml:{line}: error [a-z\-]+: .*{_TOO_LONG}", shown), shown
+    assert "Traceback" not in shown and "File name too long" not in shown
+
+
+def test_simulate_names_a_scenario_file_whose_name_is_too_long(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long_name = str(tmp_path / f"{_TOO_LONG}.yaml")
+    assert main(["simulate", long_name, "-o", str(tmp_path / "r")]) == 1
+    message = capsys.readouterr().err
+    assert f"{_TOO_LONG}.yaml:1: error unreadable: cannot read file: File name too long" in message
+    assert not (tmp_path / "r").exists()
+

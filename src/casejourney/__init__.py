@@ -39,7 +39,7 @@ from casejourney.spec.changes import ChangeError, apply_changes, parse_change
 from casejourney.spec.findings import Location
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
-from casejourney.spec.yamlsafe import read_yaml
+from casejourney.spec.yamlsafe import is_regular_file, read_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -195,22 +195,34 @@ def scenarios_dir() -> Path:
     return workflows_dir().parent / "scenarios"
 
 
+def _present(path: Path) -> bool:
+    """Whether there is something at ``path`` to read (or to say why it cannot be read).
+
+    A name the system refuses (too long, a loop of links) counts as present: reading it then gives
+    a finding that says what is wrong, rather than "no such file".
+    """
+    try:
+        return path.is_file() or path.is_symlink() or path.exists()
+    except OSError:
+        return True
+
+
 def find_scenario_file(name: str) -> Path:
     """A scenario by path, or by name among the shipped ones (``national-baseline``)."""
     as_path = Path(name)
     shipped = sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
     if as_path.suffix in {".yaml", ".yml"}:
-        if not (as_path.is_file() or as_path.is_symlink() or as_path.exists()):
+        if not _present(as_path):
             hint = ""
             if as_path.stem in shipped:
                 hint = f"; the shipped one is {as_path.stem} (or {scenarios_dir() / as_path.name})"
-            elif (Path("scenarios") / as_path.name).is_file():
+            elif is_regular_file(Path("scenarios") / as_path.name):
                 hint = f"; did you mean scenarios/{as_path.name}?"
             raise CasejourneyError(f"{name}: no such scenario file{hint}")
         return as_path
     path = scenarios_dir() / f"{name}.yaml"
-    if not path.is_file():
-        if Path(f"{name}.yaml").is_file():
+    if not is_regular_file(path):
+        if is_regular_file(Path(f"{name}.yaml")):
             raise CasejourneyError(f"no scenario '{name}'; did you mean {name}.yaml?")
         near = difflib.get_close_matches(as_path.name, shipped, n=1)
         hint = f"did you mean {near[0]}? " if near else ""
@@ -275,7 +287,7 @@ def _scenario_checked(
         authority = str(path.parent / authority)  # a workflow file beside the scenario
     if folder is None and not Path(authority).suffix:
         sibling = path.resolve().parent.parent / "workflows"
-        folder = sibling if (sibling / f"{authority}.yaml").is_file() else None
+        folder = sibling if is_regular_file(sibling / f"{authority}.yaml") else None
     try:
         workflow = load_workflow(authority, folder)
     except SpecError as problem:
@@ -317,7 +329,7 @@ def _is_scenario(path: Path, seen: frozenset[Path] = frozenset()) -> bool:
     parent = doc.data.get("extends")
     if isinstance(parent, str) and re.fullmatch(r"[a-z][a-z0-9_\-]*", parent):
         beside = path.parent / f"{parent}.yaml"
-        if beside.is_file() and beside not in seen | {path}:
+        if is_regular_file(beside) and beside not in seen | {path}:
             return _is_scenario(beside, seen | {path})
     return False
 

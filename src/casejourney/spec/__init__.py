@@ -8,6 +8,7 @@ from pathlib import Path
 from casejourney.errors import SpecError, UnknownAuthorityError
 from casejourney.spec.findings import Citation, Finding, Level, Location
 from casejourney.spec.resolve import Standard, State, Transition, Workflow, WorkflowLoader
+from casejourney.spec.yamlsafe import is_regular_file
 
 __all__ = [
     "Citation",
@@ -46,12 +47,12 @@ def find_workflow_file(authority: str, directory: Path | None = None) -> Path:
     """The file for ``authority`` (a name such as ``liverpool``, or a path to a YAML file)."""
     as_path = Path(authority)
     if as_path.suffix in {".yaml", ".yml"}:
-        if not as_path.is_file():
+        if not is_regular_file(as_path):
             raise UnknownAuthorityError(f"{authority}: no such file")
         return as_path
     folder = directory or workflows_dir()
     path = folder / f"{authority}.yaml"
-    if not path.is_file():
+    if not is_regular_file(path):
         known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
         raise UnknownAuthorityError(
             f"no workflow for authority '{authority}' in {folder}; known: {known}"

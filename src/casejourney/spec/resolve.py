@@ -25,7 +25,7 @@ from casejourney.spec.models import (
     WorkflowFileSpec,
 )
 from casejourney.spec.validate import read_workflow_file
-from casejourney.spec.yamlsafe import YamlDocument
+from casejourney.spec.yamlsafe import YamlDocument, is_regular_file
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ class WorkflowLoader:
                 current = None
                 continue
             candidate = current.parent / f"{parent}.yaml"
-            if not candidate.is_file():
+            if not is_regular_file(candidate):
                 known = sorted(p.stem for p in current.parent.glob("*.yaml"))
                 loc = Location(current, loaded.doc.line_of(("extends",)))
                 msg = f"extends '{parent}', but there is no {candidate.name} beside this file"

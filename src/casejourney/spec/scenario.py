@@ -33,7 +33,7 @@ from casejourney.spec.models import (
 )
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.validate import validate_document
-from casejourney.spec.yamlsafe import YamlDocument, read_yaml
+from casejourney.spec.yamlsafe import YamlDocument, is_regular_file, read_yaml
 
 TimeUnit = Literal["hours", "days", "working_days", "weeks", "months"]
 
@@ -707,7 +707,7 @@ def read_scenario(path: Path) -> tuple[ScenarioSpec | None, YamlDocument | None,
         elif parent_path.name in seen:
             chain = " → ".join([*seen, parent_path.name])
             problem = f"extends '{parent}': scenarios extend each other in a loop: {chain}"
-        elif not parent_path.is_file():
+        elif not is_regular_file(parent_path):
             known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml"))) or "none"
             problem = f"extends '{parent}': no {parent_path.name} beside this file; known: {known}"
         if problem is not None:

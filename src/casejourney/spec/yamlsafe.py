@@ -180,6 +180,19 @@ class YamlDocument:
         return 1
 
 
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (following links); never raises.
+
+    ``Path.is_file`` raises for a name the system refuses outright, such as a component longer
+    than the file system allows (``ENAMETOOLONG``): here that is simply "no such file", so the
+    caller's own message (naming the file, line and key that gave the name) is what the user sees.
+    """
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
+        return False
+
+
 def _read_regular_file(path: Path) -> bytes:
     """At most ``MAX_BYTES + 1`` bytes of ``path``, which must be a regular file.
 

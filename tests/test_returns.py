@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import casejourney
+from casejourney.calendar import birthday
 from casejourney.cli import main
 from casejourney.returns import ReturnsError, export_returns, export_ssda903
 
@@ -51,7 +52,7 @@ def test_every_episode_belongs_to_a_child_in_the_header_in_care_under_18_in_the_
         birth = _date(header[row["CHILD"]]["DOB"])
         start = _date(row["DECOM"])
         assert start <= last
-        assert birth < start < birth.replace(year=birth.year + 18)
+        assert birth < start < birthday(birth, 18)
         if row["DEC"]:
             assert first <= _date(row["DEC"]) <= last and row["REC"] in {"E4A", "E8"}
         else:
@@ -74,7 +75,7 @@ def test_care_leavers_are_reported_on_their_19th_to_21st_birthday_in_the_year(
     for row in rows:
         birth = _date(row["DOB"])
         assert row["DOB"] == header[row["CHILD"]]["DOB"]
-        assert any(first <= birth.replace(year=birth.year + age) <= last for age in (19, 20, 21))
+        assert any(first <= birthday(birth, age) <= last for age in (19, 20, 21))
         assert row["IN_TOUCH"] == "YES" and row["ACTIV"] and row["ACCOM"]
         if row["CHILD"] not in in_care:
             assert header[row["CHILD"]]["MOTHER"] == ""
@@ -228,6 +229,44 @@ def test_every_cp_plan_starting_in_the_year_starts_at_an_initial_conference_on_a
                 assert start in conferences
                 assert _iso(start).weekday() < 5
     assert starts > 5
+
+
+def test_a_plan_before_the_simulated_period_counts_in_number_of_previous_cpp(
+    results: Path, tmp_path: Path
+) -> None:
+    """The scenario's history rows are earlier plans: the census counts them as the DfE does.
+
+    A child whose case carries an earlier CP plan (a `history` row) has NumberOfPreviousCPP of at
+    least 1 on every plan; a child with none, on its first plan in the census, has 0 unless the
+    simulation gave it a plan before.
+    """
+    earlier: Counter[str] = Counter()
+    entered: dict[str, list[dt.date]] = {}
+    for row in _log(results):
+        who = f"SIM{row['case']:07d}"
+        if row["kind"] == "history" and row["event"] == "cp_plan":
+            earlier[who] += 1
+        elif row["kind"] == "enter" and row["event"] == "cp_plan":
+            assert isinstance(row["date"], dt.date)
+            entered.setdefault(who, []).append(row["date"])
+    root = _census(results, tmp_path / "out")
+    with_history = without = 0
+    for child in root.iter("Child"):
+        who = child.findtext("ChildIdentifiers/LAchildID") or ""
+        plans = [
+            (_iso(plan.findtext("CPPstartDate")), int(plan.findtext("NumberOfPreviousCPP") or -1))
+            for plan in child.iter("ChildProtectionPlans")
+        ]
+        if not plans:
+            continue
+        start, previous = min(plans)
+        if earlier[who]:
+            with_history += 1
+            assert all(p >= earlier[who] for _, p in plans), who
+        elif not any(day < start - dt.timedelta(days=7) for day in entered.get(who, [])):
+            without += 1
+            assert previous == 0, who
+    assert with_history >= 3 and without >= 10  # liverpool-baseline has history: cp_plan
 
 
 def test_a_child_in_both_returns_has_the_same_birth_and_sex_in_both(

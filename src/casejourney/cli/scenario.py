@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ from casejourney.cli import app, err, out
 from casejourney.errors import CasejourneyError
 from casejourney.returns import export_returns
 from casejourney.returns.build import build_scenario
-from casejourney.returns.figures import Figures, summarise
+from casejourney.returns.figures import Figures, mean_figures, summarise
 from casejourney.returns.read import Returns, read_returns
 
 scenario_app = typer.Typer(
@@ -141,12 +142,20 @@ def _write(path: Path, document: dict[str, Any], kept: list[str], year: int, bas
 
 
 def _simulate(path: Path, year: int, replications: int) -> Figures:
-    """The new scenario simulated, and measured as its own returns would measure it."""
+    """The new scenario simulated, and measured as its own returns would measure it.
+
+    Each replication is written as returns and read back; the figures are their means (a share
+    is the share of all the replications' plans, so each plan counts once).
+    """
     with tempfile.TemporaryDirectory(prefix="casejourney-from-returns-") as root:
-        results, folder = Path(root) / "run", Path(root) / "returns"
+        results = Path(root) / "run"
         casejourney.run_scenario(str(path), replications=replications, out=results)
-        export_returns(results, year, folder)
-        return summarise(read_returns(folder / "cin-census.xml", folder, year))
+        found = []
+        for replication in range(replications):
+            folder = Path(root) / f"returns-{replication}"
+            export_returns(results, year, folder, replication=replication)
+            found.append(summarise(read_returns(folder / "cin-census.xml", folder, year)))
+    return mean_figures(found)
 
 
 def _print_table(returns: Figures, simulated: Figures | None) -> None:
@@ -158,9 +167,14 @@ def _print_table(returns: Figures, simulated: Figures | None) -> None:
             f"simulated {simulated.year - 1}-{simulated.year % 100:02d}", justify="right"
         )
     for name, value in returns.counts.items():
-        row = [name, f"{value:,.1f}" if "%" in name else f"{value:,.0f}"]
+        row = [name, _cell(name, value)]
         if simulated is not None:
-            other = simulated.counts.get(name, 0.0)
-            row.append(f"{other:,.1f}" if "%" in name else f"{other:,.0f}")
+            row.append(_cell(name, simulated.counts.get(name, 0.0)))
         table.add_row(*row)
     out.print(table)
+
+
+def _cell(name: str, value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return f"{value:,.1f}" if "%" in name else f"{value:,.0f}"

@@ -107,6 +107,35 @@ def _referrals_per_week(base: dict[str, Any]) -> float:
     return float(demand["contacts_per_week"]) * share
 
 
+#: When an earlier plan ended and how long it lasted, for a base that says nothing.
+_ENDED_AGO = {"dist": "uniform", "low": 4, "high": 260, "unit": "weeks"}
+_LASTED = {"dist": "lognormal", "median": 30, "p90": 72, "unit": "weeks"}
+
+
+def _history(figures: Figures, document: dict[str, Any]) -> list[str]:
+    """The earlier CP plans children had before the returns' year (``history.cp_plan``).
+
+    The shares come from the returns (``Figures.earlier_plans``); how long an earlier plan lasted
+    is the returns' plan stay when fitted; when it ended, the base's (the returns cannot say).
+    """
+    if figures.earlier_plans is None:
+        return ["history: the base's (under 20 children with a plan to tell from)"]
+    histories = document.setdefault("history", {})
+    base = histories.get("cp_plan", {})
+    block: dict[str, Any] = {
+        "share": round(figures.earlier_plans, 4),
+        "open_share": {
+            state: round(share, 4) for state, share in sorted(figures.earlier_plans_open.items())
+        },
+        "ended_ago": base.get("ended_ago", _ENDED_AGO),
+        "lasted": document.get("stays", {}).get("cp_plan") or base.get("lasted", _LASTED),
+        "closed_in": base.get("closed_in", "case_closed"),
+    }
+    histories["cp_plan"] = block
+    where = "the base's" if "ended_ago" in base else "4 to 260 weeks"
+    return [f"history.cp_plan.ended_ago: {where} (the returns do not say when a plan ended)"]
+
+
 def build_scenario(
     figures: Figures, base: dict[str, Any], scenario_id: str, title: str
 ) -> tuple[dict[str, Any], list[str]]:
@@ -153,6 +182,7 @@ def build_scenario(
         document.get("stays_to", {}).pop(state, None)
     for state in sorted(set(stays) - set(figures.stays)):
         kept.append(f"stays.{state}: the base's (not measurable in the returns)")
+    kept += _history(figures, document)
     document["initial_caseload"] = {
         state: int(figures.open.get(state, 0)) for state in _OPEN_STATES
     }

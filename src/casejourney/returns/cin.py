@@ -9,11 +9,10 @@ plans (with their review conferences) open in the year. Identities are synthetic
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 import casejourney
 from casejourney.calendar import WorkingCalendar, default_calendar
@@ -21,6 +20,7 @@ from casejourney.returns.caseload import (
     CARE_LEAVER,
     Case,
     Child,
+    Stream,
     child,
     event_log,
     read_cases,
@@ -45,15 +45,18 @@ _RC_ADOPTED, _RC_SGO, _RC_OTHER, _RC_NFA, _RC_EARLY_HELP = "RC1", "RC4", "RC7", 
 # code sets): referral sources (schools, health, police, LA services, individuals, other) ...
 _SOURCES = ("2A", "3A", "3E", "5A", "5B", "1A", "1B", "4", "6", "9")
 _SOURCE_WEIGHTS = (0.18, 0.07, 0.05, 0.28, 0.02, 0.06, 0.02, 0.12, 0.10, 0.10)
+_SOURCE_TOTALS = tuple(itertools.accumulate(_SOURCE_WEIGHTS))
 # ... primary need N1 abuse or neglect .. N9 cases other than children in need ...
 _NEEDS = ("N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9")
 _NEED_WEIGHTS = (0.55, 0.04, 0.03, 0.14, 0.15, 0.02, 0.01, 0.04, 0.02)
+_NEED_TOTALS = tuple(itertools.accumulate(_NEED_WEIGHTS))
 # ... factors identified at assessment (21: no factors identified) ...
 _FACTORS = ("3A", "3B", "4B", "1B", "2B", "16A", "17A", "22A", "24A", "18B")
 _NO_FACTORS = "21"
 # ... and categories of abuse for child protection plans.
 _ABUSE = ("NEG", "EMO", "PHY", "SAB", "MUL")
 _ABUSE_WEIGHTS = (0.50, 0.35, 0.07, 0.04, 0.04)
+_ABUSE_TOTALS = tuple(itertools.accumulate(_ABUSE_WEIGHTS))
 _ICPC_WITHIN = 15  # working days from the strategy discussion (Working Together 2023)
 
 
@@ -86,6 +89,27 @@ class _Episode:
     cp_plans: list[_Plan] = field(default_factory=list)
 
 
+class _Days:
+    """The working-day sums the census needs, remembered (a national census asks millions)."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self.calendar = calendar
+        self._working: dict[dt.date, bool] = {}
+        self._after: dict[tuple[dt.date, int], dt.date] = {}
+
+    def is_working_day(self, day: dt.date) -> bool:
+        found = self._working.get(day)
+        if found is None:
+            found = self._working[day] = self.calendar.is_working_day(day)
+        return found
+
+    def add_working_days(self, day: dt.date, n: int) -> dt.date:
+        found = self._after.get((day, n))
+        if found is None:
+            found = self._after[day, n] = self.calendar.add_working_days(day, n)
+        return found
+
+
 def _stretches(case: Case) -> Iterator[tuple[dt.date, dt.date | None, str, str, str]]:
     """Each state the case was in: from, to (None if still there), state, before, after."""
     enters = sorted(case.enters, key=lambda item: item[0])
@@ -97,11 +121,11 @@ def _stretches(case: Case) -> Iterator[tuple[dt.date, dt.date | None, str, str, 
         yield date, until, state, before, after
 
 
-def _episodes(case: Case, rng: np.random.Generator, calendar: WorkingCalendar) -> list[_Episode]:
+def _episodes(case: Case, rng: Stream, calendar: _Days) -> list[_Episode]:
     """The case's CIN episodes: each from a referral (or its first day open) to its closure."""
     episodes: list[_Episode] = []
     episode: _Episode | None = None
-    plans = 0
+    plans = case.earlier.get(_CP_PLAN, 0)  # plans before the simulated period
     strategy = conference = None
     on_plan = False  # on a CP plan, or in pre-proceedings or court since leaving one
     for start, end, state, before, after in _stretches(case):
@@ -147,7 +171,7 @@ def _cp_plan(
     conference: dt.date | None,
     on_plan: bool,
     plans: int,
-    calendar: WorkingCalendar,
+    calendar: _Days,
 ) -> bool:
     """Add a stretch on a CP plan to the episode; whether it is a new plan.
 
@@ -179,7 +203,7 @@ def _cp_plan(
     return new
 
 
-def _reason(episode: _Episode, state: str, after: str, rng: np.random.Generator) -> str:
+def _reason(episode: _Episode, state: str, after: str, rng: Stream) -> str:
     if state == "looked_after" and after == _CLOSED:  # adoption or special guardianship
         return _RC_ADOPTED if rng.random() < 0.45 else _RC_SGO
     only_assessed = not (episode.s47s or episode.cin_plans or episode.cp_plans)
@@ -200,26 +224,74 @@ def _e(tag: str, value: object) -> str:
     return "" if value is None or value == "" else f"<{tag}>{value}</{tag}>"
 
 
+def _assessments_xml(
+    add: Callable[[str], None], episode: _Episode, rng: Stream, first: dt.date, last: dt.date
+) -> None:
+    """The episode's ``Assessments`` open in the year (factors for those completed)."""
+    for start, end in episode.assessments:
+        if not _in(start, end, first, last):
+            continue
+        done = _upto(end, last)
+        add(f"<Assessments><AssessmentActualStartDate>{start.isoformat()}"
+            "</AssessmentActualStartDate>")  # fmt: skip
+        if done is not None:
+            if episode.reason in {_RC_NFA, _RC_EARLY_HELP}:
+                factors = [_NO_FACTORS]
+            else:
+                factors = sorted(rng.sample(_FACTORS, 1 + rng.below(3)))
+            add(
+                f"<AssessmentAuthorisationDate>{done.isoformat()}</AssessmentAuthorisationDate>"
+                "<FactorsIdentifiedAtAssessment>"
+                + "".join(f"<AssessmentFactors>{code}</AssessmentFactors>" for code in factors)
+                + "</FactorsIdentifiedAtAssessment>"
+            )
+        add("</Assessments>")
+
+
+def _cp_plans_xml(
+    add: Callable[[str], None], episode: _Episode, rng: Stream, first: dt.date, last: dt.date
+) -> None:
+    """The episode's ``ChildProtectionPlans`` open in the year, with their review conferences."""
+    for plan in episode.cp_plans:
+        if not _in(plan.start, plan.end, first, last):
+            continue
+        ended = _upto(plan.end, last)
+        category = _ABUSE[rng.pick(_ABUSE_TOTALS)]
+        add(f"<ChildProtectionPlans><CPPstartDate>{plan.start.isoformat()}</CPPstartDate>")
+        if ended is not None:
+            add(f"<CPPendDate>{ended.isoformat()}</CPPendDate>")
+        add(
+            f"<InitialCategoryOfAbuse>{category}</InitialCategoryOfAbuse>"
+            f"<LatestCategoryOfAbuse>{category}</LatestCategoryOfAbuse>"
+            f"<NumberOfPreviousCPP>{plan.previous}</NumberOfPreviousCPP>"
+        )
+        reviews = [day.isoformat() for day in plan.reviews if first <= day <= last]
+        if reviews:  # one Reviews block holding every review date (the DfE schema)
+            add(
+                "<Reviews>"
+                + "".join(f"<CPPreviewDate>{day}</CPPreviewDate>" for day in reviews)
+                + "</Reviews>"
+            )
+        add("</ChildProtectionPlans>")
+
+
 def _child_xml(
     who: Child,
     upn_unknown: str,
     episodes: list[_Episode],
     first: dt.date,
     last: dt.date,
-    calendar: WorkingCalendar,
+    calendar: _Days,
 ) -> str:
     rng = who.rng
     parts = [
-        "<Child><ChildIdentifiers>",
-        _e("LAchildID", who.id),
-        _e("UPNunknown", upn_unknown),
-        _e("PersonBirthDate", who.birth.isoformat()),
-        _e("Sex", who.sex),
-        "</ChildIdentifiers><ChildCharacteristics>",
-        _e("Ethnicity", who.ethnic),
-        "<Disabilities><Disability>NONE</Disability></Disabilities>",
-        "</ChildCharacteristics>",
+        f"<Child><ChildIdentifiers><LAchildID>{who.id}</LAchildID>"
+        f"<UPNunknown>{upn_unknown}</UPNunknown>"
+        f"<PersonBirthDate>{who.birth.isoformat()}</PersonBirthDate><Sex>{who.sex}</Sex>"
+        f"</ChildIdentifiers><ChildCharacteristics><Ethnicity>{who.ethnic}</Ethnicity>"
+        "<Disabilities><Disability>NONE</Disability></Disabilities></ChildCharacteristics>"
     ]
+    add = parts.append
     for episode in episodes:
         closed = _upto(episode.closed, last)
         conference = (
@@ -227,99 +299,68 @@ def _child_xml(
             if episode.conference and first <= episode.conference <= last
             else None
         )
-        source = _SOURCES[int(rng.choice(len(_SOURCES), p=_SOURCE_WEIGHTS))]
+        source = _SOURCES[rng.pick(_SOURCE_TOTALS)]
         harm = bool(episode.s47s or episode.cp_plans)
-        need = "N1" if harm else _NEEDS[int(rng.choice(len(_NEEDS), p=_NEED_WEIGHTS))]
-        parts += [
-            "<CINdetails>",
-            _e("CINreferralDate", episode.referral.isoformat()),
-            _e("ReferralSource", source),
-            _e("PrimaryNeedCode", need),
-            _e("CINclosureDate", closed and closed.isoformat()),
-            _e("ReasonForClosure", episode.reason if closed else ""),
-            _e("DateOfInitialCPC", conference and conference.isoformat()),
-        ]
-        for start, end in episode.assessments:
-            if not _in(start, end, first, last):
-                continue
-            done = _upto(end, last)
-            parts += [
-                "<Assessments>",
-                _e("AssessmentActualStartDate", start.isoformat()),
-                _e("AssessmentAuthorisationDate", done and done.isoformat()),
-            ]
-            if done is not None:
-                if episode.reason in {_RC_NFA, _RC_EARLY_HELP}:
-                    factors = [_NO_FACTORS]
-                else:
-                    count = 1 + int(rng.integers(3))
-                    factors = sorted(rng.choice(_FACTORS, size=count, replace=False).tolist())
-                parts.append("<FactorsIdentifiedAtAssessment>")
-                parts += [_e("AssessmentFactors", code) for code in factors]
-                parts.append("</FactorsIdentifiedAtAssessment>")
-            parts.append("</Assessments>")
+        need = "N1" if harm else _NEEDS[rng.pick(_NEED_TOTALS)]
+        add(
+            f"<CINdetails><CINreferralDate>{episode.referral.isoformat()}</CINreferralDate>"
+            f"<ReferralSource>{source}</ReferralSource><PrimaryNeedCode>{need}</PrimaryNeedCode>"
+        )
+        if closed is not None:
+            add(f"<CINclosureDate>{closed.isoformat()}</CINclosureDate>")
+            add(_e("ReasonForClosure", episode.reason))
+        if conference is not None:
+            add(f"<DateOfInitialCPC>{conference.isoformat()}</DateOfInitialCPC>")
+        _assessments_xml(add, episode, rng, first, last)
         for plan_start, plan_end in episode.cin_plans:
             if _in(plan_start, plan_end, first, last):
                 ended = _upto(plan_end, last)
-                parts += [
-                    "<CINPlanDates>",
-                    _e("CINPlanStartDate", plan_start.isoformat()),
-                    _e("CINPlanEndDate", ended and ended.isoformat()),
-                    "</CINPlanDates>",
-                ]
+                add(f"<CINPlanDates><CINPlanStartDate>{plan_start.isoformat()}</CINPlanStartDate>")
+                if ended is not None:
+                    add(f"<CINPlanEndDate>{ended.isoformat()}</CINPlanEndDate>")
+                add("</CINPlanDates>")
         for enquiry in episode.s47s:
             if not _in(enquiry.start, enquiry.icpc or enquiry.ended, first, last):
                 continue
             icpc = _upto(enquiry.icpc, last)
             target = calendar.add_working_days(enquiry.strategy, _ICPC_WITHIN)
             not_needed = enquiry.ended is not None and enquiry.ended <= last
-            parts += [
-                "<Section47>",
-                _e("S47ActualStartDate", enquiry.start.isoformat()),
-                _e("InitialCPCtarget", target.isoformat()),
-                _e("DateOfInitialCPC", icpc and icpc.isoformat()),
-                _e("ICPCnotRequired", "1" if not_needed else "0"),
-                "</Section47>",
-            ]
+            add(
+                f"<Section47><S47ActualStartDate>{enquiry.start.isoformat()}</S47ActualStartDate>"
+                f"<InitialCPCtarget>{target.isoformat()}</InitialCPCtarget>"
+            )
+            if icpc is not None:
+                add(f"<DateOfInitialCPC>{icpc.isoformat()}</DateOfInitialCPC>")
+            add(f"<ICPCnotRequired>{'1' if not_needed else '0'}</ICPCnotRequired></Section47>")
         # The DfE schema puts ReferralNFA after the section 47 modules, before the CP plans.
-        parts.append(_e("ReferralNFA", "1" if episode.nfa else "0"))
-        for plan in episode.cp_plans:
-            if not _in(plan.start, plan.end, first, last):
-                continue
-            ended = _upto(plan.end, last)
-            category = _ABUSE[int(rng.choice(len(_ABUSE), p=_ABUSE_WEIGHTS))]
-            parts += [
-                "<ChildProtectionPlans>",
-                _e("CPPstartDate", plan.start.isoformat()),
-                _e("CPPendDate", ended and ended.isoformat()),
-                _e("InitialCategoryOfAbuse", category),
-                _e("LatestCategoryOfAbuse", category),
-                _e("NumberOfPreviousCPP", plan.previous),
-            ]
-            reviews = [day.isoformat() for day in plan.reviews if first <= day <= last]
-            if reviews:  # one Reviews block holding every review date (the DfE schema)
-                parts.append("<Reviews>")
-                parts += [f"<CPPreviewDate>{day}</CPPreviewDate>" for day in reviews]
-                parts.append("</Reviews>")
-            parts.append("</ChildProtectionPlans>")
-        parts.append("</CINdetails>")
+        add(f"<ReferralNFA>{'1' if episode.nfa else '0'}</ReferralNFA>")
+        _cp_plans_xml(add, episode, rng, first, last)
+        add("</CINdetails>")
     parts.append("</Child>\n")
     return "".join(parts)
 
 
-def cin_census_xml(results: Path, year: int, replication: int = 0, lea: str = "341") -> str:
+def cin_census_xml(
+    results: Path,
+    year: int,
+    replication: int = 0,
+    lea: str = "341",
+    cases: dict[int, Case] | None = None,
+) -> str:
     """The CIN census (XML text) for the collection year ending 31 March ``year``.
 
     ``lea`` is the three-digit DfE code of the authority named in the header (by default 341,
-    Liverpool, whose postcodes the SSDA903 export uses too).
+    Liverpool, whose postcodes the SSDA903 export uses too); ``cases`` the replication's cases if
+    already read (``read_cases``).
     """
     seed = run_seed(results)
-    log = event_log(results, replication)
+    if cases is None:
+        cases = read_cases(event_log(results, replication))
     first, last = dt.date(year - 1, 4, 1), dt.date(year, 3, 31)
-    calendar = default_calendar()
+    calendar = _Days(default_calendar())
     school_age = years_before(dt.date(year - 2, 8, 31), 4)
     body: list[str] = []
-    for number, case in sorted(read_cases(log).items()):
+    for number, case in sorted(cases.items()):
         who = child(case, number, seed, replication, last)
         episodes = [
             e for e in _episodes(case, who.rng, calendar) if _in(e.referral, e.closed, first, last)

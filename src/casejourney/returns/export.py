@@ -19,6 +19,7 @@ from pathlib import Path
 from casejourney.calendar import birthday
 from casejourney.returns.caseload import (
     CARE_LEAVER,
+    LOOKED_AFTER,
     Case,
     ReturnsError,
     care_periods,
@@ -58,6 +59,7 @@ _REVIEW_UNDER_4, _URN = "PN0", "SC999999"
 # G4-G6 not) and accommodation (suitable: K independent living, D semi-independent, E supported
 # lodgings, B with parents or relatives, G ordinary lodgings) drawn from the run's seed.
 _OC3_AGES = (19, 20, 21)
+_CARE = frozenset({LOOKED_AFTER, CARE_LEAVER})
 _ACTIV = ("F2", "P2", "F4", "P4", "G4", "G5", "G6")
 _ACCOM = ("K1", "K1", "D1", "E1", "B1", "G1")
 
@@ -80,6 +82,7 @@ def ssda903_tables(
     replication: int = 0,
     home: str = "L2 2DH",
     placement: str = "L1 0AA",
+    cases: dict[int, Case] | None = None,
 ) -> dict[str, str]:
     """The SSDA903 files (name → CSV text) for the collection year ending 31 March ``year``.
 
@@ -88,13 +91,16 @@ def ssda903_tables(
     place each episode in an authority without any child's address.
     """
     seed = run_seed(results)
-    log = event_log(results, replication)
+    if cases is None:
+        cases = read_cases(event_log(results, replication))
     first, last = dt.date(year - 1, 4, 1), dt.date(year, 3, 31)
     header: list[tuple[object, ...]] = []
     episodes: list[tuple[object, ...]] = []
     reviews: list[tuple[object, ...]] = []
     oc3: list[tuple[object, ...]] = []
-    for number, case in sorted(read_cases(log).items()):
+    for number, case in sorted(cases.items()):
+        if not any(state in _CARE for _, state in case.enters):
+            continue
         periods = [
             p for p in care_periods(case) if p[0] <= last and (p[1] is None or p[1] >= first)
         ]
@@ -116,8 +122,8 @@ def ssda903_tables(
         mother = "0" if who.sex == "F" and periods else ""
         header.append((who.id, who.sex, dob, who.ethnic, upn, mother, ""))
         if touch:
-            activ = _ACTIV[int(who.rng.integers(len(_ACTIV)))]
-            accom = _ACCOM[int(who.rng.integers(len(_ACCOM)))]
+            activ = _ACTIV[who.rng.below(len(_ACTIV))]
+            accom = _ACCOM[who.rng.below(len(_ACCOM))]
             oc3.append((who.id, dob, "YES", activ, accom))
         for start, end, after in periods:
             ended = end is not None and end <= last
@@ -160,8 +166,10 @@ def export_returns(results: Path, year: int, out: Path, replication: int = 0) ->
     ``out`` must be new or a folder this module wrote before (it holds our marker file).
     """
     _refuse_foreign(out)
-    files = ssda903_tables(results, year, replication)
-    files[CIN_FILE] = cin_census_xml(results, year, replication)
+    run_seed(results)  # a results folder, before the event log is read
+    cases = read_cases(event_log(results, replication))
+    files = ssda903_tables(results, year, replication, cases=cases)
+    files[CIN_FILE] = cin_census_xml(results, year, replication, cases=cases)
     return _write_folder(out, files)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from casejourney.returns.read import CarePeriod, Episode, Returns
 
-__all__ = ["Figures", "Stay", "summarise"]
+__all__ = ["Figures", "Stay", "mean_figures", "summarise"]
 
 # SSDA903 reasons an episode ceased (REC): adoption, special guardianship and child arrangements
 # orders; and returned home (to parents, or after a period of accommodation under s20).
@@ -29,6 +29,8 @@ _HOME = frozenset({"E4A", "E4B", "E13"})
 _IN_PROCEEDINGS = frozenset({"C1"})
 _COURT = frozenset({"C1", "C2", "J1", "J2", "J3", "L1", "L2", "L3"})
 _Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+_REPEAT = "CP plans that are second or later (%)"
+_STARTED = "CP plans started"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,12 @@ class Figures:
     stays: dict[str, Stay] = field(default_factory=dict)
     open: dict[str, int] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
+    #: Earlier CP plans (before the returns' year): the share of children arriving who had one,
+    #: and of the children open in each state on 31 March; None when too few to say.
+    earlier_plans: float | None = None
+    earlier_plans_open: dict[str, float] = field(default_factory=dict)
+    #: Days each case open on 31 March had been in its state then, by state.
+    time_in_state: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def arrivals_per_week(self) -> float:
@@ -215,6 +223,79 @@ def _fit(durations: list[float], observed: list[bool], entry: list[float]) -> St
     )
 
 
+def _median(days: dict[str, list[int]], *states: str) -> float:
+    found = sorted(d for state in states for d in days.get(state, []))
+    if not found:
+        return math.nan
+    middle = len(found) // 2
+    return float(found[middle] if len(found) % 2 else (found[middle - 1] + found[middle]) / 2)
+
+
+#: Fewer children than this to estimate a share from: the base scenario's is kept.
+MIN_CHILDREN = 20
+
+
+def _open_states(
+    episodes: list[Episode], care: list[CarePeriod], last: dt.date
+) -> list[tuple[str, dt.date, bool | None]]:
+    """What a child was open in on ``last``: (state, since, had an earlier CP plan or None).
+
+    For a CP plan the census says whether there was one before (``NumberOfPreviousCPP``); for any
+    other state only a plan in these returns shows one, and None means the returns cannot say.
+    """
+    plans = [plan for episode in episodes for plan in episode.cp_plans]
+    seen = any(previous > 0 or end is not None for _, end, previous in plans) or None
+    found: list[tuple[str, dt.date, bool | None]] = []
+    for episode in episodes:
+        found += [
+            ("cp_plan", s, p > 0 or seen is True) for s, e, p in episode.cp_plans if e is None
+        ]
+        found += [("cin_plan", s, seen) for s, e in episode.cin_plans if e is None]
+        found += [("cf_assessment", s, seen) for s, e in episode.assessments if e is None]
+        found += [("s47_enquiry", s, seen) for s, i, n in episode.s47s if i is None and not n]
+    for period in care:
+        if period.end is None:
+            state = "care_proceedings" if period.legal_status in _IN_PROCEEDINGS else "looked_after"
+            found.append((state, period.start, seen))
+    return [(state, since, had) for state, since, had in found if since <= last]
+
+
+def _earlier_plans(returns: Returns, figures: Figures) -> None:
+    """Estimate how many children had a CP plan before the returns' year (the scenario's history).
+
+    Children arriving: of those referred for the first time in the year (no episode open on 1
+    April) whose first plan in the returns started in the year, the share whose plan was not their
+    first (``NumberOfPreviousCPP`` above 0): an earlier plan is as likely whichever way a case
+    goes, so this is the share of all arrivals with one. Children open on 31 March, by state: those
+    on a plan, from its ``NumberOfPreviousCPP``; the others had one if the returns show a plan
+    before, else with the arrivals' chance (the returns do not go back further).
+    """
+    first, last = returns.first, returns.last
+    arrived = earlier = 0
+    open_seen: Counter[str] = Counter()
+    open_unknown: Counter[str] = Counter()
+    open_all: Counter[str] = Counter()
+    for key in returns.cin.keys() | returns.care.keys():
+        episodes, care = returns.cin.get(key, []), returns.care.get(key, [])
+        if episodes and all(e.referral >= first for e in episodes):
+            plans = sorted(plan for e in episodes for plan in e.cp_plans)
+            if plans and first <= plans[0][0] <= last:
+                arrived += 1
+                earlier += plans[0][2] > 0
+        for state, since, had in _open_states(episodes, care, last):
+            open_all[state] += 1
+            open_seen[state] += had is True
+            open_unknown[state] += had is None
+            figures.time_in_state.setdefault(state, []).append((last - since).days)
+    if arrived < MIN_CHILDREN:
+        return
+    share = earlier / arrived
+    figures.earlier_plans = share
+    for state, n in open_all.items():
+        if n >= MIN_CHILDREN:
+            figures.earlier_plans_open[state] = (open_seen[state] + open_unknown[state] * share) / n
+
+
 def summarise(returns: Returns) -> Figures:
     """The scenario's inputs and the headline counts from one year of returns."""
     first, last = returns.first, returns.last
@@ -284,17 +365,39 @@ def summarise(returns: Returns) -> Figures:
         stay = _fit(*_durations(found, first, last))
         if stay is not None:
             figures.stays[state] = stay
+    _earlier_plans(returns, figures)
     figures.referrals_by_week = [weeks.get(week, 0) for week in range(max(weeks, default=-1) + 1)]
     figures.counts = {
         "referrals": figures.referrals,
         **{name: float(value) for name, value in counts.items()},
-        "CP plans started": cp_started,
-        "CP plans that are second or later (%)": round(100 * cp_repeat / cp_started, 1)
-        if cp_started
-        else 0.0,
+        _STARTED: cp_started,
+        _REPEAT: round(100 * cp_repeat / cp_started, 1) if cp_started else 0.0,
         "CP plans open at 31 March": figures.open.get("cp_plan", 0),
         "CIN plans open at 31 March": figures.open.get("cin_plan", 0),
         "looked after at 31 March": figures.open.get("looked_after", 0)
         + figures.open.get("care_proceedings", 0),
+        "days on their CP plan by 31 March (median)": _median(figures.time_in_state, "cp_plan"),
+        "days in care by 31 March (median)": _median(
+            figures.time_in_state, "looked_after", "care_proceedings"
+        ),
     }
     return figures
+
+
+def mean_figures(found: list[Figures]) -> Figures:
+    """The headline counts of several replications' returns: their means.
+
+    The share of second or later plans is pooled (each replication's weighted by its plans), so it
+    is the share of all the replications' plans; a figure none of them has stays missing (NaN).
+    """
+    if len(found) == 1:
+        return found[0]
+    merged = Figures(year=found[0].year)
+    for name in found[0].counts:
+        values = [f.counts[name] for f in found if not math.isnan(f.counts.get(name, math.nan))]
+        merged.counts[name] = sum(values) / len(values) if values else math.nan
+    started = sum(f.counts.get(_STARTED, 0) for f in found)
+    if started:
+        repeats = sum(f.counts.get(_REPEAT, 0) * f.counts.get(_STARTED, 0) for f in found)
+        merged.counts[_REPEAT] = round(repeats / started, 1)
+    return merged

@@ -6,9 +6,11 @@ Export: simulates one replication of national-baseline (England's volume, as its
 --scale for a quick look) into a temporary folder, then times ``casejourney returns export`` (the
 SSDA903 CSVs and the CIN census) for the collection year the run covers, in a fresh process so its
 peak memory is its own. Target: a national year exported in at most 2 minutes.
-Import: simulates liverpool-baseline at --scale (default 1.4: about 10,000 referrals a year),
-exports its returns, then times reading them in and summarising them (``scenario from-returns``
-without its comparison simulation), in a fresh process. Target: at most 30 s.
+Import: simulates liverpool-baseline at --scale (default 1.4: about 10,000 referrals a year) for
+--years (default 5) so that the last year's caseload carries that much history (periods of care
+and plans begun years before, earlier plans), exports that last collection year's returns, then
+times reading them in and summarising them (``scenario from-returns`` without its comparison
+simulation), in a fresh process. Target: at most 30 s.
 Prints figures; asserts nothing (tests never time anything).
 """
 
@@ -22,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 CLI = "import sys; from casejourney.cli import main; sys.exit(main(sys.argv[1:]))"
 EXPORT = """
 import sys, time, resource
@@ -48,21 +51,39 @@ read = time.perf_counter() - began
 figures = summarise(returns)
 seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"{seconds:.1f} {cpu:.1f} {read:.1f} {peak:.0f} {figures.referrals} {len(returns.cin)} {len(returns.care)}")
+oldest = min(e.referral for es in returns.cin.values() for e in es)
+print(f"{seconds:.1f} {cpu:.1f} {read:.1f} {peak:.0f} {figures.referrals} {len(returns.cin)} {len(returns.care)} {oldest}")
 """
 
 
-def bench_import(scale: float) -> None:
-    """Simulate Liverpool, export its returns, then time reading and summarising them."""
+def _years_of(root: Path, years: int) -> Path:
+    """liverpool-baseline run for ``years`` years: a scenario file extending it, beside a copy."""
+    folder = root / "scenarios"
+    folder.mkdir()
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    scenario = folder / f"liverpool-{years}-years.yaml"
+    scenario.write_text(
+        f"id: liverpool-{years}-years\ntitle: Liverpool for {years} years\n"
+        f"extends: liverpool-baseline\nhorizon: {52 * years} weeks\n",
+        encoding="utf-8",
+    )
+    return scenario
+
+
+def bench_import(scale: float, years: int) -> None:
+    """Simulate Liverpool for years, export its last year's returns, then time reading them."""
     with tempfile.TemporaryDirectory() as root:
         results, out = Path(root) / "run", Path(root) / "returns"
+        began = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", CLI, "simulate", "liverpool-baseline", "-n", "1",
+            [sys.executable, "-c", CLI, "simulate", str(_years_of(Path(root), years)), "-n", "1",
              "--scale", str(scale), "-o", str(results)],
             check=True, capture_output=True,
         )  # fmt: skip
+        simulated = time.perf_counter() - began
         start = json.loads((results / "run.json").read_text(encoding="utf-8"))["start"]
-        year = int(start[:4]) + 1
+        year = int(start[:4]) + years
         subprocess.run(
             [sys.executable, "-c", EXPORT, str(results), str(year), str(out)],
             check=True, capture_output=True,
@@ -72,9 +93,10 @@ def bench_import(scale: float) -> None:
             [sys.executable, "-c", IMPORT, str(out), str(year)],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
-        seconds, cpu, read, peak, referrals, children, in_care = done.stdout.split()
+        seconds, cpu, read, peak, referrals, children, in_care, oldest = done.stdout.split()
         print(
-            f"liverpool-baseline at scale {scale}: returns {year - 1}-{year % 100:02d}, {size:.1f} MiB"
+            f"liverpool-baseline at scale {scale} for {years} years (simulated in {simulated:.0f} s):"
+            f" returns {year - 1}-{year % 100:02d}, {size:.1f} MiB; oldest referral {oldest}"
         )
         print(f"{referrals} referrals, {children} children in the census, {in_care} in care")
         print(f"imported in {seconds} s (read {read} s; target <= 30 s), {cpu} s of CPU time")
@@ -86,9 +108,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=None, help="Scale (default 1; import 1.4).")
     parser.add_argument("--import", dest="imports", action="store_true", help="Time the import.")
+    parser.add_argument("--years", type=int, default=5, help="Years simulated before the import.")
     options = parser.parse_args()
     if options.imports:
-        bench_import(options.scale or 1.4)
+        bench_import(options.scale or 1.4, options.years)
         return
     scale = options.scale or 1.0
     with tempfile.TemporaryDirectory() as root:

@@ -368,4 +368,3 @@ def test_simulate_names_a_scenario_file_whose_name_is_too_long(
     message = capsys.readouterr().err
     assert f"{_TOO_LONG}.yaml:1: error unreadable: cannot read file: File name too long" in message
     assert not (tmp_path / "r").exists()
-

@@ -1,9 +1,9 @@
 """Every hostile input of issue 17, under 2 GiB of memory and 30 s: a message and a non-zero exit.
 
 ``python -m tests.fuzz.limits`` runs ``casejourney check`` and ``casejourney simulate`` on each
-input of the corpus and on a FIFO, ``/dev/zero`` and a symlink loop, each in its own process with
-``RLIMIT_AS`` at 2 GiB and a 30 s timeout, and prints one line per run (figures in
-docs/fuzzing.md).
+scenario input of the corpus and on a FIFO, ``/dev/zero``, a symlink loop and a name too long for
+the file system, each in its own process with ``RLIMIT_AS`` at 2 GiB and a 30 s timeout, and
+prints one line per run (figures in docs/fuzzing.md).
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def main() -> None:
         (here / "scenarios" / "zero.yaml").symlink_to("/dev/zero")
         (here / "scenarios" / "loop.yaml").symlink_to(here / "scenarios" / "loop.yaml")
         inputs += [here / "scenarios" / n for n in ("fifo.yaml", "zero.yaml", "loop.yaml")]
-        (here / "scenarios" / "national-baseline.yaml").write_bytes(
-            (ROOT / "scenarios" / "national-baseline.yaml").read_bytes()
-        )
+        # A name longer than the file system allows (ENAMETOOLONG): never a file, only a path.
+        inputs.append(here / "scenarios" / ("a" * 300 + ".yaml"))
+        for shipped in (ROOT / "scenarios").glob("*.yaml"):  # what the inputs extend
+            (here / "scenarios" / shipped.name).write_bytes(shipped.read_bytes())
         worst = 0.0
         failures = 0
         for path in inputs:

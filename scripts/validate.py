@@ -78,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="1 replication, small scale: a smoke run"
     )
+    parser.add_argument(
+        "--cached-backtests",
+        action="store_true",
+        help="use only back-tests already finished (kept between runs); list the rest as not run",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.england_replications, args.england_scale, args.sensitivity_replications = 1, 0.05, 1
@@ -112,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     titles = {sid: s.spec.title for sid, s in workflow.standards.items()}
     standards = validation.main_standards(cells, 7)
     print("Back-tests (issue 15) ...", flush=True)
-    backtests = backtest.section(quick=args.quick, jobs=args.jobs)
+    backtests = backtest.section(
+        quick=args.quick, jobs=args.jobs, run_missing=not args.cached_backtests
+    )
     minutes = (time.time() - began) / 60
     page = PAGE.format(
         date=dt.date.today().isoformat(),

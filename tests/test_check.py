@@ -39,6 +39,9 @@ CASES: list[tuple[str, Level, str, int, str]] = [
     ("looser-acknowledged.yaml", Level.NOTE, "looser-than-statute", 7, "acknowledged: The local document says 20"),
     ("deviation-replaces-statute.yaml", Level.ERROR, "deviation-replaces-statute", 7, "refines: meeting-timing"),
     ("same-obligation.yaml", Level.WARNING, "same-obligation-two-values", 7, "'meeting-timing' says within 15 working days; 'meeting-fast' says within 10 working days"),
+    ("effective-empty.yaml", Level.ERROR, "invalid-value", 13, "no day is on or after 2024-09-01 and before 2024-05-01"),
+    ("bad-supersedes.yaml", Level.ERROR, "bad-supersedes", 14, "supersedes 'meeting-timing', but only a deadline"),
+    ("supersedes-unknown.yaml", Level.ERROR, "unknown-reference", 14, "did you mean 'meeting-timing'?"),
     ("id-mismatch.yaml", Level.ERROR, "id-mismatch", 1, "id 'id-mismatched' must match the file name 'id-mismatch'"),
 ]  # fmt: skip
 

@@ -218,11 +218,19 @@ def _recurring_activities(
                 # Every standard this child is owed for the activity (statute and a local
                 # deviation beside it both are): the visit is due by the earliest. One the child is
                 # not in scope for (a baby's visits at twelve) is not followed.
-                owed = [s for s in specs if s.applies(date_of_birth, anchor)]
+                owed = [
+                    s
+                    for s in specs
+                    if s.applies(date_of_birth, anchor)
+                    and s.in_force(
+                        calendar.add(anchor, schedule.interval(calendar, s, entered, anchor, count))
+                    )
+                ]
                 if not owed:
-                    if date_of_birth is None:
+                    later = _next_start(specs, anchor, date_of_birth)
+                    if later is None:
                         break
-                    anchor = _next_birthday(date_of_birth, anchor)  # an age band may start
+                    anchor = later  # an age band or a standard's period may start
                     continue
                 due = schedule.next_due(calendar, owed, entered, anchor, count)
                 day = timer.do_by(activity, due, anchor + dt.timedelta(days=1))
@@ -231,6 +239,31 @@ def _recurring_activities(
                 out.append(CaseEvent(day, activity))
                 anchor, count = day, count + 1
     return out
+
+
+def _next_start(
+    specs: Sequence[RecurringSpec], day: dt.date, date_of_birth: dt.date | None
+) -> dt.date | None:
+    """The next day after ``day`` on which a standard may come to apply, or None.
+
+    A birthday (an age band starts) or the first due date of a standard's ``effective`` period.
+    """
+    starts = [
+        s.effective.from_
+        for s in specs
+        if s.effective is not None and s.effective.from_ is not None and s.effective.from_ > day
+    ]
+    if date_of_birth is not None:
+        starts.append(_next_birthday(date_of_birth, day))
+    return min(starts) if starts else None
+
+
+def _in_force(workflow: Workflow, spec: DeadlineSpec | LeadTimeSpec, anchor: dt.date) -> bool:
+    """Whether an occurrence opening on ``anchor`` falls due in the standard's ``effective``."""
+    calendar = workflow.calendar
+    if isinstance(spec, LeadTimeSpec):
+        return spec.in_force(calendar.subtract(anchor, spec.at_least))
+    return spec.in_force(calendar.add(anchor, spec.within))
 
 
 def _next_birthday(date_of_birth: dt.date, day: dt.date) -> dt.date:
@@ -272,7 +305,7 @@ def _owed_activities(
             else:
                 continue
             for anchor in anchors:
-                if not spec.applies(date_of_birth, anchor):
+                if not spec.applies(date_of_birth, anchor) or not _in_force(workflow, spec, anchor):
                     continue
                 if (standard.id, anchor) in seen:
                     continue

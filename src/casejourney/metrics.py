@@ -635,13 +635,25 @@ _INSTANCE_KEYS = (
 def _standard_instances(stream: Stream, index: int, standard: Standard) -> Table:
     spec = standard.spec
     if isinstance(spec, DeadlineSpec):
-        return _deadline(stream, index, spec)
-    if isinstance(spec, LeadTimeSpec):
-        return _lead_time(stream, index, spec)
-    if isinstance(spec, RecurringSpec):
-        return _recurring(stream, index, spec)
-    assert isinstance(spec, MaxDurationSpec)
-    return _max_duration(stream, index, spec)
+        table = _deadline(stream, index, spec)
+    elif isinstance(spec, LeadTimeSpec):
+        table = _lead_time(stream, index, spec)
+    elif isinstance(spec, RecurringSpec):
+        table = _recurring(stream, index, spec)
+    else:
+        assert isinstance(spec, MaxDurationSpec)
+        table = _max_duration(stream, index, spec)
+    effective = spec.effective
+    if effective is None:
+        return table
+    # `effective`, as tracking: an occurrence counts only if it falls due in the period.
+    grid, due = stream.frame.grid, table["due"]
+    keep = np.ones(len(due), dtype=bool)
+    if effective.from_ is not None:
+        keep &= due >= grid.day(effective.from_)
+    if effective.until is not None:
+        keep &= due < grid.day(effective.until)
+    return {key: values[keep] for key, values in table.items()}
 
 
 # --- measures by week ----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from casejourney.engine.model import History, Opening
 from casejourney.errors import CasejourneyError
 from casejourney.machine import TransitionTable
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec, is_age_event
-from casejourney.spec.resolve import Workflow
+from casejourney.spec.resolve import Standard, Workflow
 from casejourney.spec.scenario import (
     DistSpec,
     EffortSpec,
@@ -451,6 +451,24 @@ class _TaskBuilder:
             "slots": self.slot_of.get(activity, -1),
         }
 
+    def in_force(self, standard: Standard) -> bool:
+        """Whether a standard is owed in the simulated period, as far as the engine can tell.
+
+        One whose ``effective`` period ended before the simulation starts, or that another
+        ``supersedes`` from before then, sets no work. (Tracking and the measures judge each
+        occurrence by its due date; the engine schedules a rule for the whole run.)
+        """
+        start = self.scenario.start
+        effective = standard.spec.effective
+        if effective is not None and effective.until is not None and effective.until <= start:
+            return False
+        for other in self.workflow.standards.values():
+            if other.spec.supersedes == standard.id:
+                since = other.spec.effective
+                if since is None or since.from_ is None or since.from_ <= start:
+                    return False
+        return True
+
     def scope_of(self, names: Iterable[str] | None) -> frozenset[int] | None:
         """State codes named by a ``while`` scope (None: anywhere)."""
         if names is None:
@@ -477,6 +495,8 @@ class _TaskBuilder:
         for standard in workflow.standards.values():
             spec = standard.spec
             if not spec.per_child:  # a worker's or a household's: outside the simulation
+                continue
+            if not self.in_force(standard):
                 continue
             if isinstance(spec, RecurringSpec):
                 key = (spec.to, workflow.expand_scope(spec.while_))

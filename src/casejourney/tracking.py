@@ -18,6 +18,8 @@ Semantics (docs/workflow-format.md):
 - max duration: each stretch in ``while`` must end within the limit.
 - applies_to: an occurrence counts only if the child is in the standard's age band on the day it
   opens (a baby's three-weekly visits stop at the first birthday).
+- effective: an occurrence counts only if its due date is in the standard's period; where a standard
+  that ``supersedes`` another is owed, the other is not.
 - per: a standard owed to each worker or household (supervision, foster carers' reviews) is not on
   a child's record and is not tracked here.
 """
@@ -124,7 +126,11 @@ def track(
         return []
     end = until or events[-1].day
     flat = _flatten(workflow, events, date_of_birth)
-    wanted = set(standards) if standards is not None else None
+    asked = set(standards) if standards is not None else None
+    # A standard that supersedes an asked-for one is tracked too, to know where it is owed instead.
+    wanted = asked
+    if asked is not None:
+        wanted = asked | {s.id for s in workflow.standards.values() if s.spec.supersedes in asked}
     out: list[Instance] = []
     for standard in workflow.standards.values():
         if wanted is not None and standard.id not in wanted:
@@ -140,10 +146,33 @@ def track(
             found = _recurring(workflow, standard, spec, flat, end)
         else:
             found = _max_duration(workflow, standard, spec, flat, end)
-        # `applies_to`: each occurrence is judged by the child on the day it opens.
-        out += [i for i in found if spec.applies(date_of_birth, i.opened)]
+        # `applies_to`: each occurrence is judged by the child on the day it opens;
+        # `effective`: by the day it falls due.
+        out += [i for i in found if spec.applies(date_of_birth, i.opened) and spec.in_force(i.due)]
+    out = _without_replaced(workflow, out)
+    if asked is not None:
+        out = [i for i in out if i.standard in asked]
     out.sort(key=lambda i: (i.opened, i.standard, i.occurrence))
     return out
+
+
+def _without_replaced(workflow: Workflow, found: list[Instance]) -> list[Instance]:
+    """Drop an occurrence of a standard that another ``supersedes`` where that other is owed.
+
+    The two share ``from`` (``check`` makes sure), so they open on the same days: "17th birthday
+    (from May 2024) (16th birthday from September 2024)" — a child owed the newer rule is not also
+    owed the older one.
+    """
+    replaced = {
+        (standard.spec.supersedes, i.opened)
+        for standard in workflow.standards.values()
+        if standard.spec.supersedes is not None
+        for i in found
+        if i.standard == standard.id
+    }
+    if not replaced:
+        return found
+    return [i for i in found if (i.standard, i.opened) not in replaced]
 
 
 def _flatten(

@@ -92,6 +92,34 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
             standard.at("refines"),
             f"standard '{spec.id}' refines unknown standard '{spec.refines}'",
         )
+    if spec.supersedes is not None:
+        yield from _supersedes(workflow, standard)
+
+
+def _supersedes(workflow: Workflow, standard: Standard) -> Iterator[Finding]:
+    """A standard that supersedes another must be a deadline with the same ``from`` and ``to``."""
+    spec = standard.spec
+    other = workflow.standards.get(spec.supersedes or "")
+    if other is None:
+        yield _unknown(
+            standard.at("supersedes"),
+            f"standard '{spec.id}' supersedes unknown standard '{spec.supersedes}'"
+            f"{_near(spec.supersedes or '', list(workflow.standards))}",
+        )
+        return
+    theirs = other.spec
+    if (
+        not isinstance(spec, DeadlineSpec)
+        or not isinstance(theirs, DeadlineSpec)
+        or (spec.from_, spec.to) != (theirs.from_, theirs.to)
+    ):
+        yield standard.at("supersedes").finding(
+            Level.ERROR,
+            "bad-supersedes",
+            f"standard '{spec.id}' supersedes '{other.id}', but only a deadline can supersede "
+            "another deadline with the same from and to (an occurrence of one opens where the "
+            "other's does); give both the same from and to, or remove supersedes",
+        )
 
 
 def unused_documents(workflow: Workflow) -> Iterator[Finding]:

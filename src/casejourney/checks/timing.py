@@ -303,10 +303,29 @@ def _timescale(standard: Standard) -> str:
     spec = standard.spec
     if isinstance(spec, RecurringSpec):
         first = f"first {spec.first}, " if spec.first else ""
-        return f"{first}every {spec.every}"
+        when = f" ({spec.effective})" if spec.effective is not None else ""
+        return f"{first}every {spec.every}{when}"
+    when = f" ({spec.effective})" if spec.effective is not None else ""
     if isinstance(spec, LeadTimeSpec):
-        return f"at least {spec.at_least}"
-    return f"within {spec.within}"
+        return f"at least {spec.at_least}{when}"
+    return f"within {spec.within}{when}"
+
+
+def _periods_overlap(one: Standard, other: Standard) -> bool:
+    """Whether two standards are in force for some common due date (``effective``)."""
+    a, b = one.spec.effective, other.spec.effective
+    starts = [e.from_ for e in (a, b) if e is not None and e.from_ is not None]
+    ends = [e.until for e in (a, b) if e is not None and e.until is not None]
+    return not starts or not ends or max(starts) < min(ends)
+
+
+def _some_overlap(members: list[Standard]) -> bool:
+    """Whether two members with different timescales are in force at once."""
+    return any(
+        _timescale(one) != _timescale(other) and _periods_overlap(one, other)
+        for index, one in enumerate(members)
+        for other in members[index + 1 :]
+    )
 
 
 def same_obligation_two_values(workflow: Workflow) -> Iterator[Finding]:
@@ -317,12 +336,15 @@ def same_obligation_two_values(workflow: Workflow) -> Iterator[Finding]:
     for members in groups.values():
         # A local standard that refines another is a deliberate deviation kept beside it (reported
         # as looser-than-statute where it is looser), not a second value for the same obligation.
+        # One that another supersedes ("16th birthday from September 2024") is replaced where the
+        # other is owed, not a rival value.
         ids = {m.id for m in members}
-        members = [m for m in members if m.spec.refines not in ids]
+        superseded = {m.spec.supersedes for m in members}
+        members = [m for m in members if m.spec.refines not in ids and m.id not in superseded]
         if len(members) < 2 or all(m.inherited for m in members):
             continue
         values = {_timescale(m) for m in members}
-        if len(values) < 2:
+        if len(values) < 2 or not _some_overlap(members):
             continue
         # Inherited first, so the finding points at the file being checked, not at its parent.
         members.sort(key=lambda m: (not m.inherited, m.location.line))

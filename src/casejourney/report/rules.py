@@ -36,6 +36,8 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
         "acknowledged_deviation": spec.acknowledged_deviation,
         "applies_to": spec.applies_to.model_dump(exclude_none=True) if spec.applies_to else None,
         "per": spec.per,
+        "effective": str(spec.effective) if spec.effective else None,
+        "supersedes": spec.supersedes,
         "outside_simulation": spec.outside_simulation,
         "notes": spec.notes,
         "source": {
@@ -95,14 +97,20 @@ def scope_text(standard: Standard) -> str:
     spec = standard.spec
     if spec.outside_simulation:
         return f"per {spec.per}, outside the simulation: {spec.outside_simulation}"
+    words = []
     band = spec.applies_to
-    if band is None:
-        return ""
-    if band.age_from is not None and band.age_under is not None:
-        return f"for children aged {band.age_from} to under {band.age_under}"
-    if band.age_under is not None:
-        return f"for children under {band.age_under}"
-    return f"for children aged {band.age_from} or over"
+    if band is not None:
+        if band.age_from is not None and band.age_under is not None:
+            words.append(f"for children aged {band.age_from} to under {band.age_under}")
+        elif band.age_under is not None:
+            words.append(f"for children under {band.age_under}")
+        else:
+            words.append(f"for children aged {band.age_from} or over")
+    if spec.effective is not None:
+        words.append(str(spec.effective))
+    if spec.supersedes is not None:
+        words.append(f"in place of {spec.supersedes} where owed")
+    return "; ".join(words)
 
 
 def rules_records(workflow: Workflow) -> list[dict[str, Any]]:

@@ -229,6 +229,51 @@ class AppliesToSpec(_Frozen):
         return self.age_under is None or years < self.age_under
 
 
+class EffectiveSpec(_Frozen):
+    """When a standard is in force, judged by each occurrence's due date.
+
+    "Allocating a PA prior to young people's 17th Birthday (from May 2024)" is owed for a 17th
+    birthday on or after 1 May 2024. ``until`` is the first day it no longer applies.
+    """
+
+    from_: dt.date | None = Field(
+        default=None, alias="from", description="the first due date it applies to"
+    )
+    until: dt.date | None = Field(
+        default=None, description="the first due date it no longer applies to (exclusive)"
+    )
+
+    @model_validator(mode="after")
+    def _some_day_fits(self) -> EffectiveSpec:
+        if self.from_ is None and self.until is None:
+            raise ValueError("effective needs from, until or both")
+        if self.from_ is not None and self.until is not None and self.from_ >= self.until:
+            raise ValueError(
+                f"effective: no day is on or after {self.from_} and before {self.until}; "
+                "make until later than from"
+            )
+        return self
+
+    def includes(self, day: dt.date) -> bool:
+        """Whether an occurrence due on ``day`` is owed."""
+        if self.from_ is not None and day < self.from_:
+            return False
+        return self.until is None or day < self.until
+
+    def overlaps(self, start: dt.date, end: dt.date) -> bool:
+        """Whether some due date from ``start`` to ``end`` (inclusive) is owed."""
+        if self.from_ is not None and end < self.from_:
+            return False
+        return self.until is None or start < self.until
+
+    def __str__(self) -> str:
+        if self.from_ is not None and self.until is not None:
+            return f"due from {self.from_} to before {self.until}"
+        if self.from_ is not None:
+            return f"due from {self.from_}"
+        return f"due before {self.until}"
+
+
 #: Whom a standard is owed to, when not to each child, and why such a standard is not tracked on a
 #: child's record or simulated (shown by ``rules`` and ``check``).
 OUTSIDE_SIMULATION: dict[str, str] = {
@@ -264,6 +309,16 @@ class _StandardBase(_Frozen):
         description="whom it is owed to: each child (default), each worker (their supervision) "
         "or each foster or adoptive household; only per-child standards are tracked and simulated",
     )
+    effective: EffectiveSpec | None = Field(
+        default=None,
+        description='when it is in force, by due date: "(from May 2024)" is '
+        "`{from: 2024-05-01}` (default: always)",
+    )
+    supersedes: Identifier | None = Field(
+        default=None,
+        description="a deadline with the same `from` and `to` that this one supersedes wherever this "
+        'one is owed ("17th birthday (from May 2024) (16th birthday from September 2024)")',
+    )
     notes: str | None = None
 
     @model_validator(mode="after")
@@ -290,6 +345,10 @@ class _StandardBase(_Frozen):
         return self.per_child and (
             self.applies_to is None or self.applies_to.includes(date_of_birth, day)
         )
+
+    def in_force(self, due: dt.date) -> bool:
+        """Whether an occurrence falling due on ``due`` is owed (``effective``)."""
+        return self.effective is None or self.effective.includes(due)
 
 
 class DeadlineSpec(_StandardBase):

@@ -336,7 +336,15 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                 replaces=replaced,
                 field_lines={
                     key: doc.line_of(("standards", i, key))
-                    for key in ("from", "to", "while", "refines", "source")
+                    for key in (
+                        "from",
+                        "to",
+                        "while",
+                        "refines",
+                        "supersedes",
+                        "effective",
+                        "source",
+                    )
                     if isinstance(doc.data["standards"][i], dict)
                     and key in doc.data["standards"][i]
                 },

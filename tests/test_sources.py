@@ -104,3 +104,71 @@ def test_documents_map_to_files_that_exist() -> None:
     assert {name: (STANDARDS / name).is_file() for name in DOCUMENTS.values()} == dict.fromkeys(
         DOCUMENTS.values(), True
     )
+
+
+# --- the national floor: statute and statutory guidance --------------------------------------
+
+#: Document ids in national.yaml → the stored primary text in data/primary/.
+PRIMARY = {"cppcr2010": "cppcr2010.txt", "clr2010": "clr2010.txt", "ca1989": "ca1989.txt"}
+PRIMARY_DIR = WORKFLOWS.parent / "data" / "primary"
+#: National standards whose primary text is not stored yet (see data/primary/README.md).
+UNCHECKED = {
+    "referral-decision",
+    "assessment-timescale",
+    "icpc-timing",
+    "first-core-group",
+    "review-conference",
+    "lac-review",
+    "needs-assessment-16",
+    "pathway-plan-review",
+}
+
+
+def national_standards() -> list[dict[str, Any]]:
+    doc, _ = read_yaml(WORKFLOWS / "national.yaml")
+    assert doc is not None
+    return [s for s in doc.data["standards"] if isinstance(s, dict)]
+
+
+def test_national_primary_quotes_are_the_primary_texts_words() -> None:
+    wrong, unchecked = [], set()
+    for standard in national_standards():
+        source = standard["source"]
+        if source.get("quote_kind", "primary") != "primary":
+            continue
+        if standard["id"] in UNCHECKED or source["document"] not in PRIMARY:
+            unchecked.add(standard["id"])
+            continue
+        text = collapse((PRIMARY_DIR / PRIMARY[source["document"]]).read_text(encoding="utf-8"))
+        missing = [part for part in fragments(source["quote"]) if part not in text]
+        if missing:
+            wrong.append(f"{standard['id']} ({source['section']}): {missing}")
+    assert wrong == []
+    # A new primary quote must be checked against a stored text, or marked secondary.
+    assert unchecked <= UNCHECKED
+
+
+def test_secondary_quotes_name_their_source() -> None:
+    secondary = {
+        s["id"]: s["source"].get("secondary_source")
+        for s in national_standards()
+        if s["source"].get("quote_kind") == "secondary"
+    }
+    assert secondary, "the floor has secondary quotes; the walk found none"
+    assert all(secondary.values())
+
+
+def test_a_changed_word_is_caught() -> None:
+    text = collapse((PRIMARY_DIR / "cppcr2010.txt").read_text(encoding="utf-8"))
+    assert "within five working days of the start of the placement" in text
+    assert "within five days of the start of the placement" not in text
+
+
+def test_check_lists_every_secondary_quote() -> None:
+    import casejourney
+
+    findings = casejourney.check_paths([WORKFLOWS / "national.yaml"])
+    listed = {f.message.split("'")[1] for f in findings if f.code == "secondary-quote"}
+    assert listed == {
+        s["id"] for s in national_standards() if s["source"].get("quote_kind") == "secondary"
+    }

@@ -109,6 +109,27 @@ def run_replication(
     return simulate_parts(compiled.parts, seed, replication, progress)
 
 
+def _age_band_years(spec: RecurringSpec) -> int:
+    """How many years of childhood (0-17) a standard's ``applies_to`` covers (18: every child)."""
+    band = spec.applies_to
+    if band is None:
+        return 18
+    return max(0, min(band.age_under or 18, 18) - min(band.age_from or 0, 18))
+
+
+def _followed_before(calendar: WorkingCalendar, spec: RecurringSpec, other: RecurringSpec) -> bool:
+    """Whether the engine's one schedule for an activity follows ``spec`` rather than ``other``.
+
+    Simulated children have no ages yet, so a schedule is for every child: the standard for the
+    most children wins ("every 12 months from the fifth birthday" over "every 6 months before
+    it"), and among standards for as many children, the stricter.
+    """
+    mine, theirs = _age_band_years(spec), _age_band_years(other)
+    if mine != theirs:
+        return mine > theirs
+    return schedule.stricter(calendar, spec, other)
+
+
 def span_days(calendar: WorkingCalendar, start: dt.date, duration: Duration | None) -> int:
     """Days from ``start`` to ``duration`` after it (0 for no duration)."""
     return 0 if duration is None else (calendar.add(start, duration) - start).days
@@ -501,7 +522,7 @@ class _TaskBuilder:
             if isinstance(spec, RecurringSpec):
                 key = (spec.to, workflow.expand_scope(spec.while_))
                 best = strictest.get(key)
-                if best is None or schedule.stricter(calendar, spec, best[1]):
+                if best is None or _followed_before(calendar, spec, best[1]):
                     strictest[key] = (standard.id, spec)
             elif isinstance(spec, DeadlineSpec) and spec.to in activities:
                 scope = workflow.expand_scope(spec.while_) if spec.while_ else None

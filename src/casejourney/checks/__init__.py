@@ -21,6 +21,7 @@ Check = Callable[[Workflow], Iterator[Finding]]
 CHECKS: tuple[Check, ...] = (
     references.unknown_references,
     references.unused_documents,
+    references.secondary_quotes,
     structure.initial_state,
     structure.unreachable_states,
     structure.exits,

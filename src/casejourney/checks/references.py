@@ -122,6 +122,21 @@ def _supersedes(workflow: Workflow, standard: Standard) -> Iterator[Finding]:
         )
 
 
+def secondary_quotes(workflow: Workflow) -> Iterator[Finding]:
+    """``secondary-quote``: a standard quoted from a secondary source (its primary text not found)."""
+    for standard in workflow.standards.values():
+        source = standard.spec.source
+        if standard.inherited or source.quote_kind != "secondary":
+            continue
+        yield standard.at("source").finding(
+            Level.NOTE,
+            "secondary-quote",
+            f"standard '{standard.id}' is quoted from a secondary source, not the primary text "
+            f"of {workflow.document_title(source.document)}: {source.secondary_source}",
+            (standard.citation,),
+        )
+
+
 def unused_documents(workflow: Workflow) -> Iterator[Finding]:
     """``unused-document``: a document declared in this file that no source cites."""
     own = workflow.files[workflow.id].documents

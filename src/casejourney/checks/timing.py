@@ -288,15 +288,21 @@ def _looser_fields(
 
 
 def _obligation_key(standard: Standard) -> tuple[object, ...]:
+    """What makes two standards one obligation: kind, events, scope, and the children it is for.
+
+    Standards for different children ("every 6 months before the fifth birthday", "every 12
+    months after it") are two obligations, not two values for one.
+    """
     spec = standard.spec
+    children = spec.applies_to
     if isinstance(spec, DeadlineSpec):
-        return ("deadline", spec.from_, spec.to)
+        return ("deadline", spec.from_, spec.to, children)
     if isinstance(spec, LeadTimeSpec):
-        return ("lead_time", spec.from_, spec.to)
+        return ("lead_time", spec.from_, spec.to, children)
     if isinstance(spec, RecurringSpec):
-        return ("recurring", spec.to, frozenset(spec.while_))
+        return ("recurring", spec.to, frozenset(spec.while_), children)
     assert isinstance(spec, MaxDurationSpec)
-    return ("max_duration", frozenset(spec.while_))
+    return ("max_duration", frozenset(spec.while_), children)
 
 
 def _timescale(standard: Standard) -> str:

@@ -131,6 +131,27 @@ class SourceSpec(_Frozen):
     document: Identifier = Field(description="id of an entry in `documents`")
     section: str = Field(min_length=1, description="section number and heading")
     quote: str = Field(min_length=1, description="the document's own words, verbatim")
+    quote_kind: Literal["primary", "secondary"] = Field(
+        default="primary",
+        description="`primary`: the document's own words; `secondary`: the primary text could "
+        "not be found, so the quote is another source's account of it (say which in "
+        "`secondary_source`); `check` lists these",
+    )
+    secondary_source: str | None = Field(
+        default=None,
+        min_length=1,
+        description="for a secondary quote: who says it, and where (title, address)",
+    )
+
+    @model_validator(mode="after")
+    def _secondary_names_its_source(self) -> SourceSpec:
+        if self.quote_kind == "secondary" and self.secondary_source is None:
+            raise ValueError(
+                "a secondary quote needs secondary_source: the title and address it is quoted from"
+            )
+        if self.quote_kind == "primary" and self.secondary_source is not None:
+            raise ValueError("secondary_source is for quote_kind: secondary; remove one of them")
+        return self
 
 
 class DocumentSpec(_Frozen):

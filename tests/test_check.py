@@ -42,6 +42,8 @@ CASES: list[tuple[str, Level, str, int, str]] = [
     ("effective-empty.yaml", Level.ERROR, "invalid-value", 13, "no day is on or after 2024-09-01 and before 2024-05-01"),
     ("bad-supersedes.yaml", Level.ERROR, "bad-supersedes", 14, "supersedes 'meeting-timing', but only a deadline"),
     ("supersedes-unknown.yaml", Level.ERROR, "unknown-reference", 14, "did you mean 'meeting-timing'?"),
+    ("unreachable-step.yaml", Level.ERROR, "unreachable-step", 15, "'after 1 year, every 2 weeks' can never apply"),
+    ("unsatisfiable-applies-to.yaml", Level.ERROR, "unsatisfiable-applies-to", 13, "leaves out children aged 16"),
     ("id-mismatch.yaml", Level.ERROR, "id-mismatch", 1, "id 'id-mismatched' must match the file name 'id-mismatch'"),
 ]  # fmt: skip
 

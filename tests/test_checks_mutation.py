@@ -110,17 +110,119 @@ def dangling_reference(data: dict[str, Any], workflow: casejourney.Workflow) -> 
     return "into_nowhere"
 
 
+def _own_standard(data: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The first standard of ``kind`` the file itself writes (None if it has none)."""
+    return next((s for s in data.get("standards", []) if s.get("kind") == kind), None)
+
+
+def unreachable_step(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    """A recurring standard whose first ``then`` step is overtaken by the next one at once."""
+    recurring = next(
+        (s for s in workflow.standards.values() if s.kind == "recurring" and s.spec.per_child),
+        None,
+    )
+    if recurring is None:
+        return None
+    data.setdefault("activities", []).append({"id": "injected_call", "label": "Injected call"})
+    data.setdefault("standards", []).append(
+        {
+            "id": "injected-steps",
+            "kind": "recurring",
+            "title": "Injected: a step that a later-listed step always overtakes",
+            "to": "injected_call",
+            "while": list(recurring.spec.while_),  # type: ignore[union-attr]
+            "every": "1 week",
+            "then": [
+                {"after": "1 year", "every": "2 weeks"},
+                {"after": "6 months", "every": "4 weeks"},
+            ],
+            "source": dict(recurring.spec.source.model_dump(exclude_defaults=True)),
+        }
+    )
+    return "injected-steps"
+
+
+def empty_window(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    """A standard in force from a date until an earlier one: no due date fits."""
+    standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
+    if standard is None:
+        return None
+    standard["effective"] = {"from": "2025-09-01", "until": "2024-09-01"}
+    return str(standard["id"])
+
+
+def unsatisfiable_applies_to(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    """An age band no child fits: at least 16 and under 5."""
+    standard = next(
+        (
+            s
+            for s in data.get("standards", [])
+            if s.get("kind") in {"recurring", "deadline"} and s.get("per", "child") == "child"
+        ),
+        None,
+    )
+    if standard is None:
+        return None
+    standard["applies_to"] = {"age_from": 16, "age_under": 5}
+    return str(standard["id"])
+
+
+def deviation_without_acknowledgement(
+    data: dict[str, Any], workflow: casejourney.Workflow
+) -> str | None:
+    """A local standard that refines a statutory deadline with twice its time, and says nothing."""
+    if "extends" not in data:
+        return None
+    parent = next(
+        (
+            s
+            for s in workflow.standards.values()
+            if s.inherited and s.kind == "deadline" and s.authority == data["extends"]
+        ),
+        None,
+    )
+    if parent is None:
+        return None
+    raw = parent.spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)
+    raw.update(
+        {
+            "id": "injected-deviation",
+            "kind": "deadline",
+            "refines": parent.id,
+            "title": "Injected: twice the statutory time, unacknowledged",
+            "within": f"{parent.spec.within.value * 2} {parent.spec.within.unit.value}",  # type: ignore[union-attr]
+            "source": dict(parent.spec.source.model_dump(exclude_defaults=True)),
+        }
+    )
+    data.setdefault("standards", []).append(raw)
+    return "injected-deviation"
+
+
 MUTATIONS: list[tuple[Mutation, str]] = [
     (unreachable_state, "unreachable-state"),
     (trap_state, "trap"),
     (contradicting_lead_time, "contradictory-timescales"),
     (looser_than_statute, "looser-than-statute"),
     (dangling_reference, "unknown-reference"),
+    (unreachable_step, "unreachable-step"),
+    (empty_window, "invalid-value"),
+    (unsatisfiable_applies_to, "invalid-value"),
+    (deviation_without_acknowledgement, "looser-than-statute"),
 ]
+#: Where a mutation's finding is reported: the injected standard's line (default), or one of its
+#: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
+REPORTED_AT = {
+    "unreachable_step": "then",
+    "empty_window": "effective",
+    "unsatisfiable_applies_to": "applies_to",
+}
 
 
-def _line_of(text: str, marker: str) -> int:
-    """The line of the list item (``- ...``) that introduces ``marker``, the injected item's id."""
+def _line_of(text: str, marker: str, key: str | None = None) -> int:
+    """The line of the list item (``- ...``) that introduces ``marker``, the injected item's id.
+
+    With ``key``, the line of that key inside the item instead.
+    """
     lines = text.splitlines()
     hits = [
         i for i, line in enumerate(lines) if re.search(rf"(id|trigger): {re.escape(marker)}$", line)
@@ -128,7 +230,16 @@ def _line_of(text: str, marker: str) -> int:
     index = hits[-1]
     while not lines[index].lstrip().startswith("- "):
         index -= 1
-    return index + 1
+    if key is None:
+        return index + 1
+    indent = len(lines[index]) - len(lines[index].lstrip()) + 2
+    for number in range(index, len(lines)):
+        line = lines[number]
+        if number > index and len(line) - len(line.lstrip()) < indent:
+            break
+        if line[indent:].startswith(f"{key}:") or line.lstrip("- ").startswith(f"{key}:"):
+            return number + 1
+    raise AssertionError(f"{key} not found in the item for {marker}")
 
 
 def _errors(path: Path) -> set[tuple[str, int]]:
@@ -146,7 +257,7 @@ def _mutate_and_check(folder: Path, data: dict[str, Any], mutation: Mutation, co
         pytest.skip(f"{mutation.__name__} does not apply to {name}")
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     path.write_text(text, encoding="utf-8")
-    line = _line_of(text, marker)
+    line = _line_of(text, marker, REPORTED_AT.get(mutation.__name__))
     assert _errors(path) == {(code, line)}, f"{mutation.__name__}: expected {code} at line {line}"
 
 

@@ -30,6 +30,8 @@ CHECKS: tuple[Check, ...] = (
     timing.looser_than_statute,
     timing.same_obligation_two_values,
     timing.same_obligation_two_anchors,
+    timing.unreachable_steps,
+    timing.unsatisfiable_applies_to,
 )
 
 

@@ -418,3 +418,98 @@ def looser_standards(workflow: Workflow) -> dict[str, list[str]]:
         if fields:
             out[standard.id] = fields
     return out
+
+
+def _never_later(calendar: WorkingCalendar, one: Duration, other: Duration) -> bool:
+    """Whether ``one`` falls due no later than ``other`` from every start date in the window."""
+    return bool((due_dates(calendar, one) <= due_dates(calendar, other)).all())
+
+
+def unreachable_steps(workflow: Workflow) -> Iterator[Finding]:
+    """``unreachable-step``: a ``then`` step of a recurring standard that can never apply.
+
+    After ``after`` in scope the interval becomes the step's ``every``, and a later step takes
+    over from an earlier one once its own ``after`` has passed. A step is never followed when a
+    step listed after it starts no later (it takes over at once), or when a ``max_duration`` on the
+    same scope ends the stay before the step starts.
+    """
+    calendar = workflow.calendar
+    limits = [
+        s.spec
+        for s in workflow.standards.values()
+        if isinstance(s.spec, MaxDurationSpec) and s.spec.per_child
+    ]
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if standard.inherited or not isinstance(spec, RecurringSpec):
+            continue
+        scope = workflow.expand_scope(spec.while_)
+        for index, step in enumerate(spec.then):
+            shadow = next(
+                (
+                    later
+                    for later in spec.then[index + 1 :]
+                    if _never_later(calendar, later.after, step.after)
+                ),
+                None,
+            )
+            limit = next(
+                (
+                    m
+                    for m in limits
+                    if workflow.expand_scope(m.while_) >= scope
+                    and _never_later(calendar, m.within, step.after)
+                ),
+                None,
+            )
+            if shadow is None and limit is None:
+                continue
+            if shadow is not None:
+                why = (
+                    f"the step after it, 'after {shadow.after}', starts no later and takes over; "
+                    "list the steps in the order they start"
+                )
+            else:
+                assert limit is not None
+                why = (
+                    f"'{limit.id}' limits the stay in {', '.join(spec.while_)} to {limit.within}; "
+                    "shorten the step's after, or check the limit"
+                )
+            yield standard.at("then").finding(
+                Level.ERROR,
+                "unreachable-step",
+                f"standard '{standard.id}': the step 'after {step.after}, every {step.every}' can "
+                f"never apply: {why}",
+                (standard.citation,),
+            )
+
+
+def unsatisfiable_applies_to(workflow: Workflow) -> Iterator[Finding]:
+    """``unsatisfiable-applies-to``: a standard counted from a birthday, for children of other ages.
+
+    A deadline from ``age:16`` opens on the 16th birthday, when the child is 16: an ``applies_to``
+    band without 16 ("under 16") is owed to no child.
+    """
+    for standard in workflow.standards.values():
+        spec = standard.spec
+        if standard.inherited or spec.applies_to is None:
+            continue
+        if not isinstance(spec, DeadlineSpec | LeadTimeSpec):
+            continue
+        anchor = spec.from_ if isinstance(spec, DeadlineSpec) else spec.to
+        if not anchor.startswith("age:"):
+            continue
+        age = int(anchor.split(":")[1])
+        band = spec.applies_to
+        if (band.age_from is None or age >= band.age_from) and (
+            band.age_under is None or age < band.age_under
+        ):
+            continue
+        yield standard.at("applies_to").finding(
+            Level.ERROR,
+            "unsatisfiable-applies-to",
+            f"standard '{standard.id}' opens on the {age}th birthday ({anchor}), but applies_to "
+            f"{band.model_dump(exclude_none=True)} leaves out children aged {age}: no child is "
+            "owed it; widen applies_to or count from another event",
+            (standard.citation,),
+        )

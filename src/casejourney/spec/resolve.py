@@ -343,6 +343,8 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                         "refines",
                         "supersedes",
                         "effective",
+                        "applies_to",
+                        "then",
                         "source",
                     )
                     if isinstance(doc.data["standards"][i], dict)

@@ -19,7 +19,7 @@ from casejourney import schedule
 from casejourney.calendar import WorkingCalendar, add_months, birthday
 from casejourney.errors import IllegalStepError
 from casejourney.machine import JourneyMachine
-from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec
+from casejourney.spec.models import ChildAttributes, DeadlineSpec, LeadTimeSpec, RecurringSpec
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.scenario import (
     DistSpec,
@@ -113,6 +113,7 @@ def walk(
     rng: np.random.Generator | None = None,
     date_of_birth: dt.date | None = None,
     until: dt.date | None = None,
+    child: ChildAttributes | None = None,
 ) -> Journey:
     """Walk one child through ``workflow`` from ``start``.
 
@@ -125,6 +126,8 @@ def walk(
         rng: the random stream for a seeded walk (required when ``path`` is None).
         date_of_birth: for age-based standards; kept in memory only, never written out.
         until: the end of the record (default: the last event).
+        child: the child's placement, legal status, plan and disability, where known (for
+            ``applies_to``); kept in memory only.
 
     Raises:
         IllegalStepError: a step of ``path`` is not a legal move; the message names the legal ones.
@@ -159,9 +162,9 @@ def walk(
         events.append(CaseEvent(day, machine.state))
         moves += 1
     end = until or day
-    activities = _schedule_activities(workflow, timer, events, end, date_of_birth)
+    activities = _schedule_activities(workflow, timer, events, end, date_of_birth, child)
     merged = sorted([*events, *activities], key=lambda e: (e.day, e.name in workflow.activities))
-    instances = track(workflow, merged, until=end, date_of_birth=date_of_birth)
+    instances = track(workflow, merged, until=end, date_of_birth=date_of_birth, child=child)
     return Journey(workflow, tuple(merged), tuple(instances), end)
 
 
@@ -190,10 +193,13 @@ def _schedule_activities(
     events: Sequence[CaseEvent],
     end: dt.date,
     date_of_birth: dt.date | None,
+    child: ChildAttributes | None = None,
 ) -> list[CaseEvent]:
     """Activities the case owes, done when practice says (on time, or late)."""
-    recurring = _recurring_activities(workflow, timer, events, end, date_of_birth)
-    return recurring + _owed_activities(workflow, timer, events, recurring, end, date_of_birth)
+    recurring = _recurring_activities(workflow, timer, events, end, date_of_birth, child)
+    return recurring + _owed_activities(
+        workflow, timer, events, recurring, end, date_of_birth, child
+    )
 
 
 def _recurring_activities(
@@ -202,6 +208,7 @@ def _recurring_activities(
     events: Sequence[CaseEvent],
     end: dt.date,
     date_of_birth: dt.date | None,
+    child: ChildAttributes | None = None,
 ) -> list[CaseEvent]:
     calendar = workflow.calendar
     out: list[CaseEvent] = []
@@ -221,7 +228,7 @@ def _recurring_activities(
                 owed = [
                     s
                     for s in specs
-                    if s.applies(date_of_birth, anchor)
+                    if s.applies(date_of_birth, anchor, child)
                     and s.in_force(
                         calendar.add(anchor, schedule.interval(calendar, s, entered, anchor, count))
                     )
@@ -286,6 +293,7 @@ def _owed_activities(
     recurring: Sequence[CaseEvent],
     end: dt.date,
     date_of_birth: dt.date | None,
+    child: ChildAttributes | None = None,
 ) -> list[CaseEvent]:
     """Deadlines and lead times whose owed event is an activity (first core group, minutes)."""
     births: dict[str, dt.date] = {}
@@ -305,7 +313,9 @@ def _owed_activities(
             else:
                 continue
             for anchor in anchors:
-                if not spec.applies(date_of_birth, anchor) or not _in_force(workflow, spec, anchor):
+                if not spec.applies(date_of_birth, anchor, child):
+                    continue
+                if not _in_force(workflow, spec, anchor):
                     continue
                 if (standard.id, anchor) in seen:
                     continue

@@ -611,7 +611,7 @@ def instances(
     wanted = set(standards) if standards is not None else None
     parts: list[Table] = []
     for index, standard in enumerate(frame.workflow.standards.values()):
-        if (wanted is not None and standard.id not in wanted) or not standard.spec.per_child:
+        if (wanted is not None and standard.id not in wanted) or standard.spec.outside_simulation:
             continue
         parts.append(_standard_instances(stream, index, standard))
     if not parts:
@@ -726,7 +726,7 @@ def standard_measures(out: Measures, frame: Frame, stream: Stream) -> None:
     """
     weeks = frame.weeks
     for index, standard in enumerate(frame.workflow.standards.values()):
-        if not standard.spec.per_child:  # a worker's or a household's: not simulated
+        if standard.spec.outside_simulation:  # a worker's, a household's, or some children's
             continue
         table = _standard_instances(stream, index, standard)
         due_week = frame.week_of(table["due"])

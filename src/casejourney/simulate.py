@@ -515,7 +515,7 @@ class _TaskBuilder:
         once: dict[tuple[str, str, frozenset[str] | None], tuple[str, DeadlineSpec]] = {}
         for standard in workflow.standards.values():
             spec = standard.spec
-            if not spec.per_child:  # a worker's or a household's: outside the simulation
+            if spec.outside_simulation:  # a worker's, a household's, or for some children only
                 continue
             if not self.in_force(standard):
                 continue

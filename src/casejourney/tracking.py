@@ -34,7 +34,13 @@ from functools import lru_cache, partial
 
 from casejourney import schedule
 from casejourney.calendar import Duration, Unit, WorkingCalendar, birthday
-from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.models import (
+    ChildAttributes,
+    DeadlineSpec,
+    LeadTimeSpec,
+    MaxDurationSpec,
+    RecurringSpec,
+)
 from casejourney.spec.resolve import Standard, Workflow
 
 
@@ -106,6 +112,7 @@ def track(
     until: dt.date | None = None,
     date_of_birth: dt.date | None = None,
     standards: Iterable[str] | None = None,
+    child: ChildAttributes | None = None,
 ) -> list[Instance]:
     """Every standard instance for one case.
 
@@ -117,6 +124,8 @@ def track(
         date_of_birth: for ``age:N`` anchors and ``applies_to``; used in memory, never written out.
             Unknown, every ``applies_to`` standard is taken to apply.
         standards: restrict to these standard ids (default: all in force).
+        child: the child's placement, legal status, plan and disability, where known, for
+            ``applies_to``; a standard for one of these is not counted where it is not known.
 
     Returns:
         Instances sorted by opening date, then standard id, then occurrence.
@@ -148,7 +157,11 @@ def track(
             found = _max_duration(workflow, standard, spec, flat, end)
         # `applies_to`: each occurrence is judged by the child on the day it opens;
         # `effective`: by the day it falls due.
-        out += [i for i in found if spec.applies(date_of_birth, i.opened) and spec.in_force(i.due)]
+        out += [
+            i
+            for i in found
+            if spec.applies(date_of_birth, i.opened, child) and spec.in_force(i.due)
+        ]
     out = _without_replaced(workflow, out)
     if asked is not None:
         out = [i for i in out if i.standard in asked]

@@ -16,6 +16,7 @@ from rich.table import Table
 import casejourney
 from casejourney.cli import WorkflowsOption, app, csv_text, err, out, parse_date, print_csv
 from casejourney.journey import Journey, walk
+from casejourney.spec.models import LEGAL_STATUSES, PLACEMENTS, PLANS, ChildAttributes
 from casejourney.tracking import Instance, Outcome
 
 
@@ -80,9 +81,51 @@ def journey(
         Path | None,
         typer.Option("--output", "-o", help="Write to this file instead of the screen."),
     ] = None,
+    placement: Annotated[
+        str | None,
+        typer.Option(
+            "--placement",
+            help=f"Where the child is placed, for standards for some placements: {', '.join(PLACEMENTS)}.",
+        ),
+    ] = None,
+    legal_status: Annotated[
+        str | None,
+        typer.Option(
+            "--legal-status",
+            help=f"The child's legal status when looked after: {', '.join(LEGAL_STATUSES)}.",
+        ),
+    ] = None,
+    plan: Annotated[
+        str | None,
+        typer.Option("--plan", help=f"The child's plan for permanence: {', '.join(PLANS)}."),
+    ] = None,
+    disabled: Annotated[
+        bool | None,
+        typer.Option(
+            "--disabled/--not-disabled",
+            help="Whether the child is disabled (unsaid: standards for disabled children are not counted).",
+        ),
+    ] = None,
     workflows: WorkflowsOption = None,
 ) -> None:
-    """Walk one child through an authority's pathway and show each date and each timescale."""
+    """Walk one child through an authority's pathway and show each date and each timescale.
+
+    Standards for some children only (a placement, a legal status, a plan, a disability) are
+    counted for this child only when you say so with --placement, --legal-status, --plan,
+    --disabled.
+    """
+    for option, value, known in (
+        ("--placement", placement, PLACEMENTS),
+        ("--legal-status", legal_status, LEGAL_STATUSES),
+        ("--plan", plan, PLANS),
+    ):
+        if value is not None and value not in known:
+            raise typer.BadParameter(
+                f"{value!r} is not one of: {', '.join(known)}", param_hint=option
+            )
+    child = ChildAttributes(
+        placement=placement, legal_status=legal_status, plan=plan, disabled=disabled
+    )
     first = parse_date(start)
     workflow = casejourney.load_workflow(authority, workflows)
     spec, _ = casejourney.load_scenario(scenario, workflows)
@@ -90,7 +133,9 @@ def journey(
     date_of_birth = first - dt.timedelta(days=round(age * 365.25))
     steps = [s.strip() for s in path.split(",") if s.strip()] if path else None
     rng = None if steps is not None else np.random.default_rng(seed)
-    result = walk(workflow, spec, first, path=steps, rng=rng, date_of_birth=date_of_birth)
+    result = walk(
+        workflow, spec, first, path=steps, rng=rng, date_of_birth=date_of_birth, child=child
+    )
     if fmt is JourneyFormat.json:
         _emit(output, json.dumps(journey_record(result), indent=2) + "\n")
     elif fmt is JourneyFormat.csv:

@@ -95,7 +95,7 @@ def scope_text(standard: Standard) -> str:
     "for children under 1"; "per worker, outside the simulation: owed to each worker, ...".
     """
     spec = standard.spec
-    if spec.outside_simulation:
+    if spec.outside_simulation and not spec.per_child:
         return f"per {spec.per}, outside the simulation: {spec.outside_simulation}"
     words = []
     band = spec.applies_to
@@ -104,12 +104,23 @@ def scope_text(standard: Standard) -> str:
             words.append(f"for children aged {band.age_from} to under {band.age_under}")
         elif band.age_under is not None:
             words.append(f"for children under {band.age_under}")
-        else:
+        elif band.age_from is not None:
             words.append(f"for children aged {band.age_from} or over")
+        for label, values in (
+            ("placed", band.placement),
+            ("looked after under", band.legal_status),
+            ("with a plan of", band.plan),
+        ):
+            if values:
+                words.append(f"{label} {' or '.join(v.replace('_', ' ') for v in values)}")
+        if band.disabled is not None:
+            words.append("disabled children" if band.disabled else "children who are not disabled")
     if spec.effective is not None:
         words.append(str(spec.effective))
     if spec.supersedes is not None:
         words.append(f"in place of {spec.supersedes} where owed")
+    if spec.outside_simulation:
+        words.append("not simulated: simulated children have no placement, plan or disability yet")
     return "; ".join(words)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -210,10 +211,37 @@ class TransitionSpec(_Frozen):
     label: str | None = None
 
 
-class AppliesToSpec(_Frozen):
-    """Which children a standard is for, judged by the child's age on the day each occurrence opens.
+#: What a child's placement, legal status and plan may be, for ``applies_to`` and ``journey``.
+Placement = Literal[
+    "foster_care", "connected_person", "parents", "residential", "independent_living", "other"
+]
+LegalStatus = Literal["care_order", "interim_care_order", "section_20", "placement_order", "other"]
+Plan = Literal["adoption", "long_term_fostering", "special_guardianship", "return_home", "other"]
+PLACEMENTS: tuple[str, ...] = get_args(Placement)
+LEGAL_STATUSES: tuple[str, ...] = get_args(LegalStatus)
+PLANS: tuple[str, ...] = get_args(Plan)
 
-    A child whose date of birth is unknown is treated as in scope (the stricter reading).
+
+@dataclass(frozen=True)
+class ChildAttributes:
+    """What is known of a child beyond their age, for ``applies_to`` (None: not known).
+
+    Used in memory only; never written to an output.
+    """
+
+    placement: str | None = None
+    legal_status: str | None = None
+    plan: str | None = None
+    disabled: bool | None = None
+
+
+class AppliesToSpec(_Frozen):
+    """Which children a standard is for: by age, and by what is known of the child.
+
+    Age is judged on the day each occurrence opens; placement, legal status, plan and disability
+    from what the child's record says. A child whose date of birth is unknown is treated as in the age band (the stricter reading).
+    A standard for a placement, legal status, plan or disability is owed only where the child is
+    known to have it: a record that does not say is not counted against it.
     """
 
     age_from: int | None = Field(
@@ -222,11 +250,26 @@ class AppliesToSpec(_Frozen):
     age_under: int | None = Field(
         default=None, ge=1, le=26, description="the child is younger than this many years"
     )
+    placement: tuple[Placement, ...] | None = Field(
+        default=None, min_length=1, description="the child is placed in one of these"
+    )
+    legal_status: tuple[LegalStatus, ...] | None = Field(
+        default=None, min_length=1, description="the child is looked after under one of these"
+    )
+    plan: tuple[Plan, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="the child's plan for permanence is one of these (adoption, long-term fostering …)",
+    )
+    disabled: bool | None = Field(default=None, description="the child is disabled (true) or not")
 
     @model_validator(mode="after")
     def _some_child_fits(self) -> AppliesToSpec:
-        if self.age_from is None and self.age_under is None:
-            raise ValueError("applies_to needs age_from, age_under or both")
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError(
+                "applies_to needs at least one of age_from, age_under, placement, legal_status, "
+                "plan, disabled"
+            )
         if (
             self.age_from is not None
             and self.age_under is not None
@@ -238,8 +281,25 @@ class AppliesToSpec(_Frozen):
             )
         return self
 
-    def includes(self, date_of_birth: dt.date | None, day: dt.date) -> bool:
-        """Whether a child born on ``date_of_birth`` is in scope on ``day``."""
+    @property
+    def by_age_only(self) -> bool:
+        """Whether only age chooses the children (the simulation knows nothing else of them)."""
+        return (self.placement, self.legal_status, self.plan, self.disabled) == (None,) * 4
+
+    def includes(
+        self, date_of_birth: dt.date | None, day: dt.date, child: ChildAttributes | None = None
+    ) -> bool:
+        """Whether a child born on ``date_of_birth``, with ``child``'s attributes, is in scope."""
+        known = child or ChildAttributes()
+        for wanted, value in (
+            (self.placement, known.placement),
+            (self.legal_status, known.legal_status),
+            (self.plan, known.plan),
+        ):
+            if wanted is not None and value not in wanted:
+                return False
+        if self.disabled is not None and known.disabled is not self.disabled:
+            return False
         if date_of_birth is None:
             return True
         years = day.year - date_of_birth.year
@@ -358,13 +418,23 @@ class _StandardBase(_Frozen):
 
     @property
     def outside_simulation(self) -> str | None:
-        """Why this standard is not tracked or simulated, or None if it is."""
-        return OUTSIDE_SIMULATION.get(self.per)
+        """Why this standard is not simulated (nor, per worker or household, tracked), or None."""
+        if self.per in OUTSIDE_SIMULATION:
+            return OUTSIDE_SIMULATION[self.per]
+        if self.applies_to is not None and not self.applies_to.by_age_only:
+            return (
+                "owed only to children known to have a placement, legal status, plan or "
+                "disability: tracked where a child's record says so (journey --placement, "
+                "--legal-status, --plan, --disabled), but simulated children do not have these yet"
+            )
+        return None
 
-    def applies(self, date_of_birth: dt.date | None, day: dt.date) -> bool:
-        """Whether this standard is for a child born on ``date_of_birth`` on ``day``."""
+    def applies(
+        self, date_of_birth: dt.date | None, day: dt.date, child: ChildAttributes | None = None
+    ) -> bool:
+        """Whether this standard is for a child born on ``date_of_birth`` (``child``) on ``day``."""
         return self.per_child and (
-            self.applies_to is None or self.applies_to.includes(date_of_birth, day)
+            self.applies_to is None or self.applies_to.includes(date_of_birth, day, child)
         )
 
     def in_force(self, due: dt.date) -> bool:

@@ -120,8 +120,8 @@ def _age_band_years(spec: RecurringSpec) -> int:
 def _followed_before(calendar: WorkingCalendar, spec: RecurringSpec, other: RecurringSpec) -> bool:
     """Whether the engine's one schedule for an activity follows ``spec`` rather than ``other``.
 
-    Simulated children have no ages yet, so a schedule is for every child: the standard for the
-    most children wins ("every 12 months from the fifth birthday" over "every 6 months before
+    The engine does not yet judge an ``applies_to`` age band per child, so a schedule is for
+    every child: the standard for the most children wins ("every 12 months from the fifth birthday" over "every 6 months before
     it"), and among standards for as many children, the stricter.
     """
     mine, theirs = _age_band_years(spec), _age_band_years(other)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -274,7 +275,9 @@ def test_more_staff_never_makes_timeliness_worse_beyond_noise() -> None:
     assert overall == sorted(overall), overall
     for fewer, more in itertools.pairwise(by_standard):
         for standard, share in fewer.items():
-            if standard in more:
+            # a standard nothing fell due for (its event is not simulated, e.g. a placement
+            # move) has no share to compare
+            if standard in more and not (math.isnan(share) or math.isnan(more[standard])):
                 # noise: a few percentage points on small counts
                 assert more[standard] >= share - 5.0, (standard, share, more[standard])
 

@@ -452,7 +452,9 @@ def test_a_whole_pathway_too_small_for_a4_gets_a_page_per_phase(tmp_path: Path) 
         not render_image.too_small_to_print(render_image.natural_size(select_phase(model, p.id)))
         for p in phases
     ]
-    assert sum(legible) >= len(phases) - 1, legible
+    # Liverpool's in-care stage now also carries the statutory floor's care plan, placement plans,
+    # PEP and health assessments, and is too dense for A4 on its own (with one other): issue 18.
+    assert sum(legible) >= len(phases) - 2, legible
 
 
 @needs_dot

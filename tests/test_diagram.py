@@ -74,7 +74,7 @@ def test_deadline_into_a_state_is_on_the_arrow_that_meets_it() -> None:
     assert [t.text for t in arrow.timescales] == [
         "ICPC ≤ 15 working days of strategy discussion (when needed)"
     ]
-    assert arrow.timescales[0].citations[0].quote.startswith("The initial child protection")
+    assert arrow.timescales[0].citations[0].quote.startswith("The Initial Child Protection")
 
 
 def test_recurring_and_max_duration_are_on_their_states() -> None:
@@ -146,7 +146,7 @@ def test_plain_flavour_has_no_html_labels_but_keeps_the_citations() -> None:
     dot = dot_source(_model("national"), flavour="plain")
     assert "<TABLE" not in dot
     assert "ICPC ≤ 15 working days of strategy discussion" in dot
-    assert "should take place within 15 working days of the strategy discussion" in dot
+    assert "should take place within 15 working days of the Strategy Discussion" in dot
 
 
 # --- one phase ------------------------------------------------------------------------------------

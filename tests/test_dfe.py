@@ -84,3 +84,29 @@ def test_open_plans_by_duration_use_the_dfe_bands() -> None:
     assert list(bands.values()) == pytest.approx([20.0] * 5)
     assert dfe.stock(log, ["cp_plan"], end) == 5
     assert dfe.exits(log, "cp_plan", 0, end) == 1
+
+
+def test_a_plan_resumed_after_pre_proceedings_is_as_old_as_the_plan_it_continues() -> None:
+    # PLO runs alongside the plan: a child back on it from pre-proceedings has had the plan
+    # since it began (as plans_started does not count the return as a new plan), but a new plan
+    # after a spell in care, or a plan after PLO with no plan before it, starts afresh.
+    end = GRID.day(dt.date(2024, 3, 31))
+    log = log_of(
+        [
+            (0, end - 400, "cp_plan"),  # 1 to 2 years, with pre-proceedings in between
+            (0, end - 300, "plo"),
+            (0, end - 20, "cp_plan"),
+            (1, end - 250, "cp_plan"),  # a new plan after care: under 3 months
+            (1, end - 200, "looked_after"),
+            (1, end - 30, "cp_plan"),
+            (2, end - 60, "plo"),  # no plan before pre-proceedings: under 3 months
+            (2, end - 10, "cp_plan"),
+            (3, end - 900, "cp_plan"),  # twice through PLO: 2 years or more
+            (3, end - 700, "plo"),
+            (3, end - 650, "cp_plan"),
+            (3, end - 300, "plo"),
+            (3, end - 280, "cp_plan"),
+        ]
+    )
+    bands = dfe.cp_duration_bands(log, GRID, end)
+    assert list(bands.values()) == pytest.approx([50.0, 0.0, 0.0, 25.0, 25.0])

@@ -41,3 +41,29 @@ def test_a_year_scenario_takes_its_inputs_from_that_year() -> None:
     share = icpc.get("icpcs") / icpc.get("s47_enquiries")
     assert scenario.branches["s47_enquiry"]["convene_icpc"] == pytest.approx(share, abs=1e-6)
     assert sum(scenario.branches["s47_enquiry"].values()) == pytest.approx(1.0)
+
+
+def test_the_baselines_cp_plan_lengths_are_the_fit_to_the_calibration_years_bands() -> None:
+    # stays.cp_plan is not a guess: it is the lognormal whose steady stock of open plans falls
+    # into the DfE's duration bands as England's did in 2022-2023 (2024 is left to predict)
+    from casejourney.validation import CALIBRATION_YEARS, base_scenario
+
+    rows = published.load()
+    median, p90 = published.cp_plan_lengths(rows, CALIBRATION_YEARS)
+    stay = base_scenario()["stays"]["cp_plan"]
+    assert (stay["median"], stay["p90"], stay["unit"]) == (median, p90, "weeks")
+    # the fit's open plans by band are within 1.5 points of the published ones
+    shares = published._open_shares(median, p90)
+    for year in CALIBRATION_YEARS:
+        row = published.england(rows, year)
+        published_shares = [row.get(c) for c, _, _ in published._CP_BANDS_WEEKS]
+        assert max(abs(a - b) for a, b in zip(shares, published_shares, strict=True)) < 1.5
+    # and its mean agrees with Little's law (plans open / plans started a year) within 5%
+    mean = median * math.exp((math.log(p90 / median) / 1.2816) ** 2 / 2)
+    little = [
+        52.18
+        * published.england(rows, y).get("cp_plans_at_31_march")
+        / published.england(rows, y).get("cp_plans_started")
+        for y in CALIBRATION_YEARS
+    ]
+    assert abs(mean / (sum(little) / len(little)) - 1) < 0.05

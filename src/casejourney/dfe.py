@@ -108,6 +108,39 @@ def entered_on(log: EventLog, day: int) -> np.ndarray:
     return since
 
 
+def plan_started_on(log: EventLog, day: int) -> np.ndarray:
+    """Like :func:`entered_on`, but a CP plan resumed after PLO pre-proceedings keeps its start.
+
+    Pre-proceedings run alongside the child protection plan (as :func:`plans_started` counts
+    them): a child back on the plan from PLO is on the plan that began before, and the DfE's
+    duration bands count from that plan's start.
+    """
+    since = entered_on(log, day)
+    cp, plo = _code(log, "cp_plan"), _code(log, "plo")
+    if cp < 0 or plo < 0:
+        return since
+    rows = _enter_rows(log)
+    rows = rows[log["day"][rows] <= day]
+    rows = rows[np.lexsort((rows, log["case"][rows]))]  # by case, then as logged
+    case, event, days = log["case"][rows], log["event"][rows], log["day"][rows].astype(np.int64)
+    is_cp = event == cp
+    resumed = np.zeros(len(rows), dtype=bool)
+    resumed[2:] = (
+        is_cp[2:]
+        & (event[1:-1] == plo)
+        & is_cp[:-2]
+        & (case[2:] == case[1:-1])
+        & (case[1:-1] == case[:-2])
+    )
+    anchor = np.where(is_cp & ~resumed, np.arange(len(rows)), -1)
+    latest = np.maximum.accumulate(anchor) if len(anchor) else anchor
+    current = np.ones(len(rows), dtype=bool)  # each case's last row: the state it is in now
+    current[:-1] = case[1:] != case[:-1]
+    carried = current & resumed & (latest >= 0)
+    since[case[carried]] = days[latest[carried]]
+    return since
+
+
 def icpc_working_days(log: EventLog, grid: DayGrid, first: int, last: int) -> np.ndarray:
     """Working days from the start of the s47 enquiry to each ICPC held on days ``first..last``.
 
@@ -137,7 +170,7 @@ def icpc_working_days(log: EventLog, grid: DayGrid, first: int, last: int) -> np
 def cp_duration_bands(log: EventLog, grid: DayGrid, day: int) -> dict[str, float]:
     """CP plans open at the end of ``day``, as % by how long they had lasted (DfE's bands)."""
     cp = _code(log, "cp_plan")
-    state, since = states_on(log, day), entered_on(log, day)
+    state, since = states_on(log, day), plan_started_on(log, day)
     open_ = state == cp
     lasted = day - since[open_]
     total = int(open_.sum())

@@ -185,3 +185,61 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
         teams[name] = team
     out["teams"] = teams
     return out
+
+
+#: DfE's bands of how long CP plans open at 31 March had lasted, as (column, from, to) in weeks.
+_CP_BANDS_WEEKS: tuple[tuple[str, float, float], ...] = (
+    ("cp_open_3m_or_less_pct", 0.0, 52.18 / 4),
+    ("cp_open_3_to_6m_pct", 52.18 / 4, 52.18 / 2),
+    ("cp_open_6m_to_1y_pct", 52.18 / 2, 52.18),
+    ("cp_open_1_to_2y_pct", 52.18, 2 * 52.18),
+    ("cp_open_2y_or_more_pct", 2 * 52.18, math.inf),
+)
+
+_Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+
+
+def _open_shares(median: float, p90: float) -> list[float]:
+    """Percentages of a steady stock of plans in each DfE duration band, for lognormal lengths.
+
+    In a steady state a plan that has lasted ``t`` is still open with probability ``S(t)`` (the
+    survival function), so the stock's durations have density ``S(t) / mean``; for a lognormal,
+    ``∫₀ˣ S = x·S(x) + mean·Φ(z − σ)`` with ``z = (ln x − μ) / σ``.
+    """
+    mu, sigma = math.log(median), math.log(p90 / median) / _Z90
+    mean = math.exp(mu + sigma**2 / 2)
+
+    def phi(z: float) -> float:
+        return 0.5 * math.erfc(-z / math.sqrt(2))
+
+    def held(x: float) -> float:  # ∫₀ˣ S(t) dt
+        if x <= 0 or math.isinf(x):
+            return 0.0 if x <= 0 else mean
+        z = (math.log(x) - mu) / sigma
+        return x * (1 - phi(z)) + mean * phi(z - sigma)
+
+    return [100 * (held(b) - held(a)) / mean for _, a, b in _CP_BANDS_WEEKS]
+
+
+def cp_plan_lengths(rows: list[Row], years: tuple[int, ...]) -> tuple[int, int]:
+    """CP plans' lognormal length, (median, 90th percentile) in whole weeks, fitted to the bands.
+
+    The fit is by least squares to England's published stock of plans by duration band, averaged
+    over ``years``.
+
+    The national baseline's ``stays.cp_plan`` is this fit for the calibration years; a test holds
+    them together. Its mean also agrees with Little's law (plans open / plans started a year).
+    """
+    target = [
+        sum(england(rows, y).get(column) for y in years) / len(years)
+        for column, _, _ in _CP_BANDS_WEEKS
+    ]
+    best: tuple[float, int, int] | None = None
+    for median in range(20, 61):
+        for p90 in range(median + 10, 3 * median + 1, 2):
+            shares = _open_shares(median, p90)
+            error = sum((s - t) ** 2 for s, t in zip(shares, target, strict=True))
+            if best is None or error < best[0]:
+                best = (error, median, p90)
+    assert best is not None
+    return best[1], best[2]

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from casejourney import CasejourneyError, Duration, DurationError, WorkingCalendar, due_date
-from casejourney.calendar import Unit, add_months, birthday, default_calendar
+from casejourney import CasejourneyError, Duration, due_date
+from casejourney.calendar import Unit, WorkingCalendar, add_months, birthday, default_calendar
+from casejourney.errors import DurationError
 
 D = dt.date
 CAL = default_calendar()

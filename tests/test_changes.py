@@ -11,11 +11,10 @@ import pytest
 import casejourney
 from casejourney import sweep
 from casejourney.cli import main
+from casejourney.spec import workflows_dir
 from casejourney.spec.changes import ChangeError, apply_changes, parse_change
 
-QUEUE_WORKFLOW = (
-    Path(casejourney.workflows_dir()).parent / "scenarios" / "queueing" / "queueing-mmc.yaml"
-)
+QUEUE_WORKFLOW = Path(workflows_dir()).parent / "scenarios" / "queueing" / "queueing-mmc.yaml"
 
 SMALL_QUEUE = f"""\
 kind: scenario

@@ -11,6 +11,7 @@ import pytest
 
 import casejourney
 from casejourney import Level
+from casejourney.checks import has_errors
 from casejourney.cli import main
 from tests.conftest import INVALID, WORKFLOWS
 
@@ -322,7 +323,7 @@ def test_check_json_lists_every_finding_sorted(capsys: pytest.CaptureFixture[str
 
 def test_check_shipped_workflows_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "workflows/"]) == 0, capsys.readouterr().out
-    assert not casejourney.checks.has_errors(casejourney.check_paths([WORKFLOWS]))
+    assert not has_errors(casejourney.check_paths([WORKFLOWS]))
 
 
 def test_an_applies_to_no_child_can_satisfy_is_reported_at_its_line(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import typer
 import casejourney
 import casejourney.cli
 from casejourney.cli import main
+from casejourney.errors import UnknownAuthorityError
 from tests.conftest import INVALID, WORKFLOWS
 
 
@@ -73,7 +74,7 @@ def test_unknown_authority_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[
 
 
 def test_debug_lets_the_exception_through() -> None:
-    with pytest.raises(casejourney.UnknownAuthorityError, match="nowhere"):
+    with pytest.raises(UnknownAuthorityError, match="nowhere"):
         main(["--debug", "rules", "--authority", "nowhere"])
 
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import casejourney
+from casejourney.api import scenarios_dir
 from casejourney.cli import main
 from casejourney.returns import export_returns
 from casejourney.returns.build import build_scenario
@@ -371,7 +372,7 @@ def test_a_scenario_built_with_history_reproduces_the_share_of_second_plans_with
     that are second or later within 2 points (with the base's history it would be about 20%)."""
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    for path in (casejourney.scenarios_dir()).glob("*.yaml"):
+    for path in scenarios_dir().glob("*.yaml"):
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "liverpool-repeating.yaml").write_text(_REPEATING, encoding="utf-8")
     casejourney.run_scenario(

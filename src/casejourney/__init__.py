@@ -1,383 +1,87 @@
 """casejourney: children's social care journeys as timed state machines.
 
-The public surface is this module: load a workflow, check files, look up due dates, list rules.
-Everything else is an implementation detail and may change.
+The public surface is the names in ``__all__``: load and check workflows and scenarios, look up
+due dates, list the rules, simulate. Everything else is an implementation detail and may change.
+Each name is imported when first used, so ``import casejourney`` (and ``casejourney --version``)
+stays quick; the exceptions are drawn as a tree in :mod:`casejourney.errors`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
-import re
-from dataclasses import dataclass
+import importlib
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from casejourney import checks, report
-from casejourney.calendar import Duration, WorkingCalendar, default_calendar
-from casejourney.checks import check_paths as _check_paths
-from casejourney.checks import check_workflow
-from casejourney.errors import (
-    CasejourneyError,
-    DurationError,
-    IllegalStepError,
-    SpecError,
-    UnknownAuthorityError,
-)
-from casejourney.report.rules import rules_records
-from casejourney.spec import (
-    Finding,
-    Level,
-    Workflow,
-    WorkflowLoader,
-    find_workflow_file,
-    workflows_dir,
-)
-from casejourney.spec import load_workflow as _load_spec
-from casejourney.spec.changes import ChangeError, apply_changes, parse_change
-from casejourney.spec.findings import Location
-from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
-from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
-from casejourney.spec.yamlsafe import is_regular_file, read_yaml
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
-    from casejourney.experiment import EventLogFormat, Results
+    from casejourney.api import (
+        DueAnswer,
+        check_paths,
+        due_date,
+        load_scenario,
+        load_workflow,
+        run_scenario,
+    )
+    from casejourney.calendar import Duration
+    from casejourney.errors import CasejourneyError, SpecError
+    from casejourney.experiment import Results
+    from casejourney.report.rules import rules_records
+    from casejourney.spec import Finding, Level, Workflow
+    from casejourney.spec.scenario import ScenarioSpec
 
 try:
     __version__ = version("casejourney")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
+#: Each public name and the module that defines it.
+_HOMES = {
+    "CasejourneyError": "casejourney.errors",
+    "DueAnswer": "casejourney.api",
+    "Duration": "casejourney.calendar",
+    "Finding": "casejourney.spec",
+    "Level": "casejourney.spec",
+    "Results": "casejourney.experiment",
+    "ScenarioSpec": "casejourney.spec.scenario",
+    "SpecError": "casejourney.errors",
+    "Workflow": "casejourney.spec",
+    "check_paths": "casejourney.api",
+    "due_date": "casejourney.api",
+    "load_scenario": "casejourney.api",
+    "load_workflow": "casejourney.api",
+    "rules_records": "casejourney.report.rules",
+    "run_scenario": "casejourney.api",
+}
+
 __all__ = [
     "CasejourneyError",
     "DueAnswer",
     "Duration",
-    "DurationError",
     "Finding",
-    "IllegalStepError",
     "Level",
+    "Results",
     "ScenarioSpec",
     "SpecError",
-    "UnknownAuthorityError",
     "Workflow",
-    "WorkingCalendar",
     "__version__",
     "check_paths",
-    "check_workflow",
-    "checks",
     "due_date",
-    "find_workflow_file",
     "load_scenario",
     "load_workflow",
-    "report",
     "rules_records",
     "run_scenario",
-    "workflows_dir",
 ]
 
 
-def check_paths(paths: list[Path], *, deep: bool = False) -> list[Finding]:
-    """Check workflow and scenario files and folders; every finding at once, sorted.
-
-    Args:
-        paths: workflow or scenario files, or folders of them (a file naming an ``authority`` is a
-            scenario, checked against that authority's workflow).
-        deep: also run the property checks on each workflow that loads: refinement against
-            statute on every start date 2000–2059, and tracking invariants on random journeys.
-
-    """
-    files, missing = checks.workflow_files(paths)
-    scenarios = [path for path in files if _is_scenario(path)]
-    workflows = [path for path in files if path not in scenarios]
-    found: set[Finding] = set(missing)
-    found.update(_check_paths(workflows))
-    for path in scenarios:
-        found.update(_scenario_checked(path)[2])
-    if not deep:
-        return sorted(found)
-    from casejourney.verify import deep_findings
-
-    loader = WorkflowLoader()
-    for path in workflows:
-        workflow, problems = loader.resolve(path)
-        if workflow is None or checks.has_errors(problems):
-            continue
-        # Deep checks need the names to resolve; other errors still get their counter-examples.
-        if not any(f.code == "unknown-reference" for f in check_workflow(workflow)):
-            found.update(deep_findings(workflow))
-    return sorted(found)
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use (PEP 562)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'casejourney' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
 
-def load_workflow(authority: str, directory: Path | None = None) -> Workflow:
-    """Load, resolve and check one authority's workflow; raise if it has any error.
-
-    Args:
-        authority: a shipped authority (``"liverpool"``) or a path to a workflow YAML file.
-        directory: the folder to look in for names (default: :func:`workflows_dir`).
-
-    Raises:
-        UnknownAuthorityError: no workflow file for that name.
-        SpecError: the workflow has errors; ``.findings`` lists every one.
-
-    """
-    workflow = _load_spec(authority, directory)
-    errors = [f for f in check_workflow(workflow) if f.level is Level.ERROR]
-    if errors:
-        raise SpecError(errors)
-    return workflow
-
-
-@dataclass(frozen=True)
-class DueAnswer:
-    """A due date and how it was worked out."""
-
-    due: dt.date
-    explanation: str
-
-
-def due_date(
-    start: dt.date,
-    *,
-    within: str | None = None,
-    standard: str | None = None,
-    authority: str = "national",
-    directory: Path | None = None,
-) -> DueAnswer:
-    """The due date ``within`` (e.g. ``"15 working days"``) or under ``standard`` from ``start``.
-
-    For a lead time, ``start`` is the later event (e.g. the conference) and the answer is the
-    latest date the earlier event may happen. For a recurring standard, the first occurrence.
-
-    Raises:
-        DurationError: ``within`` cannot be read.
-        UnknownAuthorityError: no such authority.
-        CasejourneyError: no such standard.
-
-    """
-    if within is not None:
-        duration = Duration.parse(within)
-        closure: tuple[dt.date, ...] = ()
-        if authority != "national":
-            closure = load_workflow(authority, directory).closure_days
-        due = default_calendar(closure).add(start, duration)
-        return DueAnswer(due, f"{duration} after {start.isoformat()} (day 0)")
-    workflow = load_workflow(authority, directory)
-    found = workflow.standards.get(standard or "")
-    if found is None:
-        near = difflib.get_close_matches(standard or "", list(workflow.standards), n=3)
-        hint = (
-            f"did you mean {' or '.join(near)}?"
-            if near
-            else f"`casejourney rules --authority {workflow.id}` lists its {len(workflow.standards)}"
-        )
-        raise CasejourneyError(f"no standard '{standard}' for {workflow.id}; {hint}")
-    spec, calendar = found.spec, workflow.calendar
-    cite = found.citation.render()
-    if isinstance(spec, LeadTimeSpec):
-        due = calendar.subtract(start, spec.at_least)
-        text = f"{spec.from_} at least {spec.at_least} before {spec.to} on {start.isoformat()}"
-    elif isinstance(spec, RecurringSpec):
-        first = spec.first or spec.every
-        due = calendar.add(start, first)
-        text = f"first {spec.to} within {first} of entering {', '.join(spec.while_)} on {start.isoformat()}"
-    else:
-        assert isinstance(spec, DeadlineSpec | MaxDurationSpec)
-        due = calendar.add(start, spec.within)
-        text = f"{spec.title}: {spec.within} after {start.isoformat()}"
-    return DueAnswer(due, f"{text}\nsource: {cite}")
-
-
-def scenarios_dir() -> Path:
-    """Where shipped scenarios are: beside the workflows folder."""
-    return workflows_dir().parent / "scenarios"
-
-
-def _present(path: Path) -> bool:
-    """Whether there is something at ``path`` to read (or to say why it cannot be read).
-
-    A name the system refuses (too long, a loop of links) counts as present: reading it then gives
-    a finding that says what is wrong, rather than "no such file".
-    """
-    try:
-        return path.is_file() or path.is_symlink() or path.exists()
-    except OSError:
-        return True
-
-
-def find_scenario_file(name: str) -> Path:
-    """A scenario by path, or by name among the shipped ones (``national-baseline``)."""
-    as_path = Path(name)
-    shipped = sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
-    if as_path.suffix in {".yaml", ".yml"}:
-        if not _present(as_path):
-            hint = ""
-            if as_path.stem in shipped:
-                hint = f"; the shipped one is {as_path.stem} (or {scenarios_dir() / as_path.name})"
-            elif is_regular_file(Path("scenarios") / as_path.name):
-                hint = f"; did you mean scenarios/{as_path.name}?"
-            raise CasejourneyError(f"{name}: no such scenario file{hint}")
-        return as_path
-    path = scenarios_dir() / f"{name}.yaml"
-    if not is_regular_file(path):
-        if is_regular_file(Path(f"{name}.yaml")):
-            raise CasejourneyError(f"no scenario '{name}'; did you mean {name}.yaml?")
-        near = difflib.get_close_matches(as_path.name, shipped, n=1)
-        hint = f"did you mean {near[0]}? " if near else ""
-        raise CasejourneyError(
-            f"no scenario '{name}' in {scenarios_dir()}; {hint}known: {', '.join(shipped) or 'none'}"
-        )
-    return path
-
-
-def load_scenario(
-    name: str, workflows: Path | None = None, changes: Sequence[str] = ()
-) -> tuple[ScenarioSpec, Workflow]:
-    """Load a scenario and its authority's workflow, checking one against the other.
-
-    Args:
-        name: a scenario file or a shipped scenario's name.
-        workflows: folder of workflow files.
-        changes: what-ifs as ``PATH=VALUE`` (``teams.child_protection.headcount=25``), relative
-            (``teams.child_protection.headcount=-10%``, ``teams.*.headcount=-10%``) or
-            ``demand.scale=1.2``; the changed scenario is checked again, and its title says what
-            changed.
-
-    Raises:
-        SpecError: the scenario (or its workflow) has errors; every finding is attached.
-        CasejourneyError: a change cannot be read, names nothing, or makes the scenario invalid.
-
-    """
-    parsed = [parse_change(text) for text in changes]  # a typo is reported before any loading
-    path = find_scenario_file(name)
-    scenario, workflow, findings = _scenario_checked(path, workflows)
-    problems = [f for f in findings if f.level is Level.ERROR]
-    if problems or scenario is None or workflow is None:
-        raise SpecError(problems)
-    if not parsed:
-        return scenario, workflow
-    changed = apply_changes(scenario, parsed, retitle=True)
-    doc, _ = read_yaml(path)
-    assert doc is not None  # it was read a moment ago
-    before = {f.message for f in findings}
-    new = [
-        f.message
-        for f in scenario_findings(changed, workflow, doc)
-        if f.level is Level.ERROR and f.message not in before
-    ]
-    if new:
-        raise ChangeError(
-            "with " + ", ".join(c.text for c in parsed) + ": " + "; ".join(dict.fromkeys(new))
-        )
-    return changed, workflow
-
-
-def _scenario_checked(
-    path: Path, workflows: Path | None = None
-) -> tuple[ScenarioSpec | None, Workflow | None, list[Finding]]:
-    """A scenario file read and checked against its workflow, with every finding."""
-    scenario, doc, findings = read_scenario(path)
-    if scenario is None or doc is None:
-        return None, None, findings
-    authority = scenario.authority
-    folder = workflows
-    if Path(authority).suffix and not Path(authority).is_absolute():
-        authority = str(path.parent / authority)  # a workflow file beside the scenario
-    if folder is None and not Path(authority).suffix:
-        sibling = path.resolve().parent.parent / "workflows"
-        folder = sibling if is_regular_file(sibling / f"{authority}.yaml") else None
-    try:
-        workflow = load_workflow(authority, folder)
-    except SpecError as problem:
-        return scenario, None, findings + list(problem.findings)
-    except UnknownAuthorityError as problem:
-        where = Location(doc.path, doc.line_of(("authority",)))
-        return (
-            scenario,
-            None,
-            [*findings, where.finding(Level.ERROR, "unknown-reference", str(problem))],
-        )
-    return scenario, workflow, findings + scenario_findings(scenario, workflow, doc)
-
-
-#: Top-level keys only a scenario has (both kinds of file have ``id``, ``title`` and ``extends``).
-_SCENARIO_KEYS = frozenset(
-    field.alias or name for name, field in ScenarioSpec.model_fields.items()
-) - {"id", "title", "extends", "kind"}
-
-
-def _is_scenario(path: Path, seen: frozenset[Path] = frozenset()) -> bool:
-    """Whether a YAML file is a scenario rather than a workflow.
-
-    Decided by where it lives (a ``scenarios`` or ``workflows`` folder), else by its ``kind:``
-    key; only a file with neither is judged by its keys, and one holding nothing but ``id``,
-    ``title`` and ``extends`` by what it extends.
-    """
-    folder = path.absolute().parent.name
-    if folder in {"scenarios", "workflows"}:
-        return folder == "scenarios"
-    doc, _ = read_yaml(path)
-    if doc is None or not isinstance(doc.data, dict):
-        return False
-    kind = doc.data.get("kind")
-    if kind in {"scenario", "workflow"}:
-        return bool(kind == "scenario")
-    if _SCENARIO_KEYS & set(doc.data):
-        return True
-    parent = doc.data.get("extends")
-    if isinstance(parent, str) and re.fullmatch(r"[a-z][a-z0-9_\-]*", parent):
-        beside = path.parent / f"{parent}.yaml"
-        if is_regular_file(beside) and beside not in seen | {path}:
-            return _is_scenario(beside, seen | {path})
-    return False
-
-
-def run_scenario(
-    name: str,
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-    jobs: int = 1,
-    scale: float = 1.0,
-    out: Path | None = None,
-    event_log: EventLogFormat = "parquet",
-    workflows: Path | None = None,
-    progress: Callable[[float], None] | None = None,
-    force: bool = False,
-    changes: Sequence[str] = (),
-) -> Results:
-    """Simulate a scenario's replications; write the results folder if ``out`` is given.
-
-    Args:
-        name: a scenario file or a shipped scenario's name.
-        replications: how many (default: the scenario's).
-        seed: the seed (default: the scenario's); replication r uses SeedSequence(seed).spawn(n)[r].
-        jobs: replications run in this many processes (the answer does not change).
-        scale: multiply demand, open cases, staff and slots (0.1 for a quick look).
-        out: the results folder; casejourney's files in it are replaced when the run completes.
-        event_log: parquet, csv, both or none.
-        workflows: folder of workflow files.
-        progress: called with the number of replications finished (fractions while one runs).
-        force: write into an existing folder casejourney did not make (nothing in it is lost).
-        changes: what-ifs, as for :func:`load_scenario` (``demand.scale=1.2``); the results
-            folder records them.
-
-    Raises:
-        SpecError: the scenario or its workflow has errors.
-        OutputFolderError: ``out`` is not a results folder, is in use, or could not be written.
-
-    """
-    from casejourney.experiment import Settings, run
-
-    scenario, workflow = load_scenario(name, workflows, changes)
-    settings = Settings(
-        replications=replications or scenario.replications,
-        seed=scenario.seed if seed is None else seed,
-        jobs=jobs,
-        scale=scale,
-        event_log=event_log,
-        changes=tuple(changes),
-    )
-    return run(workflow, scenario, settings, out=out, progress=progress, force=force)
+def __dir__() -> list[str]:
+    """The public names (and the module's own), for ``dir()`` and completion."""
+    return sorted(set(globals()) | set(__all__))

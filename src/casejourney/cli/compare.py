@@ -8,19 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import casejourney
 from casejourney.cli import WorkflowsOption, app, csv_text, err, out, print_csv
-from casejourney.report.compare import (
-    CellStatus,
-    as_flat_rows,
-    as_html,
-    as_json,
-    as_markdown,
-    compare,
-    marker,
-)
 
 
 class CompareFormat(StrEnum):
@@ -50,6 +40,18 @@ def compare_command(
     workflows: WorkflowsOption = None,
 ) -> None:
     """One table: standards down the side, authorities across, differences and looser cells marked."""
+    from rich.table import Table
+
+    from casejourney.report.compare import (
+        CellStatus,
+        as_flat_rows,
+        as_html,
+        as_json,
+        as_markdown,
+        compare,
+        marker,
+    )
+
     if len(authorities) < 2:
         raise typer.BadParameter("name at least two authorities, e.g. national liverpool")
     loaded = [casejourney.load_workflow(a, workflows) for a in authorities]

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import casejourney
 from casejourney.cli import WorkflowsOption, app, err
-from casejourney.report.charts_data import load_runs
-from casejourney.report.diagram import Diagram, compare_model, diagram_model, select_phase
-from casejourney.report.overlay import render_overlay
-from casejourney.report.render_image import (
-    A4_LANDSCAPE,
-    SLIDE_INCHES,
-    Format,
-    Renderer,
-    fitted_scale,
-    natural_size,
-    render,
-    too_small_to_print,
-    write_atomic,
-)
+from casejourney.report.formats import Format, Renderer
+
+if TYPE_CHECKING:
+    from casejourney.report.diagram import Diagram
 
 
 @app.command()
@@ -105,6 +95,9 @@ def draw(
     workflows: WorkflowsOption = None,
 ) -> None:
     """Draw an authority's pathway (states, moves, every timescale with its source) with Graphviz."""
+    from casejourney.report.diagram import compare_model, diagram_model, select_phase
+    from casejourney.report.render_image import render, write_atomic
+
     wanted = [*([authority] if authority else []), *(names or [])]
     fmt = _format(fmt, output)
     if overlay:
@@ -163,6 +156,14 @@ def _target(output: Path | None, example: str) -> Path | None:
 
 def _say_if_small(diagram: Diagram, fmt: Format, notes: bool) -> None:
     """A whole pathway too small to read on a page or slide: say so, and how to draw it larger."""
+    from casejourney.report.render_image import (
+        A4_LANDSCAPE,
+        SLIDE_INCHES,
+        fitted_scale,
+        natural_size,
+        too_small_to_print,
+    )
+
     size = natural_size(diagram, notes)
     if not too_small_to_print(size):
         return
@@ -188,6 +189,10 @@ def _draw_overlay(
     workflows: Path | None,
 ) -> None:
     """``draw --overlay``: the runs' authority's pathway with their breaches on it."""
+    from casejourney.report.charts_data import load_runs
+    from casejourney.report.overlay import render_overlay
+    from casejourney.report.render_image import write_atomic
+
     if compare:
         raise typer.BadParameter("--overlay draws one authority's pathway; drop --compare")
     runs = load_runs(folders, workflows)

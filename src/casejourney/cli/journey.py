@@ -7,17 +7,17 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
 import casejourney
 from casejourney.cli import WorkflowsOption, app, csv_text, err, out, parse_date, print_csv
-from casejourney.journey import Journey, walk
-from casejourney.spec.models import LEGAL_STATUSES, PLACEMENTS, PLANS, ChildAttributes
-from casejourney.tracking import Instance, Outcome
+from casejourney.spec.children import LEGAL_STATUSES, PLACEMENTS, PLANS
+
+if TYPE_CHECKING:
+    from casejourney.journey import Journey
+    from casejourney.tracking import Instance
 
 
 class JourneyFormat(StrEnum):
@@ -27,15 +27,6 @@ class JourneyFormat(StrEnum):
     json = "json"
     csv = "csv"
     svg = "svg"
-
-
-_MARK = {
-    Outcome.MET: "met",
-    Outcome.LATE: "LATE",
-    Outcome.MISSED: "MISSED",
-    Outcome.WITHDRAWN: "no longer applies",
-    Outcome.PENDING: "pending",
-}
 
 
 @app.command()
@@ -114,6 +105,11 @@ def journey(
     counted for this child only when you say so with --placement, --legal-status, --plan,
     --disabled.
     """
+    import numpy as np
+
+    from casejourney.journey import walk
+    from casejourney.spec.models import ChildAttributes
+
     for option, value, known in (
         ("--placement", placement, PLACEMENTS),
         ("--legal-status", legal_status, LEGAL_STATUSES),
@@ -204,6 +200,10 @@ def _label(result: Journey, name: str) -> str:
 
 
 def _print_table(result: Journey) -> None:
+    from rich.table import Table
+
+    from casejourney.tracking import Outcome
+
     workflow = result.workflow
     table = Table(title=f"One child's journey: {workflow.title}", show_lines=True)
     table.add_column("date", no_wrap=True)
@@ -214,7 +214,7 @@ def _print_table(result: Journey) -> None:
         title = _title(result, i.standard)
         notes.setdefault(i.opened, []).append(f"opens: {title} — due {i.due:%a %d %b %Y}")
         if i.done is not None:
-            how = _MARK[i.outcome] if i.outcome is Outcome.MET else f"LATE by {_late(i)}"
+            how = "met" if i.outcome is Outcome.MET else f"LATE by {_late(i)}"
             notes.setdefault(i.done, []).append(f"{how}: {title} (due {i.due:%d %b %Y})")
         elif i.outcome is Outcome.MISSED:
             notes.setdefault(i.due, []).append(f"MISSED: {title} (due {i.due:%d %b %Y})")

@@ -9,19 +9,25 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 import casejourney
-from casejourney import backtest, calibrate, frompublished, published
 from casejourney.cli import app, csv_text, err, out
 from casejourney.cli.scenario import scenario_app
 from casejourney.errors import CasejourneyError
 
+if TYPE_CHECKING:
+    from casejourney.calibrate import Result
+
 #: The first line of every scenario file ``from-published`` writes (it replaces only such files).
 MARKER = "# written by `casejourney scenario from-published`"
+
+#: ``backtest.ENGLAND_SCALE`` and ``calibrate.default_jobs()``, for the help text: said here so
+#: that ``--help`` need not load the calibrator (``tests/test_cli_startup.py`` keeps them equal).
+ENGLAND_SCALE = 0.02
+DEFAULT_JOBS = max(1, os.cpu_count() or 1)
 
 
 def write_atomically(path: Path, text: str, *, check_scenario: bool = False) -> None:
@@ -75,6 +81,8 @@ def from_published(
     beside it; suppressed figures come from the region's median, else England's, and the file's
     head lists them. The authority's own rule file is used when workflows/ has one.
     """
+    from casejourney import frompublished, published
+
     rows = published.load()
     built = frompublished.build(rows, authority, year)
     path = path or Path(f"{built.data['id']}.yaml")
@@ -126,7 +134,7 @@ def calibrate_command(
     ] = 1.0,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the cores).")
-    ] = calibrate.default_jobs(),
+    ] = DEFAULT_JOBS,
     path: Annotated[
         Path | None,
         typer.Option(
@@ -154,8 +162,11 @@ def calibrate_command(
     as a scenario, with each parameter's 95% range, and the fit table (target, simulated mean
     and 95% interval, gap) beside it. See docs/calibration.md.
     """
+    from casejourney import calibrate
+    from casejourney.api import find_scenario_file
+
     spec, _ = casejourney.load_scenario(scenario)
-    source = casejourney.find_scenario_file(scenario)
+    source = find_scenario_file(scenario)
     if spec.calibrate is None:
         raise CasejourneyError(
             f"{source}: no calibrate: block; add one naming the parameters to fit, e.g.\n"
@@ -200,7 +211,9 @@ def calibrate_command(
 CALIBRATED = "# written by `casejourney calibrate`"
 
 
-def _print_fit(result: calibrate.Result) -> None:
+def _print_fit(result: Result) -> None:
+    from rich.table import Table
+
     table = Table(title="Fit: published targets beside the calibrated simulation")
     for name in ("measure", "year", "target", "simulated (95% interval)", "gap"):
         table.add_column(name, justify="left" if name == "measure" else "right")
@@ -260,13 +273,13 @@ def backtest_command(
             "--scale",
             min=0.001,
             max=1.0,
-            help=f"Share simulated (default: 1 for an authority, {backtest.ENGLAND_SCALE} of "
+            help=f"Share simulated (default: 1 for an authority, {ENGLAND_SCALE} of "
             "England's 153 areas); counts are scaled back.",
         ),
     ] = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the cores).")
-    ] = calibrate.default_jobs(),
+    ] = DEFAULT_JOBS,
     fmt: Annotated[BacktestFormat, typer.Option("--format", help="table or json.")] = (
         BacktestFormat.table
     ),
@@ -279,6 +292,10 @@ def backtest_command(
     Predictions (mean and 95% interval) stand beside the published outcomes where the data has
     them (null where not: the year to March 2025's timeliness is withheld on purpose).
     """
+    from rich.table import Table
+
+    from casejourney import backtest
+
     settings = backtest.Settings(trials=trials, replications=replications, scale=scale, jobs=jobs)
 
     def progress(done: int, loss: float, best: float) -> None:

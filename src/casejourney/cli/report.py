@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from casejourney.cli import WorkflowsOption, app, err
-from casejourney.report.exports import write_tidy, write_xes
-from casejourney.report.html import REPORT_NAME, write_report
-from casejourney.report.render_image import Renderer
+from casejourney.report.formats import Renderer
 
 
 def default_report_path(results: list[Path]) -> Path:
     """``report.html`` in a single folder; for a comparison, a file named after both in the last."""
+    from casejourney.report.html import REPORT_NAME
+
     if len(results) == 1:
         return results[0] / REPORT_NAME
     return results[-1] / f"report-vs-{results[0].resolve().name}.html"
@@ -51,6 +51,8 @@ def report(
     workflows: WorkflowsOption = None,
 ) -> None:
     """Write one self-contained HTML report (charts, pathway with breaches, cited standards)."""
+    from casejourney.report.html import write_report
+
     target = output or default_report_path(results)
     written = write_report(results, target, workflows=workflows, renderer=renderer)
     size = written.stat().st_size
@@ -94,6 +96,8 @@ def export(
     workflows: WorkflowsOption = None,
 ) -> None:
     """Export a results folder for other tools: XES event logs and tidy CSV measures."""
+    from casejourney.report.exports import write_tidy, write_xes
+
     if not (xes or tidy):
         raise typer.BadParameter("nothing to do: --no-xes and --no-tidy together")
     if tidy:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from casejourney.cli import app, out
-from casejourney.returns import export_returns
 
 returns_app = typer.Typer(
     help="The DfE returns an authority already produces: write a simulated caseload as one.",
@@ -53,6 +52,8 @@ def export(
     The SSDA903 CSVs (header, episodes, reviews, oc3) and the CIN census XML (cin-census.xml). Child
     ids (SIM + the case number) and dates of birth are synthetic: no child is behind them.
     """
+    from casejourney.returns import export_returns
+
     written = export_returns(results, year, folder, replication)
     for path in written:
         text = path.read_text(encoding="utf-8")

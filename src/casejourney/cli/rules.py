@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 import casejourney
 from casejourney.cli import (
@@ -56,11 +55,13 @@ def check(
     A scenario is checked against its authority's workflow (states, triggers, probabilities,
     capacity).
     """
+    from casejourney import checks
+
     findings = casejourney.check_paths(paths, deep=deep)
     if fmt is CheckFormat.json:
         out.print_json(json.dumps([f.as_dict() for f in findings]))
     else:
-        files, _ = casejourney.checks.workflow_files(paths)
+        files, _ = checks.workflow_files(paths)
         named = {display_path(p) for p in files} | {display_path(p) for p in paths}
         # Files named one by one first (the user's own), then those found in named folders.
         explicit = {display_path(p) for p in paths if not p.is_dir()}
@@ -89,7 +90,7 @@ def check(
             else ""
         )
         err.print(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: {summary}{also}")
-    if casejourney.checks.has_errors(findings):
+    if checks.has_errors(findings):
         raise typer.Exit(1)
 
 
@@ -107,6 +108,10 @@ def rules(
     workflows: WorkflowsOption = None,
 ) -> None:
     """List every standard in force for an authority, after inheritance, with its source."""
+    from rich.table import Table
+
+    from casejourney.report.rules import scope_text, timescale_text
+
     workflow = casejourney.load_workflow(authority, workflows)
     records = casejourney.rules_records(workflow)
     if fmt is TableFormat.json:
@@ -134,12 +139,12 @@ def rules(
     for standard in workflow.standards.values():
         origin = standard.authority + (" (inherited)" if standard.inherited else "")
         source = f"{standard.citation.document}, {standard.citation.section}"
-        scope = casejourney.report.rules.scope_text(standard)
+        scope = scope_text(standard)
         table.add_row(
             standard.id,
             standard.kind,
             standard.spec.title + (f"\n({scope})" if scope else ""),
-            casejourney.report.rules.timescale_text(standard),
+            timescale_text(standard),
             origin,
             source,
         )
@@ -160,7 +165,9 @@ def _durations(record: dict[str, Any]) -> dict[str, Any]:
 def _dur(value: dict[str, Any] | None) -> str:
     if value is None:
         return ""
-    return str(casejourney.Duration(value=value["value"], unit=value["unit"]))
+    from casejourney.calendar import Duration
+
+    return str(Duration(value=value["value"], unit=value["unit"]))
 
 
 @app.command()

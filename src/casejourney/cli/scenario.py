@@ -7,19 +7,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
-from rich.table import Table
 
 import casejourney
 from casejourney.cli import app, err, out
 from casejourney.errors import CasejourneyError
-from casejourney.returns import export_returns
-from casejourney.returns.build import build_scenario
-from casejourney.returns.figures import Figures, mean_figures, summarise
-from casejourney.returns.read import Returns, read_returns
+
+if TYPE_CHECKING:
+    from casejourney.returns.figures import Figures
+    from casejourney.returns.read import Returns
 
 scenario_app = typer.Typer(
     help="Build scenarios from an authority's own data.",
@@ -87,6 +85,10 @@ def from_returns(
     open are censored) and the open caseload on 31 March come from the returns; everything else
     from --base. Child ids are replaced by salted hashes on reading; nothing identifying is written.
     """
+    from casejourney.returns.build import build_scenario
+    from casejourney.returns.figures import summarise
+    from casejourney.returns.read import read_returns
+
     path = path or Path(f"from-returns-{year}.yaml")
     if path.suffix not in {".yaml", ".yml"}:
         raise CasejourneyError(f"{path}: a scenario file ends in .yaml")
@@ -122,6 +124,8 @@ def _report_skipped(returns: Returns) -> None:
 
 def _write(path: Path, document: dict[str, Any], kept: list[str], year: int, base: str) -> None:
     """Write the scenario whole or not at all, after checking it loads as a scenario."""
+    import yaml
+
     head = [
         MARKER,
         f"# from the CIN census and SSDA903 of the collection year {year - 1}-{year % 100:02d};",
@@ -147,6 +151,10 @@ def _simulate(path: Path, year: int, replications: int) -> Figures:
     Each replication is written as returns and read back; the figures are their means (a share
     is the share of all the replications' plans, so each plan counts once).
     """
+    from casejourney.returns import export_returns
+    from casejourney.returns.figures import mean_figures, summarise
+    from casejourney.returns.read import read_returns
+
     with tempfile.TemporaryDirectory(prefix="casejourney-from-returns-") as root:
         results = Path(root) / "run"
         casejourney.run_scenario(str(path), replications=replications, out=results)
@@ -159,6 +167,8 @@ def _simulate(path: Path, year: int, replications: int) -> Figures:
 
 
 def _print_table(returns: Figures, simulated: Figures | None) -> None:
+    from rich.table import Table
+
     table = Table(title="The returns' own figures beside a simulation of the scenario built")
     table.add_column("figure")
     table.add_column(f"returns {returns.year - 1}-{returns.year % 100:02d}", justify="right")

@@ -5,18 +5,16 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 import casejourney
-from casejourney import outfolder
 from casejourney.cli import SetOption, WorkflowsOption, app, err, out
-from casejourney.report.exports import write_tidy, write_xes
-from casejourney.report.html import write_report
-from casejourney.spec.changes import folder_suffix
+
+if TYPE_CHECKING:
+    from casejourney.spec import Workflow
+    from casejourney.spec.scenario import ScenarioSpec
 
 
 class EventLogChoice(StrEnum):
@@ -108,6 +106,19 @@ def simulate(
     demand.scale=1.2 runs the scenario with a tenth fewer child protection posts and a fifth more
     demand, into results/<scenario id>+<the changes> unless --out says otherwise.
     """
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from casejourney import outfolder
+    from casejourney.report.exports import write_tidy, write_xes
+    from casejourney.report.html import write_report
+    from casejourney.spec.changes import folder_suffix
+
     if xes and event_log not in (EventLogChoice.parquet, EventLogChoice.both):
         raise typer.BadParameter("--xes needs --event-log parquet or both")
     if results is not None:
@@ -163,11 +174,13 @@ def _cell(
 
 def print_summary(
     summary: dict[str, list[Any]],
-    workflow: casejourney.Workflow,
-    scenario: casejourney.ScenarioSpec,
+    workflow: Workflow,
+    scenario: ScenarioSpec,
     replications: int,
 ) -> None:
     """Standards most breached first, then drift and workforce, each with a 95% interval."""
+    from rich.table import Table
+
     rows: dict[tuple[str, str], tuple[float, float, float]] = {
         (m, s): (mean, lo, hi)
         for m, s, mean, lo, hi in zip(

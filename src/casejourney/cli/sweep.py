@@ -6,11 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import casejourney
-from casejourney import outfolder
-from casejourney import sweep as sweeping
 from casejourney.cli import SetOption, WorkflowsOption, app, err, out
 
 
@@ -88,6 +85,17 @@ def sweep(
     point (teams.*.headcount=-10%); --vary takes relative values too
     (demand.scale=1,1.1,1.2 or teams.child_protection.headcount=-20%,-10%,0%).
     """
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from casejourney import outfolder
+    from casejourney import sweep as sweeping
+
     outfolder.check(results, outfolder.SWEEP, force)  # before loading or running anything
     axes = [sweeping.parse_vary(v) for v in vary]
     spec, workflow = casejourney.load_scenario(scenario, workflows, changes or ())

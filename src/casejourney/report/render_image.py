@@ -16,10 +16,10 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 
 from casejourney.report.diagram import Diagram, DiagramError, select_phase
+from casejourney.report.formats import Format, Renderer
 from casejourney.report.render_dot import dot_source
 
 __all__ = [
@@ -36,23 +36,6 @@ __all__ = [
 
 ENV_VAR = "CASEJOURNEY_RENDERER"
 DOT_TIMEOUT_SECONDS = 120
-
-
-class Format(StrEnum):
-    """Output formats of ``draw``."""
-
-    svg = "svg"
-    png = "png"
-    pdf = "pdf"
-    dot = "dot"
-
-
-class Renderer(StrEnum):
-    """Where DOT is laid out: the ``dot`` program, or Graphviz in WebAssembly."""
-
-    auto = "auto"
-    dot = "dot"
-    wasm = "wasm"
 
 
 INSTALL_HINT = (

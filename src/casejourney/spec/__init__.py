@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from casejourney.errors import SpecError, UnknownAuthorityError
 from casejourney.spec.findings import Citation, Finding, Level, Location
-from casejourney.spec.resolve import Standard, State, Transition, Workflow, WorkflowLoader
 from casejourney.spec.yamlsafe import is_regular_file
+
+if TYPE_CHECKING:
+    from casejourney.spec.resolve import Standard, State, Transition, Workflow, WorkflowLoader
 
 __all__ = [
     "Citation",
@@ -26,6 +30,19 @@ __all__ = [
 ]
 
 ENV_VAR = "CASEJOURNEY_WORKFLOWS"
+
+#: Names that need the models (pydantic) and the resolver: imported on first use, so that a
+#: light module of this package (findings, the vocabulary of children's attributes) stays light.
+_RESOLVED = frozenset({"Standard", "State", "Transition", "Workflow", "WorkflowLoader"})
+
+
+def __getattr__(name: str) -> Any:
+    """One of the resolver's names, imported on first use (PEP 562)."""
+    if name not in _RESOLVED:
+        raise AttributeError(f"module 'casejourney.spec' has no attribute {name!r}")
+    value = getattr(importlib.import_module("casejourney.spec.resolve"), name)
+    globals()[name] = value
+    return value
 
 
 def workflows_dir() -> Path:
@@ -72,6 +89,8 @@ def load_workflow(authority: str, directory: Path | None = None) -> Workflow:
         SpecError: the file (or one it extends) has errors; every finding is attached.
 
     """
+    from casejourney.spec.resolve import WorkflowLoader
+
     path = find_workflow_file(authority, directory)
     workflow, findings = WorkflowLoader().resolve(path)
     errors = [f for f in findings if f.level is Level.ERROR]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from casejourney.calendar import Duration
+from casejourney.spec.children import LegalStatus, Placement, Plan
 
 _ID = r"^[a-z][a-z0-9_\-]*$"
 _EVENT = r"^((exit:)?[a-z][a-z0-9_\-]*|age:\d{1,2})$"
@@ -209,17 +210,6 @@ class TransitionSpec(_Frozen):
     source: Identifier
     dest: Identifier
     label: str | None = None
-
-
-#: What a child's placement, legal status and plan may be, for ``applies_to`` and ``journey``.
-Placement = Literal[
-    "foster_care", "connected_person", "parents", "residential", "independent_living", "other"
-]
-LegalStatus = Literal["care_order", "interim_care_order", "section_20", "placement_order", "other"]
-Plan = Literal["adoption", "long_term_fostering", "special_guardianship", "return_home", "other"]
-PLACEMENTS: tuple[str, ...] = get_args(Placement)
-LEGAL_STATUSES: tuple[str, ...] = get_args(LegalStatus)
-PLANS: tuple[str, ...] = get_args(Plan)
 
 
 @dataclass(frozen=True)

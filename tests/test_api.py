@@ -1,0 +1,128 @@
+"""The public surface: ``casejourney.__all__`` is small, pinned, and every name in it works."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import casejourney
+
+#: The public names. Adding or removing one is an API change: update docs/api.md with it.
+PUBLIC = [
+    "CasejourneyError",
+    "DueAnswer",
+    "Duration",
+    "Finding",
+    "Level",
+    "Results",
+    "ScenarioSpec",
+    "SpecError",
+    "Workflow",
+    "__version__",
+    "check_paths",
+    "due_date",
+    "load_scenario",
+    "load_workflow",
+    "rules_records",
+    "run_scenario",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_public_names_are_pinned() -> None:
+    assert casejourney.__all__ == PUBLIC
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_resolves(name: str) -> None:
+    assert getattr(casejourney, name) is not None
+    assert name in dir(casejourney)
+
+
+def test_every_public_name_is_in_the_api_page() -> None:
+    page = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in PUBLIC if f"`{name}" not in page]
+    assert not missing
+
+
+def test_a_name_outside_the_surface_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'find_workflow_file'"):
+        casejourney.find_workflow_file  # noqa: B018 (an implementation detail now, in casejourney.spec)
+
+
+def test_submodules_still_import_by_name() -> None:
+    from casejourney import metrics
+
+    assert metrics.__name__ == "casejourney.metrics"
+
+
+def test_the_surface_does_what_its_names_say() -> None:
+    workflow = casejourney.load_workflow("national")
+    assert isinstance(workflow, casejourney.Workflow)
+    answer = casejourney.due_date(dt.date(2026, 12, 18), within="15 working days")
+    assert isinstance(answer, casejourney.DueAnswer)
+    assert answer.due == dt.date(2027, 1, 13)
+    assert casejourney.rules_records(workflow)
+    scenario, _ = casejourney.load_scenario("national-baseline")
+    assert isinstance(scenario, casejourney.ScenarioSpec)
+    assert issubclass(casejourney.SpecError, casejourney.CasejourneyError)
+
+
+def _imported_by(code: str) -> set[str]:
+    """Top-level packages a fresh interpreter has imported after running ``code``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return {name.split(".")[0] for name in done.stdout.split()} | {
+        name for name in done.stdout.split() if name.startswith("casejourney")
+    }
+
+
+#: What a start-up must not load: each costs tenths of a second (benchmarks/bench_startup.py).
+HEAVY = {
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "pydantic",
+    "optuna",
+    "lifelines",
+    "networkx",
+    "transitions",
+    "simpy",
+    "holidays",
+    "graphviz",
+    "casejourney.spec.models",
+    "casejourney.calendar",
+    "casejourney.experiment",
+    "casejourney.report.render_image",
+}
+
+
+def test_import_casejourney_loads_nothing_heavy() -> None:
+    assert not _imported_by("import casejourney") & HEAVY
+
+
+def test_the_command_line_parses_without_loading_anything_heavy() -> None:
+    # What `casejourney --help` and `--version` load: every command registered, none run.
+    code = "import typer\nfrom casejourney.cli import app\ntyper.main.get_command(app)"
+    assert not _imported_by(code) & HEAVY
+
+
+def test_the_help_texts_constants_agree_with_their_homes() -> None:
+    from casejourney import backtest, calibrate
+    from casejourney.cli import published
+
+    assert published.ENGLAND_SCALE == backtest.ENGLAND_SCALE
+    assert calibrate.default_jobs() == published.DEFAULT_JOBS

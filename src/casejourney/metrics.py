@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from casejourney import schedule
 from casejourney.calendar import Unit
 from casejourney.engine.records import EventLog, Kind, Snapshots
 from casejourney.simulate import Frame
@@ -496,25 +497,13 @@ def _recurring_due(
     entered: np.ndarray,
     unit_out: np.ndarray,
 ) -> np.ndarray:
-    """Due days after ``done`` occurrences, the last on ``anchor`` (tracking's ``_interval``)."""
+    """Due days after ``done`` occurrences, the last on ``anchor`` (``schedule.grid_due``)."""
     from casejourney.calendar import DayGrid
 
     assert isinstance(grid, DayGrid)
-    choice = np.zeros(len(anchor), dtype=np.int64)  # 0 every, 1 first, 2 second, 3+ then steps
-    durations = [spec.every, spec.first or spec.every, spec.second or spec.every]
-    for step_index, step in enumerate(spec.then):
-        durations.append(step.every)
-        reached = grid.add(entered, step.after) <= anchor
-        choice = np.where(reached & (done >= 1), 3 + step_index, choice)
-    choice = np.where(done == 0, 1, choice)
-    if spec.second is not None:
-        choice = np.where(done == 1, 2, choice)
-    due = np.zeros(len(anchor), dtype=np.int64)
-    for value, duration in enumerate(durations):
-        pick = choice == value
-        if pick.any():
-            due[pick] = grid.add(anchor[pick], duration)
-            unit_out[pick] = _UNITS.index(duration.unit)
+    due, index = schedule.grid_due(grid, spec, anchor, done, entered)
+    units = np.array([_UNITS.index(d.unit) for d in schedule.steps(spec)], dtype=np.int64)
+    unit_out[:] = units[index]
     return due
 
 
@@ -530,22 +519,10 @@ def _recurring_slow(
 ) -> Table:
     """Tracking's loop, one stretch at a time, for stretches where something was missed."""
     grid = frame.grid
-    every = (grid.shifter(spec.every.unit), spec.every.value, _UNITS.index(spec.every.unit))
-    first_d = spec.first or spec.every
-    first = (grid.shifter(first_d.unit), first_d.value, _UNITS.index(first_d.unit))
-    second = (
-        (grid.shifter(spec.second.unit), spec.second.value, _UNITS.index(spec.second.unit))
-        if spec.second is not None
-        else None
-    )
-    then = [
-        (
-            grid.shifter(step.after.unit),
-            step.after.value,
-            (grid.shifter(step.every.unit), step.every.value, _UNITS.index(step.every.unit)),
-        )
-        for step in spec.then
-    ]
+    # The schedule's meaning is schedule.step_index's; here it runs on the day grid's shifters.
+    compiled = [(grid.shifter(d.unit), d.value, _UNITS.index(d.unit)) for d in schedule.steps(spec)]
+    every = compiled[schedule.EVERY]
+    afters = [(grid.shifter(step.after.unit), step.after.value) for step in spec.then]
     slack_shift, slack_n = every[0], every[1]
     end = frame.end
     out: list[tuple[int, int, int, int, int, int, int, int]] = []
@@ -556,21 +533,14 @@ def _recurring_slow(
         entered = starts[s]
         open_ = end_rows[s] < 0
         stop = end if open_ else ends[s]
-        thresholds = [shift(entered, n) for shift, n, _ in then]
+        thresholds = [shift(entered, n) for shift, n in afters]
         anchor, done_count, j = entered, 0, 0
         acts: list[int | None] = [int(days[r]) for r in rows[los[s] : his[s]]]
         acts.append(None)
         for act in acts:
             while True:
-                if done_count == 0:
-                    step = first
-                elif done_count == 1 and second is not None:
-                    step = second
-                else:
-                    step = every
-                    for threshold, (_, _, later) in zip(thresholds, then, strict=True):
-                        if threshold <= anchor:
-                            step = later
+                reached = [threshold <= anchor for threshold in thresholds]
+                step = compiled[schedule.step_index(spec, done_count, reached)]
                 due = step[0](anchor, step[1])
                 slack = slack_shift(due, slack_n)
                 if act is not None and act <= slack:

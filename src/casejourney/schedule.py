@@ -1,21 +1,74 @@
 """When a recurring standard's next occurrence falls due: the one home for that meaning.
 
-Consumes a ``RecurringSpec`` and the dates of a stretch in its scope; produces intervals and due
-dates. ``tracking`` (a child's record), ``journey`` (scheduling a child's activities) and
-``simulate`` (compiling the engine's task rules) all call it, so they agree on which interval
-applies after each occurrence and on which of two standards for one activity is the stricter.
+Consumes a ``RecurringSpec`` and the days of a stretch in its scope; produces intervals and due
+dates, on calendar dates (``interval``, ``next_due``) or on a simulation's day grid, vectorised
+(``grid_due``) or one stretch at a time (``step_index`` with ``steps``). ``tracking`` (a child's
+record), ``journey`` (scheduling a child's activities), ``metrics`` (an event log) and ``simulate``
+(compiling the engine's task rules) all call it, so they agree on which interval applies after each
+occurrence and on which of two standards for one activity is the stricter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from casejourney.calendar import Duration, WorkingCalendar
+import numpy as np
+
+from casejourney.calendar import DayGrid, Duration, WorkingCalendar
 from casejourney.spec.models import RecurringSpec
 
 #: The day from which a duration's typical length is measured, to rank two intervals.
 _PROBE_START = dt.date(2026, 1, 5)
+
+
+#: Indices into ``steps(spec)``: the steady interval, the first, the second; then steps follow.
+EVERY, FIRST, SECOND, THEN = 0, 1, 2, 3
+
+
+def steps(spec: RecurringSpec) -> tuple[Duration, ...]:
+    """Every interval the standard can ask for, indexed as ``step_index`` answers.
+
+    ``EVERY``, ``FIRST``, ``SECOND``, then ``THEN + i`` for the ``i``-th ``then`` step; ``first``
+    and ``second`` default to ``every``.
+    """
+    return (
+        spec.every,
+        spec.first or spec.every,
+        spec.second or spec.every,
+        *(step.every for step in spec.then),
+    )
+
+
+def step_index(spec: RecurringSpec, done: int, reached: Sequence[bool]) -> int:
+    """Which of ``steps(spec)`` applies after ``done`` occurrences.
+
+    ``reached[i]``: the ``i``-th ``then`` step's ``after`` (counted from entering the scope) has
+    passed by the last occurrence. The first is due ``first`` after entering; the second
+    ``second`` after the first, if given; later ones ``every``, or the last reached step's.
+    """
+    if done == 0:
+        return FIRST
+    if done == 1 and spec.second is not None:
+        return SECOND
+    index = EVERY
+    for i, passed in enumerate(reached):
+        if passed:
+            index = THEN + i
+    return index
+
+
+def step_indices(
+    spec: RecurringSpec, done: np.ndarray, reached: Sequence[np.ndarray]
+) -> np.ndarray:
+    """``step_index`` over arrays: ``done`` counts, ``reached[i]`` booleans per element."""
+    index = np.full(len(done), EVERY, dtype=np.int64)
+    for i, passed in enumerate(reached):
+        index = np.where(passed, THEN + i, index)
+    if spec.second is not None:
+        index = np.where(done == 1, SECOND, index)
+    result: np.ndarray = np.where(done == 0, FIRST, index)
+    return result
 
 
 def interval(
@@ -23,19 +76,32 @@ def interval(
 ) -> Duration:
     """The interval to the next occurrence after ``done`` occurrences, the last on ``anchor``.
 
-    The first is due ``first`` after entering (default ``every``); the second ``second`` after the
-    first, if given; later ones ``every``, or the ``every`` of the last ``then`` step whose ``after``
-    (counted from entering the scope on ``entered``) has passed by ``anchor``.
+    The scope was entered on ``entered``; ``step_index`` says which interval applies.
     """
-    if done == 0:
-        return spec.first or spec.every
-    if done == 1 and spec.second is not None:
-        return spec.second
-    every = spec.every
-    for step in spec.then:
-        if calendar.add(entered, step.after) <= anchor:
-            every = step.every
-    return every
+    reached = [calendar.add(entered, step.after) <= anchor for step in spec.then]
+    return steps(spec)[step_index(spec, done, reached)]
+
+
+def grid_due(
+    grid: DayGrid,
+    spec: RecurringSpec,
+    anchor: np.ndarray,
+    done: np.ndarray,
+    entered: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Due days on ``grid`` after ``done`` occurrences, the last on ``anchor`` (vectorised).
+
+    The same meaning as ``interval``, for many stretches at once; ``entered`` is each stretch's
+    first day. Returns the due days and, for each, the index into ``steps(spec)`` that applied.
+    """
+    reached = [grid.add(entered, step.after) <= anchor for step in spec.then]
+    index = step_indices(spec, done, reached)
+    due = np.zeros(len(anchor), dtype=np.int64)
+    for value, duration in enumerate(steps(spec)):
+        pick = index == value
+        if pick.any():
+            due[pick] = grid.add(anchor[pick], duration)
+    return due, index
 
 
 def next_due(

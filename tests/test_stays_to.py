@@ -89,3 +89,55 @@ def test_a_next_state_that_cannot_follow_is_refused_with_the_choices(tmp_path: P
     found = [f for f in findings if "stays_to.referral.icpc" in f.message]
     assert len(found) == 1
     assert "strategy_discussion" in found[0].message and found[0].line > 1
+
+
+def test_a_stay_can_depend_on_the_state_the_case_came_from() -> None:
+    # "plan" lasts 20 days when entered afresh, 3 days when resumed from "pause" (stays_from),
+    # as a child protection plan resumed after pre-proceedings runs on for what is left of it
+    fixed = Draw("fixed", (20.0,), Unit.DAYS)
+    resumed = model(
+        names=("plan", "pause", "done"),
+        states=(
+            StateModel(
+                "plan",
+                stay=fixed,
+                exits=(1, 2),
+                weights=(0.5, 0.5),
+                entry_stays=((1, Draw("fixed", (3.0,), Unit.DAYS)),),
+            ),
+            StateModel("pause", stay=Draw("fixed", (5.0,), Unit.DAYS), exits=(0,), weights=(1.0,)),
+            StateModel("done", terminal=True),
+        ),
+        teams=(),
+    )
+    log, _ = simulate(resumed, np.random.SeedSequence(5))
+    enter = log["kind"] == Kind.ENTER
+    rows = sorted(
+        zip(
+            log["case"][enter].tolist(),
+            log["day"][enter].tolist(),
+            log["event"][enter].tolist(),
+            strict=True,
+        )
+    )
+    stays: dict[tuple[int, int], list[int]] = {(-1, 0): [], (1, 0): []}
+    for (case, day, state), (nxt_case, nxt_day, _) in zip(rows, rows[1:], strict=False):
+        if state == 0 and nxt_case == case:
+            before = [r for r in rows if r[0] == case and r[1] < day]
+            came = before[-1][2] if before else -1
+            stays[(came if came == 1 else -1, 0)].append(nxt_day - day)
+    assert stays[(-1, 0)] and set(stays[(-1, 0)]) == {20}
+    assert stays[(1, 0)] and set(stays[(1, 0)]) == {3}
+
+
+def test_a_stay_from_a_state_that_cannot_lead_there_is_refused(tmp_path: Path) -> None:
+    findings = refused_scenario(
+        tmp_path,
+        "national-baseline",
+        "    plo: {dist: lognormal, median: 13",
+        "    referral: {dist: lognormal, median: 13",
+    )
+    found = [f for f in findings if "stays_from.cp_plan.referral" in f.message]
+    assert len(found) == 1
+    assert "entered from" in found[0].message and "plo" in found[0].message
+    assert found[0].line > 1

@@ -327,6 +327,9 @@ def _state_model(
     exit_stays = (
         tuple(_draw(by_code[e]) if e in by_code else None for e in exits) if by_code else ()
     )
+    entry_stays = tuple(
+        (code[source], _draw(dist)) for source, dist in scenario.stays_from.get(name, {}).items()
+    )
     extra = scenario.extra_stay.get(name)
     effort = scenario.effort_hours.get(name)
     pace, least, elasticity = 0.0, 0, 1.0
@@ -349,6 +352,7 @@ def _state_model(
         effort=_effort(effort) if effort is not None else None,
         slots=slot_of.get(name, -1),
         exit_stays=exit_stays,
+        entry_stays=entry_stays,
         pace=pace,
         least=least,
         elasticity=elasticity,

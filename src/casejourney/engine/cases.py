@@ -204,6 +204,10 @@ class Cases(RunState):
         if not self.quiet[prev + 1][new]:
             self.moved(case, prev, new, day, opening)
         if not self.terminal[new]:
+            if stay is None and prev >= 0:
+                by_entry = self.by_entry[new]
+                if by_entry is not None and prev in by_entry:
+                    stay = next(by_entry[prev])
             self.stay(case, new, day, entry, holder, day if at is None else at, stay, opening)
 
     def change_team(self, case: int, prev: int, new: int, team_new: int) -> tuple[int, int]:

@@ -70,6 +70,8 @@ class StateModel:
     # the stay when going on to exits[i] (None: ``stay``); () for none: the exit is then drawn on
     # leaving, else on entering (so that the stay can depend on it)
     exit_stays: tuple[Draw | None, ...] = ()
+    # (previous state, stay in the unit of ``stay``): the stay when entering from that state
+    entry_stays: tuple[tuple[int, Draw], ...] = ()
     # Paced stays: when ``pace`` > 0 the stay is the elapsed time for a server holding ``pace``
     # load points; a server holding more (or fewer) takes proportionally longer (or shorter) over
     # the part of the stay above ``least`` whole units, which remains whatever the load (waiting

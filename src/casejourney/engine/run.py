@@ -164,6 +164,7 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.arrival_rng = streams.arrival_rng
         self.stays, self.stay_units = streams.stays, streams.stay_units
         self.stay_shift, self.by_exit = streams.stay_shift, streams.by_exit
+        self.by_entry = streams.by_entry
         self.branches = streams.branches
         self.efforts, self.task_efforts = streams.efforts, streams.task_efforts
         self.punctual, self.punctual_parts = streams.punctual, streams.punctual_parts

@@ -89,6 +89,7 @@ class RunState:
     stays: list[Iterator[Any]]
     stay_units: list[Unit]
     by_exit: list[dict[int, tuple[Iterator[Any], Shift]] | None]
+    by_entry: list[dict[int, Iterator[Any]] | None]
     branches: list[Iterator[Any]]
     efforts: list[Iterator[Any] | None]
     task_efforts: list[Iterator[Any] | None]

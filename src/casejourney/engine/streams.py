@@ -39,6 +39,16 @@ class Streams:
         self.stay_units = [self._stay_unit(i) for i in range(n)]
         self.stay_shift = [grid.shifter(unit) for unit in self.stay_units]
         self.by_exit = [self._exit_stays(i) for i in range(n)]
+        self.by_entry: list[dict[int, Iterator[Any]] | None] = [
+            {
+                source: whole_unit_stream(
+                    draw, generator(seed, f"stay:{model.names[source]}->{s.name}")
+                )
+                for source, draw in s.entry_stays
+            }
+            or None
+            for s in model.states
+        ]
         self.branches = [self._branch_stream(i) for i in range(n)]
         self.efforts: list[Iterator[Any] | None] = [
             self.amounts(s.effort, f"effort:{s.name}") if s.effort else None for s in model.states

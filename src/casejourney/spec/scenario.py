@@ -601,6 +601,12 @@ class ScenarioSpec(_Frozen):
         "e.g. {referral: {strategy_discussion: ...}}: the next state is chosen on entering, "
         "and this stay replaces the state's usual one",
     )
+    stays_from: Mapping[Identifier, Mapping[Identifier, DistSpec]] = Field(
+        default_factory=dict,
+        description="time spent in a state when the case came to it from a particular state, "
+        "e.g. {cp_plan: {plo: ...}}: a child protection plan resumed after pre-proceedings runs "
+        "on for what is left of it; this stay replaces the state's usual one (same unit)",
+    )
     extra_stay: Mapping[Identifier, DurationField] = Field(
         default_factory=dict,
         description="time added to every stay in a state, e.g. court delays: {care_proceedings: "
@@ -775,6 +781,25 @@ def _capacity_findings(
                 f"paced_stays.{name}: team '{holder[name][0]}' needs a caseload_limit and a "
                 "reference_caseload (the caseload at which the stay is as given)",
             )
+    for name, earlier in scenario.stays_from.items():
+        if name not in states:
+            error(("stays_from", name), f"stays_from: unknown state '{name}'")
+            continue
+        into = sorted(s for s in states if name in workflow.triggers_from(s).values())
+        usual = scenario.stays.get(name)
+        for source, dist in earlier.items():
+            if source not in into:
+                error(
+                    ("stays_from", name, source),
+                    f"stays_from.{name}.{source}: no transition from '{source}' to '{name}' "
+                    f"(it is entered from: {', '.join(into) or 'none'})",
+                )
+            elif usual is None or (dist.unit or "days") != (usual.unit or "days"):
+                error(
+                    ("stays_from", name, source),
+                    f"stays_from.{name}.{source}: give it in the unit of stays.{name} "
+                    f"({usual.unit if usual is not None else 'none given: add stays.' + name})",
+                )
     return found + _booking_history_findings(scenario, workflow, at)
 
 

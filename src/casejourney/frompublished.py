@@ -509,8 +509,9 @@ def build(rows: list[Row], name: str, year: int) -> Built:  # noqa: C901  (one r
     )
 
     # meetings and placements: sized by what uses them
+    if "cp_conferences" in out["meetings"]:
+        _size_conferences(out, nat, notes, f, icpcs, cp, started, year)
     drivers = {
-        ("meetings", "cp_conferences"): (cp, "cp_plans_at_31_march", BASELINE_YEAR),
         ("meetings", "lac_reviews"): (lac, "looked_after_at_31_march", BASELINE_YEAR),
         ("meetings", "legal_gateway"): (started, "cp_plans_started", BASELINE_YEAR),
         ("meetings", "court_issue"): (lac_started, "started_to_be_looked_after", BASELINE_YEAR),
@@ -557,6 +558,48 @@ def build(rows: list[Row], name: str, year: int) -> Built:  # noqa: C901  (one r
     else:
         head.append("No figure used was suppressed.")
     return Built(out, notes, head, list(dict.fromkeys(f.fallbacks)))
+
+
+#: Of the conferences a week the national baseline's chairs hold (~3,900: its 4,500 slots have 15%
+#: spare), the initial ones: England's 72,100 ICPCs a year / 52.18 weeks = 1,382 a week. The rest
+#: are reviews of the plans open during the year.
+INITIAL_CONFERENCE_SHARE = 0.35
+
+
+def _size_conferences(
+    out: dict[str, Any],
+    nat: Mapping[str, Any],
+    notes: dict[tuple[str, ...], str],
+    f: Figures,
+    icpcs: Figure,
+    cp: Figure,
+    started: Figure,
+    year: int,
+) -> None:
+    """Chairs' slots sized by the conferences the year brings: its ICPCs, and reviews of its plans.
+
+    Initial conferences follow the year's ICPCs; reviews follow the plans open during the year
+    (open on the previous 31 March, or started in the year), each relative to England's in the
+    national baseline's year. A chair's diary sized by the opening stock alone starves a year whose
+    ICPCs rise (Liverpool, year to March 2024: ICPCs 373 → 789 after a year whose plans halved).
+    """
+    e = f.england(BASELINE_YEAR)
+    base = nat["meetings"]["cp_conferences"]["slots_per_week"]
+    initial = icpcs.value / e.get("icpcs")
+    plans = cp.value + started.value
+    e_plans = e.get("cp_plans_at_31_march") + e.get("cp_plans_started")
+    value = base * (
+        INITIAL_CONFERENCE_SHARE * initial + (1 - INITIAL_CONFERENCE_SHARE) * plans / e_plans
+    )
+    out["meetings"]["cp_conferences"]["slots_per_week"] = max(round(value, 2), 0.25)
+    notes[("meetings", "cp_conferences", "slots_per_week")] = (
+        "at least one every four weeks; "
+        * (value < 0.25)
+        + f"national-baseline's {base:,} × ({INITIAL_CONFERENCE_SHARE:g} initial: ICPCs "
+        f"{_fmt(icpcs.value)} / England's {BASELINE_YEAR} {_fmt(e.get('icpcs'))} + "
+        f"{1 - INITIAL_CONFERENCE_SHARE:g} reviews: CP plans open on 31 March {year - 1} and "
+        f"started in the year {_fmt(plans)} / England's {_fmt(e_plans)})"
+    )
 
 
 def _add_new(

@@ -186,3 +186,34 @@ def test_round_trip_reproduces_its_own_inputs(rows: list[published.Row]) -> None
     }
     for (src, dst), expected in shares.items():
         assert _share(log, names, src, dst, last) == pytest.approx(expected, abs=0.03), (src, dst)
+
+
+def test_chairs_diaries_follow_the_conferences_of_the_year(rows: list[published.Row]) -> None:
+    """Liverpool's ICPCs doubled (373 → 789) in the year to March 2024 after its CP plans halved
+    (611 → 307 on 31 March 2023): the chairs' slots follow the year's conferences, not the stock."""
+    slots = {
+        year: frompublished.build(rows, "Liverpool", year).data["meetings"]["cp_conferences"][
+            "slots_per_week"
+        ]
+        for year in (2023, 2024)
+    }
+    assert slots[2024] > 1.2 * slots[2023]
+    # enough for the year's ICPCs and a review of every plan open on the previous 31 March
+    assert slots[2024] > (789 + 307 * 2) / 52.18
+    text = frompublished.to_yaml(frompublished.build(rows, "Liverpool", 2024), "#")
+    note = next(line for line in text.splitlines() if "slots_per_week" in line and "ICPCs" in line)
+    assert "789" in note and "1,022" in note  # the year's ICPCs; plans open and started
+
+
+def test_a_year_whose_referrals_nearly_double_is_worked_through(rows: list[published.Row]) -> None:
+    """Liverpool, year to March 2024: referrals 4,158 → 8,050 with a flat workforce, one
+    replication at full size. The front end works proportionately under the backlog, so s47
+    enquiries are started (published 1,931) and ICPCs are held on time about as often as published
+    (81.6%); without it the queue grows without end (about 1,200 enquiries, 29% on time)."""
+    built = frompublished.build(rows, "Liverpool", 2024)
+    scenario = ScenarioSpec.model_validate(yaml.safe_load(frompublished.to_yaml(built, "#")))
+    compiled = compile_scenario(load_workflow(scenario.authority), scenario)
+    log, _ = run_replication(compiled, 0)
+    found = dfe.measures(log, compiled.frame, dfe.Year(2024))
+    assert found["s47_enquiries"] == pytest.approx(1931, rel=0.15)
+    assert found["icpc_within_15wd_pct"] == pytest.approx(81.6, abs=10)

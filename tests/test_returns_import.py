@@ -152,6 +152,11 @@ def test_the_scenario_built_carries_the_returns_figures_and_loads(
     assert built["stays"]["cin_plan"]["dist"] == "lognormal"
     # The workforce of England, scaled to this authority's referrals: a few dozen, not 17,000.
     assert built["teams"]["child_protection"]["headcount"] < 200
+    # a plan resumed after PLO keeps the base's remainder, in the days the returns' stays are in
+    if built["stays"]["cp_plan"]["unit"] == "days":
+        assert built["stays_from"]["cp_plan"]["plo"] == {
+            "dist": "lognormal", "median": 91, "p90": 273, "unit": "days"
+        }  # fmt: skip
     spec, _ = casejourney.load_scenario(str(scenario))
     assert spec.id == "mine"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +122,7 @@ def test_a_stay_can_depend_on_the_state_the_case_came_from() -> None:
         )
     )
     stays: dict[tuple[int, int], list[int]] = {(-1, 0): [], (1, 0): []}
-    for (case, day, state), (nxt_case, nxt_day, _) in zip(rows, rows[1:], strict=False):
+    for (case, day, state), (nxt_case, nxt_day, _) in itertools.pairwise(rows):
         if state == 0 and nxt_case == case:
             before = [r for r in rows if r[0] == case and r[1] < day]
             came = before[-1][2] if before else -1

@@ -136,6 +136,36 @@ def _history(figures: Figures, document: dict[str, Any]) -> list[str]:
     return [f"history.cp_plan.ended_ago: {where} (the returns do not say when a plan ended)"]
 
 
+_DAYS_IN = {"days": 1, "weeks": 7}
+_SCALED_KEYS = ("value", "low", "mode", "high", "median", "p90", "mean")
+
+
+def _from_in_days(document: dict[str, Any], state: str) -> list[str]:
+    """``stays_from.<state>`` in days, as the returns' own stay of ``state`` now is.
+
+    A stay that depends on the state before (a plan resumed after pre-proceedings) must be in the
+    unit of the state's stay; one in weeks is the same in days, one in another unit is dropped.
+    """
+    kept: list[str] = []
+    earlier = document.get("stays_from", {}).get(state)
+    if not earlier:
+        return kept
+    for source, dist in list(earlier.items()):
+        factor = _DAYS_IN.get(dist.get("unit", "days"))
+        if factor is None:
+            del earlier[source]
+            kept.append(
+                f"stays_from.{state}.{source}: dropped (in {dist['unit']}, not convertible to "
+                "the returns' stay in days)"
+            )
+            continue
+        earlier[source] = {
+            k: (round(v * factor, 2) if k in _SCALED_KEYS else v) for k, v in dist.items()
+        } | {"unit": "days"}
+        kept.append(f"stays_from.{state}.{source}: the base's (the returns do not show it)")
+    return kept
+
+
 def build_scenario(
     figures: Figures, base: dict[str, Any], scenario_id: str, title: str
 ) -> tuple[dict[str, Any], list[str]]:
@@ -180,6 +210,7 @@ def build_scenario(
             "unit": "days",
         }
         document.get("stays_to", {}).pop(state, None)
+        kept += _from_in_days(document, state)
     for state in sorted(set(stays) - set(figures.stays)):
         kept.append(f"stays.{state}: the base's (not measurable in the returns)")
     kept += _history(figures, document)

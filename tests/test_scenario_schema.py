@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+import casejourney
 from casejourney.spec.schema import scenario_schema_text as schema_text
-from tests.conftest import schema_validator, yaml_as_json
+from tests.conftest import refused_scenario, schema_validator, yaml_as_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "scenarios" / "scenario.schema.json"
@@ -39,3 +40,63 @@ def test_schema_underlines_a_misspelt_key(validator: Any) -> None:
     data = yaml_as_json(ROOT / "scenarios" / "national-baseline.yaml")
     data["teams"]["front_door"]["headcont"] = 3
     assert list(validator.iter_errors(data))
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ('"95"', "'95' is text, not a number; write the number without quotes (95)"),
+        ("true", "true is a yes/no, not a number; write a number"),
+    ],
+)
+def test_schema_and_loader_both_refuse_a_number_that_is_not_one(
+    tmp_path: Path, validator: Any, given: str, words: str
+) -> None:
+    old, new = "assessment: {headcount: 95,", f"assessment: {{headcount: {given},"
+    findings = refused_scenario(tmp_path, "liverpool-baseline", old, new)
+    line = next(
+        i
+        for i, text in enumerate((tmp_path / "liverpool-baseline.yaml").read_text().splitlines(), 1)
+        if new in text
+    )
+    assert [(f.line, f.code, f.message) for f in findings] == [
+        (line, "invalid-value", f"teams.assessment.headcount: {words}")
+    ]
+    assert list(validator.iter_errors(yaml_as_json(tmp_path / "liverpool-baseline.yaml")))
+
+
+def test_a_probability_in_quotes_is_refused_at_its_key(tmp_path: Path) -> None:
+    findings = refused_scenario(
+        tmp_path, "national-baseline", "    refer: 0.50", '    refer: "0.50"'
+    )
+    lines = (tmp_path / "national-baseline.yaml").read_text(encoding="utf-8").splitlines()
+    assert [(f.line, f.message) for f in findings] == [
+        (
+            lines.index('    refer: "0.50"') + 1,
+            "branches.contact.refer: '0.50' is text, not a number; write the number without "
+            "quotes (0.50)",
+        )
+    ]
+
+
+def test_a_misspelt_key_in_a_distribution_is_the_only_complaint(validator: Any) -> None:
+    data = yaml_as_json(ROOT / "scenarios" / "national-baseline.yaml")
+    data["stays"]["contact"] = {"dist": "lognormal", "median": 3, "p9": 5}
+    messages = [e.message for e in validator.iter_errors(data)]
+    # Not the complaints of the four distributions it is not.
+    assert sorted(messages) == [
+        "'p90' is a required property",
+        "Additional properties are not allowed ('p9' was unexpected)",
+    ]
+
+
+def test_a_number_with_an_exponent_is_a_number_to_both(tmp_path: Path, validator: Any) -> None:
+    # YAML 1.1 would read 9.5e1 as text; the editor (YAML 1.2) reads it as a number, and so do we.
+    text = (ROOT / "scenarios" / "liverpool-baseline.yaml").read_text(encoding="utf-8")
+    shipped = ROOT / "scenarios" / "national-baseline.yaml"
+    (tmp_path / "national-baseline.yaml").write_text(shipped.read_text(encoding="utf-8"))
+    path = tmp_path / "liverpool-baseline.yaml"
+    path.write_text(text.replace("assessment: {headcount: 95,", "assessment: {headcount: 9.5e1,"))
+    scenario, _ = casejourney.load_scenario(str(path))
+    assert scenario.teams["assessment"].headcount == 95
+    assert not list(validator.iter_errors(yaml_as_json(path)))

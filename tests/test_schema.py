@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 
-from casejourney.spec.schema import schema_text
-from tests.conftest import INVALID, WORKFLOWS, schema_validator, yaml_as_json
+from casejourney.spec.schema import SCENARIO_ID, WORKFLOW_ID, schema_text
+from tests.conftest import INVALID, ROOT, WORKFLOWS, schema_validator, yaml_as_json
 
 SCHEMA_FILE = WORKFLOWS / "workflow.schema.json"
 SHIPPED = sorted(WORKFLOWS.glob("*.yaml"))
@@ -46,3 +48,96 @@ def test_shipped_workflow_validates_against_the_schema(path: Path, validator: An
 )
 def test_schema_underlines_mistakes_as_you_type(name: str, validator: Any) -> None:
     assert list(validator.iter_errors(yaml_as_json(INVALID / name)))
+
+
+# --- what an editor shows: every key described, kinds told apart, files that name their schema ---
+
+SCENARIO_SCHEMA = ROOT / "scenarios" / "scenario.schema.json"
+SHIPPED_FILES = sorted(
+    p for folder in (WORKFLOWS, ROOT / "scenarios") for p in folder.rglob("*.yaml")
+)
+
+
+def _undescribed(node: Any, path: str = "") -> list[str]:
+    """Every property in a schema without a description (an ``if``'s condition is not a key)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in (node.get("properties") or {}).items():
+            if not value.get("description"):
+                found.append(f"{path}/{key}")
+        for key, value in node.items():
+            if key != "if":
+                found += _undescribed(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _undescribed(value, f"{path}[{i}]")
+    return found
+
+
+@pytest.mark.parametrize(
+    "schema_file", [SCHEMA_FILE, SCENARIO_SCHEMA], ids=["workflow", "scenario"]
+)
+def test_every_key_is_described(schema_file: Path) -> None:
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    assert _undescribed(schema) == []
+
+
+def test_each_schema_names_itself() -> None:
+    ids = {json.loads(f.read_text(encoding="utf-8"))["$id"] for f in (SCHEMA_FILE, SCENARIO_SCHEMA)}
+    assert ids == {WORKFLOW_ID, SCENARIO_ID}
+
+
+def _liverpool_with_deadline() -> tuple[dict[str, Any], dict[str, Any]]:
+    data = yaml_as_json(WORKFLOWS / "liverpool.yaml")
+    deadline = next(s for s in data["standards"] if s["kind"] == "deadline")
+    return data, deadline
+
+
+def test_a_misspelt_key_in_a_standard_is_the_only_complaint(validator: Any) -> None:
+    data, deadline = _liverpool_with_deadline()
+    deadline["whille"] = deadline.pop("while", ["referral"])
+    messages = [e.message for e in validator.iter_errors(data)]
+    # Not "'while', 'within' were unexpected" from the kinds it is not.
+    assert messages == ["Additional properties are not allowed ('whille' was unexpected)"]
+
+
+def test_a_misspelt_kind_lists_the_kinds(validator: Any) -> None:
+    data, deadline = _liverpool_with_deadline()
+    deadline["kind"] = "dedline"
+    messages = [e.message for e in validator.iter_errors(data)]
+    assert len(messages) == 1
+    assert "'dedline' is not one of" in messages[0]
+    assert all(
+        kind in messages[0] for kind in ("deadline", "lead_time", "recurring", "max_duration")
+    )
+
+
+_MODELINE = re.compile(r"^#\s+yaml-language-server\s*:\s*\$schema=(\S+)\s*$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_shipped_file_names_the_schema_of_its_kind(path: Path) -> None:
+    from casejourney.api import _is_scenario
+
+    lines = _MODELINE.findall(path.read_text(encoding="utf-8"))
+    assert len(lines) == 1, "add `# yaml-language-server: $schema=<path to the schema>`"
+    schema = (path.parent / lines[0]).resolve()
+    assert schema == (SCENARIO_SCHEMA if _is_scenario(path) else SCHEMA_FILE)
+
+
+def test_the_documented_vs_code_setting_maps_every_shipped_file() -> None:
+    page = (ROOT / "docs" / "workflow-format.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(\{\s*\"yaml\.schemas\".*?)```", page, re.DOTALL)
+    assert block is not None, "docs/workflow-format.md shows the VS Code setting"
+    mapping = json.loads(block.group(1))["yaml.schemas"]
+    from casejourney.api import _is_scenario
+
+    for path in SHIPPED_FILES:
+        relative = path.relative_to(ROOT).as_posix()
+        # A glob's * stays within one folder, as in VS Code.
+        schemas = [
+            (ROOT / schema).resolve()
+            for schema, globs in mapping.items()
+            if any(PurePosixPath(relative).match(glob) for glob in globs)
+        ]
+        assert schemas == [SCENARIO_SCHEMA if _is_scenario(path) else SCHEMA_FILE], relative

@@ -7,9 +7,12 @@ references, graph shape) are in ``resolve`` and ``casejourney.checks``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -87,8 +90,9 @@ DurationField = Annotated[
                                 "type": "integer",
                                 "exclusiveMinimum": 0,
                                 "maximum": MAX_IN_UNIT[unit],
+                                "description": "how many (a whole number)",
                             },
-                            "unit": {"const": unit},
+                            "unit": {"const": unit, "description": "the unit: " + unit},
                         },
                         "required": ["value", "unit"],
                         "additionalProperties": False,
@@ -122,9 +126,82 @@ Scope = Annotated[
 ]
 
 
+@functools.cache
+def _is_number(annotation: Any) -> bool:
+    """Whether a field's type is a number and nothing else (``int``, ``float | None``, ...)."""
+    if get_origin(annotation) is Annotated:
+        return _is_number(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(members) and all(_is_number(a) for a in members)
+    return annotation in (int, float)
+
+
+@functools.cache
+def _mapping_values(annotation: Any) -> Any:
+    """The value type of a mapping field (``Mapping[str, float]`` → float); None if not one."""
+    if get_origin(annotation) is Annotated:
+        return _mapping_values(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        found = [_mapping_values(a) for a in get_args(annotation)]
+        return next((f for f in found if f is not None), None)
+    origin = get_origin(annotation)
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        return get_args(annotation)[-1]
+    return None
+
+
+@dataclass(frozen=True)
+class NotANumber:
+    """Text or a yes/no given where a number is meant; pydantic refuses it as the wrong type.
+
+    Pydantic alone would read ``headcount: "95"`` as 95 and ``true`` as 1, while the JSON Schema
+    an editor uses refuses both; so the loader refuses them too, at the key, and says what to write.
+    """
+
+    given: str | bool
+
+    @property
+    def message(self) -> str:
+        """What is wrong, and the fix."""
+        if isinstance(self.given, bool):
+            return f"{str(self.given).lower()} is a yes/no, not a number; write a number"
+        number = re.fullmatch(r"\s*([-+]?[\d.,_]+(?:[eE][-+]?\d+)?)\s*", self.given)
+        fix = f" ({number.group(1)})" if number else ""
+        return f"{self.given!r} is text, not a number; write the number without quotes{fix}"
+
+
+def _checked(annotation: Any, value: Any) -> Any:
+    """``value`` with any text or yes/no given for a number (at any depth of mappings) marked."""
+    if _is_number(annotation):
+        return NotANumber(value) if isinstance(value, str | bool) else value
+    inner = _mapping_values(annotation) if isinstance(value, dict) else None
+    if inner is None:
+        return value
+    checked = {k: _checked(inner, v) for k, v in value.items()}
+    return value if all(checked[k] is v for k, v in value.items()) else checked
+
+
 class _Frozen(BaseModel):
     # No NaN or infinity anywhere: ``.nan`` as a probability or ``.inf`` hours is a mistake.
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        changed: dict[Any, Any] | None = None
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            if key not in data:
+                continue
+            value = data[key]
+            checked = _checked(field.annotation, value)
+            if checked is not value:
+                changed = changed if changed is not None else dict(data)
+                changed[key] = checked
+        return data if changed is None else changed
 
 
 class SourceSpec(_Frozen):
@@ -159,8 +236,8 @@ class SourceSpec(_Frozen):
 class DocumentSpec(_Frozen):
     """A published document that sources cite."""
 
-    id: Identifier
-    title: str = Field(min_length=1)
+    id: Identifier = Field(description="how sources cite it (`source: {document: ID}`)")
+    title: str = Field(min_length=1, description="the document's title, as published")
     date: str | None = Field(default=None, description="as the document gives it, e.g. 2024-03")
 
     @model_validator(mode="before")
@@ -174,42 +251,46 @@ class DocumentSpec(_Frozen):
 class NoteSpec(_Frozen):
     """A practice expectation without a timescale, shown on diagrams."""
 
-    text: str = Field(min_length=1)
-    source: SourceSpec | None = None
+    text: str = Field(min_length=1, description="the expectation, in a sentence")
+    source: SourceSpec | None = Field(default=None, description="where it is written down")
 
 
 class PhaseSpec(_Frozen):
     """A group of states drawn together (front door, child protection, ...)."""
 
-    id: Identifier
-    label: str = Field(min_length=1)
+    id: Identifier = Field(description="what states give as their `phase`")
+    label: str = Field(min_length=1, description="the name diagrams and reports show")
 
 
 class StateSpec(_Frozen):
     """A stage of the journey. In an authority file, only `id` plus the fields it changes."""
 
-    id: Identifier
-    phase: Identifier | None = None
-    label: str | None = None
-    initial: bool = False
-    terminal: bool = False
-    notes: tuple[NoteSpec, ...] = ()
+    id: Identifier = Field(description="what transitions and standards name it by")
+    phase: Identifier | None = Field(default=None, description="the id of a phase in `phases`")
+    label: str | None = Field(
+        default=None, description="the name diagrams and reports show (needed for a new state)"
+    )
+    initial: bool = Field(default=False, description="where every case starts (exactly one state)")
+    terminal: bool = Field(default=False, description="a case here is closed; no move out")
+    notes: tuple[NoteSpec, ...] = Field(
+        default=(), description="practice expectations without a timescale, drawn beside it"
+    )
 
 
 class ActivitySpec(_Frozen):
     """Something recorded while in a state (a visit, a meeting), not a move between states."""
 
-    id: Identifier
-    label: str = Field(min_length=1)
+    id: Identifier = Field(description="what recurring standards name as their `to`")
+    label: str = Field(min_length=1, description="the name timelines and reports show")
 
 
 class TransitionSpec(_Frozen):
     """A legal move: ``trigger`` takes a case from ``source`` to ``dest``."""
 
-    trigger: Identifier
-    source: Identifier
-    dest: Identifier
-    label: str | None = None
+    trigger: Identifier = Field(description="the move's name; `remove_transitions` uses it")
+    source: Identifier = Field(description="the state it leaves")
+    dest: Identifier = Field(description="the state it enters")
+    label: str | None = Field(default=None, description="the words on the diagram's arrow")
 
 
 @dataclass(frozen=True)
@@ -363,7 +444,7 @@ OUTSIDE_SIMULATION: dict[str, str] = {
 class _StandardBase(_Frozen):
     id: Identifier = Field(description="unique; reuse an inherited id to override it")
     title: str = Field(min_length=1, description="one line a trainer can read")
-    source: SourceSpec
+    source: SourceSpec = Field(description="the document, section and its own words")
     refines: Identifier | None = Field(
         default=None, description="an inherited standard this one tightens under another id"
     )
@@ -390,7 +471,9 @@ class _StandardBase(_Frozen):
         description="a deadline with the same `from` and `to` that this one supersedes wherever this "
         'one is owed ("17th birthday (from May 2024) (16th birthday from September 2024)")',
     )
-    notes: str | None = None
+    notes: str | None = Field(
+        default=None, description="anything a reader should know: how it is read, what it omits"
+    )
 
     @model_validator(mode="after")
     def _children_only_for_children(self) -> _StandardBase:
@@ -435,11 +518,16 @@ class _StandardBase(_Frozen):
 class DeadlineSpec(_StandardBase):
     """Event ``to`` happens within ``within`` of event ``from``."""
 
-    kind: Literal["deadline"]
-    from_: EventRef = Field(alias="from")
-    to: EventRef
-    within: DurationField
-    while_: Scope | None = Field(default=None, alias="while")
+    kind: Literal["deadline"] = Field(description="`to` happens within `within` of `from`")
+    from_: EventRef = Field(alias="from", description="the event the clock starts at (day 0)")
+    to: EventRef = Field(description="the event that must happen in time")
+    within: DurationField = Field(description="how long after `from`, e.g. 15 working days")
+    while_: Scope | None = Field(
+        default=None,
+        alias="while",
+        description="the states or phases it is owed in: a case that leaves them (or closes) "
+        "before `to` is withdrawn before the due date, breached after it",
+    )
     conditional: bool = Field(
         default=False,
         description='the standard applies only to cases that go on to `to` ("where there is '
@@ -456,29 +544,35 @@ class DeadlineSpec(_StandardBase):
 class LeadTimeSpec(_StandardBase):
     """Event ``from`` happens at least ``at_least`` before event ``to``."""
 
-    kind: Literal["lead_time"]
-    from_: EventRef = Field(alias="from")
-    to: EventRef
-    at_least: DurationField
+    kind: Literal["lead_time"] = Field(description="`from` happens at least `at_least` before `to`")
+    from_: EventRef = Field(alias="from", description="the earlier event (papers sent, say)")
+    to: EventRef = Field(description="the later event (the meeting)")
+    at_least: DurationField = Field(description="how long before `to`, e.g. 3 working days")
 
 
 class StepChangeSpec(_Frozen):
     """After ``after`` in the state, a recurring interval becomes ``every``."""
 
-    after: DurationField
-    every: DurationField
+    after: DurationField = Field(description="time in the state after which it changes")
+    every: DurationField = Field(description="the new interval from then on")
 
 
 class RecurringSpec(_StandardBase):
     """While in ``while``, activity ``to`` happens at least every ``every``."""
 
-    kind: Literal["recurring"]
+    kind: Literal["recurring"] = Field(description="activity `to` at least every `every`")
     to: Identifier = Field(description="the activity")
-    while_: Scope = Field(alias="while")
-    every: DurationField
-    first: DurationField | None = None
-    second: DurationField | None = None
-    then: tuple[StepChangeSpec, ...] = ()
+    while_: Scope = Field(alias="while", description="the states or phases it is owed in")
+    every: DurationField = Field(description="the longest gap between two, e.g. 6 weeks")
+    first: DurationField | None = Field(
+        default=None, description="the first is due this long after entering (default: `every`)"
+    )
+    second: DurationField | None = Field(
+        default=None, description="the second is due this long after the first (default: `every`)"
+    )
+    then: tuple[StepChangeSpec, ...] = Field(
+        default=(), description="later changes of interval (after a year, every 6 months)"
+    )
     restart_on: Identifier | None = Field(
         default=None,
         description="an activity that starts the schedule again (`first` after it, `then` steps "
@@ -489,9 +583,11 @@ class RecurringSpec(_StandardBase):
 class MaxDurationSpec(_StandardBase):
     """A case spends no longer than ``within`` in ``while``."""
 
-    kind: Literal["max_duration"]
-    while_: Scope = Field(alias="while")
-    within: DurationField
+    kind: Literal["max_duration"] = Field(
+        description="a case spends no longer than `within` in `while`"
+    )
+    while_: Scope = Field(alias="while", description="the states or phases whose time is counted")
+    within: DurationField = Field(description="the longest time, e.g. 26 weeks")
 
 
 StandardSpec = Annotated[
@@ -522,17 +618,37 @@ class WorkflowFileSpec(_Frozen):
         "is a workflow, one in scenarios/ a scenario)",
     )
     id: Identifier = Field(description="the authority id; must match the file name")
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, description="the authority's name, as reports show it")
     extends: Identifier | None = Field(default=None, description="the file this one builds on")
-    documents: tuple[DocumentSpec, ...] = ()
-    calendar: CalendarSpec = CalendarSpec()
-    phases: tuple[PhaseSpec, ...] = ()
-    states: tuple[StateSpec, ...] = ()
-    activities: tuple[ActivitySpec, ...] = ()
-    transitions: tuple[TransitionSpec, ...] = ()
-    standards: tuple[StandardSpec, ...] = ()
-    remove_standards: tuple[Identifier, ...] = ()
-    remove_transitions: tuple[Identifier, ...] = ()
+    documents: tuple[DocumentSpec, ...] = Field(
+        default=(), description="every document a source may cite"
+    )
+    calendar: CalendarSpec = Field(
+        default=CalendarSpec(), description="local closure days on top of bank holidays"
+    )
+    phases: tuple[PhaseSpec, ...] = Field(
+        default=(), description="groups of states drawn together (front door, child protection)"
+    )
+    states: tuple[StateSpec, ...] = Field(
+        default=(), description="the stages of the journey (or, extending, those added or changed)"
+    )
+    activities: tuple[ActivitySpec, ...] = Field(
+        default=(), description="what is recorded while in a state: visits, meetings, reviews"
+    )
+    transitions: tuple[TransitionSpec, ...] = Field(
+        default=(), description="the legal moves between states"
+    )
+    standards: tuple[StandardSpec, ...] = Field(
+        default=(),
+        description="the timescales, each with its source; `kind` is deadline, lead_time, "
+        "recurring or max_duration",
+    )
+    remove_standards: tuple[Identifier, ...] = Field(
+        default=(), description="ids of inherited standards that do not apply here"
+    )
+    remove_transitions: tuple[Identifier, ...] = Field(
+        default=(), description="triggers of inherited moves that do not exist here"
+    )
 
 
 def standard_duration_fields(kind: str) -> tuple[str, ...]:

@@ -92,16 +92,16 @@ class _Dist(_Frozen):
 class FixedDist(_Dist):
     """Always the same length."""
 
-    dist: Literal["fixed"]
-    value: Amount
+    dist: Literal["fixed"] = Field(description="always `value`")
+    value: Amount = Field(description="the length, in `unit`")
 
 
 class UniformDist(_Dist):
     """Any length between low and high, equally likely."""
 
-    dist: Literal["uniform"]
-    low: Amount
-    high: Amount
+    dist: Literal["uniform"] = Field(description="anywhere from `low` to `high`, equally likely")
+    low: Amount = Field(description="the shortest, in `unit`")
+    high: Amount = Field(description="the longest, in `unit`")
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformDist:
@@ -113,10 +113,10 @@ class UniformDist(_Dist):
 class TriangularDist(_Dist):
     """Between low and high, most often near mode (a planner's 'best guess with a range')."""
 
-    dist: Literal["triangular"]
-    low: Amount
-    mode: Amount
-    high: Amount
+    dist: Literal["triangular"] = Field(description="from `low` to `high`, most often `mode`")
+    low: Amount = Field(description="the shortest, in `unit`")
+    mode: Amount = Field(description="the most usual, in `unit`")
+    high: Amount = Field(description="the longest, in `unit`")
 
     @model_validator(mode="after")
     def _ordered(self) -> TriangularDist:
@@ -128,9 +128,9 @@ class TriangularDist(_Dist):
 class LognormalDist(_Dist):
     """Skewed to the right: half of cases take less than median, nine in ten less than p90."""
 
-    dist: Literal["lognormal"]
-    median: PositiveAmount
-    p90: PositiveAmount
+    dist: Literal["lognormal"] = Field(description="skewed: a long tail of slow cases")
+    median: PositiveAmount = Field(description="half of cases take less, in `unit`")
+    p90: PositiveAmount = Field(description="nine in ten take less, in `unit`")
 
     @model_validator(mode="after")
     def _ordered(self) -> LognormalDist:
@@ -142,8 +142,8 @@ class LognormalDist(_Dist):
 class ExponentialDist(_Dist):
     """Memoryless, with the given mean (queueing-theory checks use this)."""
 
-    dist: Literal["exponential"]
-    mean: PositiveAmount
+    dist: Literal["exponential"] = Field(description="memoryless, with mean `mean`")
+    mean: PositiveAmount = Field(description="the average, in `unit`")
 
 
 DistSpec = Annotated[
@@ -545,8 +545,8 @@ class ScenarioSpec(_Frozen):
         description="say `scenario` when the file is not in a scenarios/ folder (a file there is "
         "a scenario, one in workflows/ a workflow)",
     )
-    id: Identifier
-    title: str = Field(min_length=1)
+    id: Identifier = Field(description="the scenario's name; results go to results/<id>")
+    title: str = Field(min_length=1, description="one line for reports and tables")
     extends: Identifier | None = Field(default=None, description="another scenario in this folder")
     authority: str = Field(description="workflow name (e.g. liverpool) or path")
     start: dt.date = Field(
@@ -557,7 +557,13 @@ class ScenarioSpec(_Frozen):
     )
     horizon: DurationField = Field(description="how long to simulate after warm-up, e.g. 52 weeks")
     warm_up: DurationField | None = Field(default=None, description="simulated but not reported")
-    replications: int = Field(default=10, ge=1, le=10_000)
+    replications: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="how many times to run it, each with its own random numbers (more: narrower "
+        "intervals)",
+    )
     areas: int = Field(
         default=1,
         ge=1,
@@ -566,8 +572,10 @@ class ScenarioSpec(_Frozen):
         "are shared equally between (a case is only served within its area): 1 for one "
         "authority; England has 153 authorities",
     )
-    seed: int = Field(default=20260401, ge=0, le=2**63 - 1)
-    demand: DemandSpec
+    seed: int = Field(default=20260401, ge=0, le=2**63 - 1, description="same seed, same results")
+    demand: DemandSpec = Field(
+        description="new work arriving: contacts or referrals a week, growth, seasons, surges"
+    )
     initial_caseload: Mapping[Identifier, Annotated[int, Field(ge=0, le=MAX_CASES)]] = Field(
         default_factory=dict, description="open cases by state on the start day"
     )
@@ -585,8 +593,14 @@ class ScenarioSpec(_Frozen):
     practice: Mapping[Identifier, PracticeSpec] = Field(
         default_factory=dict, description="punctuality per activity; key 'default' for the rest"
     )
-    teams: Mapping[Identifier, TeamSpec] = Field(default_factory=dict)
-    meetings: Mapping[Identifier, MeetingSpec] = Field(default_factory=dict)
+    teams: Mapping[Identifier, TeamSpec] = Field(
+        default_factory=dict,
+        description="the workforce, by team: headcount, hours, which states' work it does",
+    )
+    meetings: Mapping[Identifier, MeetingSpec] = Field(
+        default_factory=dict,
+        description="conferences, reviews and hearings that need a booked slot, with slots a week",
+    )
     queue_discipline: Literal["edf", "fifo"] = Field(
         default="edf", description="earliest deadline first, or first come first served"
     )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from casejourney.errors import DurationError
 from casejourney.spec.findings import Finding, Level, display_path
-from casejourney.spec.models import STANDARD_KINDS, WorkflowFileSpec
+from casejourney.spec.models import STANDARD_KINDS, NotANumber, WorkflowFileSpec
 from casejourney.spec.yamlsafe import KeyPath, YamlDocument, read_yaml
 
 
@@ -86,6 +86,8 @@ def _finding(doc: YamlDocument, model: type[BaseModel], error: Any) -> Finding:
 def _explain(error: Any, ctx: dict[str, Any]) -> str:
     """Pydantic's message in a planner's words, with what to write instead."""
     kind, got = error["type"], error.get("input")
+    if isinstance(got, NotANumber):
+        return got.message
     if kind == "finite_number":
         return f"{got!r} is not a finite number (.nan and .inf are not allowed); write a number"
     if kind in {"less_than_equal", "less_than"}:

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps validators demo test lint schema diagrams clean
+.PHONY: install system-deps graphviz validators demo test lint schema diagrams clean
 
 install: $(VENV)/.installed
 
@@ -15,12 +15,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# What the tests need: Graphviz, and Chromium for the browser test (tests/test_browser.py).
 system-deps:
-	bash scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh graphviz chromium
+
+# What the demo and the diagrams need: Graphviz's `dot` for PNG and PDF (no browser).
+graphviz:
+	bash scripts/install-system-deps.sh graphviz
 
 DEMO := demo-output
 
-demo: install system-deps
+demo: install graphviz
 	mkdir -p $(DEMO)
 	$(BIN)/casejourney check workflows/ scenarios/
 	$(BIN)/casejourney compare national knowsley barnet liverpool coventry --format html -o $(DEMO)/compare.html
@@ -51,7 +56,7 @@ validators: .venv-validators/.installed
 test: install system-deps validators lint
 	$(BIN)/pytest
 
-diagrams: install system-deps
+diagrams: install graphviz
 	$(PY) -m casejourney.report.diagram_build diagrams/
 
 schema: install

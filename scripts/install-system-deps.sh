@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Installs the system programs the tests and diagrams need, when missing: Graphviz `dot` (PNG/PDF
-# diagrams) and Debian's `chromium` (the browser test opens the HTML report in it headless; the
-# `playwright` package drives it and never downloads a browser of its own).
-# Idempotent, and runs unattended: CI has no one to answer prompts.
+# Installs the system programs named on the command line, when missing:
+#   graphviz  the `dot` program (PNG and PDF diagrams; `make demo`, `make diagrams`, the tests)
+#   chromium  Debian's browser, for the browser test only (`make test`): it opens the HTML report
+#             headless; the `playwright` package drives it and never downloads a browser of its own
+# With no arguments, both. Idempotent, and runs unattended: CI has no one to answer prompts.
 set -euo pipefail
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(graphviz chromium)
 need=()
-command -v dot >/dev/null 2>&1 || need+=(graphviz)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+for program in "${wanted[@]}"; do
+  case "$program" in
+    graphviz) command -v dot >/dev/null 2>&1 || need+=(graphviz) ;;
+    chromium) [ -x /usr/bin/chromium ] || need+=(chromium) ;;
+    *) echo "install-system-deps.sh: unknown program '$program' (graphviz or chromium)" >&2; exit 2 ;;
+  esac
+done
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

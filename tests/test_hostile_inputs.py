@@ -6,6 +6,7 @@ were accepted, and files that are not regular files. `check` must refuse what `s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -358,6 +359,25 @@ def test_a_name_too_long_for_the_file_system_is_a_finding_at_its_line(
     assert code == 1, shown
     assert re.search(rf"{name}\.yaml:{line}: error [a-z\-]+: .*{_TOO_LONG}", shown), shown
     assert "Traceback" not in shown and "File name too long" not in shown
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["file", "folder"])
+def test_check_names_a_file_whose_name_is_too_long(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inside: bool
+) -> None:
+    # It was `casejourney: FILE: File name too long` (exit 2): an OSError, not a finding.
+    long_name = tmp_path / (f"{_TOO_LONG}/x.yaml" if inside else f"{_TOO_LONG}.yaml")
+    for fmt in ("text", "json"):
+        assert main(["check", str(long_name), "--format", fmt]) == 1
+        captured = capsys.readouterr()
+        shown = captured.out + captured.err
+        assert "Traceback" not in shown and "casejourney:" not in shown
+        if fmt == "text":
+            assert f"{_TOO_LONG}" in shown and ":1: error unreadable: cannot read file: " in shown
+            assert "shorten the name" in shown
+        else:
+            [finding] = json.loads(captured.out)
+            assert (finding["line"], finding["code"]) == (1, "unreadable")
 
 
 def test_simulate_names_a_scenario_file_whose_name_is_too_long(

@@ -34,7 +34,7 @@ from casejourney.spec.changes import ChangeError, apply_changes, parse_change
 from casejourney.spec.findings import Location
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
-from casejourney.spec.yamlsafe import is_regular_file, read_yaml
+from casejourney.spec.yamlsafe import is_present, is_regular_file, read_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -158,24 +158,12 @@ def scenarios_dir() -> Path:
     return workflows_dir().parent / "scenarios"
 
 
-def _present(path: Path) -> bool:
-    """Whether there is something at ``path`` to read (or to say why it cannot be read).
-
-    A name the system refuses (too long, a loop of links) counts as present: reading it then gives
-    a finding that says what is wrong, rather than "no such file".
-    """
-    try:
-        return path.is_file() or path.is_symlink() or path.exists()
-    except OSError:
-        return True
-
-
 def find_scenario_file(name: str) -> Path:
     """A scenario by path, or by name among the shipped ones (``national-baseline``)."""
     as_path = Path(name)
     shipped = sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
     if as_path.suffix in {".yaml", ".yml"}:
-        if not _present(as_path):
+        if not is_present(as_path):
             hint = ""
             if as_path.stem in shipped:
                 hint = f"; the shipped one is {as_path.stem} (or {scenarios_dir() / as_path.name})"

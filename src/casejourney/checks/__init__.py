@@ -12,6 +12,7 @@ from pathlib import Path
 from casejourney.checks import references, structure, timing
 from casejourney.spec.findings import Finding, Level, display_path
 from casejourney.spec.resolve import Workflow, WorkflowLoader
+from casejourney.spec.yamlsafe import is_folder, is_present
 
 __all__ = ["CHECKS", "check_paths", "check_workflow", "has_errors", "workflow_files"]
 
@@ -51,9 +52,9 @@ def workflow_files(paths: Iterable[Path]) -> tuple[list[Path], list[Finding]]:
     files: list[Path] = []
     missing: list[Finding] = []
     for path in paths:
-        if path.is_dir():
+        if is_folder(path):
             files.extend(sorted(p for p in path.glob("*.y*ml")))
-        elif path.is_file() or path.is_symlink() or path.exists():
+        elif is_present(path):
             files.append(path)  # a FIFO, a device, a symlink loop: reading it says what is wrong
         else:
             missing.append(

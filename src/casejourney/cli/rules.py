@@ -20,6 +20,7 @@ from casejourney.cli import (
     print_csv,
 )
 from casejourney.spec.findings import display_path
+from casejourney.spec.yamlsafe import is_folder
 
 
 @app.command()
@@ -64,7 +65,7 @@ def check(
         files, _ = checks.workflow_files(paths)
         named = {display_path(p) for p in files} | {display_path(p) for p in paths}
         # Files named one by one first (the user's own), then those found in named folders.
-        explicit = {display_path(p) for p in paths if not p.is_dir()}
+        explicit = {display_path(p) for p in paths if not is_folder(p)}
         own = sorted((f for f in findings if f.file in named), key=lambda f: f.file not in explicit)
         others = [f for f in findings if f.file not in named]
         # Errors elsewhere stop the user's file too, so they are always shown.

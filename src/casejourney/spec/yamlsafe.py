@@ -200,6 +200,28 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
+def is_present(path: Path) -> bool:
+    """Whether there is something at ``path`` to read, or to say why it cannot be read.
+
+    A name the system refuses (too long, a loop of links) counts as present: reading it then
+    gives a finding that says what is wrong, rather than "no such file".
+    """
+    try:
+        return path.is_file() or path.is_symlink() or path.exists()
+    except OSError:
+        return True
+    except ValueError:  # a NUL byte in the name: nothing can be there
+        return False
+
+
+def is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder (following links); never raises (see ``is_regular_file``)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _read_regular_file(path: Path) -> bytes:
     """At most ``MAX_BYTES + 1`` bytes of ``path``, which must be a regular file.
 
@@ -235,14 +257,20 @@ def _read_regular_file(path: Path) -> bytes:
         os.close(descriptor)
 
 
+def _why_unreadable(exc: OSError) -> str:
+    why = exc.strerror or str(exc)
+    if exc.errno == errno.ENAMETOOLONG:
+        why = f"{why} for the file system; shorten the name"
+    return f"cannot read file: {why}"
+
+
 def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
     """Read ``path`` safely. Returns the document, or ``None`` and the findings that stopped it."""
     shown = display_path(path)
     try:
         raw = _read_regular_file(path)
     except OSError as exc:
-        why = exc.strerror or str(exc)
-        return None, [Finding(shown, 1, Level.ERROR, "unreadable", f"cannot read file: {why}")]
+        return None, [Finding(shown, 1, Level.ERROR, "unreadable", _why_unreadable(exc))]
     if len(raw) > MAX_BYTES:
         msg = f"file is over {MAX_BYTES:,} bytes, the limit; split it or remove what is unused"
         return None, [Finding(shown, 1, Level.ERROR, "too-large", msg)]

@@ -79,6 +79,8 @@ START = "__start__"
 NOTES = "__notes__"
 PAGE_SIZE = "11.7,8.3!"  # A4 landscape, inches
 PER_COLUMN = 6  # timescales in one column of a state before a second column starts
+MAX_COLUMNS = 4  # more would make a busy state wider than an A4 page can print legibly
+STUBS_PER_ROW = 3  # a phase drawn alone: the other phases' states leading into it, per row
 
 
 def tint(colour: str, amount: float = 0.8) -> str:
@@ -316,7 +318,7 @@ class HtmlLabels:
         rows = [self._item(t, comparison, f"{prefix}-{t.standard}", size) for t in items]
         if len(rows) <= per_column:
             return "".join(rows)
-        count = -(-len(rows) // per_column)
+        count = min(-(-len(rows) // per_column), MAX_COLUMNS)
         height = -(-len(rows) // count)
         columns = [rows[i : i + height] for i in range(0, len(rows), height)]
         gap = '<TD WIDTH="10"></TD>'  # white space between columns
@@ -689,6 +691,7 @@ def to_digraph(
     for state in diagram.states:
         if state.stub:
             _state(graph, state, comparison, labels, flavour, None, styles)
+    _stack_stubs(graph, diagram)
     for arrow in diagram.arrows:
         # Phases are listed in journey order: a move back up the journey (a step-down, a
         # re-referral) must not push later phases further down the page.
@@ -703,6 +706,31 @@ def to_digraph(
         for state in diagram.states:
             graph.edge(state.id, NOTES, style="invis", weight="0")
     return graph
+
+
+def _stack_stubs(graph: graphviz.Digraph, diagram: Diagram) -> None:
+    """A phase drawn alone: the states before and after it in rows of :data:`STUBS_PER_ROW`.
+
+    Side by side, the eight phases that can close a case make the page twice as wide as it is
+    tall, too small to read on A4; an invisible edge from each to the one a row further on
+    stacks them.
+    """
+    if diagram.focus is None:
+        return
+    inside = {s.id for s in diagram.states if not s.stub}
+    stubs = {s.id for s in diagram.states if s.stub}
+    # A state the phase leads to is drawn below it, even if it also leads back in.
+    after = list(
+        dict.fromkeys(a.dest for a in diagram.arrows if a.dest in stubs and a.source in inside)
+    )
+    before = [
+        state
+        for state in dict.fromkeys(a.source for a in diagram.arrows if a.source in stubs)
+        if state not in after
+    ]
+    for row in (before, after):
+        for upper, lower in zip(row, row[STUBS_PER_ROW:], strict=False):
+            graph.edge(upper, lower, style="invis")
 
 
 def _label(text: str, flavour: str) -> str:

@@ -1,11 +1,14 @@
 """Returns speed: exporting a national year, and importing an authority the size of Liverpool.
 
 Run: python benchmarks/bench_returns.py [--scale S]            (export)
+     python benchmarks/bench_returns.py --results DIR          (export an existing results folder)
      python benchmarks/bench_returns.py --import [--scale S]   (import)
 Export: simulates one replication of national-baseline (England's volume, as its 153 areas;
---scale for a quick look) into a temporary folder, then times ``casejourney returns export`` (the
-SSDA903 CSVs and the CIN census) for the collection year the run covers, in a fresh process so its
-peak memory is its own. Target: a national year exported in at most 2 minutes.
+--scale for a quick look) into a temporary folder, or takes --results (a folder written by
+``casejourney simulate national-baseline -n 1 -o DIR``, so the simulation is not repeated), then
+times ``casejourney returns export`` (the SSDA903 CSVs and the CIN census) for the collection year
+the run covers: the command itself, in a fresh process, so its time (start-up included) and its
+peak memory are its own. Target: a national year exported in at most 2 minutes.
 Import: simulates liverpool-baseline at --scale (default 1.4: about 10,000 referrals a year) for
 --years (default 5) so that the last year's caseload carries that much history (periods of care
 and plans begun years before, earlier plans), exports that last collection year's returns, then
@@ -28,14 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = "import sys; from casejourney.cli import main; sys.exit(main(sys.argv[1:]))"
 EXPORT = """
 import sys, time, resource
-from pathlib import Path
-from casejourney.returns import export_returns
 began, cpu = time.perf_counter(), time.process_time()
-files = export_returns(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
+from casejourney.cli import main
+code = main(["returns", "export", *sys.argv[1:]])
 seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-rows = {p.name: p.read_text(encoding="utf-8").count(chr(10)) - 1 for p in files}
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"{seconds:.1f}", f"{cpu:.1f}", peak, rows)
+print(f"{seconds:.1f} {cpu:.1f} {peak:.0f}", file=sys.stderr)
+sys.exit(code)
 """
 
 
@@ -85,7 +87,7 @@ def bench_import(scale: float, years: int) -> None:
         start = json.loads((results / "run.json").read_text(encoding="utf-8"))["start"]
         year = int(start[:4]) + years
         subprocess.run(
-            [sys.executable, "-c", EXPORT, str(results), str(year), str(out)],
+            [sys.executable, "-c", EXPORT, str(results), "--year", str(year), "-o", str(out)],
             check=True, capture_output=True,
         )  # fmt: skip
         size = sum(p.stat().st_size for p in out.iterdir()) / 2**20
@@ -109,33 +111,39 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=None, help="Scale (default 1; import 1.4).")
     parser.add_argument("--import", dest="imports", action="store_true", help="Time the import.")
     parser.add_argument("--years", type=int, default=5, help="Years simulated before the import.")
+    parser.add_argument("--results", type=Path, help="Export this results folder (no simulation).")
     options = parser.parse_args()
     if options.imports:
         bench_import(options.scale or 1.4, options.years)
         return
     scale = options.scale or 1.0
     with tempfile.TemporaryDirectory() as root:
-        results, out = Path(root) / "run", Path(root) / "903"
-        began = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", CLI, "simulate", "national-baseline", "-n", "1",
-             "--scale", str(scale), "-o", str(results)],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        simulated = time.perf_counter() - began
-        start = json.loads((results / "run.json").read_text(encoding="utf-8"))["start"]
-        year = int(start[:4]) + 1
+        results, out = options.results or Path(root) / "run", Path(root) / "903"
+        if options.results is None:
+            began = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", CLI, "simulate", "national-baseline", "-n", "1",
+                 "--scale", str(scale), "-o", str(results)],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            simulated = time.perf_counter() - began
+            print(f"national-baseline at scale {scale}: simulated in {simulated:.1f} s")
+        run = json.loads((results / "run.json").read_text(encoding="utf-8"))
+        year = int(run["start"][:4]) + 1
         done = subprocess.run(
-            [sys.executable, "-c", EXPORT, str(results), str(year), str(out)],
+            [sys.executable, "-c", EXPORT, str(results), "--year", str(year), "-o", str(out)],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
-        seconds, cpu, peak, rows = done.stdout.split(" ", 3)
-        print(f"national-baseline at scale {scale}: simulated in {simulated:.1f} s")
+        seconds, cpu, peak = done.stderr.split()[-3:]
+        size = sum(p.stat().st_size for p in out.iterdir()) / 2**20
+        settings = run["settings"]
+        print(f"{results}: {run['scenario']} at scale {settings['scale']}, seed {settings['seed']}")
         print(
             f"CIN census and SSDA903 {year - 1}-{year % 100:02d} exported in {seconds} s "
-            f"({cpu} s of CPU time; target <= 120 s)"
+            f"({cpu} s of CPU time; target <= 120 s), {size:.0f} MiB written"
         )
-        print(f"peak memory of the export: {float(peak):.0f} MiB; rows: {rows.strip()}")
+        print(f"peak memory of the export: {peak} MiB")
+        print(done.stdout.strip())
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ import pytest
 import casejourney
 from casejourney.calendar import birthday
 from casejourney.cli import main
-from casejourney.returns import ReturnsError, export_returns, export_ssda903
+from casejourney.returns import ReturnsError, caseload, export_returns, export_ssda903
+from casejourney.returns.caseload import Case, Child
+from casejourney.returns.cin import FOOTER, Census
 
 YEAR = 2027  # the shipped scenarios start in April 2026
 HERE = Path(__file__).parent
@@ -111,6 +113,50 @@ def test_export_rewrites_its_own_folder(results: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
         "cin-census.xml", "episodes.csv", "header.csv", "oc3.csv", "reviews.csv",
     ]  # fmt: skip
+
+
+def test_each_return_is_the_same_written_alone_or_beside_the_other(
+    results: Path, tmp_path: Path
+) -> None:
+    alone = export_ssda903(results, YEAR, tmp_path / "903")
+    both = {p.name: p for p in export_returns(results, YEAR, tmp_path / "both")}
+    assert _rows(tmp_path / "903" / "oc3.csv"), "the care leavers' draws are compared too"
+    assert [p.read_bytes() for p in alone] == [both[p.name].read_bytes() for p in alone]
+    # and the census is the one written alone, child by child, each from its own identity
+    census, seed, last = Census(YEAR), caseload.run_seed(results), dt.date(YEAR, 3, 31)
+    cases = caseload.iter_cases(caseload.event_log(results, 0))
+    lines = [census.child(case, caseload.child(case, n, seed, 0, last)) for n, case in cases]
+    assert (
+        both["cin-census.xml"].read_text(encoding="utf-8")
+        == census.header() + "".join(lines) + FOOTER
+    )
+
+
+def test_an_export_that_fails_part_way_leaves_the_folder_as_it_was(
+    results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "returns"
+    export_returns(results, YEAR, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    written = 0
+
+    def child_then_fail(self: Census, case: Case, who: Child) -> str:
+        nonlocal written
+        written += 1
+        if written > 100:
+            raise OSError(28, "No space left on device")
+        return real(self, case, who)
+
+    real = Census.child
+    monkeypatch.setattr(Census, "child", child_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        export_returns(results, YEAR, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["returns"]  # no half-written folder beside it
+    with pytest.raises(OSError, match="No space left"):
+        export_returns(results, YEAR, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["returns"]
 
 
 def _validators_python() -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 
 from casejourney.errors import CasejourneyError
 
-__all__ = ["Case", "Child", "ReturnsError", "Stream", "read_cases", "run_seed"]
+__all__ = ["Case", "Child", "ReturnsError", "Stream", "iter_cases", "read_cases", "run_seed"]
 
 # The workflow states and tasks the returns report (national.yaml's names).
 LOOKED_AFTER = "looked_after"
@@ -29,6 +30,7 @@ CARE_LEAVER = "care_leaver"
 LAC_REVIEW = "lac_review"
 CP_REVIEW = "review_conference"
 _TASKS = (LAC_REVIEW, CP_REVIEW)
+_CARE = frozenset({LOOKED_AFTER, CARE_LEAVER})
 ETHNIC = ("WBRI", "WBRI", "WBRI", "WOTH", "MWBC", "AIND", "BAFR", "OOTH")
 
 
@@ -68,6 +70,12 @@ class Stream:
         self._state = _mix(
             (seed * 0x9E3779B97F4A7C15 + replication * 0xD1B54A32D192ED03 + number) & _MASK
         )
+
+    def fork(self) -> Stream:
+        """A second stream that draws what this one would from here on (this one does not move)."""
+        twin = Stream.__new__(Stream)
+        twin._state = self._state
+        return twin
 
     def random(self) -> float:
         """A float in [0, 1)."""
@@ -139,12 +147,24 @@ def _codes(table: pa.Table, name: str) -> tuple[np.ndarray, list[str]]:
     column = table.column(name).combine_chunks()
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
-    codes = column.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = column.indices.to_numpy(zero_copy_only=False)
     return codes, [str(v) for v in column.dictionary.to_pylist()]
 
 
 def read_cases(log: Path, skip: frozenset[str] = NEVER_RETURNED) -> dict[int, Case]:
-    """Every case in an event log that ever entered a state not in ``skip``, its events in order.
+    """Every case in an event log that ever entered a state not in ``skip``, its events in order."""
+    return dict(iter_cases(log, skip))
+
+
+#: Rows turned into Python objects at a time by ``iter_cases`` (bounds its memory).
+_CHUNK = 1 << 19
+
+
+def iter_cases(log: Path, skip: frozenset[str] = NEVER_RETURNED) -> Iterator[tuple[int, Case]]:
+    """``read_cases`` a case at a time, in order of case number.
+
+    The log is read (and checked) before this returns; each case is made only when it is asked
+    for, so an export holds one case's objects at a time, not a national caseload's.
 
     Vectorised: the rows a return needs are picked, and the cases that only ever were in
     ``skip`` (most contacts, at national scale millions of cases) dropped, with numpy before any
@@ -175,28 +195,45 @@ def read_cases(log: Path, skip: frozenset[str] = NEVER_RETURNED) -> dict[int, Ca
     day = table.column("date").combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
     unique, index = np.unique(day[rows], return_inverse=True)
     dates = [_EPOCH + dt.timedelta(days=int(d)) for d in unique.tolist()]
-    enter_code, mark_code = code.get("enter", -1), code.get("mark", -1)
-    history_code = code.get("history", -1)
-    cases: dict[int, Case] = {}
-    current, found = -1, Case()
-    for number, at, what, how in zip(
-        case[rows].tolist(), index.tolist(), event[rows].tolist(), kind[rows].tolist(), strict=True
-    ):
-        if number != current:
-            current, found = number, Case()
-            cases[number] = found
-        name = events[what]
-        if how == enter_code:
-            found.enters.append((dates[at], name))
-        elif how == mark_code:
-            found.ages.append((dates[at], int(name[4:])))
-        elif how == history_code:
-            found.earlier[name] = found.earlier.get(name, 0) + 1
-        elif name == LAC_REVIEW:
-            found.reviews.append(dates[at])
-        else:
-            found.cp_reviews.append(dates[at])
-    return cases
+    columns = (case[rows], index, event[rows], kind[rows])
+    codes = (code.get("enter", -1), code.get("mark", -1), code.get("history", -1))
+    return _cases(columns, dates, events, codes)
+
+
+def _cases(
+    columns: tuple[np.ndarray, ...],
+    dates: list[dt.date],
+    events: list[str],
+    codes: tuple[int, int, int],
+) -> Iterator[tuple[int, Case]]:
+    """The picked rows (case, date index, event, kind; by case) as cases, ``_CHUNK`` rows at a time."""
+    enter_code, mark_code, history_code = codes
+    current, found = 0, None
+    for begin in range(0, len(columns[0]), _CHUNK):
+        chunk = [column[begin : begin + _CHUNK].tolist() for column in columns]
+        for number, at, what, how in zip(*chunk, strict=True):
+            if number != current or found is None:
+                if found is not None:
+                    yield current, found
+                current, found = number, Case()
+            name = events[what]
+            if how == enter_code:
+                found.enters.append((dates[at], name))
+            elif how == mark_code:
+                found.ages.append((dates[at], int(name[4:])))
+            elif how == history_code:
+                found.earlier[name] = found.earlier.get(name, 0) + 1
+            elif name == LAC_REVIEW:
+                found.reviews.append(dates[at])
+            else:
+                found.cp_reviews.append(dates[at])
+    if found is not None:
+        yield current, found
+
+
+def ever_in_care(case: Case) -> bool:
+    """Whether the case was ever looked after or a care leaver (what the SSDA903 can report)."""
+    return any(state in _CARE for _, state in case.enters)
 
 
 def care_periods(case: Case) -> list[tuple[dt.date, dt.date | None, str]]:

@@ -1,9 +1,10 @@
 """A simulated caseload as a synthetic children in need census (the DfE's CIN census XML).
 
-Consumes one replication's event log; produces the census for the collection year ending 31 March
-``year``: one ``Child`` per case with a CIN episode open at some time in the year, each episode
-(referral to closure) with the assessments, section 47 enquiries, CIN plans and child protection
-plans (with their review conferences) open in the year. Identities are synthetic (``caseload``).
+Consumes one replication's cases, a case at a time (``caseload.iter_cases``); produces the census
+for the collection year ending 31 March ``year``: one ``Child`` per case with a CIN episode open at
+some time in the year, each episode (referral to closure) with the assessments, section 47
+enquiries, CIN plans and child protection plans (with their review conferences) open in the year.
+Identities are synthetic (``caseload``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import casejourney
 from casejourney.calendar import WorkingCalendar, default_calendar
@@ -21,14 +21,10 @@ from casejourney.returns.caseload import (
     Case,
     Child,
     Stream,
-    child,
-    event_log,
-    read_cases,
-    run_seed,
     years_before,
 )
 
-__all__ = ["cin_census_xml"]
+__all__ = ["FOOTER", "Census"]
 
 # The workflow's states (national.yaml) in a CIN episode, and those that close one.
 _REFERRAL, _ASSESSMENT, _STRATEGY = "referral", "cf_assessment", "strategy_discussion"
@@ -340,43 +336,50 @@ def _child_xml(
     return "".join(parts)
 
 
-def cin_census_xml(
-    results: Path,
-    year: int,
-    replication: int = 0,
-    lea: str = "341",
-    cases: dict[int, Case] | None = None,
-) -> str:
-    """The CIN census (XML text) for the collection year ending 31 March ``year``.
+#: The census's last line, after every child.
+FOOTER = "</Children></Message>\n"
 
+
+class Census:
+    """The CIN census for the collection year ending 31 March ``year``, written a child at a time.
+
+    ``header()`` first, then ``child`` for each case in order of case number, then ``FOOTER``;
     ``lea`` is the three-digit DfE code of the authority named in the header (by default 341,
-    Liverpool, whose postcodes the SSDA903 export uses too); ``cases`` the replication's cases if
-    already read (``read_cases``).
+    Liverpool, whose postcodes the SSDA903 export uses too).
     """
-    seed = run_seed(results)
-    if cases is None:
-        cases = read_cases(event_log(results, replication))
-    first, last = dt.date(year - 1, 4, 1), dt.date(year, 3, 31)
-    calendar = _Days(default_calendar())
-    school_age = years_before(dt.date(year - 2, 8, 31), 4)
-    body: list[str] = []
-    for number, case in sorted(cases.items()):
-        who = child(case, number, seed, replication, last)
+
+    def __init__(self, year: int, lea: str = "341") -> None:
+        self.year, self.lea = year, lea
+        self.first, self.last = dt.date(year - 1, 4, 1), dt.date(year, 3, 31)
+        self.calendar = _Days(default_calendar())
+        self.school_age = years_before(dt.date(year - 2, 8, 31), 4)
+
+    def header(self) -> str:
+        """The XML declaration and the census's header, up to its list of children."""
+        year = self.year
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>\n<Message><Header>'
+            f"<CollectionDetails><Collection>CIN</Collection><Year>{year}</Year>"
+            f"<ReferenceDate>{self.last.isoformat()}</ReferenceDate></CollectionDetails>"
+            f"<Source><SourceLevel>L</SourceLevel><LEA>{self.lea}</LEA>"
+            f"<SoftwareCode>casejourney</SoftwareCode><Release>{casejourney.__version__}</Release>"
+            f"<SerialNo>1</SerialNo><DateTime>{year}-04-01T00:00:00</DateTime></Source>"
+            "<Content><CBDSLevels><CBDSLevel>Child</CBDSLevel></CBDSLevels></Content>"
+            "</Header><Children>\n"
+        )
+
+    def child(self, case: Case, who: Child) -> str:
+        """The case's ``Child`` (one line), or "" if no CIN episode of it is open in the year.
+
+        ``who`` is the case's identity (``caseload.child``); its stream gives every further draw.
+        """
+        first, last = self.first, self.last
         episodes = [
-            e for e in _episodes(case, who.rng, calendar) if _in(e.referral, e.closed, first, last)
+            e
+            for e in _episodes(case, who.rng, self.calendar)
+            if _in(e.referral, e.closed, first, last)
         ]
         if not episodes:
-            continue
-        upn = "UN1" if school_age < who.birth else "UN5"
-        body.append(_child_xml(who, upn, episodes, first, last, calendar))
-    header = (
-        '<?xml version="1.0" encoding="utf-8"?>\n<Message><Header>'
-        f"<CollectionDetails><Collection>CIN</Collection><Year>{year}</Year>"
-        f"<ReferenceDate>{last.isoformat()}</ReferenceDate></CollectionDetails>"
-        f"<Source><SourceLevel>L</SourceLevel><LEA>{lea}</LEA>"
-        f"<SoftwareCode>casejourney</SoftwareCode><Release>{casejourney.__version__}</Release>"
-        f"<SerialNo>1</SerialNo><DateTime>{year}-04-01T00:00:00</DateTime></Source>"
-        "<Content><CBDSLevels><CBDSLevel>Child</CBDSLevel></CBDSLevels></Content>"
-        "</Header><Children>\n"
-    )
-    return header + "".join(body) + "</Children></Message>\n"
+            return ""
+        upn = "UN1" if self.school_age < who.birth else "UN5"
+        return _child_xml(who, upn, episodes, first, last, self.calendar)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -251,12 +252,19 @@ def care_periods(case: Case) -> list[tuple[dt.date, dt.date | None, str]]:
     return periods
 
 
+@functools.cache
 def years_before(date: dt.date, years: int) -> dt.date:
-    """The same day ``years`` earlier (28 February for 29 February)."""
+    """The same day ``years`` earlier (28 February for 29 February).
+
+    Remembered: an export asks it of the same few thousand days for every child.
+    """
     try:
         return date.replace(year=date.year - years)
     except ValueError:  # 29 February
         return date.replace(year=date.year - years, day=28)
+
+
+_DAY = dt.timedelta(days=1)
 
 
 def _birth(case: Case, rng: Stream, until: dt.date) -> dt.date:
@@ -264,15 +272,17 @@ def _birth(case: Case, rng: Stream, until: dt.date) -> dt.date:
     if case.ages:
         date, age = case.ages[0]
         return years_before(date, age)
-    periods = care_periods(case)
-    leaving = [end for _, end, after in periods if end and after == CARE_LEAVER]
-    if leaving:  # care ends on the 18th birthday
-        return years_before(leaving[0], 18)
-    # Otherwise born up to 16 years before the case began, and under 18 throughout its care.
     first = case.enters[0][0]
-    ends = [end or until for _, end, _ in periods]
-    latest = min(max(ends), until) if ends else until
-    earliest = max(years_before(latest, 18), years_before(first, 16)) + dt.timedelta(days=1)
+    latest = until
+    if any(state == LOOKED_AFTER for _, state in case.enters):
+        periods = care_periods(case)
+        leaving = [end for _, end, after in periods if end and after == CARE_LEAVER]
+        if leaving:  # care ends on the 18th birthday
+            return years_before(leaving[0], 18)
+        # Under 18 throughout its care.
+        latest = min(max(end or until for _, end, _ in periods), until)
+    # Otherwise born up to 16 years before the case began.
+    earliest = max(years_before(latest, 18), years_before(first, 16)) + _DAY
     span = max((first - earliest).days, 1)
     return earliest + dt.timedelta(days=rng.below(span))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ _ABUSE = ("NEG", "EMO", "PHY", "SAB", "MUL")
 _ABUSE_WEIGHTS = (0.50, 0.35, 0.07, 0.04, 0.04)
 _ABUSE_TOTALS = tuple(itertools.accumulate(_ABUSE_WEIGHTS))
 _ICPC_WITHIN = 15  # working days from the strategy discussion (Working Together 2023)
+_DATE = operator.itemgetter(0)
 
 
 @dataclass
@@ -108,13 +110,11 @@ class _Days:
 
 def _stretches(case: Case) -> Iterator[tuple[dt.date, dt.date | None, str, str, str]]:
     """Each state the case was in: from, to (None if still there), state, before, after."""
-    enters = sorted(case.enters, key=lambda item: item[0])
-    for index, (date, state) in enumerate(enters):
-        before = enters[index - 1][1] if index else ""
-        after, until = (
-            (enters[index + 1][1], enters[index + 1][0]) if index + 1 < len(enters) else ("", None)
-        )
+    enters = sorted(case.enters, key=_DATE)
+    before = ""
+    for (date, state), (until, after) in zip(enters, [*enters[1:], (None, "")], strict=True):
         yield date, until, state, before, after
+        before = state
 
 
 def _episodes(case: Case, rng: Stream, calendar: _Days) -> list[_Episode]:

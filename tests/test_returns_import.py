@@ -61,6 +61,27 @@ def _identifiable(source: Path, target: Path) -> dict[str, set[str]]:
     folder = _copy(source, target)
     ids = {}
     names = ["Ayesha Okafor", "Callum McBride", "Zofia Nowak", "Tyrese Campbell"]
+    # Each child's date of birth becomes one on which nothing else in the returns happened, so
+    # that an event date written to an output (the open cases' file holds many) cannot be taken
+    # for a leaked birth, and a leaked birth cannot hide among event dates.
+    taken = {
+        _dmy_to_iso(d)
+        for f in folder.iterdir()
+        for d in re.findall(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}", f.read_text(encoding="utf-8"))
+    }
+    planted: dict[str, str] = {}
+    candidate = dt.date(2008, 1, 1)
+
+    def plant(original: str) -> str:
+        nonlocal candidate
+        key = _dmy_to_iso(original)
+        if key not in planted:
+            while candidate.isoformat() in taken:
+                candidate += dt.timedelta(days=1)
+            planted[key] = candidate.isoformat()
+            candidate += dt.timedelta(days=3)
+        return planted[key]
+
     tree = ET.parse(folder / "cin-census.xml")
     births: set[str] = set()
     for number, child in enumerate(tree.getroot().iter("Child")):
@@ -70,14 +91,16 @@ def _identifiable(source: Path, target: Path) -> dict[str, set[str]]:
         assert element is not None and element.text
         ids[element.text] = f"LIV{900000 + number * 7:06d}"
         element.text = ids[element.text]
-        birth = identifiers.findtext("PersonBirthDate")
-        assert birth
-        births.add(birth)
+        birth_element = identifiers.find("PersonBirthDate")
+        assert birth_element is not None and birth_element.text
+        birth_element.text = plant(birth_element.text)
+        births.add(birth_element.text)
     tree.write(folder / "cin-census.xml", encoding="utf-8", xml_declaration=True)
     columns, rows = _csv_rows(folder / "header.csv")
     for number, row in enumerate(rows):
         row["CHILD"] = ids.get(row["CHILD"], f"LIV{800000 + number:06d}")
         row["NAME"] = names[number % len(names)]
+        row["DOB"] = dt.date.fromisoformat(plant(row["DOB"])).strftime("%d/%m/%Y")
         births.add(row["DOB"])
     _write_csv(folder / "header.csv", [*columns, "NAME"], rows)
     for table in ("episodes.csv", "reviews.csv"):
@@ -97,6 +120,10 @@ def _identifiable(source: Path, target: Path) -> dict[str, set[str]]:
         "postcodes": {"L17 8XY", "L2 2DH", "L1 0AA"},
         "births": births,
     }
+
+
+def _dmy_to_iso(text: str) -> str:
+    return dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat() if "/" in text else text
 
 
 def _iso_to_dmy(text: str) -> str:
@@ -119,7 +146,9 @@ def test_nothing_identifying_reaches_any_output_of_an_import_run(
     outputs = [said.out, said.err] + [
         p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*") if p.is_file()
     ]
-    assert len(outputs) == 3  # stdout, stderr and the scenario: nothing else was left behind
+    # stdout, stderr, the scenario and its open cases: nothing else was left behind
+    assert len(outputs) == 4
+    assert (tmp_path / "out" / "mine.cases.csv").is_file()
     text = "\n".join(outputs)
     for kind in ("ids", "names", "postcodes"):
         for value in planted[kind]:
@@ -145,8 +174,16 @@ def test_the_scenario_built_carries_the_returns_figures_and_loads(
         figures.arrivals_per_week, abs=0.01
     )
     assert "contacts_per_week" not in built["demand"]
-    assert built["initial_caseload"]["cp_plan"] == figures.open["cp_plan"]
-    assert built["initial_caseload"]["cin_plan"] == figures.open["cin_plan"]
+    # the open cases are carried one by one, each once, in the deepest state it is open in
+    assert built["initial_cases"] == "mine.cases.csv"
+    assert built["initial_caseload"]["cp_plan"] == built["initial_caseload"]["cin_plan"] == 0
+    with (tmp_path / "mine.cases.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    open_rows = [r for r in rows if not r["end"]]
+    assert len({r["case"] for r in rows}) == len(open_rows)
+    on_plans = sum(r["state"] == "cp_plan" for r in open_rows)
+    assert 0.8 * figures.open["cp_plan"] <= on_plans <= figures.open["cp_plan"]
+    assert all(r["start"] < f"{YEAR}-04-01" for r in rows)
     for state, shares in built["branches"].items():
         assert sum(shares.values()) == pytest.approx(1.0, abs=1e-9), state
     assert built["stays"]["cin_plan"]["dist"] == "lognormal"

@@ -12,6 +12,7 @@ for a worker, meetings for a slot, children for a placement.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ from casejourney.engine import (
     simulate_parts,
     split,
 )
-from casejourney.engine.model import History, Opening
+from casejourney.engine.model import Carried, History, Opening
 from casejourney.errors import CasejourneyError
 from casejourney.machine import TransitionTable
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec, is_age_event
@@ -233,6 +234,7 @@ def compile_scenario(
             for state, count in scenario.initial_caseload.items()
             if round(count * scale) > 0
         ),
+        carried=_carried(scenario, code, grid, scale),
         ages=_draw(scenario.demand.child_age_years),
         marks=tuple((code[n], float(n.split(":")[1])) for n in names if is_age_event(n)),
         mark_scope=_mark_scope(tasks, code, names),
@@ -357,6 +359,37 @@ def _state_model(
         least=least,
         elasticity=elasticity,
     )
+
+
+def _carried(
+    scenario: ScenarioSpec, code: dict[str, int], grid: DayGrid, scale: float
+) -> Carried | None:
+    """The scenario's ``initial_cases`` for the engine: at ``scale`` < 1, an even sample of them."""
+    stays = scenario.initial_cases
+    if not stays:
+        return None
+    if isinstance(stays, str):
+        raise CasejourneyError(
+            f"initial_cases: '{stays}' was not read; load the scenario from its file"
+        )
+    cases = sorted({s.case for s in stays})
+    kept = [c for i, c in enumerate(cases) if math.floor((i + 1) * scale) > math.floor(i * scale)]
+    index = {case: i for i, case in enumerate(kept)}
+    state, since, age = [0] * len(kept), [0] * len(kept), [math.nan] * len(kept)
+    unknown = [False] * len(kept)
+    earlier: list[tuple[int, int, int, int]] = []
+    for stay in stays:
+        i = index.get(stay.case)
+        if i is None:
+            continue
+        began = int(grid.day(stay.start))
+        if stay.end is None:
+            state[i], since[i] = code[stay.state], began
+            age[i] = math.nan if stay.age is None else float(stay.age)
+            unknown[i] = stay.earlier_unknown
+        else:
+            earlier.append((i, code[stay.state], began, int(grid.day(stay.end))))
+    return Carried(tuple(state), tuple(since), tuple(age), tuple(sorted(earlier)), tuple(unknown))
 
 
 def _in_units(duration: Duration, unit: Unit, calendar: WorkingCalendar) -> int:

@@ -85,30 +85,42 @@ def from_returns(
     open are censored) and the open caseload on 31 March come from the returns; everything else
     from --base. Child ids are replaced by salted hashes on reading; nothing identifying is written.
     """
-    from casejourney.returns.build import build_scenario
-    from casejourney.returns.figures import summarise
+    from casejourney.returns.build import build_scenario, cases_csv
+    from casejourney.returns.figures import carried_cases, summarise
     from casejourney.returns.read import read_returns
 
     path = path or Path(f"from-returns-{year}.yaml")
     if path.suffix not in {".yaml", ".yml"}:
         raise CasejourneyError(f"{path}: a scenario file ends in .yaml")
-    if path.exists() and not path.read_text(encoding="utf-8").startswith(MARKER):
+    ours = path.exists() and path.read_text(encoding="utf-8").startswith(MARKER)
+    if path.exists() and not ours:
         raise CasejourneyError(
             f"{path}: exists and was not written by `casejourney scenario from-returns`; "
             "choose a new file"
         )
+    cases = path.with_name(f"{path.stem}.cases.csv")
+    if cases.exists() and not ours:
+        raise CasejourneyError(
+            f"{cases}: exists beside a scenario not written by `casejourney scenario "
+            "from-returns`; choose a new file name"
+        )
     returns = read_returns(cin, ssda903, year)
     _report_skipped(returns)
     figures = summarise(returns)
+    carried = carried_cases(returns)
     base, _ = casejourney.load_scenario(extends)
     document, kept = build_scenario(
         figures,
         base.model_dump(mode="json", by_alias=True),
         path.stem,
         f"Built from the {year - 1}-{year % 100:02d} returns (base: {base.id})",
+        carried,
+        cases.name,
     )
-    _write(path, document, kept, year, base.id)
+    _write(path, document, kept, year, base.id, cases_csv(carried) if carried else None)
     out.print(f"wrote {path}")
+    if carried:
+        out.print(f"wrote {cases} ({len(carried):,} open cases, with their earlier plans and care)")
     for line in kept:
         out.print(f"  from the base: {line}")
     simulated = _simulate(path, year + 1, replications) if replications else None
@@ -122,8 +134,15 @@ def _report_skipped(returns: Returns) -> None:
         err.print(f"skipped {count:,} × {kind}", markup=False)
 
 
-def _write(path: Path, document: dict[str, Any], kept: list[str], year: int, base: str) -> None:
-    """Write the scenario whole or not at all, after checking it loads as a scenario."""
+def _write(
+    path: Path,
+    document: dict[str, Any],
+    kept: list[str],
+    year: int,
+    base: str,
+    cases: str | None = None,
+) -> None:
+    """Write the scenario (and its open cases) whole or not at all, after checking it loads."""
     import yaml
 
     head = [
@@ -139,7 +158,12 @@ def _write(path: Path, document: dict[str, Any], kept: list[str], year: int, bas
     try:
         staged = staging / path.name
         staged.write_text(text, encoding="utf-8")
+        cases_path = path.with_name(f"{path.stem}.cases.csv")
+        if cases is not None:
+            (staging / cases_path.name).write_text(cases, encoding="utf-8")
         casejourney.load_scenario(str(staged))  # refuses (SpecError) a scenario that would not run
+        if cases is not None:
+            os.replace(staging / cases_path.name, cases_path)
         os.replace(staged, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

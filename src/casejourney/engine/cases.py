@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from casejourney.engine.actions import ArriveBooked, Exit
-from casejourney.engine.model import Model, TaskKind
+from casejourney.engine.model import Carried, Model, TaskKind
 from casejourney.engine.sampling import generator, sample, whole_units
 from casejourney.engine.state import ENTER, HISTORY, NAN, RunState
 
@@ -169,7 +169,60 @@ class Cases(RunState):
                 if self.model.history:
                     self.earlier_stays(case, state, entered)
                 self.enter(case, state, entered, stay=stay, opening=True)
+        if self.model.carried is not None:
+            self.open_carried(self.model.carried)
         self.drain()
+
+    def open_carried(self, carried: Carried) -> None:
+        """The cases carried from records, each entering its state on its own day.
+
+        Each writes its earlier stays as history, then draws its stay from the state's own given
+        that it has lasted until the first day (a case open longer than nearly any stay runs on
+        for a fresh one). Days before the calendar's range are moved to its first day.
+        """
+        ages = self.streams.amounts(self.model.ages, "carried-ages")
+        rng = generator(self.streams.seed, "carried")
+        earlier: dict[int, list[tuple[int, int, int]]] = {}
+        for index, state, began, ended in carried.earlier:
+            earlier.setdefault(index, []).append((state, began, ended))
+        first = self.grid.first + 1
+        for index, (state, since, age) in enumerate(
+            zip(carried.state, carried.since, carried.age, strict=True)
+        ):
+            case = self.new_case(self.start, next(ages) if age != age else age)  # NaN: drawn
+            self.opened += 1
+            for past, began, ended in earlier.get(index, ()):
+                if began >= first:
+                    self.row(case, began, past, HISTORY, -1, -1, NAN, NAN, 0.0, ended)
+            entered = min(max(since, first), self.start)
+            if carried.unknown and carried.unknown[index] and self.model.history:
+                self.earlier_stays(case, -1, entered)  # an arrival's chance of earlier stays
+            self.enter(
+                case, state, entered, stay=self.stay_since(state, entered, rng), opening=True
+            )
+
+    def stay_since(self, state: int, entered: int, rng: np.random.Generator) -> int:
+        """Whole units of a stay in ``state`` from ``entered`` that goes on past the first day."""
+        spec = self.states[state]
+        if spec.stay is None:
+            return 1
+        unit = self.stay_units[state]
+        draws = whole_units(spec.stay, sample(spec.stay, rng, 32))[1]
+        ends = self.grid.add_units(np.full(len(draws), entered), unit, draws)
+        later = np.flatnonzero(ends > self.start)
+        if len(later):
+            return int(draws[later[0]])
+
+        def past(units: int) -> bool:
+            return bool(self.grid.add_units(np.array([entered]), unit, units)[0] > self.start)
+
+        low, high = 0, 1  # the fewest units reaching past the first day, then a fresh stay
+        while not past(high):
+            low, high = high, 2 * high
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if past(middle) else (middle, high)
+        return high + int(draws[0])
 
     def enter(
         self,

@@ -201,6 +201,36 @@ class Opening:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """Cases open on the first day carried from records, each with its own dates (never an id).
+
+    Per case: the state it is open in, the day it entered it (before the first day) and its age in
+    years on the first day (NaN: drawn as for other open cases). ``earlier``: its earlier stays as
+    (case index, state, first day, last day), written as ``HISTORY`` rows; ``unknown``: the
+    records do not say what came before, so ``History`` is drawn for it as for an arrival. Its stay
+    is drawn from the state's own, given that it has already lasted until the first day.
+    """
+
+    state: tuple[int, ...]
+    since: tuple[int, ...]
+    age: tuple[float, ...]
+    earlier: tuple[tuple[int, int, int, int], ...] = ()
+    unknown: tuple[bool, ...] = ()
+
+    def part(self, parts: int, index: int) -> Carried:
+        """Every ``parts``-th case from ``index`` on, with its earlier stays."""
+        keep = range(index, len(self.state), parts)
+        renumber = {old: new for new, old in enumerate(keep)}
+        return Carried(
+            tuple(self.state[i] for i in keep),
+            tuple(self.since[i] for i in keep),
+            tuple(self.age[i] for i in keep),
+            tuple((renumber[c], s, b, e) for c, s, b, e in self.earlier if c in renumber),
+            tuple(self.unknown[i] for i in keep) if self.unknown else (),
+        )
+
+
+@dataclass(frozen=True)
 class Model:
     """Everything the engine needs for one run, compiled to integers and arrays."""
 
@@ -220,6 +250,7 @@ class Model:
     places: tuple[PlaceModel, ...] = ()
     opening: tuple[Opening, ...] = ()
     history: tuple[History, ...] = ()
+    carried: Carried | None = None  # open cases from records (besides ``opening``)
     ages: Draw = field(default_factory=lambda: Draw("fixed", (10.0,)))
     marks: tuple[tuple[int, float], ...] = ()  # (event code, age in years)
     mark_scope: frozenset[int] | None = None  # states where marks are recorded
@@ -290,6 +321,7 @@ def split(model: Model, parts: int) -> tuple[Model, ...]:
                 for o, counts in zip(model.opening, opening, strict=True)
                 if counts[i] > 0
             ),
+            carried=model.carried.part(parts, i) if model.carried is not None else None,
         )
         for i in range(parts)
     )

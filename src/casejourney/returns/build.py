@@ -12,12 +12,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from casejourney.returns.figures import Figures
+from casejourney.returns.figures import Carried, Figures
 
-__all__ = ["MIN_DECISIONS", "build_scenario"]
+__all__ = ["MIN_DECISIONS", "build_scenario", "cases_csv"]
 
 #: Decisions seen fewer times than this keep the base scenario's shares.
 MIN_DECISIONS = 20
@@ -167,9 +167,18 @@ def _from_in_days(document: dict[str, Any], state: str) -> list[str]:
 
 
 def build_scenario(
-    figures: Figures, base: dict[str, Any], scenario_id: str, title: str
+    figures: Figures,
+    base: dict[str, Any],
+    scenario_id: str,
+    title: str,
+    carried: Sequence[Carried] = (),
+    cases_file: str = "",
 ) -> tuple[dict[str, Any], list[str]]:
-    """The scenario mapping, and one line for each thing taken from the base rather than the returns."""
+    """The scenario mapping, and one line for each thing taken from the base rather than the returns.
+
+    With ``carried`` cases (written to ``cases_file`` beside the scenario, see
+    :func:`cases_csv`) the states they are open in take them instead of counts.
+    """
     document = copy.deepcopy(base)
     kept: list[str] = []
     document.pop("extends", None)
@@ -217,9 +226,22 @@ def build_scenario(
     document["initial_caseload"] = {
         state: int(figures.open.get(state, 0)) for state in _OPEN_STATES
     }
+    if carried:
+        for state in {c[0] for c in carried}:
+            document["initial_caseload"][state] = 0
+        document["initial_cases"] = cases_file
     if "care_leaver" not in figures.open:
         kept.append("initial_caseload.care_leaver: 0 (no oc3.csv in the SSDA903 folder)")
     kept.append(
         "initial_caseload: none in PLO, strategy discussion or early help (not in the returns)"
     )
     return document, kept
+
+
+def cases_csv(carried: Sequence[Carried]) -> str:
+    """The ``initial_cases`` file: one row per stay, cases numbered 1, 2, … (no identifiers)."""
+    lines = ["case,state,start,end,age,earlier"]
+    for number, (state, since, earlier, unknown) in enumerate(carried, start=1):
+        lines.append(f"{number},{state},{since.isoformat()},,,{'unknown' if unknown else ''}")
+        lines += [f"{number},{s},{a.isoformat()},{b.isoformat()},," for s, a, b in earlier]
+    return "\n".join(lines) + "\n"

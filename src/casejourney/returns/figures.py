@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from casejourney.returns.read import CarePeriod, Episode, Returns
 
-__all__ = ["Figures", "Stay", "mean_figures", "summarise"]
+__all__ = ["Carried", "Figures", "Stay", "carried_cases", "mean_figures", "summarise"]
 
 # SSDA903 reasons an episode ceased (REC): adoption, special guardianship and child arrangements
 # orders; and returned home (to parents, or after a period of accommodation under s20).
@@ -294,6 +294,44 @@ def _earlier_plans(returns: Returns, figures: Figures) -> None:
     for state, n in open_all.items():
         if n >= MIN_CHILDREN:
             figures.earlier_plans_open[state] = (open_seen[state] + open_unknown[state] * share) / n
+
+
+#: Which open state a child is carried in when open in several, deepest first.
+_DEPTH = ("care_proceedings", "looked_after", "cp_plan", "s47_enquiry", "cin_plan", "cf_assessment")
+
+#: A case carried into the scenario: its open state, the day it entered it, its earlier stays
+#: (state, start, end) from these returns, and whether the returns cannot say if it had a CP plan
+#: before. No identifier of any kind.
+Carried = tuple[str, dt.date, tuple[tuple[str, dt.date, dt.date], ...], bool]
+
+
+def carried_cases(returns: Returns) -> list[Carried]:
+    """Each child open on 31 March as a case to carry, with its earlier plans and periods of care.
+
+    A child open in several states (a CIN plan alongside a CP plan, a plan while in care) is
+    carried in the deepest; earlier CP plans and periods of care that ended before it entered
+    that state are its history. A child with no plan anywhere in the returns may still have had
+    one before them: it is marked so (the scenario's ``history`` is drawn for it). The list is sorted by what it holds, so nothing of the returns'
+    order (or of the salted ids) shows in it.
+    """
+    found: list[Carried] = []
+    for key in returns.cin.keys() | returns.care.keys():
+        episodes, care = returns.cin.get(key, []), returns.care.get(key, [])
+        now = _open_states(episodes, care, returns.last)
+        if not now:
+            continue
+        state, since, had = min(now, key=lambda o: (_DEPTH.index(o[0]), o[1]))
+        earlier = [
+            ("cp_plan", start, end)
+            for episode in episodes
+            for start, end, _ in episode.cp_plans
+            if end is not None and end <= since
+        ]
+        earlier += [
+            ("looked_after", p.start, p.end) for p in care if p.end is not None and p.end <= since
+        ]
+        found.append((state, since, tuple(sorted(earlier)), had is None))
+    return sorted(found)
 
 
 def summarise(returns: Returns) -> Figures:

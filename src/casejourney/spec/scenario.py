@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from casejourney.calendar import FIRST_YEAR, LAST_YEAR, Duration, Unit, WorkingCalendar
+from casejourney.spec.carried import CarriedStay, carried_findings, read_carried
 from casejourney.spec.findings import Finding, Level, Location, display_path
 from casejourney.spec.models import (
     _ID,
@@ -579,6 +580,12 @@ class ScenarioSpec(_Frozen):
     initial_caseload: Mapping[Identifier, Annotated[int, Field(ge=0, le=MAX_CASES)]] = Field(
         default_factory=dict, description="open cases by state on the start day"
     )
+    initial_cases: str | tuple[CarriedStay, ...] = Field(
+        default=(),
+        description="open cases carried from the authority's own records, each with its dates "
+        "and earlier stays: a CSV file beside the scenario (case, state, start, end, age; "
+        "written by `scenario from-returns`), read when the scenario is",
+    )
     branches: Mapping[Identifier, Mapping[Identifier, Probability]] = Field(
         description="for each state, the probability of each trigger out of it (summing to 1)"
     )
@@ -746,6 +753,13 @@ def read_scenario(path: Path) -> tuple[ScenarioSpec | None, YamlDocument | None,
         data = _merge(parent_data, {k: v for k, v in data.items() if k != "extends"})
         if grand is not None:
             data["extends"] = grand
+    if isinstance(data, dict) and isinstance(data.get("initial_cases"), str):
+        data = dict(data)
+        source = path.parent / data["initial_cases"]
+        rows, problems = read_carried(source)
+        if problems:
+            return None, doc, findings + problems
+        data["initial_cases"] = [{k: v for k, v in r.items() if k != "line"} for r in rows]
     merged = YamlDocument(doc.path, data, doc.lines)
     spec, problems = validate_document(merged, ScenarioSpec)
     return spec, doc, findings + problems
@@ -765,7 +779,38 @@ def scenario_findings(
         *_team_findings(scenario, workflow, at),
         *_placement_findings(scenario, workflow, at),
         *_capacity_findings(scenario, workflow, at),
+        *_carried_findings(scenario, workflow, at),
     ]
+
+
+def _carried_findings(
+    scenario: ScenarioSpec, workflow: Workflow, at: Callable[..., Location]
+) -> list[Finding]:
+    """``initial_cases``: known states, open in a state that is not closed, dated before the start."""
+    carried = scenario.initial_cases
+    if not carried:
+        return []
+    where = at("initial_cases")
+    if isinstance(carried, str):
+        return [
+            where.finding(
+                Level.ERROR,
+                "initial-cases",
+                f"initial_cases: '{carried}' was not read; load the scenario from its file",
+            )
+        ]
+    states = set(workflow.states)
+    terminal = {s for s, state in workflow.states.items() if state.terminal}
+    opened = {s for s, n in scenario.initial_caseload.items() if n > 0}
+    return carried_findings(
+        carried,
+        states,
+        terminal,
+        scenario.start,
+        opened,
+        display_path(where.file),
+        where.line,
+    )
 
 
 def _capacity_findings(

@@ -1,0 +1,132 @@
+"""Open cases carried from an authority's own records (a scenario's ``initial_cases`` file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import casejourney
+from casejourney import dfe
+from casejourney.engine import Kind
+from casejourney.simulate import compile_scenario, run_replication
+
+ROOT = Path(__file__).resolve().parent.parent
+START = dt.date(2026, 4, 6)  # knowsley-baseline's first day (national-baseline's)
+
+
+def _scenario(folder: Path, csv_text: str, cp_count: int = 0) -> Path:
+    """knowsley-baseline with its open CP plans carried from ``csv_text`` instead of counted."""
+    shipped = ROOT / "scenarios"
+    (folder / "national-baseline.yaml").write_text(
+        (shipped / "national-baseline.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    text = (shipped / "knowsley-baseline.yaml").read_text(encoding="utf-8")
+    assert "  cp_plan: 204\n" in text
+    text = text.replace("  cp_plan: 204\n", f"  cp_plan: {cp_count}\n")
+    text += "\ninitial_cases: open-cases.csv\n"
+    (folder / "knowsley-baseline.yaml").write_text(text, encoding="utf-8")
+    (folder / "open-cases.csv").write_text(csv_text, encoding="utf-8")
+    return folder / "knowsley-baseline.yaml"
+
+
+def _cases(count: int) -> tuple[str, list[tuple[int, dt.date, dt.date | None]]]:
+    """``count`` children on plans begun 1 to 600 days before the start; every third had a plan
+    before. Returns the CSV and (case, start, earlier plan's end or None)."""
+    lines = ["case,state,start,end,age"]
+    expected = []
+    for case in range(1, count + 1):
+        began = START - dt.timedelta(days=1 + (case * 37) % 600)
+        lines.append(f"{case},cp_plan,{began},,{case % 17}")
+        ended = None
+        if case % 3 == 0:
+            ended = began - dt.timedelta(days=200)
+            lines.append(f"{case},cp_plan,{ended - dt.timedelta(days=150)},{ended},")
+        expected.append((case, began, ended))
+    return "\n".join(lines) + "\n", expected
+
+
+def test_carried_cases_open_on_their_own_days_with_their_earlier_plans(tmp_path: Path) -> None:
+    text, expected = _cases(120)
+    scenario, workflow = casejourney.load_scenario(str(_scenario(tmp_path, text)))
+    compiled = compile_scenario(workflow, scenario, horizon_days=182, warm_up_days=0)
+    log, _ = run_replication(compiled, 0)
+    grid, cp = compiled.frame.grid, compiled.frame.code("cp_plan")
+    enter = (log["kind"] == int(Kind.ENTER)) & (log["event"] == cp)
+    opened = enter & (log["day"] < grid.day(START))
+    # every carried plan, and no other, is open on the first day from the day the file gives
+    assert sorted(log["day"][opened].tolist()) == sorted(grid.day(b) for _, b, _ in expected)
+    cases = set(log["case"][opened].tolist())
+    history = (log["kind"] == int(Kind.HISTORY)) & np.isin(log["case"], list(cases))
+    assert (log["event"][history] == cp).all()
+    assert sorted(log["due"][history].tolist()) == sorted(
+        grid.day(e) for _, _, e in expected if e is not None
+    )
+    # no carried plan ends before the first day, and they end over the months after it
+    leaving = (log["kind"] == int(Kind.ENTER)) & ~enter & np.isin(log["case"], list(cases))
+    assert (log["day"][leaving] >= grid.day(START)).all()
+    assert 10 < len(set(log["case"][leaving].tolist())) < len(cases)
+    # the DfE's count of CP plans open on the first day sees exactly these
+    assert dfe.stock(log, ["cp_plan"], grid.day(START) - 1) == len(expected)
+
+
+def test_carried_cases_follow_the_scale_evenly(tmp_path: Path) -> None:
+    text, _ = _cases(120)
+    scenario, workflow = casejourney.load_scenario(str(_scenario(tmp_path, text)))
+    compiled = compile_scenario(workflow, scenario, horizon_days=7, warm_up_days=0, scale=0.25)
+    log, _ = run_replication(compiled, 0)
+    assert dfe.stock(log, ["cp_plan"], compiled.frame.grid.day(START) - 1) == 30
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "line", "says"),
+    [
+        ("case,state,begin\n1,cp_plan,2024-01-01\n", 1, "missing column(s) start"),
+        ("case,state,start,end\n1,cp_plan,01/02/2024,\n", 2, "a date as YYYY-MM-DD"),
+        ("case,state,start,end\nA12,cp_plan,2024-01-01,\n", 2, "number the cases 1, 2, 3"),
+        (
+            "case,state,start,end\n1,cp_plan,2024-01-01,\n1,cin_plan,2024-02-01,\n",
+            3,
+            "second open row",
+        ),
+        ("case,state,start,end\n1,cp_plan,2024-01-01,2023-01-01\n", 2, "is before start"),
+        (
+            "case,state,start,end\n1,cp_plan,2024-01-01,\n1,cp_plan,2023-01-01,2024-02-01\n",
+            3,
+            "after the open stay began",
+        ),
+    ],
+)
+def test_a_bad_cases_file_is_refused_by_line_with_the_fix(
+    tmp_path: Path, csv_text: str, line: int, says: str
+) -> None:
+    path = _scenario(tmp_path, csv_text)
+    with pytest.raises(casejourney.SpecError) as caught:
+        casejourney.load_scenario(str(path))
+    found = [f for f in caught.value.findings if says in f.message]
+    assert found, [f.message for f in caught.value.findings]
+    assert found[0].file.endswith("open-cases.csv") and found[0].line == line
+
+
+def test_cases_in_an_unknown_state_or_after_the_start_or_counted_twice_are_refused(
+    tmp_path: Path,
+) -> None:
+    text = "case,state,start,end\n1,cp_plann,2024-01-01,\n2,cp_plan,2026-05-01,\n"
+    path = _scenario(tmp_path, text, cp_count=5)
+    with pytest.raises(casejourney.SpecError) as caught:
+        casejourney.load_scenario(str(path))
+    messages = " | ".join(f.message for f in caught.value.findings)
+    assert "case 1: unknown state 'cp_plann'" in messages
+    assert "case 2: entered cp_plan on 2026-05-01, not before the start 2026-04-06" in messages
+    assert "initial_caseload opens cp_plan as counts while initial_cases carries" in messages
+    assert all(f.file.endswith("knowsley-baseline.yaml") for f in caught.value.findings)
+
+
+def test_a_missing_cases_file_is_named(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, "")
+    (tmp_path / "open-cases.csv").unlink()
+    with pytest.raises(casejourney.SpecError) as caught:
+        casejourney.load_scenario(str(path))
+    assert any("no such file" in f.message for f in caught.value.findings)

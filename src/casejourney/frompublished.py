@@ -10,6 +10,9 @@ Every number written carries its source in a YAML comment. A figure the DfE supp
 authority (``c``/``x`` in the source, empty in ``data/published/``) is taken from the median of the
 authority's region, else from England; the file's head lists each one.
 
+What an authority's own rule file adds to the national rules (its activities' effort, local states'
+branches and stays, a team of its own) comes from ``data/local/<authority>.yaml``.
+
 Sizes that have no published figure of their own (work in progress in assessments, enquiries and
 court; care leavers; conference and review slots; placements) are the national baseline's scaled by
 the authority's published flow or stock that drives them, relative to England's in the year to March
@@ -246,6 +249,14 @@ def _shipped(name: str) -> dict[str, Any]:
     return data
 
 
+def _local(path: Path) -> dict[str, Any]:
+    """What an authority's own rules add (``data/local/<authority>.yaml``), as data."""
+    doc, findings = read_yaml(path)
+    if doc is None or not isinstance(doc.data, dict):
+        raise CasejourneyError(f"cannot read {path}: {findings}")
+    return dict(doc.data)
+
+
 @dataclass
 class Built:
     """A scenario as data, and the comment beside each number (by key path)."""
@@ -387,13 +398,13 @@ def build(rows: list[Row], name: str, year: int) -> Built:  # noqa: C901  (one r
     )
 
     # branch shares (from the authority's own baseline where its rules add routes to a state)
-    local_file = _scenarios_dir() / f"{authority.slug}-baseline.yaml"
-    local = _shipped(local_file.stem) if own_rules and local_file.is_file() else {}
+    local_file = workflows_dir().parent / "data" / "local" / f"{authority.slug}.yaml"
+    local = _local(local_file) if own_rules and local_file.is_file() else {}
     base_branches = copy.deepcopy(nat["branches"])
     for state, options in local.get("branches", {}).items():
         if set(options) != set(base_branches.get(state, {})):
             base_branches[state] = dict(options)
-            notes[("branches", state)] = f"scenarios/{local_file.name}'s shares (its own routes)"
+            notes[("branches", state)] = f"data/local/{local_file.name}'s shares (its own routes)"
     out["branches"] = copy.deepcopy(base_branches)
     branches = out["branches"]
     nfa = f.column("referral_nfa_pct", year)
@@ -541,7 +552,7 @@ def build(rows: list[Row], name: str, year: int) -> Built:  # noqa: C901  (one r
     # what the authority's own rules add (activities' effort, local states' branches and stays)
     if local:
         local.pop("branches", None)  # done above
-        _add_new(out, local, nat, (), notes, f"scenarios/{local_file.name} (its own rules)")
+        _add_new(out, local, nat, (), notes, f"data/local/{local_file.name} (its own rules)")
 
     head = [
         f"{who}, the DfE year to March {year}: built by `casejourney scenario from-published`",

@@ -408,9 +408,9 @@ history:
 def test_a_scenario_built_with_history_reproduces_the_share_of_second_plans_within_2_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A Liverpool-sized year (≈700 CP plans) whose children had earlier plans twice as often as
+    """A Liverpool-sized year (≈500 CP plans) whose children had earlier plans twice as often as
     the base scenario's, as returns; the scenario built from them on national-baseline, simulated
-    four times (≈2,800 plans, a standard error under 1 point), has the returns' share of plans
+    six times (≈3,000 plans, a standard error under 1 point), has the returns' share of plans
     that are second or later within 2 points (with the base's history it would be about 20%)."""
     folder = tmp_path / "scenarios"
     folder.mkdir()
@@ -429,7 +429,7 @@ def test_a_scenario_built_with_history_reproduces_the_share_of_second_plans_with
     capsys.readouterr()
     assert main(
         ["scenario", "from-returns", "--cin", str(returns / "cin-census.xml"), "--ssda903",
-         str(returns), "--year", str(YEAR), "-o", str(tmp_path / "built.yaml"), "-n", "4"]
+         str(returns), "--year", str(YEAR), "-o", str(tmp_path / "built.yaml"), "-n", "6"]
     ) == 0  # fmt: skip
     row = next(line for line in capsys.readouterr().out.splitlines() if "second or later" in line)
     returned, simulated = (float(x) for x in re.findall(r"\d+\.\d", row))

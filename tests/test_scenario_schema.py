@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,14 @@ def test_schema_underlines_a_misspelt_key(validator: Any) -> None:
     assert list(validator.iter_errors(data))
 
 
+def _assessment_headcount() -> str:
+    """The line of Liverpool's baseline giving its assessment team's headcount, up to the number."""
+    text = (ROOT / "scenarios" / "liverpool-baseline.yaml").read_text(encoding="utf-8")
+    found = re.search(r"^  assessment:\n    headcount: [0-9.]+", text, flags=re.MULTILINE)
+    assert found is not None
+    return found.group(0)
+
+
 @pytest.mark.parametrize(
     ("given", "words"),
     [
@@ -52,13 +61,11 @@ def test_schema_underlines_a_misspelt_key(validator: Any) -> None:
 def test_schema_and_loader_both_refuse_a_number_that_is_not_one(
     tmp_path: Path, validator: Any, given: str, words: str
 ) -> None:
-    old, new = "assessment: {headcount: 95,", f"assessment: {{headcount: {given},"
+    old = _assessment_headcount()
+    new = old.rsplit(" ", 1)[0] + f" {given}"
     findings = refused_scenario(tmp_path, "liverpool-baseline", old, new)
-    line = next(
-        i
-        for i, text in enumerate((tmp_path / "liverpool-baseline.yaml").read_text().splitlines(), 1)
-        if new in text
-    )
+    lines = (tmp_path / "liverpool-baseline.yaml").read_text().splitlines()
+    line = lines.index("  assessment:") + 2  # the headcount below it, counting from 1
     assert [(f.line, f.code, f.message) for f in findings] == [
         (line, "invalid-value", f"teams.assessment.headcount: {words}")
     ]
@@ -96,7 +103,8 @@ def test_a_number_with_an_exponent_is_a_number_to_both(tmp_path: Path, validator
     shipped = ROOT / "scenarios" / "national-baseline.yaml"
     (tmp_path / "national-baseline.yaml").write_text(shipped.read_text(encoding="utf-8"))
     path = tmp_path / "liverpool-baseline.yaml"
-    path.write_text(text.replace("assessment: {headcount: 95,", "assessment: {headcount: 9.5e1,"))
+    old = _assessment_headcount()
+    path.write_text(text.replace(old, old.rsplit(" ", 1)[0] + " 9.5e1"))
     scenario, _ = casejourney.load_scenario(str(path))
     assert scenario.teams["assessment"].headcount == 95
     assert not list(validator.iter_errors(yaml_as_json(path)))

@@ -253,3 +253,24 @@ def test_days_waiting_unallocated_are_measured_for_each_team_that_allocates() ->
     # waits end at allocation: the mean wait is between a day and the rest of the record
     mean = found["tight"][("team.unallocated_wait_days_mean", "team")]
     assert 1 < mean < DAYS - 100
+
+
+def test_agency_workers_move_on_at_their_own_rate_and_hand_back_their_cases() -> None:
+    # 10 workers: employees who never leave, and the last 4 from an agency, leaving 8 times a year
+    from dataclasses import replace
+
+    base = model(servers=10, limit=12.0, turnover=0.0)
+    team = replace(base.teams[0], agency=4, agency_turnover=8.0, agency_refill=14)
+    log, _ = simulate(replace(base, teams=(team,)), np.random.SeedSequence(11))
+    left = log["kind"] == Kind.LEAVER
+    leavers = set(zip(log["worker"][left].tolist(), log["day"][left].tolist(), strict=True))
+    assert len(leavers) > 10
+    assert {worker for worker, _ in leavers} <= {6, 7, 8, 9}
+    # and every case handed back is allocated again (or moved on, or the run ended first)
+    reallocated = set(log["case"][log["kind"] == Kind.ALLOCATE].tolist())
+    moved_on = set(entries(log, "meeting")[0].tolist())
+    for case, day in zip(log["case"][left].tolist(), log["day"][left].tolist(), strict=True):
+        assert case in reallocated or case in moved_on or day > DAYS - 40, case
+    # the same team all employees: nobody leaves
+    plain, _ = simulate(base, np.random.SeedSequence(11))
+    assert not (plain["kind"] == Kind.LEAVER).any()

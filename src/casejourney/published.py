@@ -128,7 +128,8 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
     ratio of two per referral); children in need, on CP plans and looked after on the previous
     31 March as the open caseload; the shares of referrals ending in no further action and of
     assessments finding no need; ICPCs per s47 enquiry and CP plans per ICPC; the workforce's
-    size (FTE in post and agency, relative to the baseline's), turnover and sickness absence.
+    size (FTE in post and agency, relative to the baseline's), the agency share of it, turnover and
+    sickness absence.
     Nothing the simulation is compared with (timeliness, durations, repeat plans, the year-end
     stocks) is an input.
     """
@@ -182,6 +183,8 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
             absence = now.get("sw_absence_rate_pct")
             if not math.isnan(absence):
                 team["sickness_rate"] = round(absence / 100, 4)
+            if "agency_share" in team and workforce(now) > 0:
+                team["agency_share"] = round(now.get("sw_agency_fte") / workforce(now), 4)
         teams[name] = team
     out["teams"] = teams
     return out

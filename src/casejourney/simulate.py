@@ -201,7 +201,14 @@ def compile_scenario(
         tasks=tasks,
         punctuality=tuple(_punctuality(p) for p in practices),
         teams=tuple(
-            _team(name, spec, posts, scale, span_days(calendar, scenario.start, spec.refill))
+            _team(
+                name,
+                spec,
+                posts,
+                scale,
+                span_days(calendar, scenario.start, spec.refill),
+                span_days(calendar, scenario.start, spec.agency_refill),
+            )
             for (name, spec), posts in zip(scenario.teams.items(), in_post, strict=True)
         ),
         history=tuple(
@@ -665,7 +672,12 @@ def _punctuality(practice: PracticeSpec) -> Punctuality:
 
 
 def _team(
-    name: str, team: TeamSpec, in_post: int, scale: float = 1.0, refill: int = 0
+    name: str,
+    team: TeamSpec,
+    in_post: int,
+    scale: float = 1.0,
+    refill: int = 0,
+    agency_refill: int = 0,
 ) -> TeamModel:
     limit = team.caseload_limit
     newly = min(round(team.newly_qualified * scale), in_post)
@@ -682,6 +694,10 @@ def _team(
         team.hours_per_week / 5 * (1 - team.sickness_rate),
         turnover=team.turnover_rate,
         refill=refill if team.refill is not None else 8 * 7,
+        # agency workers fill posts of the full limit (the newly qualified are employees)
+        agency=min(round(in_post * team.agency_share), in_post - newly) if limit else 0,
+        agency_turnover=team.agency_turnover_rate,
+        agency_refill=agency_refill if team.agency_refill is not None else 2 * 7,
         reference=team.reference_caseload or 0.0,
         triage=team.triage_effort,
         triage_days=team.triage_backlog_days,

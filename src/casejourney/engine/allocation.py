@@ -102,9 +102,9 @@ class Allocation(RunState):
     def staff_changes(self, index: int, day: int) -> None:
         """A week's leavers and new starters in a team that holds cases.
 
-        Leavers are drawn at the team's turnover rate; each one's cases go back to the waiting
-        list (work on them starts again when they are allocated), and the post holds no cases
-        until it is filled ``refill`` days later.
+        Leavers are drawn at the team's turnover rate (its agency workers' at theirs); each one's
+        cases go back to the waiting list (work on them starts again when they are allocated), and
+        the post holds no cases until it is filled ``refill`` (``agency_refill``) days later.
         """
         spec = self.model.teams[index]
         team = self.teams[index]
@@ -114,16 +114,37 @@ class Allocation(RunState):
             team.limits[server] = limit
             heapq.heappush(team.alloc, (-(limit - team.load[server]), server))
         empty = {server for _, server, _ in vacant}
-        expected = (team.servers - len(empty)) * spec.turnover * 7 / 365.25
+        agency = min(spec.agency, team.servers)
+        groups = [(0, team.servers - agency, spec.turnover, spec.refill)]
+        if agency:
+            groups.append((team.servers - agency, agency, spec.agency_turnover, spec.agency_refill))
+        for first, posts, rate, refill in groups:
+            self.leavers(index, day, first, posts, rate, refill, empty)
+
+    def leavers(
+        self,
+        index: int,
+        day: int,
+        first: int,
+        posts: int,
+        rate: float,
+        refill: int,
+        empty: set[int],
+    ) -> None:
+        """A week's leavers among servers ``first .. first + posts - 1`` leaving at ``rate``."""
+        team = self.teams[index]
+        vacant = self.vacant_until[index]
+        filled = sum(1 for s in range(first, first + posts) if s not in empty)
+        expected = filled * rate * 7 / 365.25
         leavers = int(self.streams.turnover_rng.poisson(expected)) if expected > 0 else 0
         if leavers:
-            chosen = self.streams.turnover_rng.permutation(team.servers).tolist()
+            chosen = (first + self.streams.turnover_rng.permutation(posts)).tolist()
             gone = [s for s in chosen if s not in empty][:leavers]
             holder = np.frombuffer(self.holder, dtype=np.int32)
             state = np.frombuffer(self.state, dtype=np.int16)
             own = np.asarray(self.state_team, dtype=np.int64)[np.maximum(state, 0)] == index
             for server in gone:
-                heapq.heappush(vacant, (day + spec.refill, server, team.limits[server]))
+                heapq.heappush(vacant, (day + refill, server, team.limits[server]))
                 team.limits[server] = 0.0
                 for case in np.flatnonzero((holder == server) & own & (state >= 0)).tolist():
                     current = self.state[case]

@@ -117,7 +117,8 @@ class TeamModel:
 
     Servers leave at ``turnover`` a year; a leaver's cases go back to the waiting list and their
     post holds no cases for ``refill`` days (recruitment or agency cover), after which a new server
-    with the same limit starts.
+    with the same limit starts. The last ``agency`` servers (short-term workers) leave at
+    ``agency_turnover`` a year and are replaced after ``agency_refill`` days.
 
     Under a backlog the team works faster per piece (``triage``): a piece released when the queue
     holds ``triage_days`` or more of the team's hours gets ``triage`` of its effort, and in
@@ -129,6 +130,9 @@ class TeamModel:
     hours_per_day: float  # per server per open day, after sickness
     turnover: float = 0.0  # leavers a year per server
     refill: int = 0  # days a leaver's post is empty
+    agency: int = 0  # the last ``agency`` servers leave at ``agency_turnover`` instead
+    agency_turnover: float = 0.0
+    agency_refill: int = 0
     # Load points at which tasks for the cases a server holds are as punctual as their
     # ``Punctuality`` says; a server holding more is late in proportion (0: no such effect).
     reference: float = 0.0
@@ -302,6 +306,7 @@ def split(model: Model, parts: int) -> tuple[Model, ...]:
             for i, n in enumerate(share_out(count)):
                 pieces[i] += (limit,) * n
         team_limits.append(pieces)
+    team_agency = [share_out(team.agency) for team in model.teams]
     places = [share_out(p.places) for p in model.places]
     opening = [share_out(o.count) for o in model.opening]
     return tuple(
@@ -309,8 +314,8 @@ def split(model: Model, parts: int) -> tuple[Model, ...]:
             model,
             arrivals=model.arrivals / parts,
             teams=tuple(
-                replace(team, limits=pieces[i])
-                for team, pieces in zip(model.teams, team_limits, strict=True)
+                replace(team, limits=pieces[i], agency=min(agency[i], len(pieces[i])))
+                for team, pieces, agency in zip(model.teams, team_limits, team_agency, strict=True)
             ),
             slots=tuple(replace(s, per_week=s.per_week / parts) for s in model.slots),
             places=tuple(

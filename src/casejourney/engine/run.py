@@ -311,7 +311,7 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         offset = day - self.start
         if offset % 7 == 0:
             for index, spec in enumerate(self.model.teams):
-                if spec.turnover > 0 and self.teams[index].with_limits:
+                if (spec.turnover > 0 or spec.agency) and self.teams[index].with_limits:
                     self.staff_changes(index, day)
         bucket = self.bucket[offset]
         self.bucket[offset] = None

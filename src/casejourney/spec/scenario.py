@@ -340,6 +340,27 @@ class TeamSpec(_Frozen):
         description="how long a leaver's post holds no cases before a new or agency worker "
         "starts (default 8 weeks)",
     )
+    agency_share: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="share of the workers in post who are agency staff (0.13 = 13%, as the DfE "
+        "publishes per authority): they hold cases as others do, but move on at "
+        "`agency_turnover_rate` instead of `turnover_rate`",
+    )
+    agency_turnover_rate: float = Field(
+        default=1.0,
+        ge=0,
+        le=12,
+        description="share of agency workers leaving a year (1.0: an assignment lasts a year on "
+        "average; an assumption, as the DfE publishes no agency turnover): each leaver's cases "
+        "wait to be reallocated and the work on them starts again",
+    )
+    agency_refill: DurationField | None = Field(
+        default=None,
+        description="how long an agency worker's post holds no cases before the next agency "
+        "worker starts (default 2 weeks)",
+    )
     triage_effort: float = Field(
         default=1.0,
         gt=0,

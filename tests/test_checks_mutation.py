@@ -142,6 +142,42 @@ def unreachable_step(data: dict[str, Any], workflow: casejourney.Workflow) -> st
     return "injected-steps"
 
 
+def step_on_unknown_event(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    """A step switched by an event that no activity names ("until the first home visit")."""
+    recurring = next(
+        (s for s in workflow.standards.values() if s.kind == "recurring" and s.spec.per_child),
+        None,
+    )
+    if recurring is None:
+        return None
+    data.setdefault("activities", []).append({"id": "injected_call", "label": "Injected call"})
+    data.setdefault("standards", []).append(
+        {
+            "id": "injected-event-step",
+            "kind": "recurring",
+            "title": "Injected: weekly until an event no activity names",
+            "to": "injected_call",
+            "while": list(recurring.spec.while_),  # type: ignore[union-attr]
+            "every": "1 week",
+            "then": [{"after_first": "first_home_visitt", "every": "4 weeks"}],
+            "source": dict(recurring.spec.source.model_dump(exclude_defaults=True)),
+        }
+    )
+    return "injected-event-step"
+
+
+def step_with_two_switches(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    """A step that says both when (a time) and on what (an event) it switches."""
+    standard = next((s for s in data.get("standards", []) if s.get("then")), None)
+    if standard is None:
+        return None
+    step = dict(standard["then"][0])
+    step.setdefault("after", "1 year")
+    step.setdefault("after_first", standard["to"])
+    standard["then"] = [step, *standard["then"][1:]]
+    return str(standard["id"])
+
+
 def empty_window(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
@@ -205,6 +241,8 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (looser_than_statute, "looser-than-statute"),
     (dangling_reference, "unknown-reference"),
     (unreachable_step, "unreachable-step"),
+    (step_on_unknown_event, "unknown-reference"),
+    (step_with_two_switches, "invalid-value"),
     (empty_window, "invalid-value"),
     (unsatisfiable_applies_to, "invalid-value"),
     (deviation_without_acknowledgement, "looser-than-statute"),
@@ -213,9 +251,14 @@ MUTATIONS: list[tuple[Mutation, str]] = [
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
 REPORTED_AT = {
     "unreachable_step": "then",
+    "step_on_unknown_event": "then",
+    "step_with_two_switches": "then",
     "empty_window": "effective",
     "unsatisfiable_applies_to": "applies_to",
 }
+#: Lines below that key: a step with two switches is reported at the step itself, the first item
+#: under ``then:``.
+BELOW = {"step_with_two_switches": 1}
 
 
 def _line_of(text: str, marker: str, key: str | None = None) -> int:
@@ -258,6 +301,7 @@ def _mutate_and_check(folder: Path, data: dict[str, Any], mutation: Mutation, co
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     path.write_text(text, encoding="utf-8")
     line = _line_of(text, marker, REPORTED_AT.get(mutation.__name__))
+    line += BELOW.get(mutation.__name__, 0)
     assert _errors(path) == {(code, line)}, f"{mutation.__name__}: expected {code} at line {line}"
 
 

@@ -145,3 +145,53 @@ def test_a_then_step_applies_from_the_occurrence_after_its_time_has_passed() -> 
     assert schedule.interval(CAL, spec, entered, before, 5) == Duration.parse("6 weeks")
     assert schedule.interval(CAL, spec, entered, after, 5) == Duration.parse("3 months")
     assert schedule.interval(CAL, spec, entered, after, 0) == Duration.parse("1 week")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=durations,
+    every=durations,
+    later=durations,
+    entered=st.integers(-300, 1500),
+    since=st.lists(st.integers(0, 400), min_size=1, max_size=8),
+    review=st.one_of(st.none(), st.integers(0, 400)),
+    done=st.integers(0, 4),
+)
+def test_a_step_switched_by_an_event_means_the_same_on_dates_and_on_the_grid(
+    first: str,
+    every: str,
+    later: str,
+    entered: int,
+    since: list[int],
+    review: int | None,
+    done: int,
+) -> None:
+    spec = RecurringSpec.model_validate(
+        {
+            "id": "v",
+            "kind": "recurring",
+            "title": "V",
+            "source": SOURCE,
+            "to": "visit",
+            "while": "in_care",
+            "first": first,
+            "every": every,
+            "then": [{"after_first": "review", "every": later}],
+        }
+    )
+    anchors = np.array([entered + d for d in since], dtype=np.int64)
+    seen_day = schedule.NEVER if review is None else entered + review
+    due, index = schedule.grid_due(
+        GRID,
+        spec,
+        anchors,
+        np.full(len(since), done, dtype=np.int64),
+        np.full(len(since), entered, dtype=np.int64),
+        {"review": np.full(len(since), seen_day, dtype=np.int64)},
+    )
+    seen = {} if review is None else {"review": GRID.date(entered + review)}
+    for anchor, day, step in zip(anchors.tolist(), due.tolist(), index.tolist(), strict=True):
+        interval = schedule.interval(CAL, spec, GRID.date(entered), GRID.date(anchor), done, seen)
+        assert GRID.date(day) == CAL.add(GRID.date(anchor), interval)
+        switched = review is not None and entered + review <= anchor and done >= 1
+        assert (step == schedule.THEN) == switched

@@ -311,3 +311,47 @@ def test_the_45_working_day_assessment_clock_runs_through_a_section_47_route(nat
         D(2026, 4, 1),
         Outcome.LATE,
     )
+
+
+def test_liverpool_visits_stay_weekly_until_the_first_review_however_late_it_is() -> None:
+    # Liverpool ELEVEN: "weekly until their first CiC Review. After that we will visit at least
+    # every six weeks". The switch is the Review itself, not a fixed 20 working days: with the
+    # Review held late (day 36), the visit after day 20 is still owed within a week.
+    liverpool = casejourney.load_workflow("liverpool")
+    log = events(
+        ("2026-01-05", "looked_after"),
+        ("2026-01-08", "lac_visit"),
+        ("2026-01-15", "lac_visit"),
+        ("2026-01-22", "lac_visit"),
+        ("2026-01-29", "lac_visit"),
+        ("2026-02-05", "lac_visit"),
+        ("2026-02-10", "lac_review"),
+        ("2026-02-12", "lac_visit"),
+    )
+    visits = only(track(liverpool, log, until=D(2026, 3, 1)), "lac-visits")
+    assert [(v.opened, v.due) for v in visits] == [
+        (D(2026, 1, 5), D(2026, 1, 8)),
+        (D(2026, 1, 8), D(2026, 1, 15)),
+        (D(2026, 1, 15), D(2026, 1, 22)),
+        (D(2026, 1, 22), D(2026, 1, 29)),
+        (D(2026, 1, 29), D(2026, 2, 5)),  # day 31: past 20 working days, still weekly
+        (D(2026, 2, 5), D(2026, 2, 12)),  # the Review on 10 Feb comes after this anchor
+        (D(2026, 2, 12), D(2026, 3, 26)),  # after the Review: six-weekly
+    ]
+    assert all(v.outcome in (Outcome.MET, Outcome.PENDING) for v in visits)
+
+
+def test_a_review_held_early_switches_liverpools_visits_to_six_weekly_early() -> None:
+    liverpool = casejourney.load_workflow("liverpool")
+    log = events(
+        ("2026-01-05", "looked_after"),
+        ("2026-01-07", "lac_visit"),
+        ("2026-01-12", "lac_review"),
+        ("2026-01-14", "lac_visit"),
+    )
+    [*_, last] = only(track(liverpool, log, until=D(2026, 2, 1)), "lac-visits")
+    assert (last.opened, last.due, last.outcome) == (
+        D(2026, 1, 14),
+        D(2026, 2, 25),
+        Outcome.PENDING,
+    )

@@ -218,8 +218,16 @@ def _recurring_activities(
         if isinstance(spec, RecurringSpec):
             key = (spec.to, workflow.expand_scope(spec.while_))
             candidates.setdefault(key, []).append(spec)
-    for (activity, scope), specs in candidates.items():
+    # Schedules that switch step on another activity ("weekly until the first review") come after
+    # the schedules that produce it, so they can see when it happens.
+    order = sorted(candidates.items(), key=lambda item: any(schedule.watched(s) for s in item[1]))
+    for (activity, scope), specs in order:
+        watched = {event for s in specs for event in schedule.watched(s)}
         for entered, left, _ in _stretches(workflow, events, scope, end):
+            seen: dict[str, dt.date] = {}
+            for e in sorted([*events, *out], key=lambda e: e.day):
+                if e.name in watched and entered <= e.day < left and e.name not in seen:
+                    seen[e.name] = e.day
             anchor, count = entered, 0
             while anchor < left:
                 # Every standard this child is owed for the activity (statute and a local
@@ -230,7 +238,9 @@ def _recurring_activities(
                     for s in specs
                     if s.applies(date_of_birth, anchor, child)
                     and s.in_force(
-                        calendar.add(anchor, schedule.interval(calendar, s, entered, anchor, count))
+                        calendar.add(
+                            anchor, schedule.interval(calendar, s, entered, anchor, count, seen)
+                        )
                     )
                 ]
                 if not owed:
@@ -239,7 +249,7 @@ def _recurring_activities(
                         break
                     anchor = later  # an age band or a standard's period may start
                     continue
-                due = schedule.next_due(calendar, owed, entered, anchor, count)
+                due = schedule.next_due(calendar, owed, entered, anchor, count, seen)
                 day = timer.do_by(activity, due, anchor + dt.timedelta(days=1))
                 if day >= left:
                     break

@@ -401,8 +401,11 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
     )
     start = st["start"][stretch_of]
     anchor = np.where(j == 0, start, np.concatenate(([0], act_day[:-1])))
+    seen = _first_seen(stream, st, schedule.watched(spec))
     interval_unit = np.empty(len(k), dtype=np.int64)
-    due = _recurring_due(grid, spec, anchor, j, start, interval_unit)
+    due = _recurring_due(
+        grid, spec, anchor, j, start, interval_unit, {e: d[stretch_of] for e, d in seen.items()}
+    )
     slack = grid.add(due, spec.every)
     ok_act = act_day <= slack
     # tail: what is owed after the last activity (or the entry) until the stretch ends
@@ -412,7 +415,7 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
         last_index = np.cumsum(count) - 1
         last_anchor[has_act] = act_day[last_index[has_act]]
     tail_unit = np.empty(n_st, dtype=np.int64)
-    tail_due = _recurring_due(grid, spec, last_anchor, count, st["start"], tail_unit)
+    tail_due = _recurring_due(grid, spec, last_anchor, count, st["start"], tail_unit, seen)
     open_ = st["end_row"] < 0
     stop = np.where(open_, frame.end, st["end"])
     tail_ok = tail_due >= stop
@@ -442,7 +445,7 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
         "stop": tail_due[pend],
         "unit": tail_unit[pend],
     }
-    slow = _recurring_slow(frame, spec, st, np.flatnonzero(~fast), lo, hi, a_row, stream.day)
+    slow = _recurring_slow(frame, spec, st, np.flatnonzero(~fast), lo, hi, a_row, stream.day, seen)
     parts = [fast_tables, pend_tables, slow]
     merged = {key: np.concatenate([p[key] for p in parts]) for key in fast_tables}
     order = np.lexsort((merged["j"], merged["stretch"]))
@@ -489,6 +492,22 @@ def _restarted(stream: Stream, st: Table, event: str) -> Table:
     }
 
 
+def _first_seen(stream: Stream, st: Table, events: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per stretch, the day each of ``events`` first happens inside it (``schedule.NEVER``: not)."""
+    out: dict[str, np.ndarray] = {}
+    for event in events:
+        e_pos, _ = stream.occurrences(event)
+        e_row = e_pos // 4
+        if not len(e_row):
+            out[event] = np.full(len(st["case"]), schedule.NEVER, dtype=np.int64)
+            continue
+        first = np.searchsorted(e_row, st["start_row"], side="right")
+        row = e_row[np.minimum(first, len(e_row) - 1)]
+        inside = (first < len(e_row)) & (row < st["limit_row"])
+        out[event] = np.where(inside, stream.day[row].astype(np.int64), schedule.NEVER)
+    return out
+
+
 def _recurring_due(
     grid: object,
     spec: RecurringSpec,
@@ -496,12 +515,13 @@ def _recurring_due(
     done: np.ndarray,
     entered: np.ndarray,
     unit_out: np.ndarray,
+    seen: Mapping[str, np.ndarray],
 ) -> np.ndarray:
     """Due days after ``done`` occurrences, the last on ``anchor`` (``schedule.grid_due``)."""
     from casejourney.calendar import DayGrid
 
     assert isinstance(grid, DayGrid)
-    due, index = schedule.grid_due(grid, spec, anchor, done, entered)
+    due, index = schedule.grid_due(grid, spec, anchor, done, entered, seen)
     units = np.array([_UNITS.index(d.unit) for d in schedule.steps(spec)], dtype=np.int64)
     unit_out[:] = units[index]
     return due
@@ -516,13 +536,19 @@ def _recurring_slow(
     hi: np.ndarray,
     a_row: np.ndarray,
     day: np.ndarray,
+    seen: Mapping[str, np.ndarray],
 ) -> Table:
     """Tracking's loop, one stretch at a time, for stretches where something was missed."""
     grid = frame.grid
     # The schedule's meaning is schedule.step_index's; here it runs on the day grid's shifters.
     compiled = [(grid.shifter(d.unit), d.value, _UNITS.index(d.unit)) for d in schedule.steps(spec)]
     every = compiled[schedule.EVERY]
-    afters = [(grid.shifter(step.after.unit), step.after.value) for step in spec.then]
+    # A time step's switch day is `after` from entry; an event step's is the event's first day.
+    afters = [
+        (grid.shifter(step.after.unit), step.after.value) if step.after is not None else None
+        for step in spec.then
+    ]
+    seen_lists = {event: days.tolist() for event, days in seen.items()}
     slack_shift, slack_n = every[0], every[1]
     end = frame.end
     out: list[tuple[int, int, int, int, int, int, int, int]] = []
@@ -533,7 +559,12 @@ def _recurring_slow(
         entered = starts[s]
         open_ = end_rows[s] < 0
         stop = end if open_ else ends[s]
-        thresholds = [shift(entered, n) for shift, n in afters]
+        thresholds = [
+            after[0](entered, after[1])
+            if after is not None
+            else seen_lists[step.after_first or ""][s]
+            for after, step in zip(afters, spec.then, strict=True)
+        ]
         anchor, done_count, j = entered, 0, 0
         acts: list[int | None] = [int(days[r]) for r in rows[los[s] : his[s]]]
         acts.append(None)

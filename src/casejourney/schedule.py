@@ -11,7 +11,7 @@ occurrence and on which of two standards for one activity is the stricter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from casejourney.spec.models import RecurringSpec
 #: The day from which a duration's typical length is measured, to rank two intervals.
 _PROBE_START = dt.date(2026, 1, 5)
 
+
+#: In ``grid_due``'s ``seen`` arrays: the event has not happened in the stretch.
+NEVER = np.iinfo(np.int64).max
 
 #: Indices into ``steps(spec)``: the steady interval, the first, the second; then steps follow.
 EVERY, FIRST, SECOND, THEN = 0, 1, 2, 3
@@ -71,15 +74,49 @@ def step_indices(
     return result
 
 
+def watched(spec: RecurringSpec) -> tuple[str, ...]:
+    """The events whose first occurrence in a stretch switches a step (``then: - after_first: ...``)."""
+    return tuple(
+        dict.fromkeys(step.after_first for step in spec.then if step.after_first is not None)
+    )
+
+
+def reached(
+    calendar: WorkingCalendar,
+    spec: RecurringSpec,
+    entered: dt.date,
+    anchor: dt.date,
+    seen: Mapping[str, dt.date] | None = None,
+) -> list[bool]:
+    """For each ``then`` step, whether it has switched by ``anchor`` (the last occurrence).
+
+    A time step switches ``after`` entering the scope on ``entered``; an event step once its
+    event first happened in the stretch, on the day ``seen`` gives (absent: not yet).
+    """
+    out = []
+    for step in spec.then:
+        if step.after is not None:
+            out.append(calendar.add(entered, step.after) <= anchor)
+        else:
+            day = (seen or {}).get(step.after_first or "")
+            out.append(day is not None and day <= anchor)
+    return out
+
+
 def interval(
-    calendar: WorkingCalendar, spec: RecurringSpec, entered: dt.date, anchor: dt.date, done: int
+    calendar: WorkingCalendar,
+    spec: RecurringSpec,
+    entered: dt.date,
+    anchor: dt.date,
+    done: int,
+    seen: Mapping[str, dt.date] | None = None,
 ) -> Duration:
     """The interval to the next occurrence after ``done`` occurrences, the last on ``anchor``.
 
-    The scope was entered on ``entered``; ``step_index`` says which interval applies.
+    The scope was entered on ``entered``; ``seen`` holds the first day of each watched event in
+    the stretch; ``step_index`` says which interval applies.
     """
-    reached = [calendar.add(entered, step.after) <= anchor for step in spec.then]
-    return steps(spec)[step_index(spec, done, reached)]
+    return steps(spec)[step_index(spec, done, reached(calendar, spec, entered, anchor, seen))]
 
 
 def grid_due(
@@ -88,14 +125,21 @@ def grid_due(
     anchor: np.ndarray,
     done: np.ndarray,
     entered: np.ndarray,
+    seen: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Due days on ``grid`` after ``done`` occurrences, the last on ``anchor`` (vectorised).
 
     The same meaning as ``interval``, for many stretches at once; ``entered`` is each stretch's
-    first day. Returns the due days and, for each, the index into ``steps(spec)`` that applied.
+    first day and ``seen[event]`` the day each watched event first happened in it (``NEVER``:
+    not yet). Returns the due days and, for each, the index into ``steps(spec)`` that applied.
     """
-    reached = [grid.add(entered, step.after) <= anchor for step in spec.then]
-    index = step_indices(spec, done, reached)
+    switched = []
+    for step in spec.then:
+        if step.after is not None:
+            switched.append(grid.add(entered, step.after) <= anchor)
+        else:
+            switched.append((seen or {})[step.after_first or ""] <= anchor)
+    index = step_indices(spec, done, switched)
     due = np.zeros(len(anchor), dtype=np.int64)
     for value, duration in enumerate(steps(spec)):
         pick = index == value
@@ -110,6 +154,7 @@ def next_due(
     entered: dt.date,
     anchor: dt.date,
     done: int,
+    seen: Mapping[str, dt.date] | None = None,
 ) -> dt.date:
     """The earliest next due date under every one of ``specs`` (all in force for one activity).
 
@@ -117,7 +162,8 @@ def next_due(
     scheduled to meet whichever falls due first.
     """
     return min(
-        calendar.add(anchor, interval(calendar, spec, entered, anchor, done)) for spec in specs
+        calendar.add(anchor, interval(calendar, spec, entered, anchor, done, seen))
+        for spec in specs
     )
 
 

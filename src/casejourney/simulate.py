@@ -40,7 +40,13 @@ from casejourney.engine import (
 from casejourney.engine.model import Carried, History, Opening
 from casejourney.errors import CasejourneyError
 from casejourney.machine import TransitionTable
-from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, RecurringSpec, is_age_event
+from casejourney.spec.models import (
+    DeadlineSpec,
+    LeadTimeSpec,
+    RecurringSpec,
+    StepChangeSpec,
+    is_age_event,
+)
 from casejourney.spec.resolve import Standard, Workflow
 from casejourney.spec.scenario import (
     DistSpec,
@@ -534,6 +540,29 @@ class _TaskBuilder:
                     return False
         return True
 
+    def switch_after(self, spec: RecurringSpec, step: StepChangeSpec) -> Duration | None:
+        """When, after entering the scope, the engine switches to ``step`` (None: never).
+
+        A step switched by an event ("weekly until the first review") is switched when that
+        event is first due at the latest: the first interval of the strictest recurring standard
+        that schedules it in the same scope. The engine's rules see time only; tracking and the
+        measures switch on the event itself. With no such standard the step is not followed (the
+        schedule stays at the interval before it: more work, never less).
+        """
+        if step.after is not None:
+            return step.after
+        workflow = self.workflow
+        scope = workflow.expand_scope(spec.while_)
+        firsts = [
+            other.spec.first or other.spec.every
+            for other in workflow.standards.values()
+            if isinstance(other.spec, RecurringSpec)
+            and other.spec.to == step.after_first
+            and workflow.expand_scope(other.spec.while_) >= scope
+            and not other.spec.outside_simulation
+        ]
+        return min(firsts, key=lambda d: _probe(workflow.calendar, d), default=None)
+
     def scope_of(self, names: Iterable[str] | None) -> frozenset[int] | None:
         """State codes named by a ``while`` scope (None: anywhere)."""
         if names is None:
@@ -597,7 +626,11 @@ class _TaskBuilder:
                     every=_offset(spec.every),
                     first=_offset(spec.first) if spec.first else None,
                     second=_offset(spec.second) if spec.second else None,
-                    then=tuple((_offset(s.after), _offset(s.every)) for s in spec.then),
+                    then=tuple(
+                        (_offset(after), _offset(step.every))
+                        for step in spec.then
+                        if (after := self.switch_after(spec, step)) is not None
+                    ),
                     **self.extras(spec.to),
                 )
             )

@@ -406,6 +406,15 @@ def _restarted(flat: list[_Flat], stretches: list[_Stretch], event: str) -> list
     return out
 
 
+def _first_seen(inside: list[_Flat], events: tuple[str, ...]) -> dict[str, dt.date]:
+    """The day each of ``events`` first happens in a stretch (a step switched by an event)."""
+    seen: dict[str, dt.date] = {}
+    for e in inside:
+        if e.name in events and e.name not in seen:
+            seen[e.name] = e.day
+    return seen
+
+
 def _recurring(
     workflow: Workflow, standard: Standard, spec: RecurringSpec, flat: list[_Flat], end: dt.date
 ) -> list[Instance]:
@@ -418,12 +427,14 @@ def _recurring(
     for stretch in stretches:
         stop = stretch.end or end
         anchor, done_count = stretch.start, 0
-        activities = [
-            e.day for e in flat[stretch.start_index : stretch.end_index] if e.name == spec.to
-        ]
+        inside = flat[stretch.start_index : stretch.end_index]
+        activities = [e.day for e in inside if e.name == spec.to]
+        seen = _first_seen(inside, schedule.watched(spec))
         for day in [*activities, None]:
             while True:
-                interval = schedule.interval(calendar, spec, stretch.start, anchor, done_count)
+                interval = schedule.interval(
+                    calendar, spec, stretch.start, anchor, done_count, seen
+                )
                 due = _add(calendar, anchor, interval)
                 next_due = _add(calendar, due, spec.every)
 

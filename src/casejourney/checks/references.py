@@ -77,6 +77,11 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         refs.append(("to", spec.to, "activity", list(workflow.activities)))
         if spec.restart_on is not None:
             refs.append(("restart_on", spec.restart_on, "activity", list(workflow.activities)))
+        refs += [
+            ("then", step.after_first, "activity", list(workflow.activities))
+            for step in spec.then
+            if step.after_first is not None
+        ]
     if isinstance(spec, DeadlineSpec | RecurringSpec | MaxDurationSpec) and spec.while_:
         scopes = [*workflow.states, *workflow.phases]
         refs += [("while", item, "state or phase", scopes) for item in spec.while_]

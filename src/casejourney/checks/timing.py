@@ -445,11 +445,14 @@ def unreachable_steps(workflow: Workflow) -> Iterator[Finding]:
             continue
         scope = workflow.expand_scope(spec.while_)
         for index, step in enumerate(spec.then):
+            if step.after is None:
+                continue  # switched by an event: when it happens is the record's, not the file's
+            after = step.after
             shadow = next(
                 (
                     later
                     for later in spec.then[index + 1 :]
-                    if _never_later(calendar, later.after, step.after)
+                    if later.after is not None and _never_later(calendar, later.after, after)
                 ),
                 None,
             )
@@ -458,7 +461,7 @@ def unreachable_steps(workflow: Workflow) -> Iterator[Finding]:
                     m
                     for m in limits
                     if workflow.expand_scope(m.while_) >= scope
-                    and _never_later(calendar, m.within, step.after)
+                    and _never_later(calendar, m.within, after)
                 ),
                 None,
             )

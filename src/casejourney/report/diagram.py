@@ -384,7 +384,15 @@ def timescale_line(workflow: Workflow, standard: Standard, *, at: str | None = N
         extras = [f"first ≤ {spec.first}"] if spec.first else []
         if spec.second:
             extras.append(f"second ≤ {spec.second}")
-        extras += [f"every {step.every} after {step.after}" for step in spec.then]
+        extras += [
+            f"every {step.every} after "
+            + (
+                str(step.after)
+                if step.after is not None
+                else f"the first {event_label(workflow, step.after_first or '')}"
+            )
+            for step in spec.then
+        ]
         return f"{text} ({'; '.join(extras)})" if extras else text
     subject = _subject(spec.title)
     if isinstance(spec, LeadTimeSpec):

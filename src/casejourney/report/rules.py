@@ -62,7 +62,11 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
                 "first": _duration(spec.first),
                 "second": _duration(spec.second),
                 "then": [
-                    {"after": _duration(step.after), "every": _duration(step.every)}
+                    {
+                        "after": _duration(step.after),
+                        "after_first": step.after_first,
+                        "every": _duration(step.every),
+                    }
                     for step in spec.then
                 ],
             }
@@ -82,7 +86,7 @@ def timescale_text(standard: Standard) -> str:
             extras.append(f"first within {spec.first}")
         if spec.second:
             extras.append(f"second within {spec.second}")
-        extras += [f"every {step.every} after {step.after}" for step in spec.then]
+        extras += [f"every {step.every} {step.switch}" for step in spec.then]
         return f"{text} ({'; '.join(extras)})" if extras else text
     if isinstance(spec, LeadTimeSpec):
         return f"at least {spec.at_least} before"
@@ -153,7 +157,11 @@ def short_timescale(standard: Standard) -> str:
             extras.append(f"1st ≤ {short(spec.first)}")
         if spec.second:
             extras.append(f"2nd ≤ {short(spec.second)}")
-        extras += [f"{short(step.every)} after {short(step.after)}" for step in spec.then]
+        extras += [
+            f"{short(step.every)} after "
+            + (short(step.after) if step.after is not None else f"1st {step.after_first}")
+            for step in spec.then
+        ]
         text = f"every {short(spec.every)}"
         return f"{text} ({'; '.join(extras)})" if extras else text
     if isinstance(spec, LeadTimeSpec):

@@ -551,10 +551,41 @@ class LeadTimeSpec(_StandardBase):
 
 
 class StepChangeSpec(_Frozen):
-    """After ``after`` in the state, a recurring interval becomes ``every``."""
+    """A recurring interval becomes ``every`` after ``after`` in scope, or after an event.
 
-    after: DurationField = Field(description="time in the state after which it changes")
+    ``after`` switches by elapsed time ("for the first year"); ``after_first`` by an event, the
+    first time it happens in the stretch ("weekly until the first review"). (Not ``on``: YAML 1.1
+    readers such as PyYAML take an unquoted ``on`` for ``true``.) Either way the new interval
+    applies from the occurrence after the switch (the next one counted from an occurrence on or
+    after it).
+    """
+
+    after: DurationField | None = Field(
+        default=None, description="time in scope after which the step applies"
+    )
+    after_first: Identifier | None = Field(
+        default=None,
+        description="an activity: the step applies once it first happens in the stretch",
+    )
     every: DurationField = Field(description="the new interval from then on")
+
+    @property
+    def switch(self) -> str:
+        """When the step applies, in words: ``after 1 year`` or ``after the first lac_review``."""
+        return (
+            f"after {self.after}"
+            if self.after is not None
+            else f"after the first {self.after_first}"
+        )
+
+    @model_validator(mode="after")
+    def _one_switch(self) -> StepChangeSpec:
+        if (self.after is None) == (self.after_first is None):
+            raise ValueError(
+                "a step switches either after a time ('after: 1 year') or on an event "
+                "('after_first: lac_review'); give exactly one"
+            )
+        return self
 
 
 class RecurringSpec(_StandardBase):
@@ -571,7 +602,9 @@ class RecurringSpec(_StandardBase):
         default=None, description="the second is due this long after the first (default: `every`)"
     )
     then: tuple[StepChangeSpec, ...] = Field(
-        default=(), description="later changes of interval (after a year, every 6 months)"
+        default=(),
+        description="later changes of interval: after a time (a year) or after the first of an "
+        "activity (the first review)",
     )
     restart_on: Identifier | None = Field(
         default=None,

@@ -19,17 +19,16 @@ START = dt.date(2026, 4, 6)  # knowsley-baseline's first day (national-baseline'
 
 def _scenario(folder: Path, csv_text: str, cp_count: int = 0) -> Path:
     """knowsley-baseline with its open CP plans carried from ``csv_text`` instead of counted."""
-    shipped = ROOT / "scenarios"
-    (folder / "national-baseline.yaml").write_text(
-        (shipped / "national-baseline.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "knowsley-carried.yaml").write_text(
+        "id: knowsley-carried\ntitle: Knowsley, its open CP plans carried from records\n"
+        f"extends: knowsley-baseline\ninitial_caseload: {{cp_plan: {cp_count}}}\n"
+        "initial_cases: open-cases.csv\n",
+        encoding="utf-8",
     )
-    text = (shipped / "knowsley-baseline.yaml").read_text(encoding="utf-8")
-    assert "  cp_plan: 204\n" in text
-    text = text.replace("  cp_plan: 204\n", f"  cp_plan: {cp_count}\n")
-    text += "\ninitial_cases: open-cases.csv\n"
-    (folder / "knowsley-baseline.yaml").write_text(text, encoding="utf-8")
     (folder / "open-cases.csv").write_text(csv_text, encoding="utf-8")
-    return folder / "knowsley-baseline.yaml"
+    return folder / "knowsley-carried.yaml"
 
 
 def _cases(count: int) -> tuple[str, list[tuple[int, dt.date, dt.date | None]]]:
@@ -121,7 +120,7 @@ def test_cases_in_an_unknown_state_or_after_the_start_or_counted_twice_are_refus
     assert "case 1: unknown state 'cp_plann'" in messages
     assert "case 2: entered cp_plan on 2026-05-01, not before the start 2026-04-06" in messages
     assert "initial_caseload opens cp_plan as counts while initial_cases carries" in messages
-    assert all(f.file.endswith("knowsley-baseline.yaml") for f in caught.value.findings)
+    assert all(f.file.endswith("knowsley-carried.yaml") for f in caught.value.findings)
 
 
 def test_a_missing_cases_file_is_named(tmp_path: Path) -> None:

@@ -142,3 +142,46 @@ def test_a_stay_from_a_state_that_cannot_lead_there_is_refused(tmp_path: Path) -
     assert len(found) == 1
     assert "entered from" in found[0].message and "plo" in found[0].message
     assert found[0].line > 1
+
+
+def test_cases_open_on_the_first_day_are_caught_with_the_long_way_out_more_often() -> None:
+    # "work" goes to "quick" after 1 day or to "slow" after 20, half each. Of the cases open on
+    # the first day most are on the slow way (a long stay is more likely to be caught open,
+    # about 20 in 21), and each takes the way out its stay was drawn with.
+    from casejourney.engine.model import Opening
+
+    branching = model(
+        names=("work", "quick", "slow", "done"),
+        states=(
+            StateModel(
+                "work",
+                stay=Draw("fixed", (3.0,), Unit.DAYS),
+                exits=(1, 2),
+                weights=(0.5, 0.5),
+                exit_stays=(Draw("fixed", (1.0,), Unit.DAYS), Draw("fixed", (20.0,), Unit.DAYS)),
+            ),
+            StateModel("quick", stay=Draw("fixed", (3.0,), Unit.DAYS), exits=(3,), weights=(1.0,)),
+            StateModel("slow", stay=Draw("fixed", (3.0,), Unit.DAYS), exits=(3,), weights=(1.0,)),
+            StateModel("done", terminal=True),
+        ),
+        teams=(),
+        arrivals=np.zeros(60),
+        opening=(Opening(0, 400, Draw("fixed", (10.0,))),),
+    )
+    log, _ = simulate(branching, np.random.SeedSequence(4))
+    enter = log["kind"] == Kind.ENTER
+    entered = {
+        int(c): int(d)
+        for c, d, e in zip(log["case"][enter], log["day"][enter], log["event"][enter], strict=True)
+        if e == 0
+    }
+    went = {
+        int(c): (int(e), int(d))
+        for c, d, e in zip(log["case"][enter], log["day"][enter], log["event"][enter], strict=True)
+        if e in (1, 2)
+    }
+    assert len(went) == len(entered) == 400
+    slow = [c for c, (e, _) in went.items() if e == 2]
+    assert 0.9 < len(slow) / 400 < 0.99
+    for case, (state, day) in went.items():
+        assert day - entered[case] == (20 if state == 2 else 1)

@@ -150,14 +150,8 @@ class Cases(RunState):
             state = opening.state
             ages = self.streams.amounts(opening.ages, f"opening-ages:{index}")
             rng = generator(self.streams.seed, f"opening:{index}")
-            spec = self.states[state]
-            unit = self.stay_units[state]
             candidates = 4 * opening.count
-            if spec.stay is None:
-                units = np.ones(candidates, dtype=np.int64)
-            else:
-                units = whole_units(spec.stay, sample(spec.stay, rng, candidates))[1]
-            lengths = self.grid.add_units(np.full(candidates, self.start), unit, units) - self.start
+            units, lengths, exits = self.opening_draws(state, candidates, rng)
             weights = np.maximum(lengths, 1).astype(float)
             chosen = rng.choice(candidates, size=opening.count, p=weights / weights.sum())
             shares = rng.random(opening.count)
@@ -168,10 +162,45 @@ class Cases(RunState):
                 self.opened += 1
                 if self.model.history:
                     self.earlier_stays(case, state, entered)
+                if exits is not None:  # its way out goes with the stay drawn for it
+                    self.next_state[case] = int(exits[pick])
                 self.enter(case, state, entered, stay=stay, opening=True)
         if self.model.carried is not None:
             self.open_carried(self.model.carried)
         self.drain()
+
+    def opening_draws(
+        self, state: int, candidates: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Stays to choose open cases' from: (whole units, days, way out or None).
+
+        Where the stay depends on the way out (``exit_stays``), each candidate's way out is drawn
+        first and its stay from that way's distribution, so that the open cases are the
+        length-biased sample of the mixture (a short way out is rarely caught open), and each
+        keeps its way out.
+        """
+        spec = self.states[state]
+        unit = self.stay_units[state]
+        start = np.full(candidates, self.start)
+        if spec.stay is None:
+            units = np.ones(candidates, dtype=np.int64)
+            return units, self.grid.add_units(start, unit, units) - self.start, None
+        if self.by_exit[state] is None or not spec.exits:
+            units = whole_units(spec.stay, sample(spec.stay, rng, candidates))[1]
+            return units, self.grid.add_units(start, unit, units) - self.start, None
+        p = np.asarray(spec.weights, dtype=float)
+        way = rng.choice(len(spec.exits), size=candidates, p=p / p.sum())
+        units = np.zeros(candidates, dtype=np.int64)
+        lengths = np.zeros(candidates, dtype=np.int64)
+        for i, draw in enumerate(spec.exit_stays):
+            mask = way == i
+            count = int(mask.sum())
+            if not count:
+                continue
+            own_unit, found = whole_units(draw or spec.stay, sample(draw or spec.stay, rng, count))
+            units[mask] = found
+            lengths[mask] = self.grid.add_units(start[:count], own_unit, found) - self.start
+        return units, lengths, np.asarray(spec.exits, dtype=np.int64)[way]
 
     def open_carried(self, carried: Carried) -> None:
         """The cases carried from records, each entering its state on its own day.
@@ -301,21 +330,7 @@ class Cases(RunState):
                     ratio = (pool.load[holder] / pace) ** self.elasticity[new]
                     units = least + round((units - least) * ratio)
                 stay = units
-        by_exit = self.by_exit[new]
-        if by_exit is None:
-            units = next(self.stays[new]) if stay is None else stay
-            leave = self.stay_shift[new](day, units)
-        elif stay is None:  # the way out first, then the stay that goes with it
-            choice = next(self.branches[new])
-            self.next_state[case] = choice
-            found = by_exit.get(choice)
-            if found is None:
-                leave = self.stay_shift[new](day, next(self.stays[new]))
-            else:
-                leave = found[1](day, next(found[0]))
-        else:
-            self.next_state[case] = -1
-            leave = self.stay_shift[new](day, stay)
+        leave = self.planned_leave(case, new, day, stay, opening)
         extra = self.extra_shift[new]
         if extra is not None:
             leave = extra[0](leave, extra[1])
@@ -336,6 +351,29 @@ class Cases(RunState):
                 self.exit_entry[leave - self.start].append(entry)
         else:
             self.pending.append(Exit(case, entry))
+
+    def planned_leave(self, case: int, new: int, day: int, stay: int | None, opening: bool) -> int:
+        """The day the stay in ``new`` entered on ``day`` ends (before any extra stay).
+
+        Where the stay depends on the way out, the way out is drawn first (kept in
+        ``next_state``) unless a stay is given; an open case's way out may come with its stay.
+        """
+        by_exit = self.by_exit[new]
+        if by_exit is None:
+            units = next(self.stays[new]) if stay is None else stay
+            return self.stay_shift[new](day, units)
+        if stay is None:  # the way out first, then the stay that goes with it
+            choice = next(self.branches[new])
+            self.next_state[case] = choice
+            found = by_exit.get(choice)
+            if found is None:
+                return self.stay_shift[new](day, next(self.stays[new]))
+            return found[1](day, next(found[0]))
+        if opening and self.next_state[case] >= 0:  # a way out drawn with the stay
+            found = by_exit.get(self.next_state[case])
+            return (self.stay_shift[new] if found is None else found[1])(day, stay)
+        self.next_state[case] = -1
+        return self.stay_shift[new](day, stay)
 
     def moved(self, case: int, prev: int, new: int, day: int, opening: bool) -> None:
         """Start and stop what a move from ``prev`` to ``new`` starts and stops."""

@@ -12,8 +12,8 @@ peak memory are its own. Target: a national year exported in at most 2 minutes.
 Import: simulates liverpool-baseline at --scale (default 1.4: about 10,000 referrals a year) for
 --years (default 5) so that the last year's caseload carries that much history (periods of care
 and plans begun years before, earlier plans), exports that last collection year's returns, then
-times reading them in and summarising them (``scenario from-returns`` without its comparison
-simulation), in a fresh process. Target: at most 30 s.
+times reading them in, summarising them and listing the open cases to carry (``scenario
+from-returns`` without its comparison simulation), in a fresh process. Target: at most 30 s.
 Prints figures; asserts nothing (tests never time anything).
 """
 
@@ -45,12 +45,14 @@ IMPORT = """
 import sys, time, resource
 from pathlib import Path
 began, cpu = time.perf_counter(), time.process_time()
-from casejourney.returns.figures import summarise
+from casejourney.returns.build import cases_csv
+from casejourney.returns.figures import carried_cases, summarise
 from casejourney.returns.read import read_returns
 folder, year = Path(sys.argv[1]), int(sys.argv[2])
 returns = read_returns(folder / "cin-census.xml", folder, year)
 read = time.perf_counter() - began
 figures = summarise(returns)
+cases_csv(carried_cases(returns))  # the open cases, one by one, as from-returns writes them
 seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 oldest = min(e.referral for es in returns.cin.values() for e in es)

@@ -44,7 +44,13 @@ def _journey(frame: Frame, rng: np.random.Generator) -> list[tuple[str, str]]:
         day += dt.timedelta(days=int(rng.integers(0, 30)))
         options = table.triggers(state)
         if activities and (not options or rng.random() < 0.5):
-            events.append(CaseEvent(day, activities[int(rng.integers(len(activities)))]))
+            activity = activities[int(rng.integers(len(activities)))]
+            events.append(CaseEvent(day, activity))
+            # Sometimes the same activity again, weeks or months apart, so that recurring
+            # schedules reach their second occurrence and their later steps.
+            for _ in range(int(rng.integers(0, 4))):
+                day += dt.timedelta(days=int(rng.integers(1, 120)))
+                events.append(CaseEvent(day, activity))
         elif options and rng.random() < 0.7:
             state = table.fire(state, options[int(rng.integers(len(options)))])
             events.append(CaseEvent(day, state))

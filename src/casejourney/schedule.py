@@ -21,7 +21,6 @@ from casejourney.spec.models import RecurringSpec
 #: The day from which a duration's typical length is measured, to rank two intervals.
 _PROBE_START = dt.date(2026, 1, 5)
 
-
 #: In ``grid_due``'s ``seen`` arrays: the event has not happened in the stretch.
 NEVER = np.iinfo(np.int64).max
 
@@ -46,9 +45,9 @@ def steps(spec: RecurringSpec) -> tuple[Duration, ...]:
 def step_index(spec: RecurringSpec, done: int, reached: Sequence[bool]) -> int:
     """Which of ``steps(spec)`` applies after ``done`` occurrences.
 
-    ``reached[i]``: the ``i``-th ``then`` step's ``after`` (counted from entering the scope) has
-    passed by the last occurrence. The first is due ``first`` after entering; the second
-    ``second`` after the first, if given; later ones ``every``, or the last reached step's.
+    ``reached[i]``: the ``i``-th ``then`` step has switched by the last occurrence (``reached``
+    says when). The first is due ``first`` after entering; the second ``second`` after the first,
+    if given; later ones ``every``, or the last switched step's.
     """
     if done == 0:
         return FIRST

@@ -214,10 +214,10 @@ def test_the_latest_period_check_allows_still_compiles(tmp_path: Path) -> None:
     assert compiled.frame.grid.date(compiled.frame.end) <= scenario_module.LATEST_END
 
 
-# --- extends stays inside its folder ------------------------------------------------------------
+# --- extends names an id or a .yaml file, never a bare path (see tests/test_extends.py) ------------
 
 
-def test_extends_may_not_leave_the_scenarios_folder(tmp_path: Path) -> None:
+def test_extends_with_a_bare_path_is_refused_with_the_form_that_works(tmp_path: Path) -> None:
     inner = tmp_path / "scenarios"
     inner.mkdir()
     (tmp_path / "outside.yaml").write_text(
@@ -230,6 +230,7 @@ def test_extends_may_not_leave_the_scenarios_folder(tmp_path: Path) -> None:
     [finding] = caught.value.findings
     assert finding.code == "extends-unknown" and finding.line == 3
     assert "not a path" in finding.message
+    assert "../outside.yaml" in finding.message  # the form that is read
 
 
 # --- a file's kind, messages in the user's order, hints for names -----------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,10 +26,11 @@ from casejourney.spec import (
     Level,
     Workflow,
     WorkflowLoader,
-    workflows_dir,
+    scenarios_dir,
 )
 from casejourney.spec import load_workflow as _load_spec
 from casejourney.spec.changes import ChangeError, apply_changes, parse_change
+from casejourney.spec.extends import parent_file
 from casejourney.spec.findings import Location
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
@@ -153,11 +153,6 @@ def due_date(
     return DueAnswer(due, f"{text}\nsource: {cite}")
 
 
-def scenarios_dir() -> Path:
-    """Where shipped scenarios are: beside the workflows folder."""
-    return workflows_dir().parent / "scenarios"
-
-
 def find_scenario_file(name: str) -> Path:
     """A scenario by path, or by name among the shipped ones (``national-baseline``)."""
     as_path = Path(name)
@@ -278,11 +273,13 @@ def _is_scenario(path: Path, seen: frozenset[Path] = frozenset()) -> bool:
     if _SCENARIO_KEYS & set(doc.data):
         return True
     parent = doc.data.get("extends")
-    if isinstance(parent, str) and re.fullmatch(r"[a-z][a-z0-9_\-]*", parent):
-        beside = path.parent / f"{parent}.yaml"
-        if is_regular_file(beside) and beside not in seen | {path}:
-            return _is_scenario(beside, seen | {path})
-    return False
+    if not isinstance(parent, str):
+        return False
+    named, _ = parent_file(path, parent, None, "scenario")
+    if named is not None:
+        return named not in seen | {path} and _is_scenario(named, seen | {path})
+    # Not beside it: a shipped scenario's id (a shipped workflow's would be a workflow).
+    return is_regular_file(scenarios_dir() / f"{parent}.yaml")
 
 
 def run_scenario(

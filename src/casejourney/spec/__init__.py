@@ -26,6 +26,7 @@ __all__ = [
     "WorkflowLoader",
     "find_workflow_file",
     "load_workflow",
+    "scenarios_dir",
     "workflows_dir",
 ]
 
@@ -58,6 +59,11 @@ def workflows_dir() -> Path:
         if (candidate / "national.yaml").is_file():
             return candidate
     return here
+
+
+def scenarios_dir() -> Path:
+    """Where shipped scenarios are: beside the workflows folder."""
+    return workflows_dir().parent / "scenarios"
 
 
 def find_workflow_file(authority: str, directory: Path | None = None) -> Path:

@@ -26,11 +26,20 @@ from pydantic import (
 
 from casejourney.calendar import Duration
 from casejourney.spec.children import LegalStatus, Placement, Plan
+from casejourney.spec.extends import EXTENDS_PATTERN
 
 _ID = r"^[a-z][a-z0-9_\-]*$"
 _EVENT = r"^((exit:)?[a-z][a-z0-9_\-]*|age:\d{1,2})$"
 
 Identifier = Annotated[str, Field(pattern=_ID, description="lowercase letters, digits, _ or -")]
+ExtendsRef = Annotated[
+    str,
+    Field(
+        pattern=EXTENDS_PATTERN,
+        description="an id (a file beside this one, else a shipped one), or a path from this "
+        "file's folder ending in .yaml",
+    ),
+]
 EventRef = Annotated[
     str,
     Field(
@@ -652,7 +661,11 @@ class WorkflowFileSpec(_Frozen):
     )
     id: Identifier = Field(description="the authority id; must match the file name")
     title: str = Field(min_length=1, description="the authority's name, as reports show it")
-    extends: Identifier | None = Field(default=None, description="the file this one builds on")
+    extends: ExtendsRef | None = Field(
+        default=None,
+        description="the workflow this one builds on: an id, found beside this file or else "
+        "among the shipped workflows (national), or a path from this file's folder",
+    )
     documents: tuple[DocumentSpec, ...] = Field(
         default=(), description="every document a source may cite"
     )

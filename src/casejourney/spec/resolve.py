@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from casejourney.calendar import WorkingCalendar, default_calendar
+from casejourney.spec import workflows_dir
+from casejourney.spec.extends import parent_file
 from casejourney.spec.findings import Citation, Finding, Level, Location, display_path
 from casejourney.spec.models import (
     ActivitySpec,
@@ -25,7 +27,7 @@ from casejourney.spec.models import (
     WorkflowFileSpec,
 )
 from casejourney.spec.validate import read_workflow_file
-from casejourney.spec.yamlsafe import YamlDocument, is_regular_file
+from casejourney.spec.yamlsafe import YamlDocument
 
 
 @dataclass(frozen=True)
@@ -194,16 +196,12 @@ class WorkflowLoader:
             if parent is None:
                 current = None
                 continue
-            candidate = current.parent / f"{parent}.yaml"
-            if not is_regular_file(candidate):
-                known = sorted(p.stem for p in current.parent.glob("*.yaml"))
+            candidate, problem = parent_file(current, parent, workflows_dir(), "workflow")
+            if candidate is None:
                 loc = Location(current, loaded.doc.line_of(("extends",)))
-                msg = f"extends '{parent}', but there is no {candidate.name} beside this file"
-                findings.append(
-                    loc.finding(Level.ERROR, "extends-unknown", f"{msg}; known: {', '.join(known)}")
-                )
+                findings.append(loc.finding(Level.ERROR, "extends-unknown", problem))
                 return None, findings
-            current = candidate
+            current = _resolved(candidate)
         if any(f.level is Level.ERROR for f in findings):
             return None, findings
         workflow, merge_findings = _merge(list(reversed(chain)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,22 +18,24 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from casejourney.calendar import FIRST_YEAR, LAST_YEAR, Duration, Unit, WorkingCalendar
+from casejourney.spec import scenarios_dir
 from casejourney.spec.carried import CarriedStay, carried_findings, read_carried
+from casejourney.spec.extends import parent_file
 from casejourney.spec.findings import Finding, Level, Location, display_path
 from casejourney.spec.models import (
-    _ID,
     DAYS_PER_UNIT,
     MAX_IN_UNIT,
     MAX_SPAN_YEARS,
     DurationField,
     EventRef,
+    ExtendsRef,
     Identifier,
     Scope,
     _Frozen,
 )
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.validate import validate_document
-from casejourney.spec.yamlsafe import YamlDocument, is_regular_file, read_yaml
+from casejourney.spec.yamlsafe import YamlDocument, read_yaml
 
 TimeUnit = Literal["hours", "days", "working_days", "weeks", "months"]
 
@@ -569,7 +570,12 @@ class ScenarioSpec(_Frozen):
     )
     id: Identifier = Field(description="the scenario's name; results go to results/<id>")
     title: str = Field(min_length=1, description="one line for reports and tables")
-    extends: Identifier | None = Field(default=None, description="another scenario in this folder")
+    extends: ExtendsRef | None = Field(
+        default=None,
+        description="the scenario this one changes: an id, found beside this file or else among "
+        "the shipped scenarios (liverpool-baseline), or a path from this file's folder "
+        "(../scenarios/liverpool-baseline.yaml)",
+    )
     authority: str = Field(description="workflow name (e.g. liverpool) or path")
     start: dt.date = Field(
         ge=EARLIEST_START,
@@ -742,34 +748,29 @@ def read_scenario(path: Path) -> tuple[ScenarioSpec | None, YamlDocument | None,
     if doc is None:
         return None, None, findings
     data = doc.data
-    seen = [path.name]
+    seen = [path.resolve()]
+    here = path  # the file whose `extends` is being followed: a path is read from its folder
     while isinstance(data, dict) and isinstance(data.get("extends"), str):
         parent = data["extends"]
-        parent_path = path.parent / f"{parent}.yaml"
-        problem = None
-        if not re.fullmatch(_ID, parent):
-            problem = (
-                f"extends '{parent}': name another scenario in this folder by its id (lowercase "
-                "letters, digits, _ and -), not a path"
-            )
-        elif parent_path.name in seen:
-            chain = " → ".join([*seen, parent_path.name])
+        parent_path, problem = parent_file(here, parent, scenarios_dir(), "scenario")
+        if parent_path is not None and parent_path.resolve() in seen:
+            chain = " → ".join(p.name for p in [*seen, parent_path.resolve()])
             problem = f"extends '{parent}': scenarios extend each other in a loop: {chain}"
-        elif not is_regular_file(parent_path):
-            known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml"))) or "none"
-            problem = f"extends '{parent}': no {parent_path.name} beside this file; known: {known}"
-        if problem is not None:
+        if parent_path is None or problem:
             line = doc.line_of(("extends",))
             return (
                 None,
                 doc,
                 [Finding(display_path(path), line, Level.ERROR, "extends-unknown", problem)],
             )
-        seen.append(parent_path.name)
+        seen.append(parent_path.resolve())
+        here = parent_path
         parent_doc, problems = read_yaml(parent_path)
         if parent_doc is None or not isinstance(parent_doc.data, dict):
             return None, doc, problems
         parent_data = dict(parent_doc.data)
+        if isinstance(parent_data.get("initial_cases"), str):  # a file beside the parent
+            parent_data["initial_cases"] = str(parent_path.parent / parent_data["initial_cases"])
         grand = parent_data.pop("extends", None)
         data = _merge(parent_data, {k: v for k, v in data.items() if k != "extends"})
         if grand is not None:

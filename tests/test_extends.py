@@ -120,3 +120,20 @@ def test_an_authority_file_extends_another_by_its_path(tmp_path: Path) -> None:
     workflow = casejourney.load_workflow(str(mine))
     assert "return-interview" not in workflow.standards
     assert "icpc-timing" in workflow.standards
+
+
+def test_a_file_an_extended_scenario_names_is_read_beside_that_scenario(tmp_path: Path) -> None:
+    # initial_cases: open-cases.csv in ../shared/base.yaml is ../shared/open-cases.csv, not
+    # plans/open-cases.csv beside the scenario that extends it.
+    text = (SCENARIOS / "knowsley-baseline.yaml").read_text(encoding="utf-8")
+    text = text.replace("  cp_plan: 204\n", "  cp_plan: 0\n") + "\ninitial_cases: open-cases.csv\n"
+    _write(tmp_path / "shared" / "base.yaml", text)
+    _write(
+        tmp_path / "shared" / "open-cases.csv",
+        "case,state,start,end,age\n1,cp_plan,2026-01-05,,7\n",
+    )
+    mine = _write(
+        tmp_path / "plans" / "mine.yaml", "id: mine\ntitle: t\nextends: ../shared/base.yaml\n"
+    )
+    scenario, _ = casejourney.load_scenario(str(mine))
+    assert len(scenario.initial_cases) == 1

@@ -126,3 +126,10 @@ def test_the_help_texts_constants_agree_with_their_homes() -> None:
 
     assert published.ENGLAND_SCALE == backtest.ENGLAND_SCALE
     assert calibrate.default_jobs() == published.DEFAULT_JOBS
+
+
+def test_metrics_read_a_codebook_not_the_simulator() -> None:
+    # Measures are of an event log and what its codes mean; nothing about how it was simulated.
+    imported = _imported_by("import casejourney.metrics")
+    assert "casejourney.simulate" not in imported
+    assert "casejourney.codebook" in imported

@@ -10,6 +10,8 @@ import pytest
 
 import casejourney
 from casejourney import metrics
+from casejourney.calendar import DayGrid
+from casejourney.codebook import Codebook
 from casejourney.engine import EventLog, Kind
 from casejourney.engine.records import LogBuilder
 from casejourney.simulate import Frame, compile_scenario
@@ -30,7 +32,7 @@ def frame() -> Frame:
     return frame_for()
 
 
-def make_log(frame: Frame, cases: list[list[tuple[str, str]]]) -> EventLog:
+def make_log(frame: Codebook, cases: list[list[tuple[str, str]]]) -> EventLog:
     """Rows for each case: (ISO date, state, activity or age:N), in the order given."""
     builder = LogBuilder()
     for case, events in enumerate(cases):
@@ -56,7 +58,7 @@ def make_log(frame: Frame, cases: list[list[tuple[str, str]]]) -> EventLog:
     return builder.freeze(frame.names, frame.teams, 0)
 
 
-def as_dates(frame: Frame, table: metrics.Table, standard: str) -> list[tuple]:
+def as_dates(frame: Codebook, table: metrics.Table, standard: str) -> list[tuple]:
     index = list(frame.workflow.standards).index(standard)
     pick = np.flatnonzero(table["standard"] == index)
     out = []
@@ -136,6 +138,26 @@ def test_icpc_on_the_fifteenth_working_day_across_christmas_is_met(frame: Frame)
     table = metrics.instances(make_log(frame, [ICPC_ACROSS_CHRISTMAS]), frame)
     [(_, _, due, done, outcome, _, _)] = as_dates(frame, table, "icpc-timing")
     assert (due, done, outcome) == (D(2027, 1, 13), D(2027, 1, 13), "met")
+
+
+def test_a_codebook_made_by_hand_measures_a_log_from_anywhere() -> None:
+    # No scenario and no simulator: the names, a calendar, a window and the rules are enough.
+    workflow = casejourney.load_workflow("national")
+    names = (*workflow.states, *workflow.activities, *workflow.phases)
+    book = Codebook(
+        workflow=workflow,
+        grid=DayGrid(workflow.calendar, D(2026, 11, 2), -30, 400),
+        start=0,
+        report_start=0,
+        end=364,
+        names=names,
+        teams=(),
+        in_post=(),
+        drift={},
+    )
+    table = metrics.instances(make_log(book, [ICPC_ACROSS_CHRISTMAS, ONE_DAY_LATE]), book)
+    found = sorted((o, late) for _, _, _, _, o, late, _ in as_dates(book, table, "icpc-timing"))
+    assert found == [("late", 1), ("met", 0)]
 
 
 def test_one_working_day_late_is_late_by_one_working_day(frame: Frame) -> None:

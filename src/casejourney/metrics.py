@@ -1,6 +1,7 @@
-"""Metrics: pure functions of an event log (and the frame that says what its codes mean).
+"""Metrics: pure functions of an event log and the codebook that says what its codes mean.
 
-Consumes an engine ``EventLog`` (+ ``Snapshots``) and the ``Frame`` of the run; produces tables as
+Consumes an engine ``EventLog`` (+ ``Snapshots``) and a ``Codebook`` (names, calendar, reporting
+window, teams and the rules measured; the simulator's ``Frame`` is one); produces tables as
 dicts of numpy columns. No simulation happens here. Standards are tracked with the semantics of
 ``casejourney.tracking.track`` (the reference: a test compares the two case by case), but
 vectorised over the whole log with numpy instead of one call per case. Everything is counted by
@@ -19,8 +20,8 @@ import numpy as np
 
 from casejourney import schedule
 from casejourney.calendar import Unit
+from casejourney.codebook import Codebook
 from casejourney.engine.records import EventLog, Kind, Snapshots
-from casejourney.simulate import Frame
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
 from casejourney.spec.resolve import Standard
 from casejourney.tracking import Outcome
@@ -58,7 +59,7 @@ class Stream:
     Columns are int32 (a national year is ~10 million rows); positions are int64.
     """
 
-    frame: Frame
+    book: Codebook
     case: np.ndarray
     day: np.ndarray
     event: np.ndarray
@@ -72,7 +73,7 @@ class Stream:
     prev_phase: np.ndarray  # phase of the state before each entry (-1: none)
 
     @classmethod
-    def of(cls, log: EventLog, frame: Frame) -> Stream:
+    def of(cls, log: EventLog, book: Codebook) -> Stream:
         """Select and order the rows of ``log`` that standards see."""
         kind = log["kind"]
         keep = np.flatnonzero((kind == Kind.ENTER) | (kind == Kind.TASK) | (kind == Kind.MARK))
@@ -94,17 +95,17 @@ class Stream:
         prev[0] = -1
         prev[1:] = cur[:-1]
         prev[first] = -1
-        workflow = frame.workflow
-        phase = np.full(len(frame.names), -1, dtype=np.int32)
-        terminal = np.zeros(len(frame.names), dtype=bool)
+        workflow = book.workflow
+        phase = np.full(len(book.names), -1, dtype=np.int32)
+        terminal = np.zeros(len(book.names), dtype=bool)
         for state in workflow.states.values():
-            code = frame.code(state.id)
-            phase[code] = frame.code(state.phase)
+            code = book.code(state.id)
+            phase[code] = book.code(state.phase)
             terminal[code] = state.terminal
         cur_phase = phase[cur]
         prev_phase = np.where(prev >= 0, phase[np.maximum(prev, 0)], np.int32(-1)).astype(np.int32)
         return cls(
-            frame, case, day, event, enter, cur, prev, first, phase, terminal, cur_phase, prev_phase
+            book, case, day, event, enter, cur, prev, first, phase, terminal, cur_phase, prev_phase
         )
 
     def occurrences(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -113,22 +114,22 @@ class Stream:
         A row's flat position is 4 × row + sub: tracking flattens an entry into exit:old (0),
         exit:old-phase (1), new-phase (2), new state (3); tasks and milestones are sub 3.
         """
-        workflow, frame = self.frame.workflow, self.frame
+        workflow, book = self.book.workflow, self.book
         if name in workflow.states:
-            rows = np.flatnonzero(self.enter & (self.event == frame.code(name)))
+            rows = np.flatnonzero(self.enter & (self.event == book.code(name)))
             return 4 * rows + 3, self.event[rows]
         if name.startswith("exit:") and name[5:] in workflow.states:
-            rows = np.flatnonzero(self.enter & (self.prev == frame.code(name[5:])))
+            rows = np.flatnonzero(self.enter & (self.prev == book.code(name[5:])))
             return 4 * rows, self.prev[rows]
         if name.startswith("exit:") and name[5:] in workflow.phases:
-            code = frame.code(name[5:])
+            code = book.code(name[5:])
             rows = np.flatnonzero(self.enter & (self.prev_phase == code) & (self.cur_phase != code))
             return 4 * rows + 1, self.prev[rows]
         if name in workflow.phases:
-            code = frame.code(name)
+            code = book.code(name)
             rows = np.flatnonzero(self.enter & (self.cur_phase == code) & (self.prev_phase != code))
             return 4 * rows + 2, self.event[rows]
-        code = frame.code(name)
+        code = book.code(name)
         if code < 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
@@ -139,9 +140,9 @@ class Stream:
         """Bool by event code: the states a ``while`` scope names (None: no scope)."""
         if names is None:
             return None
-        mask = np.zeros(len(self.frame.names), dtype=bool)
-        for state in self.frame.workflow.expand_scope(tuple(names)):
-            mask[self.frame.code(state)] = True
+        mask = np.zeros(len(self.book.names), dtype=bool)
+        for state in self.book.workflow.expand_scope(tuple(names)):
+            mask[self.book.code(state)] = True
         return mask
 
     def case_end(self, rows: np.ndarray) -> np.ndarray:
@@ -209,15 +210,15 @@ def _rank_in_case(case: np.ndarray) -> np.ndarray:
 # --- standards -----------------------------------------------------------------------------------
 
 
-def _late_units(frame: Frame, due: np.ndarray, stop: np.ndarray, unit: Unit) -> np.ndarray:
+def _late_units(book: Codebook, due: np.ndarray, stop: np.ndarray, unit: Unit) -> np.ndarray:
     if unit is Unit.WORKING_DAYS:
-        return frame.grid.working_days_between(due, stop).astype(float)
+        return book.grid.working_days_between(due, stop).astype(float)
     rounded: np.ndarray = np.round((stop - due) / _UNIT_DAYS[unit], 2)
     return rounded
 
 
 def _instances(
-    frame: Frame,
+    book: Codebook,
     index: int,
     case: np.ndarray,
     occurrence: np.ndarray,
@@ -232,12 +233,12 @@ def _instances(
     breached = (outcome == LATE) | (outcome == MISSED)
     late_days = np.where(breached, stop - due, 0)
     if isinstance(unit, Unit):
-        late_units = np.where(breached, _late_units(frame, due, stop, unit), 0.0)
+        late_units = np.where(breached, _late_units(book, due, stop, unit), 0.0)
     else:
         late_units = np.zeros(len(due))
         for value in np.unique(unit):
             pick = (unit == value) & breached
-            late_units[pick] = _late_units(frame, due[pick], stop[pick], Unit(_UNITS[value]))
+            late_units[pick] = _late_units(book, due[pick], stop[pick], Unit(_UNITS[value]))
     return {
         "standard": np.full(len(case), index, dtype=np.int64),
         "case": case,
@@ -255,7 +256,7 @@ _UNITS = tuple(Unit)
 
 
 def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
-    frame = stream.frame
+    book = stream.book
     a_pos, a_check = stream.occurrences(spec.from_)
     scope = stream.scope_mask(spec.while_)
     if scope is not None:
@@ -269,7 +270,7 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     a_row = a_pos // 4
     case = stream.case[a_row]
     opened = stream.day[a_row].astype(np.int64)
-    due = frame.grid.add(opened, spec.within)
+    due = book.grid.add(opened, spec.within)
     ib = np.searchsorted(b_pos, a_pos, side="right")
     il = np.searchsorted(l_pos, a_pos, side="right")
     has_b = _same_case(stream, b_pos, ib, case)
@@ -280,7 +281,7 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     left = ~met & has_l
     b_day = stream.day[b_at // 4].astype(np.int64)
     l_day = stream.day[l_at // 4].astype(np.int64)
-    end = frame.end
+    end = book.end
     done = np.where(met, b_day, NONE)
     outcome = np.where(
         met,
@@ -307,12 +308,12 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
         done = np.where(early, c_day, done)
         stop = np.where(early, c_day, stop)
     return _instances(
-        frame, index, case, _rank_in_case(case), opened, due, done, outcome, stop, spec.within.unit
+        book, index, case, _rank_in_case(case), opened, due, done, outcome, stop, spec.within.unit
     )
 
 
 def _lead_time(stream: Stream, index: int, spec: LeadTimeSpec) -> Table:
-    frame = stream.frame
+    book = stream.book
     a_pos, _ = stream.occurrences(spec.from_)
     b_pos, _ = stream.occurrences(spec.to)
     b_row = b_pos // 4
@@ -331,13 +332,13 @@ def _lead_time(stream: Stream, index: int, spec: LeadTimeSpec) -> Table:
         if len(a_pos)
         else np.zeros(len(b_pos), dtype=np.int64)
     )
-    due = frame.grid.subtract(b_day, spec.at_least)
+    due = book.grid.subtract(b_day, spec.at_least)
     done = np.where(found, a_day, NONE)
     outcome = np.where(found, np.where(a_day <= due, MET, LATE), MISSED)
     opened = np.where(found, np.minimum(due, a_day), due)
     stop = np.where(found, a_day, b_day)
     return _instances(
-        frame,
+        book,
         index,
         case,
         _rank_in_case(case),
@@ -351,20 +352,20 @@ def _lead_time(stream: Stream, index: int, spec: LeadTimeSpec) -> Table:
 
 
 def _max_duration(stream: Stream, index: int, spec: MaxDurationSpec) -> Table:
-    frame = stream.frame
+    book = stream.book
     scope = stream.scope_mask(spec.while_)
     assert scope is not None
     st = stream.stretches(scope)
-    due = frame.grid.add(st["start"], spec.within)
+    due = book.grid.add(st["start"], spec.within)
     closed = st["end_row"] >= 0
-    end = frame.end
+    end = book.end
     outcome = np.where(
         closed, np.where(st["end"] <= due, MET, LATE), np.where(end > due, MISSED, PENDING)
     )
     done = np.where(closed, st["end"], NONE)
     stop = np.where(closed, st["end"], end)
     return _instances(
-        frame,
+        book,
         index,
         st["case"],
         _rank_in_case(st["case"]),
@@ -379,7 +380,7 @@ def _max_duration(stream: Stream, index: int, spec: MaxDurationSpec) -> Table:
 
 def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
     """Recurring instances: the common case vectorised, stretches with misses one by one."""
-    frame, grid = stream.frame, stream.frame.grid
+    book, grid = stream.book, stream.book.grid
     scope = stream.scope_mask(spec.while_)
     assert scope is not None
     st = stream.stretches(scope)
@@ -417,7 +418,7 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
     tail_unit = np.empty(n_st, dtype=np.int64)
     tail_due = _recurring_due(grid, spec, last_anchor, count, st["start"], tail_unit, seen)
     open_ = st["end_row"] < 0
-    stop = np.where(open_, frame.end, st["end"])
+    stop = np.where(open_, book.end, st["end"])
     tail_ok = tail_due >= stop
     bad_act = np.zeros(n_st, dtype=bool)
     np.logical_or.at(bad_act, stretch_of, ~ok_act)
@@ -445,14 +446,14 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
         "stop": tail_due[pend],
         "unit": tail_unit[pend],
     }
-    slow = _recurring_slow(frame, spec, st, np.flatnonzero(~fast), lo, hi, a_row, stream.day, seen)
+    slow = _recurring_slow(book, spec, st, np.flatnonzero(~fast), lo, hi, a_row, stream.day, seen)
     parts = [fast_tables, pend_tables, slow]
     merged = {key: np.concatenate([p[key] for p in parts]) for key in fast_tables}
     order = np.lexsort((merged["j"], merged["stretch"]))
     merged = {key: value[order] for key, value in merged.items()}
     case = st["case"][merged["stretch"]]
     return _instances(
-        frame,
+        book,
         index,
         case,
         _rank_in_case(case),
@@ -528,7 +529,7 @@ def _recurring_due(
 
 
 def _recurring_slow(
-    frame: Frame,
+    book: Codebook,
     spec: RecurringSpec,
     st: Table,
     which: np.ndarray,
@@ -539,7 +540,7 @@ def _recurring_slow(
     seen: Mapping[str, np.ndarray],
 ) -> Table:
     """Tracking's loop, one stretch at a time, for stretches where something was missed."""
-    grid = frame.grid
+    grid = book.grid
     # The schedule's meaning is schedule.step_index's; here it runs on the day grid's shifters.
     compiled = [(grid.shifter(d.unit), d.value, _UNITS.index(d.unit)) for d in schedule.steps(spec)]
     every = compiled[schedule.EVERY]
@@ -550,7 +551,7 @@ def _recurring_slow(
     ]
     seen_lists = {event: days.tolist() for event, days in seen.items()}
     slack_shift, slack_n = every[0], every[1]
-    end = frame.end
+    end = book.end
     out: list[tuple[int, int, int, int, int, int, int, int]] = []
     add = out.append
     starts, ends, end_rows = st["start"].tolist(), st["end"].tolist(), st["end_row"].tolist()
@@ -599,7 +600,7 @@ def _recurring_slow(
 
 def instances(
     log: EventLog,
-    frame: Frame,
+    book: Codebook,
     standards: Iterable[str] | None = None,
     stream: Stream | None = None,
 ) -> Table:
@@ -608,10 +609,10 @@ def instances(
     Columns: standard (index into the workflow's standards), case, occurrence, opened, due, done
     (``NONE`` if never), outcome (index into :data:`OUTCOMES`), late_days, late_units.
     """
-    stream = stream or Stream.of(log, frame)
+    stream = stream or Stream.of(log, book)
     wanted = set(standards) if standards is not None else None
     parts: list[Table] = []
-    for index, standard in enumerate(frame.workflow.standards.values()):
+    for index, standard in enumerate(book.workflow.standards.values()):
         if (wanted is not None and standard.id not in wanted) or standard.spec.outside_simulation:
             continue
         parts.append(_standard_instances(stream, index, standard))
@@ -648,7 +649,7 @@ def _standard_instances(stream: Stream, index: int, standard: Standard) -> Table
     if effective is None:
         return table
     # `effective`, as tracking: an occurrence counts only if it falls due in the period.
-    grid, due = stream.frame.grid, table["due"]
+    grid, due = stream.book.grid, table["due"]
     keep = np.ones(len(due), dtype=bool)
     if effective.from_ is not None:
         keep &= due >= grid.day(effective.from_)
@@ -693,19 +694,19 @@ class Measures:
         self.value += v
 
 
-def _by_week(frame: Frame, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def _by_week(book: Codebook, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Totals by reported week of the rows whose day falls in the window."""
-    weeks = frame.weeks
-    week = frame.week_of(days)
+    weeks = book.weeks
+    week = book.week_of(days)
     inside = (week >= 0) & (week < weeks)
     return np.bincount(
         week[inside], weights=None if weights is None else weights[inside], minlength=weeks
     )[:weeks]
 
 
-def _week_ends(frame: Frame) -> np.ndarray:
+def _week_ends(book: Codebook) -> np.ndarray:
     """The last day of each reported week (snapshots count what is open at its end)."""
-    return frame.report_start + 7 * np.arange(frame.weeks) + 6
+    return book.report_start + 7 * np.arange(book.weeks) + 6
 
 
 def _open_at(starts: np.ndarray, ends: np.ndarray, moments: np.ndarray) -> np.ndarray:
@@ -720,17 +721,17 @@ def _open_at(starts: np.ndarray, ends: np.ndarray, moments: np.ndarray) -> np.nd
     return np.searchsorted(s, moments, side="right") - np.searchsorted(e, moments, side="right")
 
 
-def standard_measures(out: Measures, frame: Frame, stream: Stream) -> None:
+def standard_measures(out: Measures, book: Codebook, stream: Stream) -> None:
     """Per standard: due, met, breached, % on time (by the week due), lateness median and p90.
 
     One standard at a time, so that only one standard's instances are held at once.
     """
-    weeks = frame.weeks
-    for index, standard in enumerate(frame.workflow.standards.values()):
+    weeks = book.weeks
+    for index, standard in enumerate(book.workflow.standards.values()):
         if standard.spec.outside_simulation:  # a worker's, a household's, or some children's
             continue
         table = _standard_instances(stream, index, standard)
-        due_week = frame.week_of(table["due"])
+        due_week = book.week_of(table["due"])
         pick = (due_week >= 0) & (due_week < weeks) & np.isin(table["outcome"], (MET, LATE, MISSED))
         w = due_week[pick]
         outcome = table["outcome"][pick]
@@ -768,10 +769,10 @@ def standard_measures(out: Measures, frame: Frame, stream: Stream) -> None:
         )
 
 
-def stage_measures(out: Measures, frame: Frame, stream: Stream) -> None:
+def stage_measures(out: Measures, book: Codebook, stream: Stream) -> None:
     """Per state: open at each week's end (work in progress), entries, exits, time in stage."""
-    moments = _week_ends(frame)
-    all_weeks = np.arange(frame.weeks)
+    moments = _week_ends(book)
+    all_weeks = np.arange(book.weeks)
     entries = np.flatnonzero(stream.enter)
     nxt = np.append(entries[1:], len(stream.case))
     closed = np.zeros(len(entries), dtype=bool)
@@ -779,35 +780,35 @@ def stage_measures(out: Measures, frame: Frame, stream: Stream) -> None:
     left = np.where(closed, stream.day[np.minimum(nxt, len(stream.case) - 1)], NONE)
     entered = stream.day[entries]
     state = stream.event[entries]
-    for s in frame.workflow.states.values():
-        code = frame.code(s.id)
+    for s in book.workflow.states.values():
+        code = book.code(s.id)
         pick = state == code
         starts, ends = entered[pick], left[pick]
         out.add("stage.open", s.id, all_weeks, _open_at(starts, ends, moments))
-        out.add("stage.entered", s.id, all_weeks, _by_week(frame, starts))
+        out.add("stage.entered", s.id, all_weeks, _by_week(book, starts))
         if s.terminal:
             continue
         done = ends != NONE
-        out.add("stage.left", s.id, all_weeks, _by_week(frame, ends[done]))
+        out.add("stage.left", s.id, all_weeks, _by_week(book, ends[done]))
         stay = (ends - starts)[done].astype(float)
-        week = frame.week_of(ends[done])
-        inside = (week >= 0) & (week < frame.weeks)
+        week = book.week_of(ends[done])
+        inside = (week >= 0) & (week < book.weeks)
         if inside.any():
-            sums = np.bincount(week[inside], weights=stay[inside], minlength=frame.weeks)
-            counts = np.bincount(week[inside], minlength=frame.weeks)
+            sums = np.bincount(week[inside], weights=stay[inside], minlength=book.weeks)
+            counts = np.bincount(week[inside], minlength=book.weeks)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out.add(
                     "stage.mean_days",
                     s.id,
                     all_weeks,
-                    np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)[: frame.weeks],
+                    np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)[: book.weeks],
                 )
             out.add("stage.median_days", s.id, [-1], [np.median(stay[inside])])
             out.add("stage.p90_days", s.id, [-1], [np.percentile(stay[inside], 90)])
             out.add("stage.mean_days", s.id, [-1], [stay[inside].mean()])
 
 
-def queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
+def queue_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     """Per team: pieces of work waiting at each week's end, and the mean wait of work started."""
     kind = log["kind"]
     work = (
@@ -820,9 +821,9 @@ def queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
     released = log["released"][work]
     started = log["started"][work]
     started = np.where(np.isnan(started), np.inf, started)
-    moments = _week_ends(frame) + 1.0  # at the end of the week's last day
-    all_weeks = np.arange(frame.weeks)
-    for index, name in enumerate(frame.teams):
+    moments = _week_ends(book) + 1.0  # at the end of the week's last day
+    all_weeks = np.arange(book.weeks)
+    for index, name in enumerate(book.teams):
         pick = team == index
         r, s = released[pick], started[pick]
         waiting = np.searchsorted(np.sort(r), moments, side="right") - np.searchsorted(
@@ -830,15 +831,15 @@ def queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
         )
         out.add("team.queued", name, all_weeks, waiting)
         began = np.isfinite(s)
-        week = frame.week_of(np.floor(s[began]).astype(np.int64))
-        inside = (week >= 0) & (week < frame.weeks)
+        week = book.week_of(np.floor(s[began]).astype(np.int64))
+        inside = (week >= 0) & (week < book.weeks)
         wait = (s[began] - r[began])[inside]
         if len(wait):
             out.add("team.wait_days_mean", name, [-1], [wait.mean()])
             out.add("team.wait_days_p90", name, [-1], [np.percentile(wait, 90)])
 
 
-def allocation_measures(out: Measures, frame: Frame, log: EventLog) -> None:
+def allocation_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     """Per team that allocates cases: how many waited for a worker, and for how long.
 
     A wait starts when a case joins the team with no worker free (an ``enter`` row with no
@@ -859,16 +860,16 @@ def allocation_measures(out: Measures, frame: Frame, log: EventLog) -> None:
         team, list(allocating)
     )
     same_next = np.append(case[1:] == case[:-1], False)
-    ended = np.where(same_next, np.append(day[1:], 0), frame.end)
+    ended = np.where(same_next, np.append(day[1:], 0), book.end)
     wait = (ended - day)[starts]
     # a start whose previous row is a start of the same case in the same team continues a wait
     continued = np.zeros(len(case), dtype=bool)
     continued[1:] = starts[:-1] & (case[1:] == case[:-1]) & (team[1:] == team[:-1])
     first = ~continued[starts]
     began = day[starts]
-    week = frame.week_of(began)
-    inside = (week >= 0) & (week < frame.weeks)
-    for index, name in enumerate(frame.teams):
+    week = book.week_of(began)
+    inside = (week >= 0) & (week < book.weeks)
+    for index, name in enumerate(book.teams):
         if index not in allocating:
             continue
         mine = team[starts] == index
@@ -879,22 +880,22 @@ def allocation_measures(out: Measures, frame: Frame, log: EventLog) -> None:
             out.add("team.unallocated_wait_days_mean", name, [-1], [total / waits])
 
 
-def stage_queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
+def stage_queue_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     """Per state: its own work waiting for a worker at each week's end, and its mean wait.
 
     A state's own work is an assessment, an enquiry, a plan; the wait counts work started in the
     reported period.
     """
     kind = log["kind"]
-    states = [frame.code(s) for s in frame.workflow.states]
+    states = [book.code(s) for s in book.workflow.states]
     work = np.isin(kind, (Kind.WORK, Kind.QUEUED, Kind.DROP)) & np.isin(log["event"], states)
     event = log["event"][work]
     released = log["released"][work]
     started = np.where(np.isnan(log["started"][work]), np.inf, log["started"][work])
-    moments = _week_ends(frame) + 1.0
-    all_weeks = np.arange(frame.weeks)
-    for name in frame.workflow.states:
-        pick = event == frame.code(name)
+    moments = _week_ends(book) + 1.0
+    all_weeks = np.arange(book.weeks)
+    for name in book.workflow.states:
+        pick = event == book.code(name)
         if not pick.any():
             continue
         r, s = released[pick], started[pick]
@@ -903,17 +904,17 @@ def stage_queue_measures(out: Measures, frame: Frame, log: EventLog) -> None:
         )
         out.add("stage.queued", name, all_weeks, waiting)
         began = np.isfinite(s)
-        week = frame.week_of(np.floor(s[began]).astype(np.int64))
-        inside = (week >= 0) & (week < frame.weeks)
+        week = book.week_of(np.floor(s[began]).astype(np.int64))
+        inside = (week >= 0) & (week < book.weeks)
         if inside.any():
             out.add("stage.wait_days_mean", name, [-1], [(s[began] - r[began])[inside].mean()])
 
 
-def team_measures(out: Measures, frame: Frame, snapshots: Snapshots) -> None:
+def team_measures(out: Measures, book: Codebook, snapshots: Snapshots) -> None:
     """Per team: servers, utilisation, cases held per server and unallocated, from the weekly counts."""
-    all_weeks = np.arange(frame.weeks)
-    moments = _week_ends(frame)
-    for name in frame.teams:
+    all_weeks = np.arange(book.weeks)
+    moments = _week_ends(book)
+    for name in book.teams:
         subject = f"team:{name}"
 
         def series(measure: str, subject: str = subject) -> np.ndarray:
@@ -945,17 +946,17 @@ def team_measures(out: Measures, frame: Frame, snapshots: Snapshots) -> None:
         )
 
 
-def drift_measures(out: Measures, frame: Frame, stream: Stream) -> None:
+def drift_measures(out: Measures, book: Codebook, stream: Stream) -> None:
     """The scenario's drift measures, by week."""
-    all_weeks = np.arange(frame.weeks)
-    moments = _week_ends(frame)
-    for ident, drift in frame.scenario.drift.items():
+    all_weeks = np.arange(book.weeks)
+    moments = _week_ends(book)
+    for ident, drift in book.drift.items():
         scope = stream.scope_mask(drift.while_)
         assert scope is not None
         st = stream.stretches(scope)
         if drift.kind == "longer_than":
             assert drift.limit is not None
-            limit_day = frame.grid.add(st["start"], drift.limit)
+            limit_day = book.grid.add(st["start"], drift.limit)
             # open beyond the limit at each week's end: [limit, end) for the stretches that
             # reached their limit (one that ended sooner never counts; it would subtract)
             reached = (st["end"] == NONE) | (st["end"] > limit_day)
@@ -967,19 +968,19 @@ def drift_measures(out: Measures, frame: Frame, stream: Stream) -> None:
             )
             ended = st["end"] != NONE
             over = ended & (st["end"] > limit_day)
-            out.add("drift.ended", ident, all_weeks, _by_week(frame, st["end"][ended]))
-            out.add("drift.ended_over", ident, all_weeks, _by_week(frame, st["end"][over]))
-            total = _by_week(frame, st["end"][ended]).sum()
+            out.add("drift.ended", ident, all_weeks, _by_week(book, st["end"][ended]))
+            out.add("drift.ended_over", ident, all_weeks, _by_week(book, st["end"][over]))
+            total = _by_week(book, st["end"][ended]).sum()
             out.add(
                 "drift.ended_over_pct",
                 ident,
                 [-1],
-                [100 * _by_week(frame, st["end"][over]).sum() / total if total else np.nan],
+                [100 * _by_week(book, st["end"][over]).sum() / total if total else np.nan],
             )
         elif drift.kind == "repeat":
             repeat = _rank_in_case(st["case"]) > 1
-            entered = _by_week(frame, st["start"])
-            repeats = _by_week(frame, st["start"][repeat])
+            entered = _by_week(book, st["start"])
+            repeats = _by_week(book, st["start"][repeat])
             out.add("drift.entered", ident, all_weeks, entered)
             out.add("drift.repeat", ident, all_weeks, repeats)
             out.add(
@@ -1007,8 +1008,8 @@ def drift_measures(out: Measures, frame: Frame, stream: Stream) -> None:
             if len(d_row):
                 decided &= d_row[np.minimum(first_decision, len(d_row) - 1)] < nth
             day = stream.day[nth[has]] if len(m_row) else np.zeros(0, dtype=np.int64)
-            reached = _by_week(frame, day)
-            missing = _by_week(frame, day[~decided[has]])
+            reached = _by_week(book, day)
+            missing = _by_week(book, day[~decided[has]])
             out.add("drift.reached", ident, all_weeks, reached)
             out.add("drift.missing", ident, all_weeks, missing)
             out.add(
@@ -1019,28 +1020,28 @@ def drift_measures(out: Measures, frame: Frame, stream: Stream) -> None:
             )
 
 
-def census_measures(out: Measures, frame: Frame, snapshots: Snapshots) -> None:
+def census_measures(out: Measures, book: Codebook, snapshots: Snapshots) -> None:
     """Arrivals, open and closed cases by week (the engine's own counts)."""
-    moments = _week_ends(frame)
-    all_weeks = np.arange(frame.weeks)
+    moments = _week_ends(book)
+    all_weeks = np.arange(book.weeks)
     for measure in ("arrived", "opening", "open", "closed"):
         days, values = snapshots.series("all", measure)
         lookup = dict(zip(days.tolist(), values.tolist(), strict=True))
         out.add(f"cases.{measure}", "all", all_weeks, [lookup.get(int(m), np.nan) for m in moments])
 
 
-def measure(log: EventLog, snapshots: Snapshots, frame: Frame) -> Measures:
+def measure(log: EventLog, snapshots: Snapshots, book: Codebook) -> Measures:
     """Every measure of one replication."""
     out = Measures.empty()
-    stream = Stream.of(log, frame)
-    standard_measures(out, frame, stream)
-    stage_measures(out, frame, stream)
-    queue_measures(out, frame, log)
-    allocation_measures(out, frame, log)
-    stage_queue_measures(out, frame, log)
-    team_measures(out, frame, snapshots)
-    drift_measures(out, frame, stream)
-    census_measures(out, frame, snapshots)
+    stream = Stream.of(log, book)
+    standard_measures(out, book, stream)
+    stage_measures(out, book, stream)
+    queue_measures(out, book, log)
+    allocation_measures(out, book, log)
+    stage_queue_measures(out, book, log)
+    team_measures(out, book, snapshots)
+    drift_measures(out, book, stream)
+    census_measures(out, book, snapshots)
     return out
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from casejourney import schedule
 from casejourney.calendar import DayGrid, Duration, Unit, WorkingCalendar
+from casejourney.codebook import Codebook
 from casejourney.engine import (
     Draw,
     EventLog,
@@ -63,35 +64,10 @@ GRID_MARGIN_DAYS = 12 * 366
 
 
 @dataclass(frozen=True)
-class Frame:
-    """What a run's day numbers and codes mean: the calendar grid, the reported window, the names."""
+class Frame(Codebook):
+    """A compiled run's codebook (day numbers, codes, window, rules) and the scenario behind it."""
 
-    workflow: Workflow
     scenario: ScenarioSpec
-    grid: DayGrid
-    start: int  # first simulated day (day 0 = scenario.start)
-    report_start: int  # first reported day (after the warm-up)
-    end: int  # first day not simulated
-    names: tuple[str, ...]
-    teams: tuple[str, ...]
-    in_post: tuple[int, ...]  # servers in post, by team
-
-    def code(self, name: str) -> int:
-        """The event code of a state, activity or milestone (-1 if it has none)."""
-        try:
-            return self.names.index(name)
-        except ValueError:
-            return -1
-
-    @property
-    def weeks(self) -> int:
-        """Whole weeks reported."""
-        return (self.end - self.report_start) // 7
-
-    def week_of(self, days: np.ndarray) -> np.ndarray:
-        """Reported week index (0-based) of each day; negative before the window."""
-        weeks: np.ndarray = np.floor_divide(np.asarray(days) - self.report_start, 7)
-        return weeks
 
 
 @dataclass(frozen=True)
@@ -256,6 +232,7 @@ def compile_scenario(
     frame = Frame(
         workflow=workflow,
         scenario=scenario,
+        drift=scenario.drift,
         grid=grid,
         start=0,
         report_start=warm,

@@ -3,7 +3,9 @@
     python scripts/validate.py                 # the full page (about 30-60 minutes on 2 cores)
     python scripts/validate.py --quick         # a smoke run: 1 replication, small scale
 
-Nothing in the page is typed by hand: every figure comes from this run and the published data in
+The England years and the sensitivity table are kept beside the page (docs/.validation-*.pickle,
+keyed by their settings and the commit), so a rerun at the same commit, to add back-tests finished
+since, takes minutes. Nothing in the page is typed by hand: every figure comes from this run and the published data in
 data/published/. The year to March 2025's outcomes are withheld there on purpose: the page shows
 the model's prediction for them beside an empty published column.
 """
@@ -110,8 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     team = "child_protection"
-    cells = validation.sensitivity(
-        "liverpool-baseline", team, args.sensitivity_replications, args.jobs, args.sensitivity_weeks
+    cells = _cached(
+        args.out.with_name(f".{args.out.stem}-sensitivity-cache.pickle"),
+        (args.sensitivity_replications, args.sensitivity_weeks, _commit()),
+        lambda: validation.sensitivity(
+            "liverpool-baseline",
+            team,
+            args.sensitivity_replications,
+            args.jobs,
+            args.sensitivity_weeks,
+        ),
     )
     workflow = load_workflow("liverpool")
     titles = {sid: s.spec.title for sid, s in workflow.standards.items()}
@@ -142,7 +152,6 @@ def main(argv: list[str] | None = None) -> int:
     staging = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
     staging.write_text(page, encoding="utf-8")
     staging.replace(args.out)
-    cache.unlink(missing_ok=True)
     print(f"wrote {args.out} in {minutes:.1f} minutes")
     return 0
 

@@ -19,7 +19,8 @@ from casejourney.spec.models import WorkflowFileSpec
 from casejourney.spec.scenario import ScenarioSpec
 
 #: Each schema's ``$id``: a name, not an address (nothing is fetched from it). Files point at the
-#: schema beside them with a ``# yaml-language-server: $schema=...`` line (see ``EDITOR_LINE``).
+#: schema beside them with a ``# yaml-language-server: $schema=...`` line (docs/workflow-format.md,
+#: "Checking as you type"; tests/test_schema.py checks every shipped file has one).
 WORKFLOW_ID = "urn:casejourney:schema:workflow"
 SCENARIO_ID = "urn:casejourney:schema:scenario"
 

@@ -83,7 +83,9 @@ def from_returns(
 
     Arrivals (referrals a week, by month), branch shares, stays (survival analysis: cases still
     open are censored) and the open caseload on 31 March come from the returns; everything else
-    from --base. Child ids are replaced by salted hashes on reading; nothing identifying is written.
+    from --base. Each open case is carried with its own dates and earlier plans and periods of
+    care, in NAME.cases.csv beside the scenario. Child ids are replaced by salted hashes on
+    reading; nothing identifying is written.
     """
     from casejourney.returns.build import build_scenario, cases_csv
     from casejourney.returns.figures import carried_cases, summarise

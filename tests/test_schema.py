@@ -141,3 +141,36 @@ def test_the_documented_vs_code_setting_maps_every_shipped_file() -> None:
             if any(PurePosixPath(relative).match(glob) for glob in globs)
         ]
         assert schemas == [SCENARIO_SCHEMA if _is_scenario(path) else SCHEMA_FILE], relative
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "15 working days",
+        "15 Working Days",
+        "15 WORKING DAYS",
+        "1 Calendar  Day",
+        "15 working_days",
+        " 5 days ",
+        "24 hours",
+        "15 working\tdays",
+        "15 wd",
+        "0 days",
+        "1.5 weeks",
+        "three days",
+        "5 dayss",
+    ],
+)
+def test_schema_and_loader_read_the_same_timescales(text: str, validator: Any) -> None:
+    from casejourney.calendar import Duration
+    from casejourney.errors import DurationError
+
+    try:
+        Duration.parse(text)
+        loader = True
+    except DurationError:
+        loader = False
+    data = yaml_as_json(WORKFLOWS / "national.yaml")
+    deadline = next(s for s in data["standards"] if s["kind"] == "deadline")
+    deadline["within"] = text
+    assert (not list(validator.iter_errors(data))) is loader

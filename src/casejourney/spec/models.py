@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from casejourney.calendar import _UNIT_WORDS as UNIT_WORDS  # the words' one home
 from casejourney.calendar import Duration
 from casejourney.spec.children import LegalStatus, Placement, Plan
 from casejourney.spec.extends import EXTENDS_PATTERN
@@ -79,6 +80,18 @@ def _within_a_century(value: Duration) -> Duration:
     return value
 
 
+def _any_case(words: str) -> str:
+    """A JSON Schema (ECMA 262) pattern for ``words`` in any case, any spaces between them."""
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else " +" if c == " " else re.escape(c)
+        for c in words
+    )
+
+
+#: The unit words ``Duration.parse`` reads (in any case, as it does), longest first.
+_UNIT_PATTERN = "|".join(_any_case(w) for w in sorted(UNIT_WORDS, key=len, reverse=True))
+
+
 DurationField = Annotated[
     Duration,
     BeforeValidator(_duration_from_yaml),
@@ -88,7 +101,7 @@ DurationField = Annotated[
             "anyOf": [
                 {
                     "type": "string",
-                    "pattern": r"^\s*0*[1-9]\d{0,5}\s+(hours?|(calendar |working[ _])?days?|weeks?|months?|years?)\s*$",
+                    "pattern": rf"^\s*0*[1-9]\d{{0,5}}\s+({_UNIT_PATTERN})\s*$",
                     "examples": ["15 working days", "1 day", "6 weeks", "3 months"],
                 },
                 *(

@@ -133,3 +133,26 @@ def test_metrics_read_a_codebook_not_the_simulator() -> None:
     imported = _imported_by("import casejourney.metrics")
     assert "casejourney.simulate" not in imported
     assert "casejourney.codebook" in imported
+
+
+def test_the_command_line_contract_forbids_every_internal_module() -> None:
+    """A new subpackage is forbidden to the command line too, unless the contract says otherwise.
+
+    The import-linter contract lists what ``casejourney.cli`` may not import; one missing from
+    the list would be a way round the API that nothing checks.
+    """
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c.get("source_modules") == ["casejourney.cli"]
+    )
+    package = ROOT / "src" / "casejourney"
+    internal = {
+        f"casejourney.{p.stem}"
+        for p in package.iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").is_file()) and not p.name.startswith("_")
+    } - {"casejourney.api", "casejourney.errors", "casejourney.cli"}
+    assert set(contract["forbidden_modules"]) == internal

@@ -354,6 +354,27 @@ def test_branch_shares_count_the_strategy_discussions_the_returns_cannot_see() -
     )
 
 
+def test_a_paced_stay_is_written_at_the_reference_caseload_so_it_is_not_paced_twice() -> None:
+    """An assessment the returns measured at the authority's caseload is that long once paced."""
+    from casejourney.returns.figures import Stay
+
+    base, _ = casejourney.load_scenario("liverpool-baseline")
+    document = base.model_dump(mode="json", by_alias=True)
+    team = document["teams"]["assessment"]
+    workers = round(team["headcount"] * (1 - team["vacancy_rate"])) - team.get("vacancies", 0)
+    figures = Figures(year=YEAR, referrals=1000)
+    figures.stays["cf_assessment"] = Stay(median_days=50.0, p90_days=76.0, ended=900, open=100)
+    # Open on 31 March: twice the reference caseload in the team's states.
+    figures.open = {"cf_assessment": 2 * team["reference_caseload"] * workers}
+    built, kept = build_scenario(figures, document, "x", "x")
+    stay = built["stays"]["cf_assessment"]
+    least = 5 * 7 / 5  # paced_stays.cf_assessment: 5 working days, in days
+    pace = 2 ** team["caseload_elasticity"]  # what the simulation multiplies it by at that load
+    assert least + (stay["median"] - least) * pace == pytest.approx(50.0, abs=0.2)
+    assert least + (stay["p90"] - least) * pace == pytest.approx(76.0, abs=0.2)
+    assert any(line.startswith("stays.cf_assessment: the returns' at") for line in kept)
+
+
 def _plans_returns(arrivals: int, repeat: int, open_cp: int, open_cp_repeat: int) -> Returns:
     """Returns with ``arrivals`` children referred in the year, each with one CP plan that ended
     (``repeat`` of them not their first), and ``open_cp`` children on a plan since before the

@@ -166,6 +166,55 @@ def _from_in_days(document: dict[str, Any], state: str) -> list[str]:
     return kept
 
 
+_CALENDAR_DAYS = {"days": 1.0, "working_days": 7 / 5, "weeks": 7.0}
+
+
+def _team_of(document: dict[str, Any], state: str) -> dict[str, Any] | None:
+    for team in document.get("teams", {}).values():
+        if state in team.get("states", ()):
+            return dict(team)
+    return None
+
+
+def _in_post(team: dict[str, Any]) -> int:
+    """Workers in post (as ``TeamSpec.in_post``): funded posts less vacancies, at least one."""
+    posts = round(team["headcount"] * (1 - team.get("vacancy_rate", 0.0)))
+    return max(1, posts - round(team.get("vacancies", 0)))
+
+
+def _unpaced(document: dict[str, Any], figures: Figures, state: str) -> list[str]:
+    """A paced state's stay from the returns, at the team's ``reference_caseload``.
+
+    The returns' stay is the elapsed time at the caseload the authority's workers held; the
+    scenario's stay of a state in ``paced_stays`` is the time at ``reference_caseload``, which the
+    simulation lengthens by ``(caseload / reference) ** caseload_elasticity`` above the minimum.
+    Written as measured, an assessment would be paced twice: at Liverpool's caseload (16 points
+    against a reference of 8) 40% longer on every round trip, and the rebuilt team's caseloads
+    would fill up and leave cases waiting unallocated. The caseload is the returns' open cases on
+    31 March in the team's states (weighted by ``case_weights``) over its workers in post.
+    """
+    paced = document.get("paced_stays", {}).get(state)
+    team = _team_of(document, state)
+    stay = document["stays"][state]
+    if not paced or team is None or not team.get("reference_caseload"):
+        return []
+    weights = document.get("case_weights", {})
+    points = sum(figures.open.get(s, 0) * weights.get(s, 1.0) for s in team["states"])
+    load = points / _in_post(team)
+    if load <= 0:
+        return []
+    factor = (load / team["reference_caseload"]) ** team.get("caseload_elasticity", 1.0)
+    least = paced["value"] * _CALENDAR_DAYS.get(paced.get("unit", "days"), 1.0)
+    for key in ("median", "p90"):
+        stay[key] = round(least + max(stay[key] - least, 0.0) / factor, 1)
+    stay["p90"] = max(stay["p90"], stay["median"] + 1)
+    return [
+        f"stays.{state}: the returns' at the team's reference_caseload "
+        f"{team['reference_caseload']:g} (the returns' {load:.1f} points a worker on 31 March: "
+        f"elapsed times ÷ {factor:.3f} above the paced minimum)"
+    ]
+
+
 def build_scenario(
     figures: Figures,
     base: dict[str, Any],
@@ -220,6 +269,7 @@ def build_scenario(
         }
         document.get("stays_to", {}).pop(state, None)
         kept += _from_in_days(document, state)
+        kept += _unpaced(document, figures, state)
     for state in sorted(set(stays) - set(figures.stays)):
         kept.append(f"stays.{state}: the base's (not measurable in the returns)")
     kept += _history(figures, document)

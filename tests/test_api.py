@@ -26,10 +26,12 @@ PUBLIC = [
     "__version__",
     "check_paths",
     "due_date",
+    "export_results",
     "load_scenario",
     "load_workflow",
     "rules_records",
     "run_scenario",
+    "write_report",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,18 @@ def test_the_surface_does_what_its_names_say() -> None:
     scenario, _ = casejourney.load_scenario("national-baseline")
     assert isinstance(scenario, casejourney.ScenarioSpec)
     assert issubclass(casejourney.SpecError, casejourney.CasejourneyError)
+
+
+def test_a_run_reports_and_exports_through_the_api(tmp_path: Path) -> None:
+    folder = tmp_path / "base"
+    casejourney.run_scenario("national-baseline", replications=1, scale=0.005, out=folder)
+    written = casejourney.export_results(folder, xes=False)
+    assert written == [folder / "metrics-tidy.csv"]
+    assert casejourney.write_report([folder]) == folder / "report.html"
+    # A comparison is named after its base, in the last folder, so it never overwrites either.
+    compared = casejourney.write_report([folder, folder])
+    assert compared == folder / "report-vs-base.html"
+    assert "<svg" in compared.read_text(encoding="utf-8")
 
 
 def _imported_by(code: str) -> set[str]:

@@ -1,7 +1,7 @@
 """casejourney: children's social care journeys as timed state machines.
 
 The public surface is the names in ``__all__``: load and check workflows and scenarios, look up
-due dates, list the rules, simulate. Everything else is an implementation detail and may change.
+due dates, list the rules, simulate, report and export. Everything else is an implementation detail and may change.
 Each name is imported when first used, so ``import casejourney`` (and ``casejourney --version``)
 stays quick; the exceptions are drawn as a tree in :mod:`casejourney.errors`.
 """
@@ -17,9 +17,11 @@ if TYPE_CHECKING:
         DueAnswer,
         check_paths,
         due_date,
+        export_results,
         load_scenario,
         load_workflow,
         run_scenario,
+        write_report,
     )
     from casejourney.calendar import Duration
     from casejourney.errors import CasejourneyError, SpecError
@@ -46,10 +48,12 @@ _HOMES = {
     "Workflow": "casejourney.spec",
     "check_paths": "casejourney.api",
     "due_date": "casejourney.api",
+    "export_results": "casejourney.api",
     "load_scenario": "casejourney.api",
     "load_workflow": "casejourney.api",
     "rules_records": "casejourney.report.rules",
     "run_scenario": "casejourney.api",
+    "write_report": "casejourney.api",
 }
 
 __all__ = [
@@ -65,10 +69,12 @@ __all__ = [
     "__version__",
     "check_paths",
     "due_date",
+    "export_results",
     "load_scenario",
     "load_workflow",
     "rules_records",
     "run_scenario",
+    "write_report",
 ]
 
 

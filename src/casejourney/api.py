@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from casejourney.experiment import EventLogFormat, Results
+    from casejourney.report.formats import Renderer
 
 
 def check_paths(paths: list[Path], *, deep: bool = False) -> list[Finding]:
@@ -329,3 +330,72 @@ def run_scenario(
         changes=tuple(changes),
     )
     return run(workflow, scenario, settings, out=out, progress=progress, force=force)
+
+
+def write_report(
+    results: Sequence[Path],
+    output: Path | None = None,
+    *,
+    workflows: Path | None = None,
+    renderer: Renderer | str | None = None,
+) -> Path:
+    """Write one self-contained HTML report of results folders; return the file written.
+
+    Args:
+        results: results folders written by :func:`run_scenario` (or ``casejourney simulate``);
+            with several, the first is the base the others are compared with.
+        output: the HTML file (default: ``report.html`` in a single folder; for a comparison,
+            ``report-vs-<first folder>.html`` in the last).
+        workflows: folder of workflow files.
+        renderer: how to draw the pathway: ``auto`` (dot if installed, else WebAssembly),
+            ``dot`` or ``wasm``.
+
+    Raises:
+        ResultsError: a folder is missing, incomplete or unreadable.
+        CasejourneyError: no results folder was given.
+
+    """
+    from casejourney.report.html import REPORT_NAME
+    from casejourney.report.html import write_report as _write_report
+
+    folders = [Path(folder) for folder in results]
+    if output is None and len(folders) > 1:
+        output = folders[-1] / f"report-vs-{folders[0].resolve().name}.html"
+    elif output is None and folders:
+        output = folders[0] / REPORT_NAME
+    return _write_report(folders, output, workflows=workflows, renderer=renderer)
+
+
+def export_results(
+    results: Path,
+    *,
+    xes: bool = True,
+    tidy: bool = True,
+    replications: Sequence[int] | None = None,
+    compress: bool = True,
+    workflows: Path | None = None,
+) -> list[Path]:
+    """Export a results folder for other tools; return the files written (the tidy CSV first).
+
+    Args:
+        results: a results folder written by :func:`run_scenario` (or ``casejourney simulate``).
+        xes: write each replication's event log as IEEE XES for process-mining tools
+            (``events/replication-NNNN.xes.gz``, and ``-engine.xes.gz`` for the engine's records);
+            the folder needs a Parquet event log.
+        tidy: write every measure as tidy CSV for Excel or Power BI (``metrics-tidy.csv``).
+        replications: XES of these replications only (default: all).
+        compress: gzip the XES (``.xes.gz``).
+        workflows: folder of workflow files.
+
+    Raises:
+        ExportError: the folder has no measures or event log, or they cannot be read.
+
+    """
+    from casejourney.report.exports import write_tidy, write_xes
+
+    written = [write_tidy(results, workflows=workflows)] if tidy else []
+    if xes:
+        written += write_xes(
+            results, replications=replications, compress=compress, workflows=workflows
+        )
+    return written

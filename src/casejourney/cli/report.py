@@ -7,17 +7,9 @@ from typing import Annotated
 
 import typer
 
+import casejourney
 from casejourney.cli import WorkflowsOption, app, err
 from casejourney.report.formats import Renderer
-
-
-def default_report_path(results: list[Path]) -> Path:
-    """``report.html`` in a single folder; for a comparison, a file named after both in the last."""
-    from casejourney.report.html import REPORT_NAME
-
-    if len(results) == 1:
-        return results[0] / REPORT_NAME
-    return results[-1] / f"report-vs-{results[0].resolve().name}.html"
 
 
 @app.command()
@@ -51,10 +43,7 @@ def report(
     workflows: WorkflowsOption = None,
 ) -> None:
     """Write one self-contained HTML report (charts, pathway with breaches, cited standards)."""
-    from casejourney.report.html import write_report
-
-    target = output or default_report_path(results)
-    written = write_report(results, target, workflows=workflows, renderer=renderer)
+    written = casejourney.write_report(results, output, workflows=workflows, renderer=renderer)
     size = written.stat().st_size
     err.print(f"wrote {written} ({size / 1024:,.0f} KB)", markup=False)
 
@@ -96,14 +85,14 @@ def export(
     workflows: WorkflowsOption = None,
 ) -> None:
     """Export a results folder for other tools: XES event logs and tidy CSV measures."""
-    from casejourney.report.exports import write_tidy, write_xes
-
     if not (xes or tidy):
         raise typer.BadParameter("nothing to do: --no-xes and --no-tidy together")
-    if tidy:
-        err.print(f"wrote {write_tidy(results, workflows=workflows)}", markup=False)
-    if xes:
-        for path in write_xes(
-            results, replications=replication, compress=not uncompressed, workflows=workflows
-        ):
-            err.print(f"wrote {path}", markup=False)
+    for path in casejourney.export_results(
+        results,
+        xes=xes,
+        tidy=tidy,
+        replications=replication,
+        compress=not uncompressed,
+        workflows=workflows,
+    ):
+        err.print(f"wrote {path}", markup=False)

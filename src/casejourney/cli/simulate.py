@@ -115,8 +115,6 @@ def simulate(
     )
 
     from casejourney import outfolder
-    from casejourney.report.exports import write_tidy, write_xes
-    from casejourney.report.html import write_report
     from casejourney.spec.changes import folder_suffix
 
     if xes and event_log not in (EventLogChoice.parquet, EventLogChoice.both):
@@ -152,12 +150,12 @@ def simulate(
         )
     print_summary(found.summary(), found.frame.workflow, found.frame.scenario, total)
     with outfolder.writing(target):
-        write_tidy(target, workflows=workflows)
-        if xes:
-            write_xes(target, workflows=workflows)
+        casejourney.export_results(target, xes=xes, workflows=workflows)
         err.print(f"wrote {target}", markup=False)
         if report:
-            err.print(f"wrote {write_report([target], workflows=workflows)}", markup=False)
+            err.print(
+                f"wrote {casejourney.write_report([target], workflows=workflows)}", markup=False
+            )
 
 
 def _cell(

@@ -27,6 +27,7 @@ PUBLIC = [
     "check_paths",
     "due_date",
     "export_results",
+    "export_returns",
     "load_scenario",
     "load_workflow",
     "rules_records",

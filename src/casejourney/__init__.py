@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from casejourney.errors import CasejourneyError, SpecError
     from casejourney.experiment import Results
     from casejourney.report.rules import rules_records
+    from casejourney.returns import export_returns
     from casejourney.spec import Finding, Level, Workflow
     from casejourney.spec.scenario import ScenarioSpec
 
@@ -49,6 +50,7 @@ _HOMES = {
     "check_paths": "casejourney.api",
     "due_date": "casejourney.api",
     "export_results": "casejourney.api",
+    "export_returns": "casejourney.returns",
     "load_scenario": "casejourney.api",
     "load_workflow": "casejourney.api",
     "rules_records": "casejourney.report.rules",
@@ -70,6 +72,7 @@ __all__ = [
     "check_paths",
     "due_date",
     "export_results",
+    "export_returns",
     "load_scenario",
     "load_workflow",
     "rules_records",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+import casejourney
 from casejourney.cli import app, out
 
 returns_app = typer.Typer(
@@ -52,9 +53,7 @@ def export(
     The SSDA903 CSVs (header, episodes, reviews, oc3) and the CIN census XML (cin-census.xml). Child
     ids (SIM + the case number) and dates of birth are synthetic: no child is behind them.
     """
-    from casejourney.returns import export_returns
-
-    written = export_returns(results, year, folder, replication)
+    written = casejourney.export_returns(results, year, folder, replication)
     for path in written:
         # Counted line by line (a national census is 800 MB): a Child is one line of the census.
         with path.open("rb") as handle:

@@ -166,9 +166,7 @@ def _durations(record: dict[str, Any]) -> dict[str, Any]:
 def _dur(value: dict[str, Any] | None) -> str:
     if value is None:
         return ""
-    from casejourney.calendar import Duration
-
-    return str(Duration(value=value["value"], unit=value["unit"]))
+    return str(casejourney.Duration(value=value["value"], unit=value["unit"]))
 
 
 @app.command()

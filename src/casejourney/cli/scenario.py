@@ -177,7 +177,6 @@ def _simulate(path: Path, year: int, replications: int) -> Figures:
     Each replication is written as returns and read back; the figures are their means (a share
     is the share of all the replications' plans, so each plan counts once).
     """
-    from casejourney.returns import export_returns
     from casejourney.returns.figures import mean_figures, summarise
     from casejourney.returns.read import read_returns
 
@@ -187,7 +186,7 @@ def _simulate(path: Path, year: int, replications: int) -> Figures:
         found = []
         for replication in range(replications):
             folder = Path(root) / f"returns-{replication}"
-            export_returns(results, year, folder, replication=replication)
+            casejourney.export_returns(results, year, folder, replication=replication)
             found.append(summarise(read_returns(folder / "cin-census.xml", folder, year)))
     return mean_figures(found)
 

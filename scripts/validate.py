@@ -187,14 +187,20 @@ Each DfE year (1 April to 31 March) is simulated from its own published **inputs
 (`published.year_scenario`): referrals in the year; children in need, on CP plans and looked after
 on the previous 31 March (the open caseload, with history); referrals ending in no further action;
 assessments finding no need; ICPCs per s47 enquiry and CP plans per ICPC (so the counts of ICPCs
-and plans are *input-driven*); the workforce's size relative to 2025, its turnover and sickness.
+and plans are *input-driven*); the workforce's size relative to 2025, its agency share, turnover
+and sickness.
 Everything else comes from `scenarios/national-baseline.yaml`. No outcome in the table is an input.
 
-**Calibrated, not predicted.** A few parameters no publication gives were set by hand against the
+**Calibrated, not predicted.** A few parameters no publication gives were set against the
 calibration years ({calibration}) only: the conference booking margin (`aim_before`), the
 adjournment shares, the s47 enquiry's stay, and the share of children with an earlier CP plan
-(`history`, which makes the *second or subsequent plans* row a calibration target, marked so).
-2024 and 2025 were not looked at while setting them. The year to March 2025's timeliness and
+(`history`, which makes the *second or subsequent plans* row a calibration target, marked so); CP
+plans' length (`stays.cp_plan`, the lognormal fitted to those years' plans open by duration band by
+`published.cp_plan_lengths`, so the band rows are marked *calibration* in those years); and the
+share of CIN plans ending in care (`cin_accommodated`, fitted to those years' starts in care,
+marked so too). CIN plans' and care leavers' stays are set by Little's law so that their opening
+stocks (inputs) hold steady under the model's own inflow. 2024 and 2025 were not looked at while
+setting any of them. The year to March 2025's timeliness and
 duration figures are withheld from the data on purpose (the test the project is judged on): the
 table shows the model's prediction beside an empty published cell.
 
@@ -223,9 +229,10 @@ unallocated is the weekly mean number of cases waiting for a worker.
 What moves these answers, by mechanism: caseloads above a team's `reference_caseload` make paced
 stays (assessments, s47 enquiries) longer and visits and reviews later in proportion; when every
 worker is at the caseload limit, cases wait unallocated and their paced work does not start;
-leavers' cases are reallocated and their work starts again; conferences are booked against the DfE
-deadline in the chairs' diaries, and a share are adjourned. Liverpool's scenario is England scaled
-by population, not its published figures: its sensitivity is the model's, not Liverpool's.
+leavers' cases (more often agency workers') are reallocated and their work starts again;
+conferences are booked against the DfE deadline in the chairs' diaries, and a share are adjourned.
+Liverpool's scenario is built from its published figures for the year to March 2024 and calibrated
+(the head of `scenarios/liverpool-baseline.yaml` says how and how well).
 
 {backtests}"""
 

@@ -34,6 +34,8 @@ class Measure:
     tolerance: float  # absolute (points or working days) or, when ``relative``, a share
     relative: bool = False
     role: str = "prediction"  # prediction, calibration (fitted to 2022–2023), or input-driven
+    # a model input was fitted to this measure in the calibration years (a prediction in others)
+    fitted: bool = False
 
 
 MEASURES: tuple[Measure, ...] = (
@@ -41,11 +43,17 @@ MEASURES: tuple[Measure, ...] = (
     Measure("icpc_wd_p25", "working days s47 start → ICPC: lower quartile", 1.0),
     Measure("icpc_wd_median", "working days s47 start → ICPC: median", 1.0),
     Measure("icpc_wd_p75", "working days s47 start → ICPC: upper quartile", 1.0),
-    Measure("cp_open_3m_or_less_pct", "CP plans open at 31 March: up to 3 months, %", 3.0),
-    Measure("cp_open_3_to_6m_pct", "CP plans open at 31 March: 3–6 months, %", 3.0),
-    Measure("cp_open_6m_to_1y_pct", "CP plans open at 31 March: 6 months–1 year, %", 3.0),
-    Measure("cp_open_1_to_2y_pct", "CP plans open at 31 March: 1–2 years, %", 3.0),
-    Measure("cp_open_2y_or_more_pct", "CP plans open at 31 March: 2 years or more, %", 3.0),
+    Measure(
+        "cp_open_3m_or_less_pct", "CP plans open at 31 March: up to 3 months, %", 3.0, fitted=True
+    ),
+    Measure("cp_open_3_to_6m_pct", "CP plans open at 31 March: 3–6 months, %", 3.0, fitted=True),
+    Measure(
+        "cp_open_6m_to_1y_pct", "CP plans open at 31 March: 6 months–1 year, %", 3.0, fitted=True
+    ),
+    Measure("cp_open_1_to_2y_pct", "CP plans open at 31 March: 1–2 years, %", 3.0, fitted=True),
+    Measure(
+        "cp_open_2y_or_more_pct", "CP plans open at 31 March: 2 years or more, %", 3.0, fitted=True
+    ),
     Measure(
         "cp_plans_subsequent_pct",
         "CP plans started that are a second or subsequent plan, %",
@@ -61,7 +69,11 @@ MEASURES: tuple[Measure, ...] = (
         "cp_plans_started", "CP plans started in the year", 0.05, relative=True, role="input-driven"
     ),
     Measure(
-        "started_to_be_looked_after", "children starting to be looked after", 0.05, relative=True
+        "started_to_be_looked_after",
+        "children starting to be looked after",
+        0.05,
+        relative=True,
+        fitted=True,
     ),
     Measure(
         "ceased_to_be_looked_after", "children ceasing to be looked after", 0.05, relative=True
@@ -183,7 +195,9 @@ def england_table(results: Mapping[int, Mapping[str, Summary]]) -> str:
             else:
                 gap_text = "—" if math.isnan(gap) else f"{gap:+.1f}"
             role = measure.role
-            if role == "prediction" and year in CALIBRATION_YEARS and not measure.relative:
+            if measure.fitted and year in CALIBRATION_YEARS:
+                role = "calibration"
+            elif role == "prediction" and year in CALIBRATION_YEARS and not measure.relative:
                 role = "prediction (calibration year)"
             if year == 2025 and math.isnan(value):
                 role = "the withheld test: model's prediction"

@@ -32,6 +32,7 @@ PUBLIC = [
     "load_workflow",
     "rules_records",
     "run_scenario",
+    "run_sweep",
     "write_report",
 ]
 

@@ -1,7 +1,7 @@
 """casejourney: children's social care journeys as timed state machines.
 
 The public surface is the names in ``__all__``: load and check workflows and scenarios, look up
-due dates, list the rules, simulate, report and export. Everything else is an implementation detail and may change.
+due dates, list the rules, simulate, sweep, report and export. Everything else is an implementation detail and may change.
 Each name is imported when first used, so ``import casejourney`` (and ``casejourney --version``)
 stays quick; the exceptions are drawn as a tree in :mod:`casejourney.errors`.
 """
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         load_scenario,
         load_workflow,
         run_scenario,
+        run_sweep,
         write_report,
     )
     from casejourney.calendar import Duration
@@ -55,6 +56,7 @@ _HOMES = {
     "load_workflow": "casejourney.api",
     "rules_records": "casejourney.report.rules",
     "run_scenario": "casejourney.api",
+    "run_sweep": "casejourney.api",
     "write_report": "casejourney.api",
 }
 
@@ -77,6 +79,7 @@ __all__ = [
     "load_workflow",
     "rules_records",
     "run_scenario",
+    "run_sweep",
     "write_report",
 ]
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from casejourney.experiment import EventLogFormat, Results
     from casejourney.report.formats import Renderer
+    from casejourney.sweep import Progress, SweepResult
 
 
 def check_paths(paths: list[Path], *, deep: bool = False) -> list[Finding]:
@@ -399,3 +400,85 @@ def export_results(
             results, replications=replications, compress=compress, workflows=workflows
         )
     return written
+
+
+def run_sweep(
+    name: str,
+    vary: Sequence[str],
+    out: Path,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    dask: bool = False,
+    scale: float = 1.0,
+    staff: str | None = None,
+    target: float = 80.0,
+    workflows: Path | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    force: bool = False,
+    changes: Sequence[str] = (),
+) -> SweepResult:
+    """Run a scenario over a grid of settings, resumably; write the sweep folder and its frontier.
+
+    Each finished (point, replication) is kept in ``out/tasks`` as soon as it finishes, so a
+    second call with the same arguments skips them. Every point uses the same random numbers
+    for replication r (common random numbers), whichever executor runs it.
+
+    Args:
+        name: a scenario file or a shipped scenario's name.
+        vary: axes as ``path=a,b,c`` or ``path=start:stop:step`` (stop included), relative
+            values too (``demand.scale=1,1.1,1.2``, ``teams.child_protection.headcount=-20%,0%``).
+        out: the sweep folder: new, empty or an earlier sweep's.
+        replications: per point (default: the scenario's).
+        seed: the sweep's seed (default: the scenario's).
+        jobs: local processes (the answer does not change).
+        scheduler: run on this Dask scheduler (``tcp://host:8786``).
+        dask: run on a Dask LocalCluster on this machine.
+        scale: multiply demand, open cases, staff and slots.
+        staff: the axis the frontier minimises (default: the first ending in ``.headcount``,
+            else the first).
+        target: the frontier's threshold, % on time.
+        workflows: folder of workflow files.
+        progress: called with how far the sweep has got (``done``, ``failed``, ``total``,
+            ``skipped``), first before any task runs.
+        force: write into an existing folder that is not a sweep folder, beside its files.
+        changes: what-ifs applied at every point, as for :func:`load_scenario`.
+
+    Returns:
+        The sweep: ``ran``, ``skipped``, ``summary`` (a row per point and measure), ``points``,
+        ``staff`` and ``frontier`` (the rows of ``frontier.csv``).
+
+    Raises:
+        OutputFolderError: ``out`` cannot be used (checked before anything is loaded or run).
+        SpecError: the scenario or its workflow has errors.
+        TaskError: some tasks failed after retries (the rest are kept; call again to resume).
+
+    """
+    from dataclasses import replace
+
+    from casejourney import outfolder
+    from casejourney import sweep as sweeping
+
+    outfolder.check(out, outfolder.SWEEP, force)  # before loading or running anything
+    axes = [sweeping.parse_vary(v) for v in vary]
+    spec, workflow = load_scenario(name, workflows, changes)
+    tasks = sweeping.plan(
+        workflow,
+        spec,
+        axes,
+        replications=replications or spec.replications,
+        seed=spec.seed if seed is None else seed,
+        scale=scale,
+    )
+    executor: sweeping.Executor = (
+        sweeping.DaskExecutor.connect(scheduler)
+        if scheduler or dask
+        else sweeping.LocalExecutor(jobs)
+    )
+    found = sweeping.run(tasks, out, executor, progress=progress, force=force)
+    axis = staff or next((a.path for a in axes if a.path.endswith(".headcount")), axes[0].path)
+    with outfolder.writing(out):
+        frontier = sweeping.write_frontier(found.summary, axis, target, out)
+    return replace(found, points=len(sweeping.grid(axes)), staff=axis, frontier=frontier)

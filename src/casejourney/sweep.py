@@ -77,7 +77,9 @@ class SweepResult:
 
     ``seconds`` is how long each task run now spent simulating and measuring, by task key: wall
     time differs run to run, so it is kept here and never in the task files, which are the same
-    bytes whichever run, process or executor wrote them.
+    bytes whichever run, process or executor wrote them. ``points``, ``staff`` and ``frontier``
+    are filled in by :func:`casejourney.api.run_sweep`: the grid's size, the axis the frontier
+    minimises, and the frontier's rows (as in ``frontier.csv``).
     """
 
     out: Path
@@ -86,6 +88,9 @@ class SweepResult:
     failed: list[str]
     summary: list[dict[str, Any]]
     seconds: dict[str, float] = field(default_factory=dict)
+    points: int = 0
+    staff: str = ""
+    frontier: list[dict[str, Any]] = field(default_factory=list)
 
 
 class TaskError(CasejourneyError):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import casejourney
 from casejourney.cli import SetOption, WorkflowsOption, app, err, out
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from casejourney.sweep import Progress as Done
 
 
 @app.command()
@@ -93,26 +98,6 @@ def sweep(
         TimeRemainingColumn,
     )
 
-    from casejourney import outfolder
-    from casejourney import sweep as sweeping
-
-    outfolder.check(results, outfolder.SWEEP, force)  # before loading or running anything
-    axes = [sweeping.parse_vary(v) for v in vary]
-    spec, workflow = casejourney.load_scenario(scenario, workflows, changes or ())
-    total = replications or spec.replications
-    tasks = sweeping.plan(
-        workflow,
-        spec,
-        axes,
-        replications=total,
-        seed=spec.seed if seed is None else seed,
-        scale=scale,
-    )
-    executor: sweeping.Executor = (
-        sweeping.DaskExecutor.connect(scheduler)
-        if scheduler or dask
-        else sweeping.LocalExecutor(jobs)
-    )
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -122,19 +107,38 @@ def sweep(
         console=err,
         transient=True,
     ) as bar:
-        job = bar.add_task(f"sweeping {spec.id}", total=len(tasks), failed=0)
+        jobs_shown: list[TaskID] = []  # the bar appears once the sweep is planned, as its size
 
-        def show(p: sweeping.Progress) -> None:
+        def show(p: Done) -> None:
+            if not jobs_shown:
+                name = f"sweeping {Path(scenario).stem}"
+                jobs_shown.append(bar.add_task(name, total=p.total, failed=0))
+            job = jobs_shown[0]
             if p.done == p.skipped:
                 bar.reset(job, total=p.total - p.skipped, failed=p.failed)  # time left: new work
             bar.update(job, completed=p.done - p.skipped, failed=p.failed)
 
-        found = sweeping.run(tasks, results, executor, progress=show, force=force)
-    axis = staff or next((a.path for a in axes if a.path.endswith(".headcount")), axes[0].path)
-    with outfolder.writing(results):
-        frontier = sweeping.write_frontier(found.summary, axis, target, results)
+        found = casejourney.run_sweep(
+            scenario,
+            vary,
+            results,
+            replications=replications,
+            seed=seed,
+            jobs=jobs,
+            scheduler=scheduler,
+            dask=dask,
+            scale=scale,
+            staff=staff,
+            target=target,
+            workflows=workflows,
+            progress=show,
+            force=force,
+            changes=changes or (),
+        )
+    axis, frontier = found.staff, found.frontier
     out.print(
-        f"{len(tasks)} tasks ({found.skipped} already done) over {len(sweeping.grid(axes))} points"
+        f"{found.ran + found.skipped} tasks ({found.skipped} already done) over "
+        f"{found.points} points"
     )
     met = [r for r in frontier if r[f"least_{axis}"] is not None]
     sure = [r for r in frontier if r[f"least_{axis}_confident"] is not None]

@@ -33,6 +33,7 @@ PUBLIC = [
     "rules_records",
     "run_scenario",
     "run_sweep",
+    "walk_journey",
     "write_report",
 ]
 
@@ -76,6 +77,16 @@ def test_the_surface_does_what_its_names_say() -> None:
     scenario, _ = casejourney.load_scenario("national-baseline")
     assert isinstance(scenario, casejourney.ScenarioSpec)
     assert issubclass(casejourney.SpecError, casejourney.CasejourneyError)
+
+
+def test_a_journey_walks_through_the_api() -> None:
+    start = dt.date(2026, 1, 5)
+    journey = casejourney.walk_journey("national", start, path=["referral", "case_closed"])
+    assert [e.name for e in journey.events][:2] == ["contact", "referral"]
+    assert journey.events[0].day == start
+    assert journey.instances and all(i.opened >= start for i in journey.instances)
+    with pytest.raises(casejourney.CasejourneyError, match="placement 'moon'"):
+        casejourney.walk_journey("national", start, placement="moon")
 
 
 def test_a_run_reports_and_exports_through_the_api(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """casejourney: children's social care journeys as timed state machines.
 
 The public surface is the names in ``__all__``: load and check workflows and scenarios, look up
-due dates, list the rules, simulate, sweep, report and export. Everything else is an implementation detail and may change.
-Each name is imported when first used, so ``import casejourney`` (and ``casejourney --version``)
-stays quick; the exceptions are drawn as a tree in :mod:`casejourney.errors`.
+due dates, walk a journey, list the rules, simulate, sweep, report and export. Everything else is
+an implementation detail and may change. Each name is imported when first used, so ``import
+casejourney`` (and ``casejourney --version``) stays quick; the exceptions are drawn as a tree in
+:mod:`casejourney.errors`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         load_workflow,
         run_scenario,
         run_sweep,
+        walk_journey,
         write_report,
     )
     from casejourney.calendar import Duration
@@ -57,6 +59,7 @@ _HOMES = {
     "rules_records": "casejourney.report.rules",
     "run_scenario": "casejourney.api",
     "run_sweep": "casejourney.api",
+    "walk_journey": "casejourney.api",
     "write_report": "casejourney.api",
 }
 
@@ -80,6 +83,7 @@ __all__ = [
     "rules_records",
     "run_scenario",
     "run_sweep",
+    "walk_journey",
     "write_report",
 ]
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from casejourney.experiment import EventLogFormat, Results
+    from casejourney.journey import Journey
     from casejourney.report.formats import Renderer
     from casejourney.sweep import Progress, SweepResult
 
@@ -482,3 +483,69 @@ def run_sweep(
     with outfolder.writing(out):
         frontier = sweeping.write_frontier(found.summary, axis, target, out)
     return replace(found, points=len(sweeping.grid(axes)), staff=axis, frontier=frontier)
+
+
+def walk_journey(
+    authority: str,
+    start: dt.date,
+    *,
+    path: Sequence[str] | None = None,
+    seed: int = 7,
+    age: float = 8.0,
+    scenario: str = "national-baseline",
+    placement: str | None = None,
+    legal_status: str | None = None,
+    plan: str | None = None,
+    disabled: bool | None = None,
+    workflows: Path | None = None,
+) -> Journey:
+    """Walk one child through an authority's pathway: each dated event and each timescale.
+
+    Args:
+        authority: a shipped authority (``"liverpool"``) or a path to a workflow file.
+        start: the date of the first contact.
+        path: a scripted route: states (or triggers) after the first contact; without it,
+            branches and timings are drawn at random with ``seed``.
+        seed: the random seed of a random route.
+        age: the child's age in years at first contact, for age-based standards (the date of
+            birth it implies is kept in memory only).
+        scenario: the scenario whose branch probabilities and timings are used.
+        placement: where the child is placed, for standards for some placements only.
+        legal_status: the child's legal status when looked after, likewise.
+        plan: the child's plan for permanence, likewise.
+        disabled: whether the child is disabled; unsaid, standards for disabled children are
+            not counted (nor are the others above when unsaid).
+        workflows: folder of workflow files.
+
+    Returns:
+        The journey: ``.events`` (``day``, ``name``), ``.instances`` (each standard's
+        ``opened``, ``due``, ``done``, ``outcome``, ``breached``, ``late_days``), ``.until``
+        and ``.workflow``.
+
+    Raises:
+        CasejourneyError: a placement, legal status or plan casejourney does not know.
+        IllegalStepError: a step of ``path`` is not a legal move; the message names the legal ones.
+
+    """
+    import numpy as np
+
+    from casejourney.journey import walk
+    from casejourney.spec.children import LEGAL_STATUSES, PLACEMENTS, PLANS
+    from casejourney.spec.models import ChildAttributes
+
+    for what, value, known in (
+        ("placement", placement, PLACEMENTS),
+        ("legal status", legal_status, LEGAL_STATUSES),
+        ("plan", plan, PLANS),
+    ):
+        if value is not None and value not in known:
+            raise CasejourneyError(f"{what} {value!r} is not one of: {', '.join(known)}")
+    child = ChildAttributes(
+        placement=placement, legal_status=legal_status, plan=plan, disabled=disabled
+    )
+    workflow = load_workflow(authority, workflows)
+    spec, _ = load_scenario(scenario, workflows)
+    # The child's date of birth is derived in memory for age-based standards and never returned.
+    date_of_birth = start - dt.timedelta(days=round(age * 365.25))
+    rng = None if path is not None else np.random.default_rng(seed)
+    return walk(workflow, spec, start, path=path, rng=rng, date_of_birth=date_of_birth, child=child)

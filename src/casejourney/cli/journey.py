@@ -105,11 +105,6 @@ def journey(
     counted for this child only when you say so with --placement, --legal-status, --plan,
     --disabled.
     """
-    import numpy as np
-
-    from casejourney.journey import walk
-    from casejourney.spec.models import ChildAttributes
-
     for option, value, known in (
         ("--placement", placement, PLACEMENTS),
         ("--legal-status", legal_status, LEGAL_STATUSES),
@@ -119,19 +114,21 @@ def journey(
             raise typer.BadParameter(
                 f"{value!r} is not one of: {', '.join(known)}", param_hint=option
             )
-    child = ChildAttributes(
-        placement=placement, legal_status=legal_status, plan=plan, disabled=disabled
-    )
-    first = parse_date(start)
-    workflow = casejourney.load_workflow(authority, workflows)
-    spec, _ = casejourney.load_scenario(scenario, workflows)
-    # The child's date of birth is derived in memory for age-based standards and never printed.
-    date_of_birth = first - dt.timedelta(days=round(age * 365.25))
     steps = [s.strip() for s in path.split(",") if s.strip()] if path else None
-    rng = None if steps is not None else np.random.default_rng(seed)
-    result = walk(
-        workflow, spec, first, path=steps, rng=rng, date_of_birth=date_of_birth, child=child
+    result = casejourney.walk_journey(
+        authority,
+        parse_date(start),
+        path=steps,
+        seed=seed,
+        age=age,
+        scenario=scenario,
+        placement=placement,
+        legal_status=legal_status,
+        plan=plan,
+        disabled=disabled,
+        workflows=workflows,
     )
+    workflow = result.workflow
     if fmt is JourneyFormat.json:
         _emit(output, json.dumps(journey_record(result), indent=2) + "\n")
     elif fmt is JourneyFormat.csv:
@@ -202,8 +199,6 @@ def _label(result: Journey, name: str) -> str:
 def _print_table(result: Journey) -> None:
     from rich.table import Table
 
-    from casejourney.tracking import Outcome
-
     workflow = result.workflow
     table = Table(title=f"One child's journey: {workflow.title}", show_lines=True)
     table.add_column("date", no_wrap=True)
@@ -214,9 +209,9 @@ def _print_table(result: Journey) -> None:
         title = _title(result, i.standard)
         notes.setdefault(i.opened, []).append(f"opens: {title} — due {i.due:%a %d %b %Y}")
         if i.done is not None:
-            how = "met" if i.outcome is Outcome.MET else f"LATE by {_late(i)}"
+            how = "met" if i.outcome == "met" else f"LATE by {_late(i)}"
             notes.setdefault(i.done, []).append(f"{how}: {title} (due {i.due:%d %b %Y})")
-        elif i.outcome is Outcome.MISSED:
+        elif i.outcome == "missed":
             notes.setdefault(i.due, []).append(f"MISSED: {title} (due {i.due:%d %b %Y})")
     days = sorted({e.day for e in result.events} | set(notes))
     by_day: dict[dt.date, list[str]] = {}
@@ -228,10 +223,10 @@ def _print_table(result: Journey) -> None:
         )
     out.print(table)
     breached = [i for i in result.instances if i.breached]
-    met = sum(i.outcome is Outcome.MET for i in result.instances)
+    met = sum(i.outcome == "met" for i in result.instances)
     out.print(
         f"{met} timescales met, {len(breached)} breached, "
-        f"{sum(i.outcome is Outcome.PENDING for i in result.instances)} still open."
+        f"{sum(i.outcome == 'pending' for i in result.instances)} still open."
     )
     for standard_id in dict.fromkeys(i.standard for i in result.instances):
         s = workflow.standards[standard_id]

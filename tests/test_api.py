@@ -25,6 +25,7 @@ PUBLIC = [
     "Workflow",
     "__version__",
     "check_paths",
+    "compare_standards",
     "due_date",
     "export_results",
     "export_returns",
@@ -77,6 +78,16 @@ def test_the_surface_does_what_its_names_say() -> None:
     scenario, _ = casejourney.load_scenario("national-baseline")
     assert isinstance(scenario, casejourney.ScenarioSpec)
     assert issubclass(casejourney.SpecError, casejourney.CasejourneyError)
+
+
+def test_authorities_compare_through_the_api() -> None:
+    comparison = casejourney.compare_standards(["national", "liverpool"])
+    assert comparison.authorities == ("national", "liverpool")
+    assert all(len(row.cells) == 2 for row in comparison.rows)
+    assert comparison.render("markdown").startswith("| standard | national | liverpool |")
+    assert {"national_value", "liverpool_unit"} <= set(comparison.flat_rows()[0])
+    with pytest.raises(casejourney.CasejourneyError, match="at least two"):
+        casejourney.compare_standards(["national"])
 
 
 def test_a_journey_walks_through_the_api() -> None:

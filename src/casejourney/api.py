@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from casejourney.experiment import EventLogFormat, Results
     from casejourney.journey import Journey
+    from casejourney.report.compare import Comparison
     from casejourney.report.formats import Renderer
     from casejourney.sweep import Progress, SweepResult
 
@@ -549,3 +550,30 @@ def walk_journey(
     date_of_birth = start - dt.timedelta(days=round(age * 365.25))
     rng = None if path is not None else np.random.default_rng(seed)
     return walk(workflow, spec, start, path=path, rng=rng, date_of_birth=date_of_birth, child=child)
+
+
+def compare_standards(authorities: Sequence[str], workflows: Path | None = None) -> Comparison:
+    """Authorities' standards side by side: a row per standard, a cell per authority.
+
+    Args:
+        authorities: two or more authorities (names or workflow files); the first is the
+            baseline the others are marked against.
+        workflows: folder of workflow files.
+
+    Returns:
+        The comparison: ``.authorities``, ``.rows`` (each with ``.cells``: the timescale in
+        force, whether it is inherited, overridden or local, ``.differs`` from the first,
+        ``.looser`` than statute, ``.citation``, ``.marker``), ``.render("markdown" | "json" |
+        "html")`` and ``.flat_rows()`` for CSV.
+
+    Raises:
+        CasejourneyError: fewer than two authorities.
+        UnknownAuthorityError: no such authority.
+        SpecError: an authority's workflow has errors.
+
+    """
+    from casejourney.report.compare import compare
+
+    if len(authorities) < 2:
+        raise CasejourneyError("name at least two authorities, e.g. national liverpool")
+    return compare([load_workflow(authority, workflows) for authority in authorities])

@@ -42,36 +42,20 @@ def compare_command(
     """One table: standards down the side, authorities across, differences and looser cells marked."""
     from rich.table import Table
 
-    from casejourney.report.compare import (
-        CellStatus,
-        as_flat_rows,
-        as_html,
-        as_json,
-        as_markdown,
-        compare,
-        marker,
-    )
-
     if len(authorities) < 2:
         raise typer.BadParameter("name at least two authorities, e.g. national liverpool")
-    loaded = [casejourney.load_workflow(a, workflows) for a in authorities]
-    comparison = compare(loaded)
+    comparison = casejourney.compare_standards(authorities, workflows)
     if fmt is CompareFormat.table:
         table = Table(title="Timescale standards compared", show_lines=True)
         table.add_column("standard", overflow="fold", min_width=24)
         for name in comparison.authorities:
             table.add_column(name, overflow="fold")
-        styles = {
-            CellStatus.INHERITED: "dim",
-            CellStatus.OVERRIDDEN: "bold",
-            CellStatus.LOCAL: "bold",
-            CellStatus.ABSENT: "",
-        }
+        styles = {"inherited": "dim", "overridden": "bold", "local": "bold", "absent": ""}
         for row in comparison.rows:
             cells = []
             for cell in row.cells:
                 style = "bold red" if cell.looser and not cell.acknowledged else styles[cell.status]
-                text = f"{cell.text} {marker(cell)}".strip()
+                text = f"{cell.text} {cell.marker}".strip()
                 cells.append(f"[{style}]{_escape(text)}[/]" if style and text else _escape(text))
             table.add_row(f"{_escape(row.title)}\n[dim]{row.id}[/]", *cells)
         out.print(table)
@@ -82,15 +66,11 @@ def compare_command(
         return
     if fmt is CompareFormat.csv:
         if output is None:
-            print_csv(as_flat_rows(comparison))
+            print_csv(comparison.flat_rows())
             return
-        text = csv_text(as_flat_rows(comparison))
+        text = csv_text(comparison.flat_rows())
     else:
-        text = {
-            CompareFormat.markdown: as_markdown,
-            CompareFormat.json: as_json,
-            CompareFormat.html: as_html,
-        }[fmt](comparison)
+        text = comparison.render(fmt.value)
     if output is None:
         sys.stdout.write(text)
     else:

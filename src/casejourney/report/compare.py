@@ -43,6 +43,11 @@ class Cell:
     citation: Citation | None
     standard: Standard | None = None
 
+    @property
+    def marker(self) -> str:
+        """``*`` differs from the first authority, ``!`` looser than statute (see :func:`marker`)."""
+        return marker(self)
+
 
 @dataclass(frozen=True)
 class Row:
@@ -61,6 +66,17 @@ class Comparison:
     authorities: tuple[str, ...]
     titles: tuple[str, ...]
     rows: tuple[Row, ...]
+
+    def render(self, fmt: str) -> str:
+        """The comparison as ``markdown``, ``json`` or ``html`` text (a self-contained page)."""
+        renderers = {"markdown": as_markdown, "json": as_json, "html": as_html}
+        if fmt not in renderers:
+            raise ValueError(f"no format {fmt!r}; known: {', '.join(renderers)}")
+        return renderers[fmt](self)
+
+    def flat_rows(self) -> list[dict[str, str | int]]:
+        """One flat row per standard, for CSV: each authority's words, value, unit and source."""
+        return as_flat_rows(self)
 
 
 def _cell(

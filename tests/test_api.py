@@ -26,6 +26,7 @@ PUBLIC = [
     "__version__",
     "check_paths",
     "compare_standards",
+    "draw_pathway",
     "due_date",
     "export_results",
     "export_returns",
@@ -88,6 +89,19 @@ def test_authorities_compare_through_the_api() -> None:
     assert {"national_value", "liverpool_unit"} <= set(comparison.flat_rows()[0])
     with pytest.raises(casejourney.CasejourneyError, match="at least two"):
         casejourney.compare_standards(["national"])
+
+
+def test_a_pathway_draws_through_the_api(tmp_path: Path) -> None:
+    (pathway,) = casejourney.draw_pathway(["national", "liverpool"], compare=True)
+    assert pathway.name == "national-vs-liverpool" and pathway.authority == "liverpool"
+    data, _ = pathway.render("dot")
+    assert data.startswith(b"digraph")
+    (phase,) = casejourney.draw_pathway(["national"], phase="front_door")
+    assert phase.fits_page_at("png") is None  # one phase is drawn to be read
+    phase.write(tmp_path / "front.dot", "dot")
+    assert (tmp_path / "front.dot").read_bytes().startswith(b"digraph")
+    with pytest.raises(casejourney.CasejourneyError, match="at least one other"):
+        casejourney.draw_pathway(["national"], compare=True)
 
 
 def test_a_journey_walks_through_the_api() -> None:

@@ -1,10 +1,10 @@
 """casejourney: children's social care journeys as timed state machines.
 
 The public surface is the names in ``__all__``: load and check workflows and scenarios, look up
-due dates, compare authorities, walk a journey, list the rules, simulate, sweep, report and
-export. Everything else is an implementation detail and may change. Each name is imported when
-first used, so ``import casejourney`` (and ``casejourney --version``) stays quick; the exceptions
-are drawn as a tree in :mod:`casejourney.errors`.
+due dates, compare authorities, draw pathways, walk a journey, list the rules, simulate, sweep,
+report and export. Everything else is an implementation detail and may change. Each name is
+imported when first used, so ``import casejourney`` (and ``casejourney --version``) stays quick;
+the exceptions are drawn as a tree in :mod:`casejourney.errors`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         DueAnswer,
         check_paths,
         compare_standards,
+        draw_pathway,
         due_date,
         export_results,
         load_scenario,
@@ -53,6 +54,7 @@ _HOMES = {
     "Workflow": "casejourney.spec",
     "check_paths": "casejourney.api",
     "compare_standards": "casejourney.api",
+    "draw_pathway": "casejourney.api",
     "due_date": "casejourney.api",
     "export_results": "casejourney.api",
     "export_returns": "casejourney.returns",
@@ -78,6 +80,7 @@ __all__ = [
     "__version__",
     "check_paths",
     "compare_standards",
+    "draw_pathway",
     "due_date",
     "export_results",
     "export_returns",

@@ -41,8 +41,10 @@ if TYPE_CHECKING:
 
     from casejourney.experiment import EventLogFormat, Results
     from casejourney.journey import Journey
+    from casejourney.report.charts_data import RunResults
     from casejourney.report.compare import Comparison
-    from casejourney.report.formats import Renderer
+    from casejourney.report.diagram import Diagram
+    from casejourney.report.formats import Format, Renderer
     from casejourney.sweep import Progress, SweepResult
 
 
@@ -577,3 +579,142 @@ def compare_standards(authorities: Sequence[str], workflows: Path | None = None)
     if len(authorities) < 2:
         raise CasejourneyError("name at least two authorities, e.g. national liverpool")
     return compare([load_workflow(authority, workflows) for authority in authorities])
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """A pathway diagram ready to draw: what :func:`draw_pathway` returns.
+
+    ``name`` is a file-name stem (``liverpool``, ``national-vs-liverpool``, ``liverpool-overlay``),
+    ``authority`` the id of the workflow drawn, ``phases`` its phases' ids.
+    """
+
+    name: str
+    authority: str
+    phases: tuple[str, ...] = ()
+    diagram: Diagram | None = None
+    runs: tuple[RunResults, ...] = ()
+    phase: str | None = None
+
+    def render(
+        self,
+        fmt: Format | str = "svg",
+        renderer: Renderer | str | None = None,
+        *,
+        notes: bool = False,
+    ) -> tuple[bytes, Renderer]:
+        """The drawing as ``fmt`` bytes (svg, png, pdf or dot), and the renderer that drew it.
+
+        ``renderer``: ``auto`` (dot if installed, else WebAssembly), ``dot`` or ``wasm``.
+        ``notes``: number every timescale and list each with its source under the drawing (not
+        for an overlay).
+        """
+        from casejourney.report.formats import Format
+
+        if self.diagram is None:
+            from casejourney.report.overlay import render_overlay
+
+            return render_overlay(list(self.runs), Format(fmt), renderer, phase=self.phase)
+        from casejourney.report.render_image import render
+
+        return render(self.diagram, Format(fmt), renderer, notes=notes)
+
+    def write(
+        self,
+        path: Path,
+        fmt: Format | str = "svg",
+        renderer: Renderer | str | None = None,
+        *,
+        notes: bool = False,
+    ) -> Renderer:
+        """Draw into ``path`` atomically (an earlier file is replaced whole or not at all)."""
+        from casejourney.report.render_image import write_atomic
+
+        data, used = self.render(fmt, renderer, notes=notes)
+        write_atomic(path, data)
+        return used
+
+    def fits_page_at(self, fmt: Format | str = "svg", *, notes: bool = False) -> float | None:
+        """The scale a whole pathway too small to read must be drawn at to fit its page.
+
+        The page is a slide for png, an A4 page otherwise. None when the pathway reads at its
+        size, and for one phase or an overlay.
+        """
+        if self.diagram is None or self.diagram.focus is not None:
+            return None
+        from casejourney.report.formats import Format
+        from casejourney.report.render_image import (
+            A4_LANDSCAPE,
+            SLIDE_INCHES,
+            fitted_scale,
+            natural_size,
+            too_small_to_print,
+        )
+
+        size = natural_size(self.diagram, notes)
+        if not too_small_to_print(size):
+            return None
+        return fitted_scale(size, SLIDE_INCHES if Format(fmt) is Format.png else A4_LANDSCAPE)
+
+
+def draw_pathway(
+    authorities: Sequence[str] = (),
+    *,
+    compare: bool = False,
+    phase: str | None = None,
+    overlay: Sequence[Path] = (),
+    workflows: Path | None = None,
+) -> list[Pathway]:
+    """An authority's pathway (states, moves, every timescale with its source), ready to draw.
+
+    Args:
+        authorities: one authority (a name or a workflow file); with ``compare``, the base first
+            and then the others, one pathway each marked with what it adds, removes or changes.
+        compare: mark each later authority against the first.
+        phase: draw one phase alone, with the moves in and out as stubs.
+        overlay: results folders of :func:`run_scenario`: the runs' authority's pathway coloured
+            by how often each timescale was breached (several: compared, first → last); an
+            authority named with them must be the runs' own.
+        workflows: folder of workflow files.
+
+    Raises:
+        CasejourneyError: the authorities do not fit the request (one to draw, at least two to
+            compare, the runs' own for an overlay).
+        DiagramError: no such phase.
+        UnknownAuthorityError: no such authority.
+        SpecError: a workflow has errors.
+        ResultsError: a results folder is missing, incomplete or unreadable.
+
+    """
+    if overlay:
+        from casejourney.report.charts_data import load_runs
+
+        if compare:
+            raise CasejourneyError("an overlay draws one authority's pathway; compare runs instead")
+        runs = load_runs(list(overlay), workflows)
+        drawn = runs[-1].workflow.id
+        if authorities and (
+            len(authorities) > 1 or load_workflow(authorities[0], workflows).id != drawn
+        ):
+            raise CasejourneyError(f"{overlay[-1]} is a run of '{drawn}', not of {authorities[0]}")
+        name = f"{drawn}-overlay" + (f"-{phase}" if phase else "")
+        return [Pathway(name, drawn, runs=tuple(runs), phase=phase)]
+    from casejourney.report.diagram import compare_model, diagram_model, select_phase
+
+    if compare:
+        if len(authorities) < 2:
+            raise CasejourneyError("compare needs a base and at least one other authority")
+        base = load_workflow(authorities[0], workflows)
+        others = (load_workflow(other, workflows) for other in authorities[1:])
+        diagrams = [(other.id, compare_model(base, other)) for other in others]
+    else:
+        if len(authorities) != 1:
+            raise CasejourneyError("give one authority to draw, or compare=True and several")
+        workflow = load_workflow(authorities[0], workflows)
+        diagrams = [(workflow.id, diagram_model(workflow))]
+    if phase is not None:
+        diagrams = [(ident, select_phase(diagram, phase)) for ident, diagram in diagrams]
+    return [
+        Pathway(diagram.name, ident, tuple(p.id for p in diagram.phases), diagram=diagram)
+        for ident, diagram in diagrams
+    ]

@@ -13,7 +13,7 @@ from casejourney.cli import WorkflowsOption, app, err
 from casejourney.report.formats import Format, Renderer
 
 if TYPE_CHECKING:
-    from casejourney.report.diagram import Diagram
+    from casejourney.api import Pathway
 
 
 @app.command()
@@ -95,42 +95,30 @@ def draw(
     workflows: WorkflowsOption = None,
 ) -> None:
     """Draw an authority's pathway (states, moves, every timescale with its source) with Graphviz."""
-    from casejourney.report.diagram import compare_model, diagram_model, select_phase
-    from casejourney.report.render_image import render, write_atomic
-
     wanted = [*([authority] if authority else []), *(names or [])]
     fmt = _format(fmt, output)
     if overlay:
         _draw_overlay(overlay, wanted, compare, fmt, output, phase, renderer, workflows)
         return
-    diagrams: list[Diagram]
-    if compare:
-        if len(wanted) < 2:
-            raise typer.BadParameter("--compare needs a base and at least one other authority")
-        base = casejourney.load_workflow(wanted[0], workflows)
-        diagrams = [
-            compare_model(base, casejourney.load_workflow(other, workflows)) for other in wanted[1:]
-        ]
-    else:
-        if len(wanted) != 1:
-            raise typer.BadParameter("give one authority (--authority NAME), or use --compare")
-        diagrams = [diagram_model(casejourney.load_workflow(wanted[0], workflows))]
-    if phase is not None:
-        diagrams = [select_phase(d, phase) for d in diagrams]
-    if len(diagrams) > 1:
+    if compare and len(wanted) < 2:
+        raise typer.BadParameter("--compare needs a base and at least one other authority")
+    if not compare and len(wanted) != 1:
+        raise typer.BadParameter("give one authority (--authority NAME), or use --compare")
+    pathways = casejourney.draw_pathway(wanted, compare=compare, phase=phase, workflows=workflows)
+    if len(pathways) > 1:
         raise typer.BadParameter("--output names one file; compare one pair at a time")
-    diagram = diagrams[0]
-    target = _target(output, f"{diagram.name}.{fmt.value}")
-    data, used = render(diagram, fmt, renderer, notes=notes)
+    pathway = pathways[0]
+    target = _target(output, f"{pathway.name}.{fmt.value}")
     if target is None:
+        data, used = pathway.render(fmt, renderer, notes=notes)
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_atomic(target, data)
+    used = pathway.write(target, fmt, renderer, notes=notes)
     how = "" if fmt is Format.dot else f" (drawn by {used.value})"
     err.print(f"wrote {target}{how}", markup=False)
-    if fmt in (Format.svg, Format.png) and diagram.focus is None and used is Renderer.dot:
-        _say_if_small(diagram, fmt, notes)
+    if fmt in (Format.svg, Format.png) and used is Renderer.dot:
+        _say_if_small(pathway, fmt, notes)
 
 
 def _format(fmt: Format | None, output: Path | None) -> Format:
@@ -154,22 +142,13 @@ def _target(output: Path | None, example: str) -> Path | None:
     return None if str(output) == "-" else output
 
 
-def _say_if_small(diagram: Diagram, fmt: Format, notes: bool) -> None:
+def _say_if_small(pathway: Pathway, fmt: Format, notes: bool) -> None:
     """A whole pathway too small to read on a page or slide: say so, and how to draw it larger."""
-    from casejourney.report.render_image import (
-        A4_LANDSCAPE,
-        SLIDE_INCHES,
-        fitted_scale,
-        natural_size,
-        too_small_to_print,
-    )
-
-    size = natural_size(diagram, notes)
-    if not too_small_to_print(size):
+    scale = pathway.fits_page_at(fmt, notes=notes)
+    if scale is None:
         return
     page = "a slide" if fmt is Format.png else "an A4 page"
-    scale = fitted_scale(size, SLIDE_INCHES if fmt is Format.png else A4_LANDSCAPE)
-    first = diagram.phases[0].id if diagram.phases else "PHASE"
+    first = pathway.phases[0] if pathway.phases else "PHASE"
     err.print(
         f"note: the whole pathway fits {page} only at {scale:.0%} of its size, too small to "
         f"read when printed or projected; draw one phase at a time (--phase {first}), or "
@@ -189,14 +168,10 @@ def _draw_overlay(
     workflows: Path | None,
 ) -> None:
     """``draw --overlay``: the runs' authority's pathway with their breaches on it."""
-    from casejourney.report.charts_data import load_runs
-    from casejourney.report.overlay import render_overlay
-    from casejourney.report.render_image import write_atomic
-
     if compare:
         raise typer.BadParameter("--overlay draws one authority's pathway; drop --compare")
-    runs = load_runs(folders, workflows)
-    drawn = runs[-1].workflow.id
+    (pathway,) = casejourney.draw_pathway(overlay=folders, phase=phase, workflows=workflows)
+    drawn = pathway.authority
     if wanted:
         asked = casejourney.load_workflow(wanted[0], workflows).id
         if len(wanted) > 1 or asked != drawn:
@@ -204,13 +179,12 @@ def _draw_overlay(
                 f"--overlay {folders[-1]} is a run of '{drawn}'; leave out the authority, or "
                 f"give '{drawn}'"
             )
-    stem = f"{drawn}-overlay" + (f"-{phase}" if phase else "")
-    target = _target(output, f"{stem}.{fmt.value}")
-    data, used = render_overlay(runs, fmt, renderer, phase=phase)
+    target = _target(output, f"{pathway.name}.{fmt.value}")
     if target is None:
+        data, used = pathway.render(fmt, renderer)
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_atomic(target, data)
+    used = pathway.write(target, fmt, renderer)
     how = "" if fmt is Format.dot else f" (drawn by {used.value})"
     err.print(f"wrote {target}{how}", markup=False)

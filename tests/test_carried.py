@@ -129,3 +129,26 @@ def test_a_missing_cases_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(casejourney.SpecError) as caught:
         casejourney.load_scenario(str(path))
     assert any("no such file" in f.message for f in caught.value.findings)
+
+
+def test_carried_cases_are_shared_out_when_the_authority_runs_as_several_areas(
+    tmp_path: Path,
+) -> None:
+    text, expected = _cases(120)
+    scenario, workflow = casejourney.load_scenario(str(_scenario(tmp_path, text)))
+    one = compile_scenario(workflow, scenario, horizon_days=7, warm_up_days=0, areas=1)
+    three = compile_scenario(workflow, scenario, horizon_days=7, warm_up_days=0, areas=3)
+    first = one.frame.grid.day(START) - 1
+    log_one, _ = run_replication(one, 0)
+    log_three, _ = run_replication(three, 0)
+    # every carried case opens once, on its own day, whichever way the authority is split
+    assert dfe.stock(log_three, ["cp_plan"], first) == dfe.stock(log_one, ["cp_plan"], first)
+    cp = three.frame.code("cp_plan")
+    opened = (
+        (log_three["kind"] == int(Kind.ENTER))
+        & (log_three["event"] == cp)
+        & (log_three["day"] <= first)
+    )
+    assert sorted(log_three["day"][opened].tolist()) == sorted(
+        three.frame.grid.day(b) for _, b, _ in expected
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -115,7 +116,6 @@ def simulate(
     )
 
     from casejourney import outfolder
-    from casejourney.spec.changes import folder_suffix
 
     if xes and event_log not in (EventLogChoice.parquet, EventLogChoice.both):
         raise typer.BadParameter("--xes needs --event-log parquet or both")
@@ -246,3 +246,12 @@ def print_summary(
             _cell(*get("team.wait_days_p90", name), bounds=(0, math.inf)),
         )
     out.print(teams)
+
+
+def folder_suffix(changes: list[str] | tuple[str, ...]) -> str:
+    """A folder-name-safe summary of the changes as typed (``+demand.scale=1.2``), or ``""``.
+
+    The default results folder of a what-if is ``results/<scenario id>+<the changes>``.
+    """
+    text = "+".join(c.strip() for c in changes)
+    return ("+" + re.sub(r"[^A-Za-z0-9._=%+-]", "_", text))[:120] if text else ""

@@ -26,7 +26,6 @@ __all__ = [
     "apply_changes",
     "change_at",
     "changed_title",
-    "folder_suffix",
     "parse_change",
 ]
 
@@ -320,9 +319,3 @@ def _said(change: Change) -> str:
         percent = (change.factor - 1) * 100
         return f"{change.path} {'+' if percent >= 0 else '−'}{abs(percent):g}%"
     return f"{change.path} = {change.value}"
-
-
-def folder_suffix(changes: Sequence[str]) -> str:
-    """A folder-name-safe summary of the changes as typed (``+demand.scale=1.2``), or ``""``."""
-    text = "+".join(c.strip() for c in changes)
-    return ("+" + re.sub(r"[^A-Za-z0-9._=%+-]", "_", text))[:120] if text else ""

@@ -70,14 +70,14 @@ def test_the_command_refuses_a_scenario_without_a_block_and_a_year_outside(
 
 
 def test_calibration_recovers_a_known_parameter(knowsley: dict[str, object]) -> None:
-    """Knowsley at half its size: the CP plan's median stay set to 38 weeks.
+    """Knowsley at its full size: the CP plan's median stay set to 38 weeks.
 
     The 'published' figures are the means of three replications run with *other* seeds than the
     calibration's; twelve trials of two replications each must find the median back with 38
     inside the reported 95% range, and the best value within 8 weeks of it (the noise on ~100 open
     plans at this scale leaves about that much freedom).
     """
-    truth, scale = 38.0, 0.5
+    truth, scale = 38.0, 1.0
     observed = dict(calibrate.set_numbers(knowsley, {"stays.cp_plan.median": truth}))
     observed["seed"] = int(str(observed["seed"])) + 1
     measures = ("cp_plans_at_31_march", "cp_open_3m_or_less_pct", "cp_open_6m_to_1y_pct")

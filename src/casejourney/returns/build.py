@@ -178,8 +178,8 @@ def _team_of(document: dict[str, Any], state: str) -> dict[str, Any] | None:
 
 def _in_post(team: dict[str, Any]) -> int:
     """Workers in post (as ``TeamSpec.in_post``): funded posts less vacancies, at least one."""
-    posts = round(team["headcount"] * (1 - team.get("vacancy_rate", 0.0)))
-    return max(1, posts - round(team.get("vacancies", 0)))
+    posts = round(float(team["headcount"]) * (1 - float(team.get("vacancy_rate", 0.0))))
+    return max(1, posts - round(float(team.get("vacancies", 0))))
 
 
 def _unpaced(document: dict[str, Any], figures: Figures, state: str) -> list[str]:

@@ -262,6 +262,20 @@ def test_compare_command_writes_one_diagram_with_both_values(
     assert "15 wd → 10 wd" in dot
 
 
+@needs_dot
+def test_comparing_liverpool_with_the_floor_draws_with_the_installed_graphviz(
+    tmp_path: Path,
+) -> None:
+    # Liverpool's in-care state has so many timescales, each quoted, that its tooltip was longer
+    # than the 16,384 characters Graphviz reads in a quoted string: dot refused the whole file
+    out = tmp_path / "compare.svg"
+    assert main(["draw", "--compare", "national", "liverpool", "-o", str(out)]) == 0
+    root = _svg_tree(out.read_bytes())
+    tips = [_squash(t) for t in _tooltips(root)]
+    assert any("hover a timescale for its source" in t for t in tips)
+    assert all(len(t) < 16_384 for t in tips)
+
+
 # --- SVG structure ---------------------------------------------------------------------------------
 
 

@@ -138,6 +138,10 @@ def note_tooltip(notes: Sequence[NoteItem]) -> str:
     return "\n".join(lines)
 
 
+#: Graphviz refuses a quoted string longer than 16,384 characters; a state's tooltip stays under.
+STATE_TOOLTIP_LIMIT = 15_000
+
+
 def state_tooltip(state: StateBox) -> str:
     """What hovering a state shows: its name, its timescales with sources, its notes."""
     parts = [state.label]
@@ -147,10 +151,19 @@ def state_tooltip(state: StateBox) -> str:
         parts[0] += " (the journey ends here)"
     if state.change is not Change.SAME:
         parts[0] += f" ({state.change.value} in this comparison)"
-    parts += [timescale_tooltip(t) for t in state.timescales]
+    full = [*parts, *(timescale_tooltip(t) for t in state.timescales)]
     if state.notes:
-        parts.append(note_tooltip(state.notes))
-    return "\n\n".join(parts)
+        full.append(note_tooltip(state.notes))
+    text = "\n\n".join(full)
+    if len(text) <= STATE_TOOLTIP_LIMIT:
+        return text
+    # too long for Graphviz's quoted strings: the timescales without their quotes (hovering a
+    # timescale in the box still shows its source in the document's words)
+    short = [f"{t.title} [{t.standard}]" for t in state.timescales]
+    parts.append("\n".join(short) + "\n(hover a timescale for its source)")
+    if state.notes:
+        parts.append("Practice expectations:\n" + "\n".join(f"• {n.text}" for n in state.notes))
+    return "\n\n".join(parts)[:STATE_TOOLTIP_LIMIT]
 
 
 def arrow_tooltip(arrow: Arrow, names: dict[str, str]) -> str:

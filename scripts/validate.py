@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         sens_weeks=args.sensitivity_weeks or 52,
         sensitivity=validation.sensitivity_table(cells, team, standards, titles),
         monotone=_monotone_text(cells, standards),
+        load=validation.baseline_load(cells),
         backtests=backtests,
     )
     staging = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
@@ -223,6 +224,8 @@ standards with most instances due. Caseload is cases held per worker in post (we
 unallocated is the weekly mean number of cases waiting for a worker.
 
 {sensitivity}
+
+{load}
 
 {monotone}
 

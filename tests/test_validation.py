@@ -50,3 +50,17 @@ def test_summary_interval_widens_with_spread_and_ignores_missing_values() -> Non
     assert tight.low < 10 < tight.high
     assert (loose.high - loose.low) > (tight.high - tight.low)
     assert Summary.of([math.nan, 3.0]).mean == 3.0
+
+
+def test_the_sensitivity_page_says_when_a_baseline_team_is_at_capacity() -> None:
+    def cell(**load: float) -> dict[str, validation.Summary]:
+        return {
+            f"team.utilisation_pct:{team}": validation.Summary.of([value, value])
+            for team, value in load.items()
+        }
+
+    overloaded = validation.baseline_load({(1.0, 1.0): cell(assessment=100.0, front_door=65.0)})
+    assert "assessment 100%, front_door 65%" in overloaded
+    assert "assessment at capacity" in overloaded and "front_door at capacity" not in overloaded
+    coping = validation.baseline_load({(1.0, 1.0): cell(assessment=85.0)})
+    assert "assessment 85%" in coping and "capacity" not in coping

@@ -308,6 +308,34 @@ def sensitivity(
     return out
 
 
+def baseline_load(cells: Mapping[tuple[float, float], Mapping[str, Summary]]) -> str:
+    """Markdown: each team's utilisation at the baseline cell, and a warning for those at capacity.
+
+    A team at (nearly) all of its hours cannot keep up: its queue grows through the year, and
+    what staffing and demand do to it is what they do to an overloaded authority.
+    """
+    base = cells.get((1.0, 1.0), {})
+    load = {
+        key.split(":", 1)[1]: summary.mean
+        for key, summary in sorted(base.items())
+        if key.startswith("team.utilisation_pct:") and not math.isnan(summary.mean)
+    }
+    if not load:
+        return ""
+    shown = ", ".join(f"{team} {value:.0f}%" for team, value in load.items())
+    full = [team for team, value in load.items() if value >= 98]
+    text = f"At the baseline (×1, ×1), the teams' mean utilisation over the year: {shown}."
+    if full:
+        text += (
+            f" **{', '.join(full)} at capacity:** the work the scenario gives them does not fit "
+            "their hours, so their queues grow all year and late visits, meetings and "
+            "conferences follow from that, not from the margins tested here; more demand can "
+            "even make downstream standards look better, by holding children upstream. These "
+            "are the answers of an overloaded authority, not yet a fit to this one."
+        )
+    return text
+
+
 def main_standards(
     results: Mapping[tuple[float, float], Mapping[str, Summary]], n: int
 ) -> list[str]:

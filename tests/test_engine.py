@@ -151,6 +151,35 @@ def test_casework_beyond_the_teams_hours_is_carried_as_backlog_not_dropped() -> 
     assert (np.diff(backlog[4:]) <= 0).all()
 
 
+def test_timed_work_comes_before_casework_so_overloaded_casework_delays_no_visit() -> None:
+    # 40 cases each wanting 10 hours of casework a week (five times the team's hours), and each
+    # case's own 2 hours of work: the work with a due date is done at the workers' whole rate on
+    # the day it arrives; the casework takes what is left, and the rest becomes backlog
+    m = model(
+        arrivals=np.concatenate(([40.0], np.zeros(59))),
+        teams=(TeamModel("team", (None, None), 8.0),),
+        states=(
+            StateModel(
+                "work",
+                stay=Draw("fixed", (4.0,), Unit.WEEKS),
+                exits=(1,),
+                weights=(1.0,),
+                team=0,
+                casework=10.0,
+                effort=Draw("fixed", (2.0,)),
+            ),
+            StateModel("done", terminal=True),
+        ),
+    )
+    log, snaps = simulate(m, SEED)
+    work = rows(log, Kind.WORK)
+    assert len(work) > 30
+    # 80 hours of work for 16 hours a day: all started by the fifth open day, none queued longer
+    assert (log["started"][work] - log["released"][work]).max() <= 7
+    _, backlog = snaps.series("team:team", "casework_backlog")
+    assert backlog[0] > 0
+
+
 def test_a_team_that_triages_under_a_backlog_degrades_smoothly_instead_of_queueing_without_end() -> (
     None
 ):

@@ -4,7 +4,8 @@ A piece of work (:class:`~casejourney.engine.actions.Work`) joins its team's que
 enters a state with its own work or a task falls due; servers take it in earliest-due-date (or
 first-come) order and, once started on an open day, work on it through their working hours until
 it is done. Work that no longer applies when it comes up (the case moved on) is dropped and
-recorded as such.
+recorded as such. Queued work comes before the cases' background casework: servers work it at
+their whole rate, and the casework takes the hours left (the rest is carried as backlog).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from casejourney.engine.actions import Done, Work
 from casejourney.engine.model import TaskKind
 from casejourney.engine.pools import ServerPool
 from casejourney.engine.state import DROP, NAN, NO_LIMIT, QUEUED, TASK, WORK, RunState
-
-_MIN_RATE_SHARE = 0.1  # servers keep at least this share of their hours for timed work
 
 
 def _spread(by_day: list[float], began: float, finish: float, rate: float) -> None:
@@ -45,8 +44,7 @@ class Queues(RunState):
             return
         team = self.teams[index]
         k = self.rank[offset]
-        per_server = team.background / 5.0 / team.servers
-        rate = max(team.hours_per_day - per_server, _MIN_RATE_SHARE * team.hours_per_day)
+        rate = team.hours_per_day  # timed work first, at the worker's whole rate
         hours = team.hours_per_day * team.servers
         team.hours_available += hours
         while True:

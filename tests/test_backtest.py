@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +66,22 @@ def test_bad_backtests_are_clear_errors(
 ) -> None:
     assert main(["backtest", *args, "--trials", "1"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_cached_back_test_is_not_reused_once_the_national_baseline_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from casejourney.spec import workflows_dir
+
+    root = workflows_dir().parent
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / "scenarios").mkdir()
+    shutil.copy(root / "scenarios" / "national-baseline.yaml", tmp_path / "scenarios")
+    monkeypatch.setattr("casejourney.spec.workflows_dir", lambda: tmp_path / "workflows")
+    before = backtest._code_stamp()
+    assert backtest._code_stamp() == before  # the same files, the same stamp
+    baseline = tmp_path / "scenarios" / "national-baseline.yaml"
+    baseline.write_text(baseline.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert backtest._code_stamp() != before

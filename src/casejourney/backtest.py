@@ -282,15 +282,27 @@ CACHE_VERSION = 2  # 2: chairs sized by the year's conferences; assessment triag
 def _code_stamp() -> str:
     """A short hash of what a back-test's answer is built from.
 
-    The published data, what is fitted and to what, and :data:`CACHE_VERSION` (bumped when the
-    scenario builder or the calibration change what they compute); not the engine: after
-    changing it, empty :func:`cache_dir`.
+    The published data, what is fitted and to what, :data:`CACHE_VERSION` (bumped when the
+    scenario builder or the calibration change what they compute), and the files a changed
+    answer most often comes from: the engine's source, the national baseline every scenario is
+    built from, and the authorities' own additions (``data/local/``). A cached answer from
+    before any of them changed is not reused.
     """
     import hashlib
+
+    from casejourney.spec import workflows_dir
 
     digest = hashlib.sha256()
     digest.update(published.data_file().read_bytes())
     digest.update(repr((PARAMETERS, TARGETS, PREDICTED, CACHE_VERSION)).encode())
+    root = workflows_dir().parent
+    sources = sorted((Path(__file__).parent / "engine").glob("*.py"))
+    sources += [root / "scenarios" / "national-baseline.yaml"]
+    sources += sorted((root / "data" / "local").glob("*.yaml"))
+    for source in sources:
+        if source.is_file():
+            digest.update(source.name.encode())
+            digest.update(source.read_bytes())
     return digest.hexdigest()[:10]
 
 

@@ -309,10 +309,11 @@ def sensitivity(
 
 
 def baseline_load(cells: Mapping[tuple[float, float], Mapping[str, Summary]]) -> str:
-    """Markdown: each team's utilisation at the baseline cell, and a warning for those at capacity.
+    """Markdown: each team's utilisation at the baseline cell, and what it means at capacity.
 
-    A team at (nearly) all of its hours cannot keep up: its queue grows through the year, and
-    what staffing and demand do to it is what they do to an overloaded authority.
+    Work with a due date comes first; casework takes the hours left. A team at (nearly) all of
+    its hours is one whose casework does not fit: the shortfall is carried as backlog, and the
+    table's answers are those of an authority whose casework outruns its staff.
     """
     base = cells.get((1.0, 1.0), {})
     load = {
@@ -327,11 +328,11 @@ def baseline_load(cells: Mapping[tuple[float, float], Mapping[str, Summary]]) ->
     text = f"At the baseline (×1, ×1), the teams' mean utilisation over the year: {shown}."
     if full:
         text += (
-            f" **{', '.join(full)} at capacity:** the work the scenario gives them does not fit "
-            "their hours, so their queues grow all year and late visits, meetings and "
-            "conferences follow from that, not from the margins tested here; more demand can "
-            "even make downstream standards look better, by holding children upstream. These "
-            "are the answers of an overloaded authority, not yet a fit to this one."
+            f" **{', '.join(full)} at capacity:** visits, meetings and reports with a due date "
+            "come first, and the casework of the cases they hold takes the hours left; what "
+            "does not fit is carried as backlog (`team.casework_backlog_hours`). These are the "
+            "answers of an authority whose casework outruns its staff: its workload is not yet "
+            "fitted to its own published figures."
         )
     return text
 

@@ -118,9 +118,10 @@ def test_hours_fall_on_the_days_worked_so_no_week_is_over_the_hours_available() 
     assert worked.sum() == pytest.approx(log["hours"][work].sum())
 
 
-def test_casework_beyond_the_teams_hours_is_carried_as_backlog_not_dropped() -> None:
-    # each held case wants 10 hours a week; two servers of 8 hours a day cannot give 40 cases that
-    m = model(
+def _overloaded_casework(effort: Draw | None = None) -> Model:
+    """About 40 cases arriving on the first day, each held four weeks and wanting 10 hours of
+    casework a week (and ``effort`` hours of its own work), by two servers of 8 hours a day."""
+    return model(
         arrivals=np.concatenate(([40.0], np.zeros(59))),
         teams=(TeamModel("team", (None, None), 8.0),),
         states=(
@@ -131,11 +132,16 @@ def test_casework_beyond_the_teams_hours_is_carried_as_backlog_not_dropped() -> 
                 weights=(1.0,),
                 team=0,
                 casework=10.0,
+                effort=effort,
             ),
             StateModel("done", terminal=True),
         ),
     )
-    _, snaps = simulate(m, SEED)
+
+
+def test_casework_beyond_the_teams_hours_is_carried_as_backlog_not_dropped() -> None:
+    # each held case wants 10 hours a week; two servers of 8 hours a day cannot give 40 cases that
+    _, snaps = simulate(_overloaded_casework(), SEED)
     _, unmet = snaps.series("team:team", "casework_unmet")
     _, backlog = snaps.series("team:team", "casework_backlog")
     _, given = snaps.series("team:team", "casework_hours")
@@ -155,23 +161,7 @@ def test_timed_work_comes_before_casework_so_overloaded_casework_delays_no_visit
     # 40 cases each wanting 10 hours of casework a week (five times the team's hours), and each
     # case's own 2 hours of work: the work with a due date is done at the workers' whole rate on
     # the day it arrives; the casework takes what is left, and the rest becomes backlog
-    m = model(
-        arrivals=np.concatenate(([40.0], np.zeros(59))),
-        teams=(TeamModel("team", (None, None), 8.0),),
-        states=(
-            StateModel(
-                "work",
-                stay=Draw("fixed", (4.0,), Unit.WEEKS),
-                exits=(1,),
-                weights=(1.0,),
-                team=0,
-                casework=10.0,
-                effort=Draw("fixed", (2.0,)),
-            ),
-            StateModel("done", terminal=True),
-        ),
-    )
-    log, snaps = simulate(m, SEED)
+    log, snaps = simulate(_overloaded_casework(effort=Draw("fixed", (2.0,))), SEED)
     work = rows(log, Kind.WORK)
     assert len(work) > 30
     # 80 hours of work for 16 hours a day: all started by the fifth open day, none queued longer

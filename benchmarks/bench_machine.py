@@ -13,10 +13,11 @@ import tracemalloc
 import numpy as np
 
 import casejourney
+import casejourney.api
 from casejourney.machine import JourneyMachine, TransitionTable
 
 
-def random_walks(workflow: casejourney.Workflow, n: int, seed: int) -> list[list[str]]:
+def random_walks(workflow: casejourney.api.Workflow, n: int, seed: int) -> list[list[str]]:
     """Legal trigger sequences restarted at the initial state whenever a terminal state is hit."""
     rng = np.random.default_rng(seed)
     table = TransitionTable.from_workflow(workflow)
@@ -34,7 +35,7 @@ def random_walks(workflow: casejourney.Workflow, n: int, seed: int) -> list[list
     return walks
 
 
-def per_trigger(workflow: casejourney.Workflow, walks: list[list[str]], kind: str) -> tuple[float, float]:
+def per_trigger(workflow: casejourney.api.Workflow, walks: list[list[str]], kind: str) -> tuple[float, float]:
     """(µs per trigger, µs to build one machine), timed separately."""
     fired, trigger_time, build_time = 0, 0.0, 0.0
     for walk in walks:
@@ -57,7 +58,7 @@ def per_trigger(workflow: casejourney.Workflow, walks: list[list[str]], kind: st
     return trigger_time / fired * 1e6, build_time / len(walks) * 1e6
 
 
-def model_size(workflow: casejourney.Workflow, nested: bool, n: int = 200) -> float:
+def model_size(workflow: casejourney.api.Workflow, nested: bool, n: int = 200) -> float:
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     keep = [JourneyMachine(workflow, nested=nested) for _ in range(n)]

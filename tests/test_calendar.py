@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from casejourney import CasejourneyError, Duration, due_date
+from casejourney import CasejourneyError, due_date
+from casejourney.api import Duration
 from casejourney.calendar import Unit, WorkingCalendar, add_months, birthday, default_calendar
 from casejourney.errors import DurationError
 

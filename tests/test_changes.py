@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import casejourney
+import casejourney.api
 from casejourney import sweep
 from casejourney.cli import main
 from casejourney.spec import workflows_dir
@@ -52,7 +53,7 @@ teams:
 
 
 @pytest.fixture(scope="module")
-def liverpool() -> casejourney.ScenarioSpec:
+def liverpool() -> casejourney.api.ScenarioSpec:
     return casejourney.load_scenario("liverpool-baseline")[0]
 
 
@@ -63,7 +64,7 @@ def queue(tmp_path: Path) -> Path:
     return path
 
 
-def test_ten_percent_fewer_child_protection_staff(liverpool: casejourney.ScenarioSpec) -> None:
+def test_ten_percent_fewer_child_protection_staff(liverpool: casejourney.api.ScenarioSpec) -> None:
     changed, _ = casejourney.load_scenario(
         "liverpool-baseline", changes=["teams.child_protection.headcount=-10%"]
     )
@@ -76,7 +77,7 @@ def test_ten_percent_fewer_child_protection_staff(liverpool: casejourney.Scenari
 
 
 def test_demand_scale_multiplies_the_arrival_rate_and_nothing_else(
-    liverpool: casejourney.ScenarioSpec,
+    liverpool: casejourney.api.ScenarioSpec,
 ) -> None:
     changed, _ = casejourney.load_scenario("liverpool-baseline", changes=["demand.scale=1.2"])
     assert changed.demand.per_week == pytest.approx(liverpool.demand.per_week * 1.2)
@@ -86,7 +87,7 @@ def test_demand_scale_multiplies_the_arrival_rate_and_nothing_else(
 
 
 def test_a_star_changes_every_team_and_a_percentage_scales_a_distribution(
-    liverpool: casejourney.ScenarioSpec,
+    liverpool: casejourney.api.ScenarioSpec,
 ) -> None:
     changed = apply_changes(
         liverpool, [parse_change("teams.*.headcount=-10%"), parse_change("stays.s47_enquiry=+20%")]
@@ -99,7 +100,7 @@ def test_a_star_changes_every_team_and_a_percentage_scales_a_distribution(
 
 
 def test_an_absolute_value_a_whole_number_and_a_duration(
-    liverpool: casejourney.ScenarioSpec,
+    liverpool: casejourney.api.ScenarioSpec,
 ) -> None:
     changed = apply_changes(
         liverpool,
@@ -146,7 +147,7 @@ def test_a_change_that_breaks_a_cross_check_is_refused() -> None:
         )
 
 
-def test_sweep_takes_relative_values_on_its_axes(liverpool: casejourney.ScenarioSpec) -> None:
+def test_sweep_takes_relative_values_on_its_axes(liverpool: casejourney.api.ScenarioSpec) -> None:
     axis = sweep.parse_vary("teams.child_protection.headcount=-20%,0%")
     scale = sweep.parse_vary("demand.scale=1,1.5")
     tasks = sweep.plan(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import casejourney
-from casejourney import Level
+import casejourney.api
+from casejourney.api import Level
 from casejourney.checks import has_errors
 from casejourney.cli import main
 from tests.conftest import INVALID, WORKFLOWS
@@ -49,7 +50,7 @@ CASES: list[tuple[str, Level, str, int, str]] = [
 ]  # fmt: skip
 
 
-def findings_for(name: str) -> list[casejourney.Finding]:
+def findings_for(name: str) -> list[casejourney.api.Finding]:
     return casejourney.check_paths([INVALID / name])
 
 

@@ -19,21 +19,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import casejourney
-from casejourney import Level
+import casejourney.api
+from casejourney.api import Level
 from tests import strategies
 
 ROOT = Path(__file__).parent.parent
 AUTHORITIES = sorted(p.stem for p in (ROOT / "workflows").glob("*.yaml"))
 
-Mutation = Callable[[dict[str, Any], casejourney.Workflow], str | None]
+Mutation = Callable[[dict[str, Any], casejourney.api.Workflow], str | None]
 
 
-def _phase_of_terminal(workflow: casejourney.Workflow) -> tuple[str, str]:
+def _phase_of_terminal(workflow: casejourney.api.Workflow) -> tuple[str, str]:
     terminal = next(s for s in workflow.states.values() if s.terminal)
     return terminal.id, terminal.phase
 
 
-def unreachable_state(data: dict[str, Any], workflow: casejourney.Workflow) -> str:
+def unreachable_state(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str:
     terminal, phase = _phase_of_terminal(workflow)
     data.setdefault("states", []).append({"id": "orphan_state", "phase": phase, "label": "Orphan"})
     data.setdefault("transitions", []).append(
@@ -42,7 +43,7 @@ def unreachable_state(data: dict[str, Any], workflow: casejourney.Workflow) -> s
     return "orphan_state"
 
 
-def trap_state(data: dict[str, Any], workflow: casejourney.Workflow) -> str:
+def trap_state(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str:
     _, phase = _phase_of_terminal(workflow)
     data.setdefault("states", []).append({"id": "stuck_state", "phase": phase, "label": "Stuck"})
     data.setdefault("transitions", []).extend(
@@ -54,7 +55,7 @@ def trap_state(data: dict[str, Any], workflow: casejourney.Workflow) -> str:
     return "stuck_state"
 
 
-def contradicting_lead_time(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def contradicting_lead_time(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     deadline = next(
         (
             s
@@ -80,7 +81,7 @@ def contradicting_lead_time(data: dict[str, Any], workflow: casejourney.Workflow
     return "injected-lead-time"
 
 
-def looser_than_statute(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def looser_than_statute(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     if "extends" not in data:
         return None
     own = {s["id"] for s in data.get("standards", [])}
@@ -103,7 +104,7 @@ def looser_than_statute(data: dict[str, Any], workflow: casejourney.Workflow) ->
     return parent.id
 
 
-def dangling_reference(data: dict[str, Any], workflow: casejourney.Workflow) -> str:
+def dangling_reference(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str:
     data.setdefault("transitions", []).append(
         {"trigger": "into_nowhere", "source": workflow.initial_state, "dest": "nowhere_state"}
     )
@@ -115,7 +116,7 @@ def _own_standard(data: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return next((s for s in data.get("standards", []) if s.get("kind") == kind), None)
 
 
-def unreachable_step(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def unreachable_step(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A recurring standard whose first ``then`` step is overtaken by the next one at once."""
     recurring = next(
         (s for s in workflow.standards.values() if s.kind == "recurring" and s.spec.per_child),
@@ -142,7 +143,7 @@ def unreachable_step(data: dict[str, Any], workflow: casejourney.Workflow) -> st
     return "injected-steps"
 
 
-def step_on_unknown_event(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def step_on_unknown_event(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A step switched by an event that no activity names ("until the first home visit")."""
     recurring = next(
         (s for s in workflow.standards.values() if s.kind == "recurring" and s.spec.per_child),
@@ -166,7 +167,7 @@ def step_on_unknown_event(data: dict[str, Any], workflow: casejourney.Workflow) 
     return "injected-event-step"
 
 
-def step_with_two_switches(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def step_with_two_switches(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A step that says both when (a time) and on what (an event) it switches."""
     standard = next((s for s in data.get("standards", []) if s.get("then")), None)
     if standard is None:
@@ -178,7 +179,7 @@ def step_with_two_switches(data: dict[str, Any], workflow: casejourney.Workflow)
     return str(standard["id"])
 
 
-def empty_window(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def empty_window(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
     if standard is None:
@@ -187,7 +188,9 @@ def empty_window(data: dict[str, Any], workflow: casejourney.Workflow) -> str | 
     return str(standard["id"])
 
 
-def unsatisfiable_applies_to(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def unsatisfiable_applies_to(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
     """An age band no child fits: at least 16 and under 5."""
     standard = next(
         (
@@ -204,7 +207,7 @@ def unsatisfiable_applies_to(data: dict[str, Any], workflow: casejourney.Workflo
 
 
 def deviation_without_acknowledgement(
-    data: dict[str, Any], workflow: casejourney.Workflow
+    data: dict[str, Any], workflow: casejourney.api.Workflow
 ) -> str | None:
     """A local standard that refines a statutory deadline with twice its time, and says nothing."""
     if "extends" not in data:

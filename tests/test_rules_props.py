@@ -17,6 +17,7 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 import casejourney
+from casejourney.api import Level
 from casejourney.calendar import WorkingCalendar
 from casejourney.checks import check_workflow
 from casejourney.checks.structure import journey_graph
@@ -177,7 +178,7 @@ def test_generated_workflows_check_clean(
     path = folder / "generated.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     findings = casejourney.check_paths([path])
-    assert [f.render() for f in findings if f.level is casejourney.Level.ERROR] == []
+    assert [f.render() for f in findings if f.level is Level.ERROR] == []
 
 
 def test_instances_are_frozen_records() -> None:

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import casejourney
+import casejourney.api
 from casejourney.errors import IllegalStepError
 from casejourney.machine import JourneyMachine, TransitionTable
 from casejourney.simulate import branch_options, compile_scenario
@@ -31,7 +32,7 @@ def compiled(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     return workflow, found
 
 
-def _triggers(workflow: casejourney.Workflow) -> list[str]:
+def _triggers(workflow: casejourney.api.Workflow) -> list[str]:
     return [*sorted({t.spec.trigger for t in workflow.transitions}), "not_a_trigger"]
 
 

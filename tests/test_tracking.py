@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 
 import casejourney
+import casejourney.api
 from casejourney.tracking import CaseEvent, Outcome, track
 
 D = dt.date
 
 
 @pytest.fixture(scope="module")
-def national() -> casejourney.Workflow:
+def national() -> casejourney.api.Workflow:
     return casejourney.load_workflow("national")
 
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import casejourney
+from casejourney.api import Level
 
 README = Path(__file__).parent.parent / "workflows" / "README.md"
 
@@ -18,7 +19,7 @@ def test_worked_example_checks_clean_and_tightens_the_icpc(tmp_path: Path) -> No
     (tmp_path / "anyshire.yaml").write_text(header + activities + standards, encoding="utf-8")
     shutil.copy(README.parent / "national.yaml", tmp_path / "national.yaml")
     findings = casejourney.check_paths([tmp_path / "anyshire.yaml"])
-    assert [f for f in findings if f.level is casejourney.Level.ERROR] == []
+    assert [f for f in findings if f.level is Level.ERROR] == []
     answer = casejourney.due_date(
         dt.date(2026, 12, 18), standard="icpc-timing", authority="anyshire", directory=tmp_path
     )

@@ -2,7 +2,8 @@
 
 The public surface is the names in ``__all__``: load and check workflows and scenarios, look up
 due dates, compare authorities, draw pathways, walk a journey, list the rules, simulate, sweep,
-report and export. Everything else is an implementation detail and may change. Each name is
+report and export, and the two errors to catch. The types those functions take and return
+(``Workflow``, ``Results``, ``Finding``, ...) are in :mod:`casejourney.api`. Everything else is an implementation detail and may change. Each name is
 imported when first used, so ``import casejourney`` (and ``casejourney --version``) stays quick;
 the exceptions are drawn as a tree in :mod:`casejourney.errors`.
 """
@@ -10,12 +11,12 @@ the exceptions are drawn as a tree in :mod:`casejourney.errors`.
 from __future__ import annotations
 
 import importlib
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from casejourney.api import (
-        DueAnswer,
         check_paths,
         compare_standards,
         draw_pathway,
@@ -28,13 +29,9 @@ if TYPE_CHECKING:
         walk_journey,
         write_report,
     )
-    from casejourney.calendar import Duration
     from casejourney.errors import CasejourneyError, SpecError
-    from casejourney.experiment import Results
     from casejourney.report.rules import rules_records
     from casejourney.returns import export_returns
-    from casejourney.spec import Finding, Level, Workflow
-    from casejourney.spec.scenario import ScenarioSpec
 
 try:
     __version__ = version("casejourney")
@@ -44,14 +41,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 #: Each public name and the module that defines it.
 _HOMES = {
     "CasejourneyError": "casejourney.errors",
-    "DueAnswer": "casejourney.api",
-    "Duration": "casejourney.calendar",
-    "Finding": "casejourney.spec",
-    "Level": "casejourney.spec",
-    "Results": "casejourney.experiment",
-    "ScenarioSpec": "casejourney.spec.scenario",
     "SpecError": "casejourney.errors",
-    "Workflow": "casejourney.spec",
     "check_paths": "casejourney.api",
     "compare_standards": "casejourney.api",
     "draw_pathway": "casejourney.api",
@@ -67,16 +57,15 @@ _HOMES = {
     "write_report": "casejourney.api",
 }
 
+#: Names that were public before the surface was narrowed: each still works, with a warning
+#: naming its home in :mod:`casejourney.api`.
+_MOVED = frozenset(
+    {"DueAnswer", "Duration", "Finding", "Level", "Results", "ScenarioSpec", "Workflow"}
+)
+
 __all__ = [
     "CasejourneyError",
-    "DueAnswer",
-    "Duration",
-    "Finding",
-    "Level",
-    "Results",
-    "ScenarioSpec",
     "SpecError",
-    "Workflow",
     "__version__",
     "check_paths",
     "compare_standards",
@@ -96,6 +85,13 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """A public name, imported from its module on first use (PEP 562)."""
+    if name in _MOVED:
+        warnings.warn(
+            f"casejourney.{name} is casejourney.api.{name} now; import it from there",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module("casejourney.api"), name)
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'casejourney' has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """The functions behind ``casejourney``'s public names: load, check, look up, simulate.
 
 Consumes workflow and scenario files; produces checked specs, findings, due dates and results.
-``casejourney`` re-exports the public ones (see its ``__all__``); the command line calls them.
+``casejourney`` re-exports the everyday ones (see its ``__all__``); this module's ``__all__`` adds
+the types they take and return. The command line is built on the two.
 """
 
 from __future__ import annotations
@@ -46,6 +47,38 @@ if TYPE_CHECKING:
     from casejourney.report.diagram import Diagram
     from casejourney.report.formats import Format, Renderer
     from casejourney.sweep import Progress, SweepResult
+
+__all__ = [
+    "DueAnswer",
+    "Duration",
+    "Finding",
+    "Level",
+    "Pathway",
+    "Results",
+    "ScenarioSpec",
+    "Workflow",
+    "check_paths",
+    "compare_standards",
+    "draw_pathway",
+    "due_date",
+    "export_results",
+    "find_scenario_file",
+    "load_scenario",
+    "load_workflow",
+    "run_scenario",
+    "run_sweep",
+    "walk_journey",
+    "write_report",
+]
+
+
+def __getattr__(name: str) -> type[Results]:
+    """``Results``, imported on first use (the simulator it comes with loads numpy)."""
+    if name == "Results":
+        from casejourney.experiment import Results
+
+        return Results
+    raise AttributeError(f"module 'casejourney.api' has no attribute {name!r}")
 
 
 def check_paths(paths: list[Path], *, deep: bool = False) -> list[Finding]:

@@ -164,9 +164,11 @@ def _durations(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dur(value: dict[str, Any] | None) -> str:
+    from casejourney.api import Duration
+
     if value is None:
         return ""
-    return str(casejourney.Duration(value=value["value"], unit=value["unit"]))
+    return str(Duration(value=value["value"], unit=value["unit"]))
 
 
 @app.command()

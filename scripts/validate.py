@@ -187,9 +187,10 @@ plans counting the case history written before the simulated period, stocks on 3
 Each DfE year (1 April to 31 March) is simulated from its own published **inputs** only
 (`published.year_scenario`): referrals in the year; children in need, on CP plans and looked after
 on the previous 31 March (the open caseload, with history); referrals ending in no further action;
-assessments finding no need; ICPCs per s47 enquiry and CP plans per ICPC (so the counts of ICPCs
-and plans are *input-driven*); the workforce's size relative to 2025, its agency share, turnover
-and sickness.
+assessments finding no need; s47 enquiries per referral, ICPCs per s47 enquiry and CP plans per
+ICPC (so the counts of enquiries, ICPCs and plans are *input-driven*); the case-holding workforce's
+size relative to 2025 (case-holding FTE: FTE in post grew 14% from 2022 to 2025, mostly outside
+case-holding roles, while case holders grew 4%), its agency share, turnover and sickness.
 Everything else comes from `scenarios/national-baseline.yaml`. No outcome in the table is an input.
 
 **Calibrated, not predicted.** A few parameters no publication gives were set against the

@@ -43,6 +43,34 @@ def test_a_year_scenario_takes_its_inputs_from_that_year() -> None:
     assert sum(scenario.branches["s47_enquiry"].values()) == pytest.approx(1.0)
 
 
+def test_a_year_scenario_takes_s47_enquiries_per_referral_and_case_holders_from_that_year() -> None:
+    # 2022 had 8% fewer s47 enquiries per referral than 2025 (the baseline's year), and 4% fewer
+    # case-holding social workers (though 13% fewer in post): the year's scenario must say so, or
+    # its conferences are late for want of inputs, not for the model's reasons
+    from casejourney import validation
+
+    rows = published.load()
+    base = validation.base_scenario()
+    data = published.year_scenario(base, rows, 2022)
+    now, then = published.england(rows, 2022), published.england(rows, 2025)
+    per_referral = (now.get("s47_enquiries") / now.get("referrals")) / (
+        then.get("s47_enquiries") / then.get("referrals")
+    )
+    for state, option in (
+        ("referral", "referral_to_strategy"),
+        ("cf_assessment", "assessment_to_strategy"),
+        ("cin_plan", "cin_to_strategy"),
+    ):
+        assert data["branches"][state][option] == pytest.approx(
+            base["branches"][state][option] * per_referral, abs=1e-5
+        )
+        assert sum(data["branches"][state].values()) == pytest.approx(1.0, abs=1e-5)
+    holders = now.get("sw_case_holders_fte") / then.get("sw_case_holders_fte")
+    for name, team in data["teams"].items():
+        if team.get("caseload_limit", 20) is not None:
+            assert team["headcount"] == round(base["teams"][name]["headcount"] * holders)
+
+
 def test_the_baselines_cp_plan_lengths_are_the_fit_to_the_calibration_years_bands() -> None:
     # stays.cp_plan is not a guess: it is the lognormal whose steady stock of open plans falls
     # into the DfE's duration bands as England's did in 2022-2023 (2024 is left to predict)

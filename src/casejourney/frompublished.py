@@ -408,7 +408,8 @@ def build(rows: list[Row], name: str, year: int) -> Built:  # noqa: C901  (one r
     out["branches"] = copy.deepcopy(base_branches)
     branches = out["branches"]
     nfa = f.column("referral_nfa_pct", year)
-    e_s47_per_ref = e_now.get("s47_enquiries") / e_now.get("referrals")
+    # relative to England in the national baseline's year, whose rates the baseline's shares are
+    e_s47_per_ref = e_base.get("s47_enquiries") / e_base.get("referrals")
     q = (s47.value / referrals.value) / e_s47_per_ref if referrals.value > 0 else 1.0
     nat_rs = base_branches["referral"]["referral_to_strategy"]
     nat_as = base_branches["cf_assessment"]["assessment_to_strategy"]
@@ -420,7 +421,8 @@ def build(rows: list[Row], name: str, year: int) -> Built:  # noqa: C901  (one r
     notes[("branches", "referral", "referral_nfa")] = f"{nfa.source} {nfa.value:g}%"
     s47_text = (
         f"national-baseline's {{}} × {q:.3f}: s47 enquiries per referral {s47.value:,.0f} / "
-        f"{referrals.value:,.0f} relative to England's {e_s47_per_ref:.3f} in {year} ({s47.source})"
+        f"{referrals.value:,.0f} relative to England's {e_s47_per_ref:.3f} in {BASELINE_YEAR} "
+        f"({s47.source})"
     )
     notes[("branches", "referral", "referral_to_strategy")] = s47_text.format(nat_rs)
     anin = f.column("assessed_not_in_need_pct", year)

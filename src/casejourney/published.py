@@ -111,6 +111,14 @@ def england(rows: list[Row], year: int) -> Row:
     raise CasejourneyError(f"no figures for England in {year}; years published: {known}")
 
 
+#: The ways into a strategy discussion (and so an s47 enquiry), as (state, option).
+_ROUTES_TO_S47: tuple[tuple[str, str], ...] = (
+    ("referral", "referral_to_strategy"),
+    ("cf_assessment", "assessment_to_strategy"),
+    ("cin_plan", "cin_to_strategy"),
+)
+
+
 def _scaled(options: Mapping[str, float], fixed: Mapping[str, float]) -> dict[str, float]:
     """Branch probabilities with ``fixed`` ones set and the others scaled to fill the rest."""
     rest = {k: v for k, v in options.items() if k not in fixed}
@@ -127,9 +135,10 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
     Inputs taken from the published figures: referrals in the year (contacts at the baseline's
     ratio of two per referral); children in need, on CP plans and looked after on the previous
     31 March as the open caseload; the shares of referrals ending in no further action and of
-    assessments finding no need; ICPCs per s47 enquiry and CP plans per ICPC; the workforce's
-    size (FTE in post and agency, relative to the baseline's), the agency share of it, turnover and
-    sickness absence.
+    assessments finding no need; s47 enquiries per referral (every route into a strategy
+    discussion scaled alike), ICPCs per s47 enquiry and CP plans per ICPC; the size of the teams
+    that hold cases (case-holding FTE relative to the baseline year's; FTE in post and agency where
+    it is not published), the agency share, turnover and sickness absence.
     Nothing the simulation is compared with (timeliness, durations, repeat plans, the year-end
     stocks) is an input.
     """
@@ -154,11 +163,29 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
     caseload["cin_plan"] = round(before.get("cin_at_31_march") - cp - lac - wip)
     out["initial_caseload"] = caseload
     branches = {k: dict(v) for k, v in out["branches"].items()}
+    # s47 enquiries per referral, relative to the baseline year's: every route into a strategy
+    # discussion (from referrals, assessments and CIN plans) is scaled alike
+    per_referral = (now.get("s47_enquiries") / now.get("referrals")) / (
+        baseline.get("s47_enquiries") / baseline.get("referrals")
+    )
+    for state, option in _ROUTES_TO_S47:
+        if math.isfinite(per_referral) and option in branches.get(state, {}):
+            branches[state] = _scaled(
+                branches[state], {option: branches[state][option] * per_referral}
+            )
     branches["referral"] = _scaled(
-        branches["referral"], {"referral_nfa": now.get("referral_nfa_pct") / 100}
+        branches["referral"],
+        {
+            "referral_nfa": now.get("referral_nfa_pct") / 100,
+            "referral_to_strategy": branches["referral"]["referral_to_strategy"],
+        },
     )
     branches["cf_assessment"] = _scaled(
-        branches["cf_assessment"], {"assessment_nfa": now.get("assessed_not_in_need_pct") / 100}
+        branches["cf_assessment"],
+        {
+            "assessment_nfa": now.get("assessed_not_in_need_pct") / 100,
+            "assessment_to_strategy": branches["cf_assessment"]["assessment_to_strategy"],
+        },
     )
     branches["s47_enquiry"] = _scaled(
         branches["s47_enquiry"], {"convene_icpc": now.get("icpcs") / now.get("s47_enquiries")}
@@ -171,7 +198,11 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
     def workforce(row: Row) -> float:
         return row.get("sw_fte_in_post") + row.get("sw_agency_fte")
 
-    ratio = workforce(now) / workforce(baseline)
+    def case_holders(row: Row) -> float:
+        held = row.get("sw_case_holders_fte")
+        return held if not math.isnan(held) else workforce(row)
+
+    ratio = case_holders(now) / case_holders(baseline)
     teams = {}
     for name, team in out["teams"].items():
         team = dict(team)

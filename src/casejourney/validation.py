@@ -63,7 +63,13 @@ MEASURES: tuple[Measure, ...] = (
     Measure("cin_at_31_march", "children in need at 31 March", 0.03, relative=True),
     Measure("cp_plans_at_31_march", "CP plans open at 31 March", 0.03, relative=True),
     Measure("looked_after_at_31_march", "children looked after at 31 March", 0.03, relative=True),
-    Measure("s47_enquiries", "s47 enquiries started in the year", 0.05, relative=True),
+    Measure(
+        "s47_enquiries",
+        "s47 enquiries started in the year",
+        0.05,
+        relative=True,
+        role="input-driven",
+    ),
     Measure("icpcs", "ICPCs in the year", 0.05, relative=True, role="input-driven"),
     Measure(
         "cp_plans_started", "CP plans started in the year", 0.05, relative=True, role="input-driven"

@@ -243,3 +243,38 @@ def test_the_command_line_contract_forbids_every_internal_module() -> None:
         if (p.suffix == ".py" or (p / "__init__.py").is_file()) and not p.name.startswith("_")
     } - {"casejourney.api", "casejourney.errors", "casejourney.cli"}
     assert set(contract["forbidden_modules"]) == internal
+
+
+def test_check_files_says_whose_file_each_finding_is_in(tmp_path: Path) -> None:
+    from casejourney.api import check_files
+
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(
+        "kind: scenario\nid: mine\ntitle: Mine\nextends: national-baseline\nreplications: -1\n",
+        encoding="utf-8",
+    )
+    checked = check_files([scenario])
+    assert checked.files == [scenario]
+    assert checked.own and all(f.file.endswith("mine.yaml") for f in checked.own)
+    assert all(not f.file.endswith("mine.yaml") for f in checked.others)
+    assert checked.has_errors
+    assert sorted(checked.own + checked.others) == checked.findings
+
+
+def test_the_rules_table_has_a_row_of_words_per_standard() -> None:
+    from casejourney.api import rules_table
+
+    workflow = casejourney.load_workflow("liverpool")
+    rows = rules_table(workflow)
+    assert [r["id"] for r in rows] == list(workflow.standards)
+    assert {tuple(r) for r in rows} == {("id", "kind", "rule", "timescale", "from", "source")}
+    assert any(r["from"].endswith("(inherited)") for r in rows)
+    assert all(r["timescale"] and r["source"] for r in rows)
+
+
+def test_a_journey_draws_as_a_timeline_through_the_api() -> None:
+    from casejourney.api import journey_timeline
+
+    journey = casejourney.walk_journey("national", dt.date(2026, 1, 5), seed=3)
+    svg = journey_timeline(journey)
+    assert svg.startswith("<?xml") and "<svg" in svg

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from casejourney.sweep import Progress, SweepResult
 
 __all__ = [
+    "Checked",
     "DueAnswer",
     "Duration",
     "Finding",
@@ -57,14 +58,17 @@ __all__ = [
     "Results",
     "ScenarioSpec",
     "Workflow",
+    "check_files",
     "check_paths",
     "compare_standards",
     "draw_pathway",
     "due_date",
     "export_results",
     "find_scenario_file",
+    "journey_timeline",
     "load_scenario",
     "load_workflow",
+    "rules_table",
     "run_scenario",
     "run_sweep",
     "walk_journey",
@@ -111,6 +115,69 @@ def check_paths(paths: list[Path], *, deep: bool = False) -> list[Finding]:
         if not any(f.code == "unknown-reference" for f in check_workflow(workflow)):
             found.update(deep_findings(workflow))
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`check_files` found: every finding, split by whose file it is in."""
+
+    #: Every finding, sorted (as :func:`check_paths` returns them).
+    findings: list[Finding]
+    #: The YAML files checked: those named, and those in the folders named.
+    files: list[Path]
+    #: Findings in those files: the files named one by one first, then those found in folders.
+    own: list[Finding]
+    #: Findings in the files those build on (the shipped workflows a scenario uses, ...).
+    others: list[Finding]
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any finding, in any file, is an error."""
+        return checks.has_errors(self.findings)
+
+
+def check_files(paths: list[Path], *, deep: bool = False) -> Checked:
+    """Check workflow and scenario files and folders, as ``casejourney check`` does.
+
+    Like :func:`check_paths`, and says which findings are in the files named (or in the folders
+    named) and which are in the files those build on.
+    """
+    from casejourney.spec.findings import display_path
+    from casejourney.spec.yamlsafe import is_folder
+
+    findings = check_paths(paths, deep=deep)
+    files, _ = checks.workflow_files(paths)
+    named = {display_path(p) for p in files} | {display_path(p) for p in paths}
+    explicit = {display_path(p) for p in paths if not is_folder(p)}
+    own = sorted((f for f in findings if f.file in named), key=lambda f: f.file not in explicit)
+    others = [f for f in findings if f.file not in named]
+    return Checked(findings, files, own, others)
+
+
+def rules_table(workflow: Workflow) -> list[dict[str, str]]:
+    """Every standard in force as a row of words, as ``casejourney rules`` shows it.
+
+    Each row has ``id``, ``kind``, ``rule`` (the title, and for whom if not every child),
+    ``timescale`` ("within 15 working days"), ``from`` (the authority, "(inherited)" if so) and
+    ``source`` (document and section). :func:`casejourney.rules_records` gives the same
+    standards as data.
+    """
+    from casejourney.report.rules import scope_text, timescale_text
+
+    rows = []
+    for standard in workflow.standards.values():
+        scope = scope_text(standard)
+        rows.append(
+            {
+                "id": standard.id,
+                "kind": standard.kind,
+                "rule": standard.spec.title + (f"\n({scope})" if scope else ""),
+                "timescale": timescale_text(standard),
+                "from": standard.authority + (" (inherited)" if standard.inherited else ""),
+                "source": f"{standard.citation.document}, {standard.citation.section}",
+            }
+        )
+    return rows
 
 
 def load_workflow(authority: str, directory: Path | None = None) -> Workflow:
@@ -585,6 +652,18 @@ def walk_journey(
     date_of_birth = start - dt.timedelta(days=round(age * 365.25))
     rng = None if path is not None else np.random.default_rng(seed)
     return walk(workflow, spec, start, path=path, rng=rng, date_of_birth=date_of_birth, child=child)
+
+
+def journey_timeline(journey: Journey) -> str:
+    """A journey from :func:`walk_journey` as a timeline picture: SVG text, 16:9.
+
+    Each stage is a band coloured by its phase, each activity a tick, each standard a lane with a
+    marker at every due date (met, late by how much, missed, open); tooltips give the sources.
+    Nothing personal is drawn.
+    """
+    from casejourney.report.timeline import timeline_svg
+
+    return timeline_svg(journey)
 
 
 def compare_standards(authorities: Sequence[str], workflows: Path | None = None) -> Comparison:

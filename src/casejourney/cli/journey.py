@@ -134,10 +134,10 @@ def journey(
     elif fmt is JourneyFormat.csv:
         _emit_csv(output, [_instance_row(result, i) for i in result.instances])
     elif fmt is JourneyFormat.svg:
-        from casejourney.report.timeline import timeline_svg
+        from casejourney.api import journey_timeline
 
         target = output or Path(f"journey-{workflow.id}.svg")
-        _write_atomic(target, timeline_svg(result))
+        _write_atomic(target, journey_timeline(result))
         err.print(f"wrote {target}")
     else:
         _print_table(result)

@@ -19,8 +19,6 @@ from casejourney.cli import (
     parse_date,
     print_csv,
 )
-from casejourney.spec.findings import display_path
-from casejourney.spec.yamlsafe import is_folder
 
 
 @app.command()
@@ -56,18 +54,13 @@ def check(
     A scenario is checked against its authority's workflow (states, triggers, probabilities,
     capacity).
     """
-    from casejourney import checks
+    from casejourney.api import check_files
 
-    findings = casejourney.check_paths(paths, deep=deep)
+    checked = check_files(paths, deep=deep)
+    findings, files, own, others = checked.findings, checked.files, checked.own, checked.others
     if fmt is CheckFormat.json:
         out.print_json(json.dumps([f.as_dict() for f in findings]))
     else:
-        files, _ = checks.workflow_files(paths)
-        named = {display_path(p) for p in files} | {display_path(p) for p in paths}
-        # Files named one by one first (the user's own), then those found in named folders.
-        explicit = {display_path(p) for p in paths if not is_folder(p)}
-        own = sorted((f for f in findings if f.file in named), key=lambda f: f.file not in explicit)
-        others = [f for f in findings if f.file not in named]
         # Errors elsewhere stop the user's file too, so they are always shown.
         shown = own + [f for f in others if show_all or f.level.value == "error"]
         for finding in shown:
@@ -91,7 +84,7 @@ def check(
             else ""
         )
         err.print(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: {summary}{also}")
-    if checks.has_errors(findings):
+    if checked.has_errors:
         raise typer.Exit(1)
 
 
@@ -111,7 +104,7 @@ def rules(
     """List every standard in force for an authority, after inheritance, with its source."""
     from rich.table import Table
 
-    from casejourney.report.rules import scope_text, timescale_text
+    from casejourney.api import rules_table
 
     workflow = casejourney.load_workflow(authority, workflows)
     records = casejourney.rules_records(workflow)
@@ -137,18 +130,8 @@ def rules(
     table = Table(title=f"Standards in force: {workflow.title}", show_lines=True, expand=False)
     for column in ("id", "kind", "rule", "timescale", "from", "source"):
         table.add_column(column, overflow="fold")
-    for standard in workflow.standards.values():
-        origin = standard.authority + (" (inherited)" if standard.inherited else "")
-        source = f"{standard.citation.document}, {standard.citation.section}"
-        scope = scope_text(standard)
-        table.add_row(
-            standard.id,
-            standard.kind,
-            standard.spec.title + (f"\n({scope})" if scope else ""),
-            timescale_text(standard),
-            origin,
-            source,
-        )
+    for row in rules_table(workflow):
+        table.add_row(*row.values())
     out.print(table)
 
 

@@ -278,3 +278,18 @@ def test_a_journey_draws_as_a_timeline_through_the_api() -> None:
     journey = casejourney.walk_journey("national", dt.date(2026, 1, 5), seed=3)
     svg = journey_timeline(journey)
     assert svg.startswith("<?xml") and "<svg" in svg
+
+
+def test_a_results_folder_is_checked_before_any_work(tmp_path: Path) -> None:
+    from casejourney.api import check_results_folder, writing_results
+    from casejourney.errors import OutputFolderError
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "summary.csv").write_text("the user's own\n", encoding="utf-8")
+    with pytest.raises(OutputFolderError, match="theirs"):
+        check_results_folder(theirs)
+    check_results_folder(tmp_path / "new")  # a folder not yet made is fine
+    assert not (tmp_path / "new").exists()  # and checking it makes nothing
+    with pytest.raises(OutputFolderError, match="the disk is full"), writing_results(theirs):
+        raise OSError(28, "No space left on device", str(theirs / "metrics-tidy.csv"))

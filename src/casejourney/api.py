@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_find
 from casejourney.spec.yamlsafe import is_present, is_regular_file, read_yaml
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from casejourney.experiment import EventLogFormat, Results
     from casejourney.journey import Journey
@@ -60,6 +61,7 @@ __all__ = [
     "Workflow",
     "check_files",
     "check_paths",
+    "check_results_folder",
     "compare_standards",
     "draw_pathway",
     "due_date",
@@ -73,6 +75,7 @@ __all__ = [
     "run_sweep",
     "walk_journey",
     "write_report",
+    "writing_results",
 ]
 
 
@@ -386,6 +389,37 @@ def _is_scenario(path: Path, seen: frozenset[Path] = frozenset()) -> bool:
         return named not in seen | {path} and _is_scenario(named, seen | {path})
     # Not beside it: a shipped scenario's id (a shipped workflow's would be a workflow).
     return is_regular_file(scenarios_dir() / f"{parent}.yaml")
+
+
+def check_results_folder(out: Path, *, force: bool = False) -> None:
+    """Refuse ``out`` now, before any work, if writing a results folder there could lose files.
+
+    Accepted: a folder that does not exist yet (in a folder that can be written), an empty one,
+    or one casejourney wrote; with ``force``, any folder where none of the user's files has a
+    name casejourney writes. :func:`run_scenario` checks again before it writes.
+
+    Raises:
+        OutputFolderError: what is wrong, and what to do instead.
+
+    """
+    from casejourney import outfolder
+
+    outfolder.check(out, outfolder.SIMULATE, force)
+
+
+@contextmanager
+def writing_results(out: Path) -> Iterator[None]:
+    """Around adding files to the results folder ``out``: an OS error becomes a clear message.
+
+    Raises:
+        OutputFolderError: the disk is full, or the folder could not be written (the files
+            already there are untouched).
+
+    """
+    from casejourney import outfolder
+
+    with outfolder.writing(out):
+        yield
 
 
 def run_scenario(

@@ -115,15 +115,15 @@ def simulate(
         TimeRemainingColumn,
     )
 
-    from casejourney import outfolder
+    from casejourney.api import check_results_folder, writing_results
 
     if xes and event_log not in (EventLogChoice.parquet, EventLogChoice.both):
         raise typer.BadParameter("--xes needs --event-log parquet or both")
     if results is not None:
-        outfolder.check(results, outfolder.SIMULATE, force)  # before loading anything
+        check_results_folder(results, force=force)  # before loading anything
     spec, _ = casejourney.load_scenario(scenario, workflows, changes or ())
     target = results or Path("results") / (spec.id + folder_suffix(changes or ()))
-    outfolder.check(target, outfolder.SIMULATE, force)
+    check_results_folder(target, force=force)
     total = replications or spec.replications
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -149,7 +149,7 @@ def simulate(
             changes=changes or (),
         )
     print_summary(found.summary(), found.frame.workflow, found.frame.scenario, total)
-    with outfolder.writing(target):
+    with writing_results(target):
         casejourney.export_results(target, xes=xes, workflows=workflows)
         err.print(f"wrote {target}", markup=False)
         if report:

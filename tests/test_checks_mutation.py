@@ -237,6 +237,15 @@ def deviation_without_acknowledgement(
     return "injected-deviation"
 
 
+def unknown_unit(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+    """A recurring standard counted in a unit the format does not know ("every semester")."""
+    standard = _own_standard(data, "recurring")
+    if standard is None:
+        return None
+    standard["every"] = "1 semester"
+    return str(standard["id"])
+
+
 MUTATIONS: list[tuple[Mutation, str]] = [
     (unreachable_state, "unreachable-state"),
     (trap_state, "trap"),
@@ -249,6 +258,7 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (empty_window, "invalid-value"),
     (unsatisfiable_applies_to, "invalid-value"),
     (deviation_without_acknowledgement, "looser-than-statute"),
+    (unknown_unit, "bad-duration"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -258,6 +268,7 @@ REPORTED_AT = {
     "step_with_two_switches": "then",
     "empty_window": "effective",
     "unsatisfiable_applies_to": "applies_to",
+    "unknown_unit": "every",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.

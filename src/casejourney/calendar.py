@@ -1,26 +1,32 @@
 """Durations and working-day arithmetic: England & Wales bank holidays plus local closure days.
 
-Consumes durations such as ``"15 working days"``; produces due dates. Conventions (see
-docs/workflow-format.md): the anchor's day is day 0; "N working days after D" is the N-th working
-day strictly after D; months and years are calendar months clamped to the month end; hours round up
-to whole days because the tool works in dates.
+Consumes durations such as ``"15 working days"`` and a school-terms file; produces due dates.
+Conventions (see docs/workflow-format.md): the anchor's day is day 0; "N working days after D" is
+the N-th working day strictly after D, and "N school days after D" the N-th school day (a working
+day inside a term, outside its half-term break); "N terms after D" is the last day of the N-th
+term to begin after D, and "N school years after D" the 31 August ending the N-th school year to
+begin after D; months and years are calendar months clamped to the month end; hours round up to
+whole days because the tool works in dates.
 """
 
 from __future__ import annotations
 
 import calendar as _stdcal
+import csv
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 
 import holidays
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from casejourney.errors import DurationError
+from casejourney.errors import DurationError, TermDatesError
 
 #: Holidays are computed for these years; dates outside them raise a clear error.
 FIRST_YEAR = 2000
@@ -33,9 +39,16 @@ class Unit(StrEnum):
     HOURS = "hours"
     DAYS = "days"
     WORKING_DAYS = "working_days"
+    SCHOOL_DAYS = "school_days"
     WEEKS = "weeks"
+    TERMS = "terms"
     MONTHS = "months"
     YEARS = "years"
+    SCHOOL_YEARS = "school_years"
+
+
+#: Units counted on the school calendar (they need term dates).
+SCHOOL_UNITS = frozenset({Unit.SCHOOL_DAYS, Unit.TERMS, Unit.SCHOOL_YEARS})
 
 
 _UNIT_WORDS: dict[str, Unit] = {
@@ -49,6 +62,16 @@ _UNIT_WORDS: dict[str, Unit] = {
     "working days": Unit.WORKING_DAYS,
     "working_day": Unit.WORKING_DAYS,
     "working_days": Unit.WORKING_DAYS,
+    "school day": Unit.SCHOOL_DAYS,
+    "school days": Unit.SCHOOL_DAYS,
+    "school_day": Unit.SCHOOL_DAYS,
+    "school_days": Unit.SCHOOL_DAYS,
+    "term": Unit.TERMS,
+    "terms": Unit.TERMS,
+    "school year": Unit.SCHOOL_YEARS,
+    "school years": Unit.SCHOOL_YEARS,
+    "school_year": Unit.SCHOOL_YEARS,
+    "school_years": Unit.SCHOOL_YEARS,
     "week": Unit.WEEKS,
     "weeks": Unit.WEEKS,
     "month": Unit.MONTHS,
@@ -66,7 +89,10 @@ class Duration(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     value: int = Field(gt=0, description="How many units; a whole number above zero.")
-    unit: Unit = Field(description="hours, days, working_days, weeks, months or years.")
+    unit: Unit = Field(
+        description="hours, days, working_days, school_days, weeks, terms, months, years or "
+        "school_years."
+    )
 
     def __str__(self) -> str:
         word = self.unit.value.replace("_", " ")
@@ -89,11 +115,222 @@ class Duration(BaseModel):
         number, word = int(match.group(1)), " ".join(match.group(2).split())
         unit = _UNIT_WORDS.get(word)
         if unit is None:
-            known = "hours, days, working days, weeks, months, years"
+            known = (
+                "hours, days, working days, school days, weeks, terms, months, years, school years"
+            )
             raise DurationError(f"unknown unit {word!r} in {text!r}: use one of {known}")
         if number <= 0:
             raise DurationError(f"duration {text!r} must be above zero")
         return cls(value=number, unit=unit)
+
+
+#: The shipped England term dates (see the file's header for its sources).
+ENGLAND_TERMS = Path(__file__).with_name("school_terms_england.csv")
+
+#: School years (by the calendar year they begin) for which terms are known: listed or moved.
+_TERMS_UNTIL = 2300
+
+_TERM_COLUMNS = ("academic_year", "term", "starts", "ends", "half_term_starts", "half_term_ends")
+_TERM_NAMES = ("autumn", "spring", "summer")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One school term: open to pupils from ``starts`` to ``ends``, less its half-term break."""
+
+    academic_year: int  # the calendar year in which the school year begins (2025 for 2025/26)
+    name: str
+    starts: dt.date
+    ends: dt.date
+    half_term: tuple[dt.date, dt.date] | None
+
+    def moved(self, days: int, academic_year: int) -> Term:
+        """The same term ``days`` later, labelled with another school year."""
+        step = dt.timedelta(days=days)
+        half = (
+            None if self.half_term is None else (self.half_term[0] + step, self.half_term[1] + step)
+        )
+        return Term(academic_year, self.name, self.starts + step, self.ends + step, half)
+
+
+class SchoolTerms:
+    """School terms for every school year the calendar covers.
+
+    ``listed`` are the terms a file gives; a school year it does not list takes the nearest listed
+    year's terms moved by whole weeks, so each date keeps its weekday and stays within three days
+    of its calendar date (Easter is not followed).
+    """
+
+    def __init__(self, listed: Sequence[Term], source: str) -> None:
+        if not listed:
+            raise TermDatesError(source, 0, "no terms listed")
+        self.source = source
+        self.listed = tuple(sorted(listed, key=lambda t: t.starts))
+        by_year: dict[int, list[Term]] = {}
+        for term in self.listed:
+            by_year.setdefault(term.academic_year, []).append(term)
+        years = sorted(by_year)
+        terms: list[Term] = []
+        # Far beyond the holiday years, so a long count of terms from any date has an answer.
+        for year in range(FIRST_YEAR - 1, _TERMS_UNTIL):
+            if year in by_year:
+                terms.extend(by_year[year])
+                continue
+            nearest = min(years, key=lambda y: (abs(y - year), -y))
+            gap = (dt.date(year, 9, 1) - dt.date(nearest, 9, 1)).days
+            terms.extend(t.moved(7 * round(gap / 7), year) for t in by_year[nearest])
+        self.terms = tuple(terms)
+        self.starts = np.array([t.starts for t in terms], dtype="datetime64[D]")
+        self.ends = np.array([t.ends for t in terms], dtype="datetime64[D]")
+
+    def closed_days(self) -> np.ndarray:
+        """Every day outside a term or inside a half-term break, as ``datetime64[D]``."""
+        first = dt.date(FIRST_YEAR, 1, 1)
+        size = (dt.date(LAST_YEAR + 1, 1, 1) - first).days
+        open_ = np.zeros(size, dtype=bool)
+        for term in self.terms:
+            a, b = (term.starts - first).days, (term.ends - first).days
+            open_[max(a, 0) : max(b + 1, 0)] = True
+            if term.half_term is not None:
+                h0, h1 = (term.half_term[0] - first).days, (term.half_term[1] - first).days
+                open_[max(h0, 0) : max(h1 + 1, 0)] = False
+        closed: np.ndarray = np.datetime64(first, "D") + np.flatnonzero(~open_)
+        return closed
+
+    def end_after(self, day: dt.date, n: int) -> dt.date:
+        """The last day of the ``n``-th term to begin after ``day`` (``n`` ≥ 1)."""
+        k = int(np.searchsorted(self.starts, np.datetime64(day, "D"), side="right")) + n - 1
+        return self.terms[_term_index(k, len(self.terms), day)].ends
+
+    def start_before(self, day: dt.date, n: int) -> dt.date:
+        """The first day of the ``n``-th term to end before ``day`` (``n`` ≥ 1)."""
+        k = int(np.searchsorted(self.ends, np.datetime64(day, "D"), side="left")) - n
+        return self.terms[_term_index(k, len(self.terms), day)].starts
+
+
+def _term_index(k: int, count: int, day: dt.date) -> int:
+    if not 0 <= k < count:
+        raise DurationError(f"date {day.isoformat()} is outside the school terms known")
+    return k
+
+
+def school_year_end_after(day: dt.date, n: int) -> dt.date:
+    """The 31 August ending the ``n``-th school year to begin (on 1 September) after ``day``."""
+    first = day.year if (day.month, day.day) < (9, 1) else day.year + 1
+    return dt.date(first + n, 8, 31)
+
+
+def school_year_start_before(day: dt.date, n: int) -> dt.date:
+    """The 1 September beginning the ``n``-th school year to end (on 31 August) before ``day``."""
+    last = day.year if (day.month, day.day) > (8, 31) else day.year - 1
+    return dt.date(last - n, 9, 1)
+
+
+def read_terms(path: Path) -> SchoolTerms:
+    """Read a term-dates file (CSV with ``_TERM_COLUMNS``; ``#`` lines are comments).
+
+    Raises:
+        DurationError: naming the file, the line and the fix, for any row that is not a term.
+
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise TermDatesError(str(path), 0, f"cannot read term dates ({error})") from None
+    rows = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not _skip(line)]
+    if not rows:
+        raise TermDatesError(
+            str(path), 0, f"no header; the first line must be {','.join(_TERM_COLUMNS)}"
+        )
+    header_line, header = rows[0]
+    if tuple(c.strip() for c in header.split(",")) != _TERM_COLUMNS:
+        raise TermDatesError(
+            str(path), header_line, f"the header must be {','.join(_TERM_COLUMNS)}, not {header!r}"
+        )
+    terms: list[Term] = []
+    for number, line in rows[1:]:
+        terms.append(_read_term(path, number, line))
+        if len(terms) > 1 and terms[-1].starts <= terms[-2].ends:
+            raise TermDatesError(
+                str(path),
+                number,
+                f"this term starts on {terms[-1].starts}, before the one above "
+                f"ends ({terms[-2].ends}); list terms in order, without overlaps",
+            )
+    seen: dict[int, list[str]] = {}
+    for term in terms:
+        seen.setdefault(term.academic_year, []).append(term.name)
+    for year, names in seen.items():
+        if tuple(names) != _TERM_NAMES:
+            where = next(
+                n for (n, _), t in zip(rows[1:], terms, strict=True) if t.academic_year == year
+            )
+            raise TermDatesError(
+                str(path),
+                where,
+                f"school year {year}/{(year + 1) % 100:02d} lists {', '.join(names)}; "
+                "give its autumn, spring and summer terms, in that order",
+            )
+    return SchoolTerms(terms, str(path))
+
+
+def _skip(line: str) -> bool:
+    return not line.strip() or line.lstrip().startswith("#")
+
+
+def _read_term(path: Path, number: int, line: str) -> Term:
+    cells = [c.strip() for c in next(csv.reader([line]))]
+    where = (str(path), number)
+    if len(cells) != len(_TERM_COLUMNS):
+        raise TermDatesError(
+            *where,
+            f"{len(cells)} values; a term is {len(_TERM_COLUMNS)}: "
+            f"{','.join(_TERM_COLUMNS)} (leave both half-term cells empty if there is none)",
+        )
+    label, name = cells[0], cells[1]
+    match = re.fullmatch(r"(\d{4})/(\d{2})", label)
+    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+        raise TermDatesError(*where, f"academic year {label!r} must be written like 2025/26")
+    if name not in _TERM_NAMES:
+        raise TermDatesError(*where, f"term {name!r} must be one of {', '.join(_TERM_NAMES)}")
+    dates: list[dt.date | None] = []
+    for column, cell in zip(_TERM_COLUMNS[2:], cells[2:], strict=True):
+        if not cell and column.startswith("half_term"):
+            dates.append(None)
+            continue
+        try:
+            dates.append(dt.date.fromisoformat(cell))
+        except ValueError:
+            raise TermDatesError(
+                *where, f"{column} {cell!r} is not a date; write it as YYYY-MM-DD"
+            ) from None
+    starts, ends, half_start, half_end = dates
+    assert starts is not None and ends is not None
+    year = int(match.group(1))
+    if not dt.date(year, 8, 1) <= starts <= ends <= dt.date(year + 1, 8, 31):
+        raise TermDatesError(
+            *where,
+            f"a {label} term runs from August {year} to August {year + 1}, with its "
+            f"start no later than its end ({starts} to {ends})",
+        )
+    if (half_start is None) != (half_end is None):
+        raise TermDatesError(*where, "give both half-term dates, or neither")
+    half = None
+    if half_start is not None and half_end is not None:
+        if not starts < half_start <= half_end < ends:
+            raise TermDatesError(
+                *where,
+                f"the half-term break ({half_start} to {half_end}) must fall inside "
+                f"the term ({starts} to {ends})",
+            )
+        half = (half_start, half_end)
+    return Term(year, name, starts, ends, half)
+
+
+@lru_cache(maxsize=8)
+def load_terms(path: Path = ENGLAND_TERMS) -> SchoolTerms:
+    """The school terms in ``path`` (read once per path)."""
+    return read_terms(path)
 
 
 def add_months(start: dt.date, months: int) -> dt.date:
@@ -110,48 +347,75 @@ def birthday(date_of_birth: dt.date, age: int) -> dt.date:
 
 
 class WorkingCalendar:
-    """Working days: Monday to Friday, less England & Wales bank holidays and closure days."""
+    """Working days: Monday to Friday, less England & Wales bank holidays and closure days.
 
-    def __init__(self, closure_days: Iterable[dt.date] = ()) -> None:
+    School days are the working days inside a school term (``terms``: England's shipped dates
+    unless an authority names its own) and outside its half-term break.
+    """
+
+    def __init__(
+        self, closure_days: Iterable[dt.date] = (), terms: SchoolTerms | None = None
+    ) -> None:
         self.closure_days = frozenset(closure_days)
         self.bank_holidays = _bank_holidays()
-        days_off = sorted(self.bank_holidays | self.closure_days)
-        self._busdaycal = np.busdaycalendar(
-            weekmask="1111100", holidays=np.array(days_off, dtype="datetime64[D]")
+        self.terms = terms if terms is not None else load_terms()
+        days_off = np.array(sorted(self.bank_holidays | self.closure_days), dtype="datetime64[D]")
+        self._busdaycal = np.busdaycalendar(weekmask="1111100", holidays=days_off)
+        self._schoolcal = np.busdaycalendar(
+            weekmask="1111100",
+            holidays=np.union1d(days_off, self.terms.closed_days()),
         )
+
+    def _counting(self, unit: Unit) -> np.busdaycalendar:
+        return self._schoolcal if unit is Unit.SCHOOL_DAYS else self._busdaycal
+
+    def is_school_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is a school day (a working day in term, outside half-term)."""
+        _check_range(day)
+        return bool(np.is_busday(np.datetime64(day, "D"), busdaycal=self._schoolcal))
 
     def is_working_day(self, day: dt.date) -> bool:
         """Whether ``day`` is a working day."""
         _check_range(day)
         return bool(np.is_busday(np.datetime64(day, "D"), busdaycal=self._busdaycal))
 
-    def add_working_days(self, start: dt.date, n: int) -> dt.date:
-        """The ``n``-th working day strictly after ``start`` (``n`` ≥ 0; 0 returns ``start``)."""
+    def add_working_days(self, start: dt.date, n: int, unit: Unit = Unit.WORKING_DAYS) -> dt.date:
+        """The ``n``-th working day strictly after ``start`` (``n`` ≥ 0; 0 returns ``start``).
+
+        With ``unit=Unit.SCHOOL_DAYS``, the ``n``-th school day.
+        """
         if n == 0:
             return start
         _check_range(start)
         # Rolling a non-working start back to the previous working day leaves the count unchanged:
         # there is no working day between that day and ``start``.
         result = np.busday_offset(
-            np.datetime64(start, "D"), n, roll="backward", busdaycal=self._busdaycal
+            np.datetime64(start, "D"), n, roll="backward", busdaycal=self._counting(unit)
         )
         return _to_date(result)
 
-    def subtract_working_days(self, end: dt.date, n: int) -> dt.date:
-        """The ``n``-th working day strictly before ``end`` (for lead times)."""
+    def subtract_working_days(
+        self, end: dt.date, n: int, unit: Unit = Unit.WORKING_DAYS
+    ) -> dt.date:
+        """The ``n``-th working (or, with ``unit``, school) day strictly before ``end``."""
         if n == 0:
             return end
         _check_range(end)
         result = np.busday_offset(
-            np.datetime64(end, "D"), -n, roll="forward", busdaycal=self._busdaycal
+            np.datetime64(end, "D"), -n, roll="forward", busdaycal=self._counting(unit)
         )
         return _to_date(result)
 
     def subtract(self, end: dt.date, duration: Duration) -> dt.date:
         """The latest date that is at least ``duration`` before ``end``."""
         value, unit = duration.value, duration.unit
-        if unit is Unit.WORKING_DAYS:
-            return self.subtract_working_days(end, value)
+        if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+            return self.subtract_working_days(end, value, unit)
+        if unit is Unit.TERMS:
+            _check_range(end)
+            return self.terms.start_before(end, value)
+        if unit is Unit.SCHOOL_YEARS:
+            return school_year_start_before(end, value)
         if unit is Unit.DAYS:
             return end - dt.timedelta(days=value)
         if unit is Unit.HOURS:
@@ -161,27 +425,36 @@ class WorkingCalendar:
         months = value if unit is Unit.MONTHS else 12 * value
         return add_months(end, -months)
 
-    def add_working_days_many(self, starts: np.ndarray, n: int) -> np.ndarray:
+    def add_working_days_many(
+        self, starts: np.ndarray, n: int, unit: Unit = Unit.WORKING_DAYS
+    ) -> np.ndarray:
         """Vectorised :meth:`add_working_days` over an array of ``datetime64[D]``."""
         if n == 0:
             return starts
-        return np.busday_offset(starts, n, roll="backward", busdaycal=self._busdaycal)
+        return np.busday_offset(starts, n, roll="backward", busdaycal=self._counting(unit))
 
-    def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days in ``(start, end]``: how many working days ``end`` is after ``start``."""
+    def working_days_between(
+        self, start: dt.date, end: dt.date, unit: Unit = Unit.WORKING_DAYS
+    ) -> int:
+        """Working (or school) days in ``(start, end]``: how many ``end`` is after ``start``."""
         return int(
             np.busday_count(
                 np.datetime64(start, "D") + 1,
                 np.datetime64(end, "D") + 1,
-                busdaycal=self._busdaycal,
+                busdaycal=self._counting(unit),
             )
         )
 
     def add(self, start: dt.date, duration: Duration) -> dt.date:
         """The due date: ``duration`` after ``start`` under this calendar's conventions."""
         value, unit = duration.value, duration.unit
-        if unit is Unit.WORKING_DAYS:
-            return self.add_working_days(start, value)
+        if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+            return self.add_working_days(start, value, unit)
+        if unit is Unit.TERMS:
+            _check_range(start)
+            return self.terms.end_after(start, value)
+        if unit is Unit.SCHOOL_YEARS:
+            return school_year_end_after(start, value)
         if unit is Unit.DAYS:
             return start + dt.timedelta(days=value)
         if unit is Unit.HOURS:
@@ -193,9 +466,9 @@ class WorkingCalendar:
         return add_months(start, 12 * value)
 
     def lateness(self, due: dt.date, done: dt.date, unit: Unit) -> int:
-        """How late ``done`` is against ``due``, in working days for working-day rules, else days."""
-        if unit is Unit.WORKING_DAYS:
-            return self.working_days_between(due, done)
+        """How late ``done`` is against ``due``, in working or school days for rules counted in them."""
+        if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+            return self.working_days_between(due, done, unit)
         return (done - due).days
 
 
@@ -219,9 +492,11 @@ def _bank_holidays() -> frozenset[dt.date]:
 
 
 @lru_cache(maxsize=8)
-def default_calendar(closure_days: tuple[dt.date, ...] = ()) -> WorkingCalendar:
-    """A shared calendar for the given closure days (building one costs a few milliseconds)."""
-    return WorkingCalendar(closure_days)
+def default_calendar(
+    closure_days: tuple[dt.date, ...] = (), term_dates: Path | None = None
+) -> WorkingCalendar:
+    """A shared calendar for the given closure days and term-dates file (default: England's)."""
+    return WorkingCalendar(closure_days, load_terms(term_dates or ENGLAND_TERMS))
 
 
 class DayGrid:
@@ -265,6 +540,30 @@ class DayGrid:
         self._dom_list: list[int] = self._dom.tolist()
         self._mstart_list: list[int] = self._mstart.tolist()
         self._mlen_list: list[int] = self._mlen.tolist()
+        # School days, as working days; terms and school years as tables of their ends.
+        self.school: np.ndarray = np.is_busday(days, busdaycal=calendar._schoolcal)
+        self.school_cum: np.ndarray = np.cumsum(self.school, dtype=np.int64)
+        self.school_days: np.ndarray = np.flatnonzero(self.school).astype(np.int64) + first
+        self._school_lists = (
+            self.school_cum.tolist(),
+            self.school_days.tolist(),
+            self.school.tolist(),
+        )
+        terms = calendar.terms
+        origin64 = np.datetime64(origin, "D")
+        self._term_start: np.ndarray = (terms.starts - origin64).astype(np.int64)
+        self._term_end: np.ndarray = (terms.ends - origin64).astype(np.int64)
+        #: per day: the index of the first term to begin after it, and of the first to end on or
+        #: after it (the last term to end before it is the one before that)
+        self._term_next: np.ndarray = np.searchsorted(self._term_start, days - origin64, "right")
+        self._term_prev: np.ndarray = np.searchsorted(self._term_end, days - origin64, "left")
+        year = days.astype("datetime64[Y]")
+        years = year.astype(np.int64) + 1970
+        september = (year.astype("datetime64[M]") + 8).astype("datetime64[D]")
+        #: per day: the calendar year whose 1 September begins the first school year after it
+        self._sy_next: np.ndarray = np.where(days < september, years, years + 1)
+        #: per day: the calendar year whose 31 August ends the last school year before it
+        self._sy_prev: np.ndarray = np.where(days >= september, years, years - 1)
 
     def day(self, date: dt.date) -> int:
         """The day number of ``date``."""
@@ -299,15 +598,41 @@ class DayGrid:
         """
         d = self._clip(np.asarray(days, dtype=np.int64))
         steps = np.asarray(n, dtype=np.int64)
-        if unit is Unit.WORKING_DAYS:
+        if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+            school = unit is Unit.SCHOOL_DAYS
+            flags = self.school if school else self.working
+            cum = self.school_cum if school else self.cum
+            listed = self.school_days if school else self.working_days
             index = d - self.first
-            forward = self.cum[index] + steps - 1
-            backward = self.cum[index] - self.working[index] + steps
+            forward = cum[index] + steps - 1
+            backward = cum[index] - flags[index] + steps
             pick = np.where(steps > 0, forward, backward)
-            top = len(self.working_days) - 1
-            found = self.working_days[np.clip(pick, 0, top)]
+            top = len(listed) - 1
+            if top < 0:
+                return np.where(steps > 0, self.last, np.where(steps < 0, self.first, d))
+            found = listed[np.clip(pick, 0, top)]
             found = np.where(pick > top, self.last, np.where(pick < 0, self.first, found))
             return np.where(steps == 0, d, found)
+        if unit is Unit.TERMS:
+            index = d - self.first
+            k = np.where(
+                steps > 0, self._term_next[index] + steps - 1, self._term_prev[index] + steps
+            )
+            count = len(self._term_end)
+            safe = np.clip(k, 0, count - 1)
+            found = np.where(steps > 0, self._term_end[safe], self._term_start[safe])
+            found = np.where(k >= count, self.last, np.where(k < 0, self.first, found))
+            return self._clip(np.where(steps == 0, d, found))
+        if unit is Unit.SCHOOL_YEARS:
+            index = d - self.first
+            year = np.where(steps > 0, self._sy_next[index] + steps, self._sy_prev[index] + steps)
+            month = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+            end = (month + 7).astype("datetime64[D]") + 30  # 31 August
+            start = (month + 8).astype("datetime64[D]")  # 1 September
+            found = (np.where(steps > 0, end, start) - np.datetime64(self.origin, "D")).astype(
+                np.int64
+            )
+            return self._clip(np.where(steps == 0, d, found))
         if unit is Unit.DAYS:
             return self._clip(d + steps)
         if unit is Unit.HOURS:
@@ -324,11 +649,14 @@ class DayGrid:
         found = np.where(inside, found, np.where(target < 0, self.first, self.last))
         return self._clip(found)
 
-    def working_days_between(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """Working days in ``(start, end]`` (negative when ``end`` is before ``start``)."""
+    def working_days_between(
+        self, start: np.ndarray, end: np.ndarray, unit: Unit = Unit.WORKING_DAYS
+    ) -> np.ndarray:
+        """Working (or school) days in ``(start, end]`` (negative when ``end`` is before)."""
+        cum = self.school_cum if unit is Unit.SCHOOL_DAYS else self.cum
         a = self._clip(np.asarray(start, dtype=np.int64)) - self.first
         b = self._clip(np.asarray(end, dtype=np.int64)) - self.first
-        between: np.ndarray = self.cum[b] - self.cum[a]
+        between: np.ndarray = cum[b] - cum[a]
         return between
 
     def shift(self, day: int, unit: Unit, n: int) -> int:
@@ -341,16 +669,19 @@ class DayGrid:
             return min(max(day + n, self.first), self.last)
         day = min(max(day, self.first), self.last)
         index = day - self.first
-        if unit is Unit.WORKING_DAYS:
+        if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+            if unit is Unit.WORKING_DAYS:
+                cum, listed, flags = self.cum_list, self.working_list, self.is_working_list
+            else:
+                cum, listed, flags = self._school_lists
             if n == 0:
                 return day
-            if n > 0:
-                pick = self.cum_list[index] + n - 1
-            else:
-                pick = self.cum_list[index] - self.is_working_list[index] + n
-            if pick >= len(self.working_list):
+            pick = cum[index] + n - 1 if n > 0 else cum[index] - flags[index] + n
+            if pick >= len(listed):
                 return self.last
-            return self.working_list[pick] if pick >= 0 else self.first
+            return listed[pick] if pick >= 0 else self.first
+        if unit is Unit.TERMS or unit is Unit.SCHOOL_YEARS:
+            return int(self.add_units(np.array([day]), unit, n)[0])
         months = n if unit is Unit.MONTHS else 12 * n
         target = self._month_list[index] + months - self._m0
         if target < 0:
@@ -360,11 +691,16 @@ class DayGrid:
         found = self._mstart_list[target] + min(self._dom_list[index], self._mlen_list[target]) - 1
         return min(max(found, self.first), self.last)
 
-    def shifter(self, unit: Unit) -> Callable[[int, int], int]:
+    def shifter(self, unit: Unit) -> Callable[[int, int], int]:  # noqa: C901 (one branch per unit)
         """A function ``(day, n) -> day`` equal to ``shift(day, unit, n)``, specialised for speed."""
         first, last = self.first, self.last
-        if unit is Unit.WORKING_DAYS:
-            cum, working, is_working = self.cum_list, self.working_list, self.is_working_list
+        if unit is Unit.TERMS or unit is Unit.SCHOOL_YEARS:
+            return lambda day, n: self.shift(day, unit, n)
+        if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+            if unit is Unit.WORKING_DAYS:
+                cum, working, is_working = self.cum_list, self.working_list, self.is_working_list
+            else:
+                cum, working, is_working = self._school_lists
             top = len(working) - 1
 
             def working_days(day: int, n: int) -> int:

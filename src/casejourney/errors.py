@@ -4,6 +4,7 @@ CasejourneyError            base: the CLI prints it as a message, never a traceb
 ├── SpecError               a workflow or scenario file is wrong; carries every Finding
 ├── UnknownAuthorityError   no workflow file for the name asked for
 ├── DurationError           a duration such as "15 working days" cannot be read
+│   └── TermDatesError      a school term-dates file is wrong (file and line named)
 ├── IllegalStepError        a journey step that the workflow does not allow from here
 └── OutputFolderError       an output folder is not ours, is in use, or could not be written
 """
@@ -35,6 +36,14 @@ class UnknownAuthorityError(CasejourneyError):
 
 class DurationError(CasejourneyError, ValueError):
     """A duration string such as ``"15 working days"`` is malformed."""
+
+
+class TermDatesError(DurationError):
+    """A school term-dates file cannot be read; the message names the file, the line and the fix."""
+
+    def __init__(self, path: str, line: int, detail: str) -> None:
+        self.path, self.line, self.detail = path, line, detail
+        super().__init__(f"{path}:{line}: {detail}" if line else f"{path}: {detail}")
 
 
 class IllegalStepError(CasejourneyError):

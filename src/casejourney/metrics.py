@@ -46,6 +46,8 @@ _UNIT_DAYS = {
     Unit.WEEKS: 7.0,
     Unit.MONTHS: 30.4375,
     Unit.YEARS: 365.25,
+    Unit.TERMS: 365.25 / 3,
+    Unit.SCHOOL_YEARS: 365.25,
 }
 
 
@@ -211,8 +213,8 @@ def _rank_in_case(case: np.ndarray) -> np.ndarray:
 
 
 def _late_units(book: Codebook, due: np.ndarray, stop: np.ndarray, unit: Unit) -> np.ndarray:
-    if unit is Unit.WORKING_DAYS:
-        return book.grid.working_days_between(due, stop).astype(float)
+    if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+        return book.grid.working_days_between(due, stop, unit).astype(float)
     rounded: np.ndarray = np.round((stop - due) / _UNIT_DAYS[unit], 2)
     return rounded
 

@@ -269,14 +269,16 @@ def _instance(
 
 def _in_unit(calendar: WorkingCalendar, due: dt.date, stop: dt.date, unit: Unit) -> float:
     days = (stop - due).days
-    if unit is Unit.WORKING_DAYS:
-        return float(calendar.working_days_between(due, stop))
+    if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+        return float(calendar.working_days_between(due, stop, unit))
     per = {
         Unit.HOURS: 1 / 24,
         Unit.DAYS: 1.0,
         Unit.WEEKS: 7.0,
         Unit.MONTHS: 30.4375,
         Unit.YEARS: 365.25,
+        Unit.TERMS: 365.25 / 3,
+        Unit.SCHOOL_YEARS: 365.25,
     }
     return round(days / per[unit], 2)
 

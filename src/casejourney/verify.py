@@ -62,8 +62,8 @@ def _refinement(workflow: Workflow) -> Iterator[Finding]:
 
 
 def _dues(calendar: WorkingCalendar, starts: np.ndarray, duration: Duration) -> np.ndarray:
-    if duration.unit.value == "working_days":
-        return calendar.add_working_days_many(starts, duration.value)
+    if duration.unit.value in ("working_days", "school_days"):
+        return calendar.add_working_days_many(starts, duration.value, duration.unit)
     return np.array(
         [calendar.add(d, duration) for d in starts.astype(dt.date)], dtype="datetime64[D]"
     )

@@ -44,8 +44,8 @@ def _due_dates(calendar: WorkingCalendar, value: int, unit: Unit) -> np.ndarray:
     starts = np.arange(
         np.datetime64(WINDOW_START, "D"), np.datetime64(WINDOW_END, "D") + 1, dtype="datetime64[D]"
     )
-    if unit is Unit.WORKING_DAYS:
-        return calendar.add_working_days_many(starts, value)
+    if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+        return calendar.add_working_days_many(starts, value, unit)
     duration = Duration(value=value, unit=unit)
     return np.array([calendar.add(d, duration) for d in window_dates()], dtype="datetime64[D]")
 
@@ -65,8 +65,11 @@ _CLASSES: dict[Unit, tuple[str, int]] = {
     Unit.DAYS: ("days", 1),
     Unit.WEEKS: ("days", 7),
     Unit.WORKING_DAYS: ("working days", 1),
+    Unit.SCHOOL_DAYS: ("school days", 1),
+    Unit.TERMS: ("terms", 1),
     Unit.MONTHS: ("months", 1),
     Unit.YEARS: ("months", 12),
+    Unit.SCHOOL_YEARS: ("school years", 1),
 }
 
 

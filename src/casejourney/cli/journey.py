@@ -235,7 +235,7 @@ def _print_table(result: Journey) -> None:
 
 def _late(instance: Instance) -> str:
     unit = instance.unit.replace("_", " ")
-    if instance.unit == "working_days":
+    if instance.unit in ("working_days", "school_days"):
         return f"{instance.late_units:g} {unit}"
     return f"{instance.late_days} days"
 

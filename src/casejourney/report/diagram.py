@@ -319,9 +319,12 @@ _SHORT_UNITS = {
     Unit.HOURS: "h",
     Unit.DAYS: "d",
     Unit.WORKING_DAYS: "wd",
+    Unit.SCHOOL_DAYS: "sd",
     Unit.WEEKS: "wk",
+    Unit.TERMS: "term",
     Unit.MONTHS: "mo",
     Unit.YEARS: "yr",
+    Unit.SCHOOL_YEARS: "sch yr",
 }
 
 

@@ -137,9 +137,12 @@ _SHORT = {
     "hours": "h",
     "days": "d",
     "working_days": "wd",
+    "school_days": "sd",
     "weeks": "wk",
+    "terms": "term",
     "months": "mo",
     "years": "yr",
+    "school_years": "sch yr",
 }
 
 

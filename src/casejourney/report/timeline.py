@@ -165,9 +165,9 @@ def _plural(n: float, word: str) -> str:
 
 
 def _lateness(instance: Instance) -> str:
-    """How late, in the standard's own terms: working days, or calendar days."""
-    if instance.unit == "working_days":
-        return _plural(instance.late_units, "working day")
+    """How late, in the standard's own terms: working or school days, or calendar days."""
+    if instance.unit in ("working_days", "school_days"):
+        return _plural(instance.late_units, instance.unit.replace("_", " ")[:-1])
     return _plural(instance.late_days, "day")
 
 
@@ -178,8 +178,9 @@ def _breach_label(instance: Instance) -> str:
 
 
 def _short_breach_label(instance: Instance) -> str:
-    unit = "wd" if instance.unit == "working_days" else "d"
-    amount = instance.late_units if instance.unit == "working_days" else instance.late_days
+    counted = {"working_days": "wd", "school_days": "sd"}.get(instance.unit)
+    unit = counted or "d"
+    amount = instance.late_units if counted else instance.late_days
     return f"+{amount:g}{unit}"
 
 

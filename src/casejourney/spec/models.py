@@ -61,6 +61,9 @@ DAYS_PER_UNIT = {
     "hours": 1 / 24,
     "days": 1.0,
     "working_days": 7 / 5,
+    "school_days": 365.25 / 190,  # 190 school days a year (380 sessions)
+    "terms": 365.25 / 3,
+    "school_years": 365.25,
     "weeks": 7.0,
     "months": 30.4375,
     "years": 365.25,
@@ -661,6 +664,12 @@ class CalendarSpec(_Frozen):
 
     closure_days: tuple[dt.date, ...] = Field(
         default=(), description="days the authority is closed, on top of bank holidays"
+    )
+    term_dates: str | None = Field(
+        default=None,
+        description="the authority's own school term dates: a CSV file in the form of the shipped "
+        "England file (academic_year,term,starts,ends,half_term_starts,half_term_ends), relative "
+        "to this file; without it, school_days, terms and school_years use England's shipped dates",
     )
 
 

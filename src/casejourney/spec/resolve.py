@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from casejourney.calendar import WorkingCalendar, default_calendar
+from casejourney.calendar import WorkingCalendar, default_calendar, load_terms
+from casejourney.errors import TermDatesError
 from casejourney.spec import workflows_dir
 from casejourney.spec.extends import parent_file
 from casejourney.spec.findings import Citation, Finding, Level, Location, display_path
@@ -96,11 +97,13 @@ class Workflow:
     standards: Mapping[str, Standard]
     locations: Mapping[tuple[str, str], Location] = field(repr=False)
     files: Mapping[str, WorkflowFileSpec] = field(repr=False)
+    #: the authority's own term-dates file (``calendar: {term_dates: ...}``); None: England's
+    term_dates: Path | None = None
 
     @property
     def calendar(self) -> WorkingCalendar:
-        """The working-day calendar with this authority's closure days."""
-        return default_calendar(self.closure_days)
+        """The working-day calendar with this authority's closure days and school terms."""
+        return default_calendar(self.closure_days, self.term_dates)
 
     @property
     def initial_state(self) -> str:
@@ -220,6 +223,7 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
     standards: dict[str, Standard] = {}
     locations: dict[tuple[str, str], Location] = {}
     target = chain[-1][1].spec.id
+    term_dates: tuple[Path, Location] | None = None
 
     for path, loaded in chain:
         spec, doc = loaded.spec, loaded.doc
@@ -254,6 +258,8 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                 documents[document.id] = document
                 locations[("document", document.id)] = loc("documents", i)
         closure.update(spec.calendar.closure_days)
+        if spec.calendar.term_dates is not None:
+            term_dates = (path.parent / spec.calendar.term_dates, loc("calendar", "term_dates"))
         for i, phase in enumerate(spec.phases):
             if first_time("phase", phase.id, loc("phases", i)):
                 phases[phase.id] = phase
@@ -381,6 +387,7 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
         for ident, data in states.items()
     }
     # Inherited standards are marked by the file that declared them.
+    terms_path = _term_dates(term_dates, findings)
     workflow = Workflow(
         id=final.spec.id,
         title=final.spec.title,
@@ -395,8 +402,41 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
         standards=standards,
         locations=locations,
         files={loaded.spec.id: loaded.spec for _, loaded in chain},
+        term_dates=terms_path,
     )
     return workflow, findings
+
+
+def _term_dates(given: tuple[Path, Location] | None, findings: list[Finding]) -> Path | None:
+    """The term-dates file a workflow names, read now so a mistake is reported before any work."""
+    if given is None:
+        return None
+    path, where = given
+    if not path.is_file():
+        findings.append(
+            where.finding(
+                Level.ERROR,
+                "bad-term-dates",
+                f"term_dates file {display_path(path)} does not exist (the path is relative to "
+                "this file); give the authority's term-dates CSV, or remove the key to use "
+                "England's shipped dates",
+            )
+        )
+        return None
+    try:
+        load_terms(path.resolve())
+    except TermDatesError as error:
+        findings.append(
+            Finding(
+                display_path(Path(error.path)),
+                max(error.line, 1),
+                Level.ERROR,
+                "bad-term-dates",
+                error.detail,
+            )
+        )
+        return None
+    return path.resolve()
 
 
 def _citation(source: SourceSpec, documents: Mapping[str, DocumentSpec]) -> Citation:

@@ -329,7 +329,7 @@ def test_liverpool_visits_stay_weekly_until_the_first_review_however_late_it_is(
         ("2026-02-10", "lac_review"),
         ("2026-02-12", "lac_visit"),
     )
-    visits = only(track(liverpool, log, until=D(2026, 3, 1)), "lac-visits")
+    visits = only(track(liverpool, log, until=D(2026, 3, 1)), "lac-visits-liverpool")
     assert [(v.opened, v.due) for v in visits] == [
         (D(2026, 1, 5), D(2026, 1, 8)),
         (D(2026, 1, 8), D(2026, 1, 15)),
@@ -350,7 +350,7 @@ def test_a_review_held_early_switches_liverpools_visits_to_six_weekly_early() ->
         ("2026-01-12", "lac_review"),
         ("2026-01-14", "lac_visit"),
     )
-    [*_, last] = only(track(liverpool, log, until=D(2026, 2, 1)), "lac-visits")
+    [*_, last] = only(track(liverpool, log, until=D(2026, 2, 1)), "lac-visits-liverpool")
     assert (last.opened, last.due, last.outcome) == (
         D(2026, 1, 14),
         D(2026, 2, 25),

@@ -393,3 +393,26 @@ def test_simulate_names_a_scenario_file_whose_name_is_too_long(
     message = capsys.readouterr().err
     assert f"{_TOO_LONG}.yaml:1: error unreadable: cannot read file: File name too long" in message
     assert not (tmp_path / "r").exists()
+
+
+# --- an initial_cases file that is not there (found by the fuzzer, 3 December) -------------------
+
+
+@pytest.mark.parametrize("name", ["open-cases.csv", "\r\nfrom", "\x01", "a" * 300])
+def test_a_missing_initial_cases_file_is_named_at_the_scenarios_line(
+    tmp_path: Path, name: str
+) -> None:
+    """The finding named the CSV file at line 0 (the file is not there, so it has no lines)."""
+    (tmp_path / "national-baseline.yaml").write_bytes(
+        (ROOT / "scenarios" / "national-baseline.yaml").read_bytes()
+    )
+    path = tmp_path / "carried.yaml"
+    path.write_text(
+        f"id: carried\ntitle: t\nextends: national-baseline\ninitial_cases: {json.dumps(name)}\n",
+        encoding="utf-8",
+    )
+    spec, _, findings = scenario_module.read_scenario(path)
+    assert spec is None
+    where = [(Path(f.file).name, f.line, f.code) for f in findings]
+    assert where == [("carried.yaml", 4, "initial-cases")]
+    assert f"no such file {name!r}" in findings[0].message

@@ -8,6 +8,7 @@ compare the two on every shipped file and every input that ever crashed the load
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     if request.param == "libyaml" and not HAS_LIBYAML:
         pytest.skip("this PyYAML has no libyaml")
     monkeypatch.setattr(yamlsafe, "USE_LIBYAML", request.param == "libyaml")
+    monkeypatch.setattr(yamlsafe, "_CACHE", collections.OrderedDict())  # read, not remembered
     return str(request.param)
 
 
@@ -150,6 +152,7 @@ def test_both_readers_agree_on_every_shipped_file_and_every_input_that_once_cras
         results = []
         for fast in (True, False):
             monkeypatch.setattr(yamlsafe, "USE_LIBYAML", fast)
+            yamlsafe._CACHE.clear()  # each reader parses the file itself
             results.append(read_yaml(path))
         (fast_doc, fast_findings), (pure_doc, pure_findings) = results
         shown = path.relative_to(ROOT)
@@ -160,3 +163,50 @@ def test_both_readers_agree_on_every_shipped_file_and_every_input_that_once_cras
         if fast_doc is not None and pure_doc is not None:
             assert _same(fast_doc.data, pure_doc.data), shown
             assert fast_doc.lines == pure_doc.lines, shown
+
+
+def test_a_file_read_again_unchanged_is_not_parsed_again_and_is_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real = yamlsafe._parse
+
+    def counting(path: Path, shown: str, raw: bytes) -> Any:
+        parsed.append(raw.decode())
+        return real(path, shown, raw)
+
+    monkeypatch.setattr(yamlsafe, "_parse", counting)
+    monkeypatch.setattr(yamlsafe, "_CACHE", collections.OrderedDict())
+    path = tmp_path / "w.yaml"
+    path.write_text("id: w\nstates: [{id: a}, {id: b}]\nshared: &s [1]\nagain: *s\n", "utf-8")
+    first, _ = read_yaml(path)
+    assert first is not None
+    first.data["states"][0]["id"] = "changed by a caller"
+    first.data["id"] = "changed too"
+    first.lines.clear()
+    second, _ = read_yaml(path)
+    assert second is not None and len(parsed) == 1  # the second read came from the cache
+    assert second.data["id"] == "w" and second.data["states"][0]["id"] == "a"
+    assert second.lines[("states",)] == 2
+    assert second.data["again"] is second.data["shared"]  # an alias is still one object
+    path.write_text("id: w2\n", "utf-8")  # new bytes: read afresh
+    third, _ = read_yaml(path)
+    assert third is not None and third.data == {"id": "w2"} and len(parsed) == 2
+    other = tmp_path / "copy.yaml"  # the same bytes elsewhere: its own path in every finding
+    other.write_text("id: w2\n", "utf-8")
+    fourth, _ = read_yaml(other)
+    assert fourth is not None and fourth.path == other
+
+
+def test_the_cache_keeps_only_the_last_files_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(yamlsafe, "_CACHE", collections.OrderedDict())
+    for i in range(yamlsafe._CACHE_FILES + 5):
+        path = tmp_path / f"f{i}.yaml"
+        path.write_text(f"id: f{i}\n", "utf-8")
+        assert read_yaml(path)[0] is not None
+    assert len(yamlsafe._CACHE) == yamlsafe._CACHE_FILES
+    last = str(tmp_path / f"f{yamlsafe._CACHE_FILES + 4}.yaml")
+    assert last in {name for name, _ in yamlsafe._CACHE}
+    assert str(tmp_path / "f0.yaml") not in {name for name, _ in yamlsafe._CACHE}

@@ -91,6 +91,14 @@ def test_every_input_that_once_crashed_now_gives_documented_findings(
     assert failure is None, failure
 
 
+@pytest.mark.parametrize(
+    ("limit", "wall"), [(0.001, 60.0), (5.0, 0.001)], ids=["processor time", "wall-clock time"]
+)
+def test_an_input_over_the_time_limit_is_a_hang(tree: Path, limit: float, wall: float) -> None:
+    outcome = probe(tree / "workflows" / "barnet.yaml", "workflow", limit=limit, wall=wall)
+    assert outcome.failure is not None and outcome.failure.startswith("hang:")
+
+
 def test_the_corpus_holds_the_crashes_of_issue_17() -> None:
     """The inputs that crashed `main` at fc6c93e stay here, so they are replayed for ever."""
     assert len(CRASHES) >= 6

@@ -35,7 +35,7 @@ from casejourney.spec.models import (
 )
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.validate import validate_document
-from casejourney.spec.yamlsafe import YamlDocument, read_yaml
+from casejourney.spec.yamlsafe import YamlDocument, is_regular_file, read_yaml
 
 TimeUnit = Literal["hours", "days", "working_days", "weeks", "months"]
 
@@ -778,6 +778,14 @@ def read_scenario(path: Path) -> tuple[ScenarioSpec | None, YamlDocument | None,
     if isinstance(data, dict) and isinstance(data.get("initial_cases"), str):
         data = dict(data)
         source = path.parent / data["initial_cases"]
+        if not is_regular_file(source):  # named at the scenario's line: the CSV has no lines
+            message = (
+                f"initial_cases: no such file {data['initial_cases']!r}; give a CSV file beside "
+                "the scenario (columns case, state, start, end, age, earlier)"
+            )
+            line = doc.line_of(("initial_cases",))
+            finding = Finding(display_path(path), line, Level.ERROR, "initial-cases", message)
+            return None, doc, [*findings, finding]
         rows, problems = read_carried(source)
         if problems:
             return None, doc, findings + problems

@@ -6,10 +6,14 @@ errors can name the line to mend.
 
 from __future__ import annotations
 
+import collections
+import copy
 import errno
+import hashlib
 import os
 import re
 import stat
+import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -328,7 +332,10 @@ def _compose(loader: _Loader, text: str) -> tuple[_Loader, yaml.Node | None]:
 
 
 def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
-    """Read ``path`` safely. Returns the document, or ``None`` and the findings that stopped it."""
+    """Read ``path`` safely. Returns the document, or ``None`` and the findings that stopped it.
+
+    A file read before with the same bytes is not parsed again (``_CACHE``).
+    """
     shown = display_path(path)
     try:
         raw = _read_regular_file(path)
@@ -337,6 +344,36 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Finding]]:
     if len(raw) > MAX_BYTES:
         msg = f"file is over {MAX_BYTES:,} bytes, the limit; split it or remove what is unused"
         return None, [Finding(shown, 1, Level.ERROR, "too-large", msg)]
+    key = (str(path), hashlib.sha256(raw).digest())
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+    if cached is not None:
+        return YamlDocument(path, copy.deepcopy(cached[0]), dict(cached[1])), []
+    doc, findings = _parse(path, shown, raw)
+    if doc is not None and len(raw) <= _CACHE_MAX_BYTES:
+        with _CACHE_LOCK:
+            _CACHE[key] = (copy.deepcopy(doc.data), dict(doc.lines))
+            while len(_CACHE) > _CACHE_FILES:
+                _CACHE.popitem(last=False)
+    return doc, findings
+
+
+#: ``read_yaml`` keeps the data of this many files it read last (each at most this many bytes),
+#: keyed by path and content, so a file read again unchanged (the root workflow every authority
+#: extends, a baseline scenario others extend, every file in ``check FOLDER``) is parsed once.
+#: Each caller gets its own deep copy, so nothing one changes can reach the next.
+_CACHE_FILES = 32
+_CACHE_MAX_BYTES = 1_000_000
+_CACHE: collections.OrderedDict[tuple[str, bytes], tuple[Any, dict[KeyPath, int]]] = (
+    collections.OrderedDict()
+)
+_CACHE_LOCK = threading.Lock()
+
+
+def _parse(path: Path, shown: str, raw: bytes) -> tuple[YamlDocument | None, list[Finding]]:
+    """``raw``'s document, or the findings that stopped it (``read_yaml`` without the cache)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

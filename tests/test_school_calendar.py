@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import casejourney
-from casejourney import Level
+from casejourney.api import Level
 from casejourney.calendar import (
     ENGLAND_TERMS,
     DayGrid,

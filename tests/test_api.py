@@ -293,3 +293,38 @@ def test_a_results_folder_is_checked_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / "new").exists()  # and checking it makes nothing
     with pytest.raises(OutputFolderError, match="the disk is full"), writing_results(theirs):
         raise OSError(28, "No space left on device", str(theirs / "metrics-tidy.csv"))
+
+
+def test_a_scenario_from_published_figures_through_the_api(tmp_path: Path) -> None:
+    from casejourney.api import PUBLISHED_MARKER, scenario_from_published
+
+    path = tmp_path / "k.yaml"
+    built = scenario_from_published("knowsley", 2024, path)
+    assert built.path == path and built.authority == "knowsley"
+    assert path.read_text(encoding="utf-8").startswith(PUBLISHED_MARKER)
+    spec, _ = casejourney.load_scenario(str(path))
+    assert spec.title == built.title
+    scenario_from_published("knowsley", 2024, path)  # its own file: replaced
+    theirs = tmp_path / "theirs.yaml"
+    theirs.write_text("id: mine\n", encoding="utf-8")
+    with pytest.raises(casejourney.CasejourneyError, match="not written by"):
+        scenario_from_published("knowsley", 2024, theirs)
+    assert theirs.read_text(encoding="utf-8") == "id: mine\n"
+
+
+def test_a_calibration_refuses_its_output_before_any_trial(tmp_path: Path) -> None:
+    from casejourney.api import calibrate_scenario, scenario_from_published
+
+    scenario = scenario_from_published("knowsley", 2024, tmp_path / "k.yaml").path
+    with scenario.open("a", encoding="utf-8") as handle:
+        handle.write("calibrate:\n  parameters:\n    stays.cp_plan.median: {low: 20, high: 50}\n")
+    targets = tmp_path / "t.csv"
+    targets.write_text("measure,value,year,source\nicpc_within_15wd_pct,80,2024,DfE\n")
+    theirs = tmp_path / "k-calibrated.yaml"  # the default output, not written by calibrate
+    theirs.write_text("id: mine\n", encoding="utf-8")
+    trials: list[int] = []
+    with pytest.raises(casejourney.CasejourneyError, match="not written by `casejourney calib"):
+        calibrate_scenario(
+            str(scenario), targets, trials=1, progress=lambda n, *_: trials.append(n)
+        )
+    assert trials == []

@@ -12,7 +12,7 @@ import difflib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from casejourney import checks
 from casejourney.calendar import Duration, default_calendar
@@ -39,8 +39,9 @@ from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_find
 from casejourney.spec.yamlsafe import is_present, is_regular_file, read_yaml
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
+    from casejourney.calibrate import Result as CalibrationResult
     from casejourney.experiment import EventLogFormat, Results
     from casejourney.journey import Journey
     from casejourney.report.charts_data import RunResults
@@ -50,15 +51,19 @@ if TYPE_CHECKING:
     from casejourney.sweep import Progress, SweepResult
 
 __all__ = [
+    "Backtest",
+    "Calibration",
     "Checked",
     "DueAnswer",
     "Duration",
     "Finding",
     "Level",
     "Pathway",
+    "PublishedScenario",
     "Results",
     "ScenarioSpec",
     "Workflow",
+    "calibrate_scenario",
     "check_files",
     "check_paths",
     "check_results_folder",
@@ -71,8 +76,10 @@ __all__ = [
     "load_scenario",
     "load_workflow",
     "rules_table",
+    "run_backtest",
     "run_scenario",
     "run_sweep",
+    "scenario_from_published",
     "walk_journey",
     "write_report",
     "writing_results",
@@ -864,3 +871,241 @@ def draw_pathway(
         Pathway(diagram.name, ident, tuple(p.id for p in diagram.phases), diagram=diagram)
         for ident, diagram in diagrams
     ]
+
+
+#: The first line of every scenario file :func:`scenario_from_published` writes; it replaces
+#: only files that start with it.
+PUBLISHED_MARKER = "# written by `casejourney scenario from-published`"
+
+#: The first line of every scenario file :func:`calibrate_scenario` writes, likewise.
+CALIBRATED_MARKER = "# written by `casejourney calibrate`"
+
+
+def _write_atomically(path: Path, text: str, *, check_scenario: bool = False) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a scenario is checked to load first)."""
+    import os
+    import shutil
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))
+    try:
+        staged = staging / path.name
+        staged.write_text(text, encoding="utf-8")
+        if check_scenario:
+            load_scenario(str(staged))  # refuses (SpecError) what would not run
+        os.replace(staged, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_scenario_target(path: Path, marker: str, command: str) -> None:
+    """Refuse to write a scenario to ``path`` unless it is new or ``command`` wrote it."""
+    if path.suffix not in {".yaml", ".yml"}:
+        raise CasejourneyError(f"{path}: a scenario file ends in .yaml")
+    if path.exists() and not path.read_text(encoding="utf-8").startswith(marker):
+        raise CasejourneyError(
+            f"{path}: exists and was not written by `casejourney {command}`; choose a new file"
+        )
+
+
+@dataclass(frozen=True)
+class PublishedScenario:
+    """What :func:`scenario_from_published` wrote."""
+
+    path: Path
+    title: str
+    #: The workflow (rules) the scenario uses.
+    authority: str
+    #: One line per figure DfE suppressed, and where its stand-in came from.
+    fallbacks: tuple[str, ...]
+
+
+def scenario_from_published(
+    authority: str, year: int, out: Path | None = None
+) -> PublishedScenario:
+    """Write a scenario for any authority from DfE's published figures for one year.
+
+    Demand, branch shares, the open caseload from the previous 31 March and the workforce come
+    from the published figures, each number with its source as a comment; a suppressed figure
+    comes from the region's median, else England's. The file is checked to load before it is
+    written, atomically.
+
+    Args:
+        authority: as DfE names it, loosely (``"st helens"``); ``"england"`` for England.
+        year: the DfE year by its end (2024 is April 2023 to March 2024).
+        out: the scenario file (default: ``<id>.yaml`` in the working folder); an existing file
+            is replaced only if this function wrote it.
+
+    Raises:
+        CasejourneyError: an unknown authority or year, or ``out`` is not ours to replace.
+
+    """
+    from casejourney import frompublished, published
+
+    built = frompublished.build(published.load(), authority, year)
+    path = out or Path(f"{built.data['id']}.yaml")
+    _check_scenario_target(path, PUBLISHED_MARKER, "scenario from-published")
+    _write_atomically(path, frompublished.to_yaml(built, PUBLISHED_MARKER), check_scenario=True)
+    return PublishedScenario(
+        path, built.data["title"], built.data["authority"], tuple(built.fallbacks)
+    )
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What :func:`calibrate_scenario` wrote, and the fit."""
+
+    #: The fitted scenario.
+    path: Path
+    #: The fit table beside it (``-fit.csv``): target, simulated mean and interval, gap.
+    fit_table: Path
+    #: ``.best`` values, their 95% ``.ranges``, the ``.fits`` and every trial.
+    result: CalibrationResult
+
+
+def calibrate_scenario(
+    scenario: str,
+    targets: Path,
+    *,
+    trials: int = 40,
+    replications: int | None = None,
+    scale: float = 1.0,
+    jobs: int = 1,
+    out: Path | None = None,
+    seed: int = 20260401,
+    scheduler: str | None = None,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> Calibration:
+    """Fit a scenario's ``calibrate:`` parameters to published targets; write the fitted scenario.
+
+    Each trial runs the scenario ``replications`` times with the same seeds as every other trial
+    and scores the means against the targets; the best trial is written as a scenario, each
+    parameter with its 95% range, and the fit table beside it. See docs/calibration.md.
+
+    Args:
+        scenario: a scenario file or a shipped scenario's name, with a ``calibrate:`` block.
+        targets: CSV of published targets: ``measure,value,year,source``.
+        trials: parameter sets tried.
+        replications: per trial (default: the block's).
+        scale: simulate this share of the scenario (counts are scaled back).
+        jobs: worker processes.
+        out: the fitted scenario (default: ``<scenario>-calibrated.yaml`` beside it); an existing
+            file is replaced only if this function wrote it.
+        seed: the optimiser's seed.
+        scheduler: run the replications on this Dask scheduler, or ``"local"``.
+        progress: called after each trial with (trials done, its loss, the best loss).
+
+    Raises:
+        CasejourneyError: no ``calibrate:`` block, unreadable targets, a target's year the
+            scenario does not simulate, or ``out`` is not ours to replace (all before any run).
+
+    """
+    from casejourney import calibrate
+
+    spec, _ = load_scenario(scenario)
+    source = find_scenario_file(scenario)
+    if spec.calibrate is None:
+        raise CasejourneyError(
+            f"{source}: no calibrate: block; add one naming the parameters to fit, e.g.\n"
+            "calibrate:\n  parameters:\n    stays.cp_plan.median: {low: 20, high: 45, unit: weeks}"
+        )
+    wanted = calibrate.read_targets(targets)
+    calibrate.check_years(spec, wanted, str(targets))
+    path = out or source.with_name(f"{source.stem}-calibrated.yaml")
+    _check_scenario_target(path, CALIBRATED_MARKER, "calibrate")  # before hours of trials
+    dumped = spec.model_dump(mode="json", by_alias=True)
+    params = dict(spec.calibrate.parameters)
+    result = calibrate.calibrate(
+        [calibrate.Case(dumped, tuple(wanted))],
+        params,
+        trials=trials,
+        replications=replications or spec.calibrate.replications,
+        scale=scale,
+        jobs=jobs,
+        seed=seed,
+        progress=progress,
+        scheduler=scheduler,
+    )
+    text = calibrate.fitted_text(source, dumped, result, params, targets, CALIBRATED_MARKER)
+    _write_atomically(path, text, check_scenario=True)
+    table = path.with_name(f"{path.stem}-fit.csv")
+    _write_atomically(table, _csv_text(calibrate.fit_rows(result)))
+    return Calibration(path, table, result)
+
+
+def _csv_text(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV text for a file, with a UTF-8 byte-order mark first so Excel reads it right."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """A back-test: an authority calibrated on some years' published outcomes, another predicted.
+
+    ``answer`` holds ``authority``, ``calibrated_on``, ``year``, ``predicted`` (per measure:
+    ``mean``, ``low``, ``high``; None where not simulated), ``observed`` (per measure; None
+    where the data has none) and ``fitted`` (per parameter: ``value``, ``low``, ``high``,
+    ``unit``).
+    """
+
+    answer: Mapping[str, Any]
+
+    def public(self) -> dict[str, Any]:
+        """The documented JSON (what ``casejourney backtest --format json`` prints)."""
+        from casejourney import backtest
+
+        return backtest.public(self.answer)
+
+    def errors(self) -> dict[str, float | None]:
+        """Each predicted measure's error, in order: predicted mean less published.
+
+        In points, working days, or for a count as a % of published; None where either is
+        missing.
+        """
+        from casejourney import backtest
+
+        return {m: backtest.error(self.answer, m) for m in backtest.PREDICTED}
+
+
+def run_backtest(
+    authority: str,
+    calibrate_on: Sequence[int],
+    predict: int,
+    *,
+    trials: int = 30,
+    replications: int = 3,
+    scale: float | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> Backtest:
+    """Calibrate an authority on published outcomes of some years, then predict another year.
+
+    Args:
+        authority: as DfE names it; ``"england"`` for England.
+        calibrate_on: DfE years whose published outcomes the behaviour is fitted to.
+        predict: the DfE year to predict (from its own published inputs).
+        trials: calibration trials.
+        replications: per trial (twice this to predict).
+        scale: share simulated (default: 1 for an authority, 0.02 of England's areas).
+        jobs: worker processes.
+        progress: called after each trial with (trials done, its loss, the best loss).
+
+    Raises:
+        CasejourneyError: an unknown authority, a year outside the data, or the predicted year
+            among the calibration years.
+
+    """
+    from casejourney import backtest
+
+    settings = backtest.Settings(trials=trials, replications=replications, scale=scale, jobs=jobs)
+    return Backtest(backtest.run(authority, calibrate_on, predict, settings, progress))

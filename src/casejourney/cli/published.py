@@ -4,44 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-import casejourney
-from casejourney.cli import app, csv_text, err, out
+from casejourney.cli import app, err, out
 from casejourney.cli.scenario import scenario_app
-from casejourney.errors import CasejourneyError
 
 if TYPE_CHECKING:
-    from casejourney.calibrate import Result
-
-#: The first line of every scenario file ``from-published`` writes (it replaces only such files).
-MARKER = "# written by `casejourney scenario from-published`"
+    from casejourney.api import Calibration
 
 #: ``backtest.ENGLAND_SCALE`` and ``calibrate.default_jobs()``, for the help text: said here so
 #: that ``--help`` need not load the calibrator (``tests/test_cli_startup.py`` keeps them equal).
 ENGLAND_SCALE = 0.02
 DEFAULT_JOBS = max(1, os.cpu_count() or 1)
-
-
-def write_atomically(path: Path, text: str, *, check_scenario: bool = False) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a scenario is checked to load first)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))
-    try:
-        staged = staging / path.name
-        staged.write_text(text, encoding="utf-8")
-        if check_scenario:
-            casejourney.load_scenario(str(staged))  # refuses (SpecError) what would not run
-        os.replace(staged, path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 @scenario_app.command("from-published")
@@ -81,20 +60,10 @@ def from_published(
     beside it; suppressed figures come from the region's median, else England's, and the file's
     head lists them. The authority's own rule file is used when workflows/ has one.
     """
-    from casejourney import frompublished, published
+    from casejourney.api import scenario_from_published
 
-    rows = published.load()
-    built = frompublished.build(rows, authority, year)
-    path = path or Path(f"{built.data['id']}.yaml")
-    if path.suffix not in {".yaml", ".yml"}:
-        raise CasejourneyError(f"{path}: a scenario file ends in .yaml")
-    if path.exists() and not path.read_text(encoding="utf-8").startswith(MARKER):
-        raise CasejourneyError(
-            f"{path}: exists and was not written by `casejourney scenario from-published`; "
-            "choose a new file"
-        )
-    write_atomically(path, frompublished.to_yaml(built, MARKER), check_scenario=True)
-    out.print(f"wrote {path} ({built.data['title']}; rules: {built.data['authority']})")
+    built = scenario_from_published(authority, year, path)
+    out.print(f"wrote {built.path} ({built.title}; rules: {built.authority})")
     for note in built.fallbacks:
         err.print(f"  {note}", markup=False)
 
@@ -162,58 +131,31 @@ def calibrate_command(
     as a scenario, with each parameter's 95% range, and the fit table (target, simulated mean
     and 95% interval, gap) beside it. See docs/calibration.md.
     """
-    from casejourney import calibrate
-    from casejourney.api import find_scenario_file
-
-    spec, _ = casejourney.load_scenario(scenario)
-    source = find_scenario_file(scenario)
-    if spec.calibrate is None:
-        raise CasejourneyError(
-            f"{source}: no calibrate: block; add one naming the parameters to fit, e.g.\n"
-            "calibrate:\n  parameters:\n    stays.cp_plan.median: {low: 20, high: 45, unit: weeks}"
-        )
-    wanted = calibrate.read_targets(targets)
-    calibrate.check_years(spec, wanted, str(targets))
-    dumped = spec.model_dump(mode="json", by_alias=True)
-    case = calibrate.Case(dumped, tuple(wanted))
-    params = dict(spec.calibrate.parameters)
-    reps = replications or spec.calibrate.replications
+    from casejourney.api import calibrate_scenario
 
     def progress(done: int, loss: float, best: float) -> None:
         err.print(f"trial {done}/{trials}: loss {loss:.2f} (best {best:.2f})", markup=False)
 
-    result = calibrate.calibrate(
-        [case],
-        params,
+    fitted = calibrate_scenario(
+        scenario,
+        targets,
         trials=trials,
-        replications=reps,
+        replications=replications,
         scale=scale,
         jobs=jobs,
+        out=path,
         seed=seed,
-        progress=progress,
         scheduler=scheduler,
+        progress=progress,
     )
-    path = path or source.with_name(f"{source.stem}-calibrated.yaml")
-    if path.suffix not in {".yaml", ".yml"}:
-        raise CasejourneyError(f"{path}: a scenario file ends in .yaml")
-    if path.exists() and not path.read_text(encoding="utf-8").startswith(CALIBRATED):
-        raise CasejourneyError(
-            f"{path}: exists and was not written by `casejourney calibrate`; choose a new file"
-        )
-    text = calibrate.fitted_text(source, dumped, result, params, targets, CALIBRATED)
-    write_atomically(path, text, check_scenario=True)
-    table_path = path.with_name(f"{path.stem}-fit.csv")
-    write_atomically(table_path, csv_text(calibrate.fit_rows(result)))
-    _print_fit(result)
-    out.print(f"wrote {path} and {table_path}")
+    _print_fit(fitted)
+    out.print(f"wrote {fitted.path} and {fitted.fit_table}")
 
 
-CALIBRATED = "# written by `casejourney calibrate`"
-
-
-def _print_fit(result: Result) -> None:
+def _print_fit(fitted: Calibration) -> None:
     from rich.table import Table
 
+    result = fitted.result
     table = Table(title="Fit: published targets beside the calibrated simulation")
     for name in ("measure", "year", "target", "simulated (95% interval)", "gap"):
         table.add_column(name, justify="left" if name == "measure" else "right")
@@ -294,23 +236,31 @@ def backtest_command(
     """
     from rich.table import Table
 
-    from casejourney import backtest
-
-    settings = backtest.Settings(trials=trials, replications=replications, scale=scale, jobs=jobs)
+    from casejourney.api import run_backtest
 
     def progress(done: int, loss: float, best: float) -> None:
         err.print(f"trial {done}/{trials}: loss {loss:.1f} (best {best:.1f})", markup=False)
 
-    answer = backtest.run(authority, calibrate_on, predict, settings, progress)
+    result = run_backtest(
+        authority,
+        calibrate_on,
+        predict,
+        trials=trials,
+        replications=replications,
+        scale=scale,
+        jobs=jobs,
+        progress=progress,
+    )
+    answer = result.answer
     if fmt is BacktestFormat.json:
-        sys.stdout.write(json.dumps(backtest.public(answer), indent=2) + "\n")
+        sys.stdout.write(json.dumps(result.public(), indent=2) + "\n")
         return
     years = ", ".join(str(y) for y in answer["calibrated_on"])
     table = Table(title=f"{answer['authority']}: year to March {predict}, calibrated on {years}")
     for name in ("measure", "predicted (95% interval)", "published", "error"):
         table.add_column(name, justify="left" if name == "measure" else "right")
-    for m in backtest.PREDICTED:
-        p, seen, gap = answer["predicted"][m], answer["observed"][m], backtest.error(answer, m)
+    for m, gap in result.errors().items():
+        p, seen = answer["predicted"][m], answer["observed"][m]
         unit = "%" if m.endswith("_31_march") else (" points" if m.endswith("pct") else " days")
         table.add_row(
             m,

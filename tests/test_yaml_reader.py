@@ -111,6 +111,8 @@ def test_a_repeated_key_keeps_the_last_value_and_its_line(tmp_path: Path, reader
         pytest.param("a: !!python/object/apply:os.system ['true']\n", "yaml-unsafe", 1, id="tag"),
         pytest.param("a: !!int 1e3\n", "yaml-syntax", 1, id="a tag on a value it cannot hold"),
         pytest.param("a: [1, 2\nb: 3\n", "yaml-syntax", 2, id="an unclosed bracket"),
+        pytest.param('b: 1\nc:\n  - "ok \\uDBFF"\n', "yaml-syntax", 3, id="half a surrogate pair"),
+        pytest.param('a: "\\ud83d\\ude00"\n', "yaml-syntax", 1, id="a UTF-16 pair"),
     ],
 )
 def test_the_budget_and_safety_hold(
@@ -210,3 +212,10 @@ def test_the_cache_keeps_only_the_last_files_read(
     last = str(tmp_path / f"f{yamlsafe._CACHE_FILES + 4}.yaml")
     assert last in {name for name, _ in yamlsafe._CACHE}
     assert str(tmp_path / "f0.yaml") not in {name for name, _ in yamlsafe._CACHE}
+
+
+def test_a_surrogate_escape_outside_double_quotes_is_plain_text(
+    tmp_path: Path, reader: str
+) -> None:
+    data, _, findings = _read(tmp_path, "a: '\\uD800'\nb: \\uDFFF\nc: \"\\u00e9\"\n")
+    assert findings == [] and data == {"a": "\\uD800", "b": "\\uDFFF", "c": "é"}

@@ -425,8 +425,40 @@ def _parse(path: Path, shown: str, raw: bytes) -> tuple[YamlDocument | None, lis
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     if node is not None:
+        half = _SURROGATE_ESCAPE.search(text) and _half_a_pair(node, set())
+        if half:
+            msg = (
+                f"YAML syntax at column {half.start_mark.column + 1}: an escape for half of a "
+                "surrogate pair (\\uD800 to \\uDFFF) is not a character; write the character itself"
+            )
+            return None, [Finding(shown, half.start_mark.line + 1, Level.ERROR, "yaml-syntax", msg)]
         _index_lines(node, (), lines)
     return YamlDocument(path, data, lines), []
+
+
+# A double-quoted "\uD800" is half of a UTF-16 surrogate pair, not a character: libyaml refuses
+# it, PyYAML's pure reader gives a string no file can hold. Both readers refuse it, alike.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _half_a_pair(node: yaml.Node, seen: set[int]) -> yaml.Node | None:
+    """The first value in ``node`` holding half a surrogate pair, if any."""
+    if id(node) in seen:
+        return None
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        return node if _SURROGATE.search(node.value) else None
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    for child in children:
+        found = _half_a_pair(child, seen)
+        if found is not None:
+            return found
+    return None
 
 
 def _index_lines(node: yaml.Node, path: KeyPath, out: dict[KeyPath, int]) -> None:

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import casejourney
+from casejourney.journey import walk
 from casejourney.machine import TransitionTable
 from casejourney.simulate import Frame
 from casejourney.tracking import CaseEvent
@@ -74,3 +76,40 @@ def test_vectorised_metrics_agree_with_tracking_on_random_journeys(
     rng = np.random.default_rng(seed)
     cases = [_journey(frame, rng) for _ in range(4)]
     assert vectorised(frame, cases) == reference(frame, cases)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), entered=st.integers(0, 150))
+def test_every_term_reviews_agree_in_journey_tracking_and_metrics(seed: int, entered: int) -> None:
+    """Barnet's "reviewed every term" PEP: one due date per term, its end, wherever computed."""
+    frame = _frame("barnet")
+    workflow = frame.workflow
+    scenario, _ = casejourney.load_scenario("national-baseline")
+    start = dt.date(2026, 11, 2) + dt.timedelta(days=entered)
+    walked = walk(
+        workflow,
+        scenario,
+        start,
+        path=["referral", "cf_assessment", "cin_plan", "looked_after"],
+        rng=np.random.default_rng(seed),
+        until=dt.date(2028, 10, 1),  # the frame runs to 30 October 2028
+        date_of_birth=start - dt.timedelta(days=365 * 9),
+    )
+    cases = [[(e.day.isoformat(), e.name) for e in walked.events]]
+    tracked = reference(frame, cases)
+    assert vectorised(frame, cases) == tracked
+
+    def reviews(rows: list[tuple]) -> list[tuple]:
+        return [(r[2], r[3], r[4]) for r in rows if r[0] == "pep-review"]
+
+    in_journey = sorted(
+        (i.occurrence, i.opened, i.due) for i in walked.instances if i.standard == "pep-review"
+    )
+    assert len(in_journey) >= 3
+    assert in_journey == reviews(tracked)[: len(in_journey)]
+    # Each falls due on the last day of a term: the first to begin after the review before.
+    calendar = workflow.calendar
+    ends = [t.ends for t in calendar.terms.terms]
+    for occurrence, opened, due in in_journey:
+        assert due in ends
+        assert due == calendar.terms.end_after(opened, 1), occurrence

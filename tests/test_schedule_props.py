@@ -29,12 +29,19 @@ ORIGIN = dt.date(2026, 1, 5)
 GRID = DayGrid(CAL, ORIGIN, -800, 6000)
 
 SOURCE = {"document": "d", "section": "s", "quote": "q"}
-UNITS = [Unit.DAYS, Unit.WORKING_DAYS, Unit.WEEKS, Unit.MONTHS, Unit.YEARS]
+UNITS = [Unit.DAYS, Unit.WORKING_DAYS, Unit.SCHOOL_DAYS, Unit.WEEKS, Unit.MONTHS, Unit.YEARS]
+#: Counted on school terms: "every term" is due by the end of the next term.
+SCHOOL = [Unit.TERMS, Unit.SCHOOL_YEARS]
 
-durations = st.builds(
-    lambda value, unit: f"{value} {unit.value}",
-    st.integers(1, 14),
-    st.sampled_from(UNITS).filter(lambda u: u is not Unit.YEARS),
+durations = st.one_of(
+    st.builds(
+        lambda value, unit: f"{value} {unit.value}",
+        st.integers(1, 14),
+        st.sampled_from(UNITS).filter(lambda u: u is not Unit.YEARS),
+    ),
+    st.builds(
+        lambda value, unit: f"{value} {unit.value}", st.integers(1, 3), st.sampled_from(SCHOOL)
+    ),
 )
 
 

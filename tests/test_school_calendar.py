@@ -238,3 +238,14 @@ def test_a_bad_term_dates_file_is_reported_at_its_own_line(tmp_path: Path) -> No
     )
     path = _authority(tmp_path, "terms.csv")
     assert _errors(path) == {("terms.csv", "bad-term-dates", 3)}
+
+
+def test_due_counts_school_days_on_the_authoritys_own_terms(tmp_path: Path) -> None:
+    (tmp_path / "terms.csv").write_text(
+        HEADER + GOOD.replace("2025-10-27,2025-10-31", "2025-10-20,2025-10-24"), encoding="utf-8"
+    )
+    path = _authority(tmp_path, "terms.csv")
+    start = D(2025, 10, 13)
+    assert casejourney.due_date(start, within="5 school days").due == D(2025, 10, 20)
+    own = casejourney.due_date(start, within="5 school days", authority=str(path))
+    assert own.due == D(2025, 10, 27)

@@ -238,10 +238,10 @@ def due_date(
     """
     if within is not None:
         duration = Duration.parse(within)
-        closure: tuple[dt.date, ...] = ()
-        if authority != "national":
-            closure = load_workflow(authority, directory).closure_days
-        due = default_calendar(closure).add(start, duration)
+        calendar = default_calendar()
+        if authority != "national":  # its closure days and any term dates of its own
+            calendar = load_workflow(authority, directory).calendar
+        due = calendar.add(start, duration)
         return DueAnswer(due, f"{duration} after {start.isoformat()} (day 0)")
     workflow = load_workflow(authority, directory)
     found = workflow.standards.get(standard or "")

@@ -160,7 +160,9 @@ def due(
     within: Annotated[
         str | None,
         typer.Option(
-            "--within", help='A timescale such as "15 working days", "1 day", "3 months".'
+            "--within",
+            help='A timescale such as "15 working days", "1 day", "3 months", '
+            '"10 school days", "1 term".',
         ),
     ] = None,
     standard: Annotated[
@@ -168,7 +170,11 @@ def due(
     ] = None,
     authority: Annotated[
         str,
-        typer.Option("--authority", "-a", help="Authority whose closure days and standards apply."),
+        typer.Option(
+            "--authority",
+            "-a",
+            help="Authority whose closure days, school terms and standards apply.",
+        ),
     ] = "national",
     workflows: WorkflowsOption = None,
 ) -> None:

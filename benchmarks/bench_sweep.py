@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import casejourney
-from casejourney import sweep
+from casejourney import runner, sweep
 
 
 def _tasks(replications: int) -> list[sweep.Task]:
@@ -28,7 +28,7 @@ def _tasks(replications: int) -> list[sweep.Task]:
     )  # fmt: skip
 
 
-def _measure(name: str, executor: sweep.Executor, workers: int, replications: int) -> None:
+def _measure(name: str, executor: runner.Executor, workers: int, replications: int) -> None:
     tasks = _tasks(replications)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
@@ -45,14 +45,14 @@ def _measure(name: str, executor: sweep.Executor, workers: int, replications: in
 
 def main() -> None:
     replications = 3 if "--quick" in sys.argv else 10
-    _measure("local, 1 process", sweep.LocalExecutor(1), 1, replications)
-    _measure("local, 2 processes", sweep.LocalExecutor(2), 2, replications)
+    _measure("local, 1 process", runner.Processes(1), 1, replications)
+    _measure("local, 2 processes", runner.Processes(2), 2, replications)
     from distributed import Client, LocalCluster
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        _measure("Dask LocalCluster, 2", sweep.DaskExecutor(Client(cluster)), 2, replications)
+        _measure("Dask LocalCluster, 2", runner.Dask(Client(cluster)), 2, replications)
 
 
 if __name__ == "__main__":

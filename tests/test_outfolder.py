@@ -48,8 +48,7 @@ def no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a replication ran before the output folder was checked")
 
-    monkeypatch.setattr(experiment, "run_replication", refuse)
-    monkeypatch.setattr("casejourney.sweep.run_replication", refuse)
+    monkeypatch.setattr("casejourney.runner.run_replication", refuse)
 
 
 def test_a_folder_holding_a_users_file_survives_simulate_out(

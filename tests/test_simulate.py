@@ -386,13 +386,13 @@ def test_dates_in_the_frame_match_the_scenario(national: Compiled) -> None:
 def test_a_failed_run_leaves_no_half_written_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import casejourney.experiment as experiment
+    import casejourney.runner as runner
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(experiment, "write_event_log", broken)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(runner, "write_event_log", broken)
+    with pytest.raises(runner.TaskError, match="RuntimeError: disk full"):
         casejourney.run_scenario(
             "national-baseline", replications=1, scale=0.002, out=tmp_path / "r"
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import casejourney
-from casejourney import sweep
+from casejourney import runner, sweep
 from casejourney.errors import CasejourneyError
 
 SMALL = {"scale": 0.02, "horizon_days": 4 * 7, "warm_up_days": 7}
@@ -65,17 +65,17 @@ def test_task_seeds_are_common_across_points_and_keys_unique() -> None:
 
 def test_local_sweep_resumes_and_matches_one_process(tmp_path: Path) -> None:
     tasks = _tasks()
-    one = sweep.run(tasks, tmp_path / "one", sweep.LocalExecutor(1))
+    one = sweep.run(tasks, tmp_path / "one", runner.Processes(1))
     assert (one.ran, one.skipped) == (12, 0)
     # Pretend the first run was interrupted: drop some tasks, then run again with two processes.
     for path in sorted((tmp_path / "one" / "tasks").glob("*.json"))[:5]:
         path.unlink()
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "one" / "tasks").glob("*.json")}
-    again = sweep.run(tasks, tmp_path / "one", sweep.LocalExecutor(2))
+    again = sweep.run(tasks, tmp_path / "one", runner.Processes(2))
     assert (again.ran, again.skipped) == (5, 7)
     after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "one" / "tasks").glob("*.json")}
     assert all(after[name] == mtime for name, mtime in before.items())  # finished ones untouched
-    two = sweep.run(tasks, tmp_path / "two", sweep.LocalExecutor(2))
+    two = sweep.run(tasks, tmp_path / "two", runner.Processes(2))
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
     assert not list((tmp_path / "one" / "tasks").glob(".*"))  # no temporary files left
     summary = (tmp_path / "one" / "sweep-summary.csv").read_text()
@@ -124,7 +124,7 @@ def test_a_sweep_writes_the_same_bytes_in_another_process_with_another_hash_seed
 def test_dask_cluster_with_a_killed_worker_matches_local_processes(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     tasks = _tasks(replications=4)
-    sweep.run(tasks, tmp_path / "local", sweep.LocalExecutor(2))
+    sweep.run(tasks, tmp_path / "local", runner.Processes(2))
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -141,7 +141,7 @@ def test_dask_cluster_with_a_killed_worker_matches_local_processes(tmp_path: Pat
                 # reruns what it held.
                 os.kill(victim, signal.SIGKILL)
 
-        found = sweep.run(tasks, tmp_path / "dask", sweep.DaskExecutor(client), progress=kill_once)
+        found = sweep.run(tasks, tmp_path / "dask", runner.Dask(client), progress=kill_once)
     assert killed.is_set()
     assert found.failed == []
     assert _files(tmp_path / "dask") == _files(tmp_path / "local")
@@ -170,7 +170,7 @@ def test_the_frontier_ignores_a_lucky_dip_and_says_when_the_target_is_met_with_c
     assert never["least_headcount"] is None and never["least_headcount_confident"] is None
 
 
-_RUN_TASK = sweep.run_task
+_RUN_TASK = runner.run_task
 
 
 def _dies_once(task: sweep.Task) -> object:
@@ -189,10 +189,10 @@ def test_a_local_worker_process_that_dies_is_replaced_and_its_tasks_rerun(
     if multiprocessing.get_start_method() != "fork":
         pytest.skip("the workers must be forked to inherit the patched task runner")
     tasks = _tasks(replications=2)
-    clean = sweep.run(tasks, tmp_path / "clean", sweep.LocalExecutor(1))
+    clean = sweep.run(tasks, tmp_path / "clean", runner.Processes(1))
     monkeypatch.setenv("CASEJOURNEY_TEST_DEATH", str(tmp_path / "died"))
-    monkeypatch.setattr(sweep, "run_task", _dies_once)  # forked workers inherit it
-    found = sweep.run(tasks, tmp_path / "dying", sweep.LocalExecutor(2))
+    monkeypatch.setattr(runner, "run_task", _dies_once)  # forked workers inherit it
+    found = sweep.run(tasks, tmp_path / "dying", runner.Processes(2))
     assert (tmp_path / "died").exists()
     assert found.ran == len(tasks) and not found.failed
     assert _files(tmp_path / "dying") == _files(tmp_path / "clean") and clean.ran == len(tasks)

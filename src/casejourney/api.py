@@ -442,6 +442,7 @@ def run_scenario(
     progress: Callable[[float], None] | None = None,
     force: bool = False,
     changes: Sequence[str] = (),
+    scheduler: str | None = None,
 ) -> Results:
     """Simulate a scenario's replications; write the results folder if ``out`` is given.
 
@@ -458,10 +459,13 @@ def run_scenario(
         force: write into an existing folder casejourney did not make (nothing in it is lost).
         changes: what-ifs, as for :func:`load_scenario` (``demand.scale=1.2``); the results
             folder records them.
+        scheduler: run the replications on this Dask scheduler (``tcp://host:8786``), or
+            ``"local"`` for a LocalCluster of ``jobs`` workers (the answer does not change).
 
     Raises:
         SpecError: the scenario or its workflow has errors.
         OutputFolderError: ``out`` is not a results folder, is in use, or could not be written.
+        TaskError: a replication failed, even run again (nothing is written).
 
     """
     from casejourney.experiment import Settings, run
@@ -474,6 +478,7 @@ def run_scenario(
         scale=scale,
         event_log=event_log,
         changes=tuple(changes),
+        scheduler=scheduler,
     )
     return run(workflow, scenario, settings, out=out, progress=progress, force=force)
 
@@ -603,7 +608,7 @@ def run_sweep(
     """
     from dataclasses import replace
 
-    from casejourney import outfolder
+    from casejourney import outfolder, runner
     from casejourney import sweep as sweeping
 
     outfolder.check(out, outfolder.SWEEP, force)  # before loading or running anything
@@ -617,10 +622,10 @@ def run_sweep(
         seed=spec.seed if seed is None else seed,
         scale=scale,
     )
-    executor: sweeping.Executor = (
-        sweeping.DaskExecutor.connect(scheduler)
-        if scheduler or dask
-        else sweeping.LocalExecutor(jobs)
+    executor = (
+        runner.executor(jobs, scheduler)
+        if scheduler or not dask
+        else runner.Dask.connect("local")  # Dask's own choice of workers
     )
     found = sweeping.run(tasks, out, executor, progress=progress, force=force)
     axis = staff or next((a.path for a in axes if a.path.endswith(".headcount")), axes[0].path)

@@ -3,37 +3,47 @@
 Consumes a ``ScenarioSpec`` and its ``Workflow``; runs each replication (``simulate``), measures it
 (``metrics``), and writes everything atomically to one folder: the summary and weekly measures with
 confidence intervals (CSV and Parquet), each replication's event log, the resolved scenario, and
-the versions used. Replication ``r`` always uses ``SeedSequence(seed).spawn(n)[r]``, so the answer
-does not depend on how many processes ran it.
+the versions used. Each replication is a ``casejourney.runner`` task: replication ``r`` always uses
+``SeedSequence(seed).spawn(n)[r]``, so the answer does not depend on how many processes, or which
+executor, ran it, nor on whether the run was interrupted and resumed.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-import math
 import platform
+import re
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-
-from casejourney import metrics, outfolder
-from casejourney.engine import EventLog, Kind, Snapshots
-from casejourney.engine.records import NO_DUE
-from casejourney.simulate import Compiled, Frame, compile_scenario, run_replication
+from casejourney import metrics, outfolder, runner
+from casejourney.runner import (
+    EventLogFormat,
+    Task,
+    TaskResult,
+    event_table,
+    write_csv_for_excel,
+    write_event_log,
+)
+from casejourney.simulate import Frame
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.scenario import ScenarioSpec
 
-EventLogFormat = Literal["parquet", "csv", "both", "none"]
+__all__ = [
+    "EventLogFormat",
+    "ReplicationResult",
+    "Results",
+    "Settings",
+    "event_table",
+    "run",
+    "write_csv_for_excel",
+    "write_event_log",
+]
 
 
 @dataclass(frozen=True)
@@ -49,19 +59,12 @@ class Settings:
     event_log: EventLogFormat = "parquet"
     #: The ``--set`` what-ifs the scenario was run with (already in it; kept to reproduce the run).
     changes: tuple[str, ...] = ()
+    #: A Dask scheduler's address (or ``"local"``) to run the replications on, instead of ``jobs``.
+    scheduler: str | None = None
 
 
-@dataclass(frozen=True)
-class ReplicationResult:
-    """What one replication sends back: its measures, the digest of its log, and timings."""
-
-    replication: int
-    measures: metrics.Measures
-    digest: str
-    events: int
-    cases: int
-    seconds_simulating: float
-    seconds_measuring: float
+#: What one replication sends back (``runner.run_task``): measures, log digest, timings.
+ReplicationResult = TaskResult
 
 
 @dataclass
@@ -98,34 +101,46 @@ def run(
 ) -> Results:
     """Run every replication and (if ``out`` is given) write the results folder atomically.
 
+    The replications are tasks of ``casejourney.runner``: here, in ``settings.jobs`` processes or
+    on the Dask ``settings.scheduler``. With ``out``, each finished replication is kept in the
+    staging folder beside it, so a run that was killed or interrupted (Ctrl-C) resumes where it
+    stopped when run again into the same folder, and writes the same bytes as one that was not.
+
     Args:
         workflow: the authority's rules.
         scenario: the scenario (its own replications and seed are overridden by ``settings``).
-        settings: replications, seed, processes, scale.
+        settings: replications, seed, processes or scheduler, scale.
         out: the results folder; its results are replaced when the run completes (a folder
             that is not a casejourney results folder is refused, and nothing else in it is
             touched).
-        progress: called with the number of replications finished (fractions while one runs).
+        progress: called with the number of replications finished (fractions while one runs here).
         force: write into an existing folder that casejourney did not make, beside its files.
 
     Raises:
         OutputFolderError: ``out`` cannot be used (checked before any work), or writing failed.
+        TaskError: a replication failed even when run again (nothing is written).
 
     """
     if out is None:
-        compiled = _compile(workflow, scenario, settings)
-        results = Results(compiled.frame, settings)
-        _replicate(workflow, scenario, settings, compiled, results, None, progress)
+        tasks = plan(workflow, scenario, settings, None)
+        results = Results(runner.compiled(tasks[0]).frame, settings)
+        _replicate(tasks, settings, results, None, progress)
         return results
     with outfolder.claim(out, outfolder.SIMULATE, force):
-        staging = outfolder.staging_for(out)
+        staging = outfolder.staging_for(out)  # a killed run's, to resume, or a new one
         try:
-            (staging / "events").mkdir()
-            compiled = _compile(workflow, scenario, settings)
-            results = Results(compiled.frame, settings)
-            _replicate(workflow, scenario, settings, compiled, results, staging, progress)
+            tasks = plan(workflow, scenario, settings, staging)
+            store = runner.Store(staging / "tasks", timings=True)
+            done = {t.replication for t in tasks if store.load(t) is not None}
+            outfolder.prune(staging, outfolder.SIMULATE.tree, _kept(staging, done))
+            (staging / "events").mkdir(exist_ok=True)
+            results = Results(runner.compiled(tasks[0]).frame, settings)
+            _replicate(tasks, settings, results, store, progress)
             _write(results, workflow, scenario, staging)
+            outfolder.prune(staging, outfolder.SIMULATE.tree, lambda p: p.name != "tasks")
             outfolder.publish(staging, out)
+        except KeyboardInterrupt:
+            raise  # the finished replications stay in the staging folder: run again to resume
         except BaseException:
             if staging.exists():
                 outfolder.discard(staging, outfolder.SIMULATE.tree)  # no half-written folder
@@ -133,196 +148,67 @@ def run(
     return results
 
 
-def _replicate(
-    workflow: Workflow,
-    scenario: ScenarioSpec,
-    settings: Settings,
-    compiled: Compiled,
-    results: Results,
-    staging: Path | None,
-    progress: Callable[[float], None] | None,
-) -> None:
-    tasks = list(range(settings.replications))
-    report = progress or (lambda _: None)
-    if settings.jobs <= 1 or len(tasks) <= 1:
-        for index, replication in enumerate(tasks):
-            result = _one(
-                compiled,
-                replication,
-                staging,
-                settings.event_log,
-                partial(_progress_within, report, index),
-            )
-            results.replications[replication] = result
-            report(index + 1)
-    else:
-        with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
-            futures = [
-                pool.submit(_one_in_worker, workflow, scenario, settings, r, staging) for r in tasks
-            ]
-            for done, future in enumerate(as_completed(futures), 1):
-                result = future.result()
-                results.replications[result.replication] = result
-                report(done)
-
-
-def _progress_within(report: Callable[[float], None], done: int, share: float) -> None:
-    report(done + share)
-
-
-def _compile(workflow: Workflow, scenario: ScenarioSpec, settings: Settings) -> Compiled:
+def plan(
+    workflow: Workflow, scenario: ScenarioSpec, settings: Settings, out: Path | None
+) -> list[Task]:
+    """The replications as tasks (``out``: the folder whose ``events/`` their logs go to)."""
     scenario = scenario.model_copy(
         update={"seed": settings.seed, "replications": settings.replications}
     )
-    return compile_scenario(
-        workflow,
-        scenario,
-        scale=settings.scale,
-        horizon_days=settings.horizon_days,
-        warm_up_days=settings.warm_up_days,
-    )
+    return [
+        Task(
+            workflow,
+            scenario,
+            r,
+            settings.seed,
+            settings.scale,
+            settings.horizon_days,
+            settings.warm_up_days,
+            measure="replication",
+            event_log=settings.event_log if out is not None else "none",
+            out=None if out is None else str(out),
+        )
+        for r in range(settings.replications)
+    ]
 
 
-def _one_in_worker(
-    workflow: Workflow,
-    scenario: ScenarioSpec,
+def _kept(staging: Path, done: set[int]) -> Callable[[Path], bool]:
+    """What of a killed run's staging folder to keep: finished replications and their logs."""
+
+    def keep(path: Path) -> bool:
+        if path.parent == staging:
+            return path.name in ("tasks", "events", outfolder.MARKER)
+        if path.parent.name == "tasks":
+            return not path.name.startswith(".")  # a task file, not a half-written one
+        found = re.fullmatch(r"(?:replication|counts)-(\d+)\.[a-z.]+", path.name)
+        return found is not None and int(found[1]) in done
+
+    return keep
+
+
+def _replicate(
+    tasks: Sequence[Task],
     settings: Settings,
-    replication: int,
-    staging: Path | None,
-) -> ReplicationResult:
-    """One replication in a worker process (compiling there: a calendar does not pickle)."""
-    return _one(_compile(workflow, scenario, settings), replication, staging, settings.event_log)
+    results: Results,
+    store: runner.Store | None,
+    progress: Callable[[float], None] | None,
+) -> None:
+    report = progress or (lambda _: None)
+    finished = [0]
 
+    def within(share: float) -> None:
+        report(finished[0] + share)
 
-def _one(
-    compiled: Compiled,
-    replication: int,
-    staging: Path | None,
-    event_log: EventLogFormat,
-    progress: Callable[[float], None] | None = None,
-) -> ReplicationResult:
-    started = time.perf_counter()
-    log, snapshots = run_replication(compiled, replication, progress)
-    simulated = time.perf_counter()
-    measures = metrics.measure(log, snapshots, compiled.frame)
-    measured = time.perf_counter()
-    if staging is not None:
-        write_event_log(log, snapshots, compiled.frame, staging, event_log)
-    return ReplicationResult(
-        replication=replication,
-        measures=measures,
-        digest=log.digest(),
-        events=len(log),
-        cases=int(log["case"].max()) + 1 if len(log) else 0,
-        seconds_simulating=simulated - started,
-        seconds_measuring=measured - simulated,
-    )
+    def done(p: runner.Progress) -> None:
+        finished[0] = p.done
+        report(p.done)
+
+    with runner.using(settings.jobs, settings.scheduler, within) as executor:
+        outcome = runner.run(tasks, executor, store, done)
+    results.replications = {x.replication: x for x in outcome.ordered(tasks)}
 
 
 # --- writing -------------------------------------------------------------------------------------
-
-
-def event_table(log: EventLog, frame: Frame) -> Any:
-    """The event log as a pyarrow table: one row per event, names not codes, no personal data."""
-    import pyarrow as pa
-
-    n = len(log)
-    names = pa.array(list(frame.names), pa.string())
-    kinds = pa.array([k.name.lower() for k in Kind], pa.string())
-    holders = [*frame.teams, *frame.scenario.placements, ""]
-    team_codes = np.where(log["team"] >= 0, log["team"], len(holders) - 1).astype(np.int32)
-    due = log["due"]
-    has_due = due != NO_DUE
-    due_dates = frame.grid.dates(np.where(has_due, due, 0)).astype("datetime64[D]")
-    return pa.table(
-        {
-            "replication": pa.array(np.full(n, log.replication, dtype=np.int32)),
-            "case": pa.array(log["case"]),
-            "date": pa.array(frame.grid.dates(log["day"]).astype("datetime64[D]")),
-            "day": pa.array(log["day"]),
-            "event": pa.DictionaryArray.from_arrays(pa.array(log["event"].astype(np.int32)), names),
-            "kind": pa.DictionaryArray.from_arrays(pa.array(log["kind"].astype(np.int32)), kinds),
-            "team": pa.DictionaryArray.from_arrays(pa.array(team_codes), pa.array(holders)),
-            "worker": pa.array(log["worker"]),
-            "released_day": pa.array(log["released"]),
-            "started_day": pa.array(log["started"]),
-            "hours": pa.array(log["hours"]),
-            "due_date": pa.array(due_dates, mask=~has_due),
-        }
-    )
-
-
-def write_event_log(
-    log: EventLog, snapshots: Snapshots, frame: Frame, folder: Path, fmt: EventLogFormat
-) -> None:
-    """Write one replication's event log (and weekly counts) into ``folder/events``."""
-    if fmt == "none":
-        return
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = event_table(log, frame)
-    stem = folder / "events" / f"replication-{log.replication:04d}"
-    if fmt in ("parquet", "both"):
-        pq.write_table(table, stem.with_suffix(".parquet"), compression="zstd")
-    if fmt in ("csv", "both"):
-        plain = pa.table(
-            {
-                name: table[name].cast(pa.string())
-                if name in ("event", "kind", "team")
-                else table[name]
-                for name in table.column_names
-            }
-        )
-        write_csv_for_excel(plain, stem.with_suffix(".csv"))
-    pq.write_table(
-        _snapshot_table(snapshots, frame),
-        folder / "events" / f"counts-{log.replication:04d}.parquet",
-    )
-
-
-def _snapshot_table(snapshots: Snapshots, frame: Frame) -> Any:
-    import pyarrow as pa
-
-    return pa.table(
-        {
-            "replication": pa.array(
-                np.full(len(snapshots.day), snapshots.replication, dtype=np.int32)
-            ),
-            "date": pa.array(frame.grid.dates(snapshots.day).astype("datetime64[D]")),
-            "subject": pa.array(list(snapshots.subject)),
-            "metric": pa.array(list(snapshots.measure)),
-            "value": pa.array(snapshots.value),
-        }
-    )
-
-
-def _csv_cells(column: Any) -> list[Any]:
-    """A column's cells for CSV: floats always with a point (``80.0``), missing ones empty.
-
-    A float written ``80`` makes polars and duckdb guess a whole-number column from the first
-    rows and then fail on ``80.5``; ``nan`` would be read as text.
-    """
-    import pyarrow as pa
-
-    values = column.to_pylist()
-    if pa.types.is_floating(column.type):
-        return [repr(float(v)) if v is not None and math.isfinite(v) else "" for v in values]
-    return ["" if v is None else v for v in values]  # a date prints as YYYY-MM-DD
-
-
-def write_csv_for_excel(table: Any, path: Path) -> None:
-    """Write a pyarrow table as CSV that Excel, polars and duckdb read right.
-
-    UTF-8 with a byte-order mark (without it Excel reads the Windows code page and ``≤``, ``’``
-    come out garbled; pandas, polars, duckdb and Python's ``utf-8-sig`` skip it); numbers
-    unquoted, text quoted only where it must be; a missing figure is an empty cell.
-    """
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(table.column_names)
-        for batch in table.to_batches(max_chunksize=65_536):
-            writer.writerows(zip(*(_csv_cells(c) for c in batch.columns), strict=True))
 
 
 def _column(values: Sequence[Any]) -> Any:

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -48,6 +48,8 @@ SIMULATE = FolderKind(
         re.escape(MARKER): None,
         r"(summary|weekly|replications)\.(csv|parquet)": None,
         r"scenario\.resolved\.json|run\.json|metrics-tidy\.csv|report\.html": None,
+        # Finished replications, kept while a run is staged (a killed run resumes from them).
+        r"tasks": {r"[0-9a-f]{32}\.json": None, **_TEMPORARY},
         r"events": {
             r"(replication|counts)-\d+\.(parquet|csv|xes|xes\.gz)": None,
             r"replication-\d+-engine\.(xes|xes\.gz)": None,  # the engine records (report.xes)
@@ -199,12 +201,55 @@ def write_marker(folder: Path, kind: FolderKind) -> None:
     (folder / MARKER).write_text(text, encoding="utf-8")
 
 
+def _partials(out: Path) -> list[Path]:
+    """Staging folders of ``out`` that runs left (``.NAME.partial-PID``), oldest first."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.partial-\d+")
+    if not out.parent.is_dir():
+        return []
+    found = [
+        e
+        for e in out.parent.iterdir()
+        if pattern.fullmatch(e.name) and e.is_dir() and not e.is_symlink()
+    ]
+    return sorted(found, key=lambda e: (e.stat().st_mtime_ns, e.name))
+
+
 def staging_for(out: Path) -> Path:
-    """A new staging folder beside ``out`` (same file system, so publishing is a rename)."""
+    """The staging folder beside ``out`` (same file system, so publishing is a rename).
+
+    Called with ``out`` claimed (no other run is writing beside it): the newest staging folder of
+    simulate results that a killed or interrupted run left is taken over, so that its finished
+    replications are kept (what else is in it is the caller's to prune); others are discarded.
+    """
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    left = [p for p in _partials(out) if _marked_kind(p) == SIMULATE.name]
+    for older in left[:-1]:
+        discard(older, SIMULATE.tree)
+    if left:
+        if left[-1] != staging:
+            left[-1].rename(staging)
+        return staging
     staging.mkdir(parents=True)
     write_marker(staging, SIMULATE)
     return staging
+
+
+def prune(folder: Path, tree: Tree, keep: Callable[[Path], bool]) -> None:
+    """Remove what casejourney wrote in ``folder`` (by name) unless ``keep`` says otherwise.
+
+    A folder kept is pruned inside; one not kept is discarded. A user's entry is never touched.
+    """
+    for entry in sorted(folder.iterdir()):
+        found, inside = _match(tree, entry.name)
+        if not found or not _ours(tree, entry):
+            continue
+        if inside is None:
+            if not keep(entry):
+                entry.unlink()
+        elif keep(entry):
+            prune(entry, inside, keep)
+        else:
+            discard(entry, inside)
 
 
 def publish(staging: Path, out: Path) -> None:
@@ -263,6 +308,8 @@ def _clean_stale(out: Path, kind: FolderKind) -> None:
                     entry.rename(out)  # killed mid-swap: the old results come back
                 else:
                     _restore(entry, out, kind)
+            elif kind is SIMULATE and _marked_kind(entry) == SIMULATE.name:
+                continue  # a killed run's finished replications: ``staging_for`` resumes them
             else:
                 discard(entry, kind.tree)  # only our names: a stray file of yours stays
     if out.is_dir() and not out.is_symlink():

@@ -1,42 +1,62 @@
-"""Parameter sweeps: a grid of scenario variants × replications, run resumably on any executor.
+"""Parameter sweeps: a grid of scenario variants × replications, run by ``casejourney.runner``.
 
 Consumes a ``ScenarioSpec``, its ``Workflow`` and ``--vary`` axes; produces, under one folder, one
 small file per finished task (``tasks/``), one summary per grid point (``points/``), the sweep
 summary (``sweep-summary.csv``) and the staffing frontier (``frontier.csv``, ``frontier.svg``).
-A task is (grid point, replication). Replication ``r`` uses ``SeedSequence(seed).spawn(n)[r]`` at
+A task (``runner.Task``) is (grid point, replication). Replication ``r`` uses ``SeedSequence(seed).spawn(n)[r]`` at
 every point (common random numbers), so points differ only by their settings and the answer does
 not depend on which executor ran a task, or when.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import csv
-import hashlib
 import itertools
 import json
 import math
 import os
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
-from casejourney import metrics, outfolder
+from casejourney import metrics, outfolder, runner
 from casejourney.errors import CasejourneyError
-from casejourney.simulate import compile_scenario, run_replication
+from casejourney.runner import (
+    RETRIES,
+    Executor,
+    Progress,
+    Store,
+    Task,
+    TaskError,
+    write_atomically,
+)
 from casejourney.spec.changes import apply_changes, change_at
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.scenario import ScenarioSpec
 
+__all__ = [
+    "RETRIES",
+    "Axis",
+    "Executor",
+    "Progress",
+    "SweepResult",
+    "Task",
+    "TaskError",
+    "apply",
+    "frontier",
+    "grid",
+    "parse_vary",
+    "plan",
+    "run",
+    "summarise",
+    "write_frontier",
+]
+
 Value = int | float | str
 Point = tuple[tuple[str, Value], ...]
-
-#: Attempts after the first for a task that raised (Dask also reruns tasks of a worker that died).
-RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -45,30 +65,6 @@ class Axis:
 
     path: str
     values: tuple[Value, ...]
-
-
-@dataclass(frozen=True)
-class Task:
-    """One replication at one grid point: everything a worker needs, and nothing that won't pickle."""
-
-    key: str
-    point: Point
-    replication: int
-    workflow: Workflow
-    scenario: ScenarioSpec
-    scale: float
-    horizon_days: int | None
-    warm_up_days: int | None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far a sweep has got: tasks done (this run or before), failed, and in all."""
-
-    done: int
-    failed: int
-    total: int
-    skipped: int
 
 
 @dataclass
@@ -91,10 +87,6 @@ class SweepResult:
     points: int = 0
     staff: str = ""
     frontier: list[dict[str, Any]] = field(default_factory=list)
-
-
-class TaskError(CasejourneyError):
-    """Some tasks failed even after retries; the rest are kept and a re-run resumes."""
 
 
 # --- the grid ----------------------------------------------------------------------------------
@@ -154,154 +146,7 @@ def apply(scenario: ScenarioSpec, point: Point) -> ScenarioSpec:
     return apply_changes(scenario, [change_at(p, v, "--vary") for p, v in point], "--vary")
 
 
-def task_key(
-    scenario: ScenarioSpec,
-    point: Point,
-    replication: int,
-    seed: int,
-    scale: float,
-    horizon_days: int | None,
-    warm_up_days: int | None,
-) -> str:
-    """The name of a task's file: a hash of the resolved scenario, the point, replication and seed.
-
-    Hashing the whole resolved scenario (not only the overrides) means an edited scenario file or a
-    different ``--scale`` never reuses a stale result.
-    """
-    text = json.dumps(
-        {
-            "scenario": scenario.model_dump(mode="json", by_alias=True),
-            "point": [[p, v] for p, v in point],
-            "replication": replication,
-            "seed": seed,
-            "scale": scale,
-            "horizon_days": horizon_days,
-            "warm_up_days": warm_up_days,
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-# --- one task, in whichever process runs it -----------------------------------------------------
-
-
-def run_task(task: Task) -> dict[str, Any]:
-    """Run one task: compile its scenario, run the replication, keep the whole-period measures."""
-    compiled = compile_scenario(
-        task.workflow,
-        task.scenario,
-        scale=task.scale,
-        horizon_days=task.horizon_days,
-        warm_up_days=task.warm_up_days,
-    )
-    started = time.perf_counter()
-    log, snapshots = run_replication(compiled, task.replication)
-    measures = metrics.measure(log, snapshots, compiled.frame)
-    keep = [i for i, w in enumerate(measures.week) if w == -1]
-    return {
-        "key": task.key,
-        "point": [[p, v] for p, v in task.point],
-        "replication": task.replication,
-        "seed": task.scenario.seed,
-        "digest": log.digest(),
-        "seconds": round(time.perf_counter() - started, 4),
-        "metric": [measures.metric[i] for i in keep],
-        "subject": [measures.subject[i] for i in keep],
-        "value": [measures.value[i] for i in keep],
-    }
-
-
-# --- executors: one interface, local processes or a Dask cluster --------------------------------
-
-
-class Executor(Protocol):
-    """Runs :func:`run_task` somewhere; futures have ``result()`` (raising what the task raised)."""
-
-    def submit(self, task: Task) -> Any:
-        """Start one task; return its future."""
-
-    def wait(self, futures: Iterable[Any]) -> set[Any]:
-        """Block until at least one of ``futures`` finishes; return those finished."""
-
-    def close(self) -> None:
-        """Release processes or connections this executor opened."""
-
-
-class LocalExecutor:
-    """Tasks in ``jobs`` local processes (``concurrent.futures``); a broken pool is replaced."""
-
-    def __init__(self, jobs: int = 1) -> None:
-        self.jobs = jobs
-        self.pool = cf.ProcessPoolExecutor(max_workers=jobs)
-
-    def submit(self, task: Task) -> Any:
-        """Start one task; return its future."""
-        try:
-            return self.pool.submit(run_task, task)
-        except cf.process.BrokenProcessPool:
-            # A worker died: its pool refuses new work; a fresh pool lets retries proceed.
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = cf.ProcessPoolExecutor(max_workers=self.jobs)
-            return self.pool.submit(run_task, task)
-
-    def wait(self, futures: Iterable[Any]) -> set[Any]:
-        """Block until at least one finishes."""
-        done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
-        return set(done)
-
-    def close(self) -> None:
-        """Shut the pool down, cancelling what has not started (an interrupt loses only those)."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class DaskExecutor:
-    """Tasks on a Dask ``distributed`` cluster; the scheduler reruns tasks of a worker that dies."""
-
-    def __init__(self, client: Any, retries: int = RETRIES) -> None:
-        self.client = client
-        self.retries = retries
-
-    @classmethod
-    def connect(cls, address: str | None) -> DaskExecutor:
-        """A client of the scheduler at ``address`` (None: a LocalCluster on this machine).
-
-        Raises:
-            CasejourneyError: Dask's ``distributed`` is not installed.
-
-        """
-        try:
-            from distributed import Client
-        except ImportError:
-            raise CasejourneyError(
-                "--dask/--scheduler need Dask: pip install 'casejourney[dask]'"
-            ) from None
-        client = Client(address) if address else Client(processes=True, threads_per_worker=1)  # type: ignore[no-untyped-call]
-        return cls(client)
-
-    def submit(self, task: Task) -> Any:
-        """Start one task; return its future (Dask retries it ``retries`` times on error)."""
-        return self.client.submit(run_task, task, retries=self.retries, pure=False)
-
-    def wait(self, futures: Iterable[Any]) -> set[Any]:
-        """Block until at least one finishes."""
-        from distributed import wait
-
-        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
-        return set(done)
-
-    def close(self) -> None:
-        """Close the client (the cluster, if it was ours, goes with it)."""
-        self.client.close()
-
-
 # --- the sweep ------------------------------------------------------------------------------------
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)  # a rename: readers see the old file or the whole new one
 
 
 def plan(
@@ -321,9 +166,20 @@ def plan(
         variant = apply(scenario, point).model_copy(
             update={"seed": seed, "replications": replications}
         )
-        for r in range(replications):
-            key = task_key(variant, point, r, seed, scale, horizon_days, warm_up_days)
-            tasks.append(Task(key, point, r, workflow, variant, scale, horizon_days, warm_up_days))
+        tasks += [
+            Task(
+                workflow,
+                variant,
+                r,
+                seed,
+                scale,
+                horizon_days,
+                warm_up_days,
+                measure="period",
+                point=point,
+            )
+            for r in range(replications)
+        ]
     return tasks
 
 
@@ -337,8 +193,9 @@ def run(
 ) -> SweepResult:
     """Run the tasks not already finished under ``out/tasks``, then summarise the whole sweep.
 
-    Each finished task is written at once (atomically), so an interrupted sweep loses only the
-    tasks in flight; running it again skips what is there.
+    The tasks run through :func:`casejourney.runner.run`, which keeps each finished task at once
+    (atomically) in ``out/tasks``, so an interrupted sweep loses only the tasks in flight; running
+    it again skips what is there. ``executor`` is closed when done.
 
     ``out`` must be new, empty or a sweep folder (its marker file says so); ``force`` writes
     into another folder beside its files, never deleting or overwriting them.
@@ -353,48 +210,18 @@ def run(
         out.mkdir(exist_ok=True)
         if not (out / outfolder.MARKER).exists():
             outfolder.write_marker(out, outfolder.SWEEP)
-        return _run(tasks, out, executor, report=progress or (lambda _: None), retries=retries)
-
-
-def _run(
-    tasks: Sequence[Task],
-    out: Path,
-    executor: Executor,
-    report: Callable[[Progress], None],
-    retries: int,
-) -> SweepResult:
-    folder = out / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in tasks if not (folder / f"{t.key}.json").is_file()]
-    skipped = len(tasks) - len(todo)
-    done, failed, attempts = skipped, [], dict.fromkeys((t.key for t in todo), 0)
-    seconds: dict[str, float] = {}
-    report(Progress(done, 0, len(tasks), skipped))
-    try:
-        running = {executor.submit(t): t for t in todo}
-        while running:
-            for future in executor.wait(running):
-                task = running.pop(future)
-                try:
-                    found = future.result()
-                except Exception:
-                    attempts[task.key] += 1
-                    if attempts[task.key] <= retries:
-                        running[executor.submit(task)] = task
-                    else:
-                        failed.append(task.key)
-                else:
-                    # Wall time is not part of the answer: the task file stays byte-reproducible.
-                    seconds[task.key] = found.pop("seconds")
-                    _write_atomically(folder / f"{task.key}.json", json.dumps(found) + "\n")
-                    done += 1
-                report(Progress(done, len(failed), len(tasks), skipped))
-    finally:
-        executor.close()
-    summary = summarise(tasks, out)
-    if failed:
-        raise TaskError(f"{len(failed)} of {len(tasks)} tasks failed; run the sweep again to retry")
-    return SweepResult(out, len(todo), skipped, failed, summary, seconds)
+        try:
+            done = runner.run(
+                tasks, executor, Store(out / "tasks"), progress, retries, raise_on_failure=False
+            )
+        finally:
+            executor.close()
+        summary = summarise(tasks, out)
+        if done.failed:
+            raise TaskError(
+                f"{len(done.failed)} of {len(tasks)} tasks failed; run the sweep again to retry"
+            )
+        return SweepResult(out, done.ran, done.skipped, done.failed, summary, done.seconds)
 
 
 # --- summaries and the frontier -----------------------------------------------------------------
@@ -407,21 +234,18 @@ def summarise(tasks: Sequence[Task], out: Path) -> list[dict[str, Any]]:
     interval (``metrics.across``).
     """
     by_point: dict[Point, dict[int, metrics.Measures]] = {}
+    store = Store(out / "tasks")
     for task in tasks:
-        path = out / "tasks" / f"{task.key}.json"
         found = by_point.setdefault(task.point, {})
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            n = len(data["metric"])
-            found[task.replication] = metrics.Measures(
-                data["metric"], data["subject"], [-1] * n, data["value"]
-            )
+        result = store.load(task)
+        if result is not None:
+            found[task.replication] = result.measures
     rows: list[dict[str, Any]] = []
     for index, (point, measures) in enumerate(by_point.items()):
         table = metrics.across(measures) if measures else {"metric": []}
         folder = out / "points" / f"point-{index:04d}"
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(folder / "point.json", json.dumps(dict(point), indent=2) + "\n")
+        write_atomically(folder / "point.json", json.dumps(dict(point), indent=2) + "\n")
         _write_csv(
             folder / "summary.csv",
             [

@@ -69,6 +69,14 @@ def simulate(
             "--jobs", "-j", min=1, help="Run replications in this many processes (same answer)."
         ),
     ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run the replications on this Dask scheduler (tcp://host:8786; its workers "
+            "must see the results folder), or 'local' for a LocalCluster of --jobs workers.",
+        ),
+    ] = None,
     scale: Annotated[
         float,
         typer.Option(
@@ -106,6 +114,9 @@ def simulate(
     A what-if needs no new file: --set teams.child_protection.headcount=-10% --set
     demand.scale=1.2 runs the scenario with a tenth fewer child protection posts and a fifth more
     demand, into results/<scenario id>+<the changes> unless --out says otherwise.
+
+    A run that is killed or interrupted keeps its finished replications beside the folder: the
+    same command again runs only the rest, and writes the same results.
     """
     from rich.progress import (
         BarColumn,
@@ -147,6 +158,7 @@ def simulate(
             progress=lambda done: bar.update(task, completed=done),
             force=force,
             changes=changes or (),
+            scheduler=scheduler,
         )
     print_summary(found.summary(), found.frame.workflow, found.frame.scenario, total)
     with writing_results(target):

@@ -1,0 +1,114 @@
+"""The one runner: the same seed gives the same results here, in processes and on Dask, and a
+killed or interrupted run resumes to the same bytes as one that was not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import casejourney
+from casejourney import runner
+from casejourney.experiment import Settings, run
+
+SMALL = {"scale": 0.002, "horizon_days": 8 * 7, "warm_up_days": 14}
+
+
+def _settings(**kwargs: object) -> Settings:
+    given = {"replications": 4, "seed": 11, "event_log": "both", **SMALL, **kwargs}
+    return Settings(**given)  # type: ignore[arg-type]
+
+
+def _folder(out: Path) -> dict[str, bytes]:
+    """Every file's bytes, run.json without its wall times and the number of processes."""
+    found = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    record = json.loads(found.pop("run.json"))
+    del record["settings"]["jobs"]
+    for replication in record["replications"]:
+        del replication["seconds_simulating"], replication["seconds_measuring"]
+    found["run.json"] = json.dumps(record).encode()
+    return found
+
+
+def test_here_in_processes_and_on_dask_the_results_folder_is_the_same(tmp_path: Path) -> None:
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    run(workflow, scenario, _settings(jobs=1), out=tmp_path / "here")
+    run(workflow, scenario, _settings(jobs=2), out=tmp_path / "processes")
+    here = _folder(tmp_path / "here")
+    assert "events/replication-0003.parquet" in here and "events/replication-0003.csv" in here
+    assert _folder(tmp_path / "processes") == here
+    pytest.importorskip("distributed")
+    run(workflow, scenario, _settings(jobs=2, scheduler="local"), out=tmp_path / "dask")
+    assert _folder(tmp_path / "dask") == here
+
+
+def test_a_run_interrupted_after_two_replications_resumes_to_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    run(workflow, scenario, _settings(), out=tmp_path / "straight")
+
+    def interrupt(done: float) -> None:
+        if isinstance(done, int) and done == 2:  # two finished (within one, a float)
+            raise KeyboardInterrupt
+
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        run(workflow, scenario, _settings(), out=out, progress=interrupt)
+    assert not out.exists()
+    [staging] = tmp_path.glob(".resumed.partial-*")  # kept, with the two finished replications
+    assert len(list((staging / "tasks").glob("*.json"))) == 2
+    ran: list[int] = []
+    real = runner.run_task
+
+    def counting(task: runner.Task, progress: object = None) -> runner.TaskResult:
+        ran.append(task.replication)
+        return real(task)
+
+    monkeypatch.setattr(runner, "run_task", counting)
+    run(workflow, scenario, _settings(), out=out)
+    assert sorted(ran) == [2, 3]  # only the replications the interrupted run had not finished
+    assert _folder(out) == _folder(tmp_path / "straight")
+    assert "tasks" not in {p.name for p in out.iterdir()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resumed", "straight"]
+
+
+def test_a_changed_setting_never_resumes_from_a_stale_replication(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+
+    def interrupt(done: float) -> None:
+        if isinstance(done, int) and done == 2:  # two finished (within one, a float)
+            raise KeyboardInterrupt
+
+    out = tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        run(workflow, scenario, _settings(), out=out, progress=interrupt)
+    run(workflow, scenario, _settings(seed=12), out=out)
+    run(workflow, scenario, _settings(seed=12), out=tmp_path / "fresh")
+    assert _folder(out) == _folder(tmp_path / "fresh")
+
+
+def test_a_task_key_covers_what_changes_the_answer() -> None:
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    base = runner.Task(workflow, scenario, 0, 1, measure="dfe", years=(2024,))
+    others = [
+        runner.Task(workflow, scenario, 1, 1, measure="dfe", years=(2024,)),
+        runner.Task(workflow, scenario, 0, 2, measure="dfe", years=(2024,)),
+        runner.Task(workflow, scenario, 0, 1, scale=0.5, measure="dfe", years=(2024,)),
+        runner.Task(workflow, scenario, 0, 1, measure="dfe", years=(2025,)),
+        runner.Task(workflow, scenario, 0, 1, measure="replication"),
+        runner.Task(
+            workflow,
+            scenario.model_copy(update={"title": "changed"}),
+            0,
+            1,
+            measure="dfe",
+            years=(2024,),
+        ),
+    ]
+    keys = {base.key, *(t.key for t in others)}
+    assert len(keys) == 1 + len(others)
+    assert runner.Task(workflow, scenario, 0, 1, measure="dfe", years=(2024,)).key == base.key

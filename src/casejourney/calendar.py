@@ -564,6 +564,14 @@ class DayGrid:
         self._sy_next: np.ndarray = np.where(days < september, years, years + 1)
         #: per day: the calendar year whose 31 August ends the last school year before it
         self._sy_prev: np.ndarray = np.where(days >= september, years, years - 1)
+        # Plain lists for one-at-a-time look-ups (the engine's recurring tasks).
+        self._term_lists = (
+            self._term_next.tolist(),
+            self._term_prev.tolist(),
+            self._term_start.tolist(),
+            self._term_end.tolist(),
+        )
+        self._sy_lists = (self._sy_next.tolist(), self._sy_prev.tolist())
 
     def day(self, date: dt.date) -> int:
         """The day number of ``date``."""
@@ -681,7 +689,8 @@ class DayGrid:
                 return self.last
             return listed[pick] if pick >= 0 else self.first
         if unit is Unit.TERMS or unit is Unit.SCHOOL_YEARS:
-            return int(self.add_units(np.array([day]), unit, n)[0])
+            found = self._school_shift(day, index, unit, n)
+            return min(max(found, self.first), self.last)
         months = n if unit is Unit.MONTHS else 12 * n
         target = self._month_list[index] + months - self._m0
         if target < 0:
@@ -690,6 +699,23 @@ class DayGrid:
             return self.last
         found = self._mstart_list[target] + min(self._dom_list[index], self._mlen_list[target]) - 1
         return min(max(found, self.first), self.last)
+
+    def _school_shift(self, day: int, index: int, unit: Unit, n: int) -> int:
+        """``shift`` by terms or school years, from ``day`` (``index`` into the grid); unclamped."""
+        if n == 0:
+            return day
+        if unit is Unit.TERMS:
+            following, preceding, starts, ends = self._term_lists
+            k = following[index] + n - 1 if n > 0 else preceding[index] + n
+            if k < 0:
+                return self.first
+            if k >= len(ends):
+                return self.last
+            return int(ends[k] if n > 0 else starts[k])
+        following_year, preceding_year = self._sy_lists
+        if n > 0:
+            return self.day(dt.date(following_year[index] + n, 8, 31))
+        return self.day(dt.date(preceding_year[index] + n, 9, 1))
 
     def shifter(self, unit: Unit) -> Callable[[int, int], int]:  # noqa: C901 (one branch per unit)
         """A function ``(day, n) -> day`` equal to ``shift(day, unit, n)``, specialised for speed."""

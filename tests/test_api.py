@@ -328,3 +328,31 @@ def test_a_calibration_refuses_its_output_before_any_trial(tmp_path: Path) -> No
             str(scenario), targets, trials=1, progress=lambda n, *_: trials.append(n)
         )
     assert trials == []
+
+
+def test_a_scenario_from_returns_through_the_api(tmp_path: Path) -> None:
+    # simulated_returns is run by the command's own tests (tests/test_returns_import.py, -n 1).
+    from casejourney.api import RETURNS_MARKER, scenario_from_returns
+
+    casejourney.run_scenario("national-baseline", replications=1, scale=0.005, out=tmp_path / "r")
+    returns = tmp_path / "returns"
+    casejourney.export_returns(tmp_path / "r", 2027, returns)
+    episodes = returns / "episodes.csv"
+    lines = episodes.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = "NOBODY" + lines[1][lines[1].index(",") :]  # a child the header does not have
+    episodes.write_text("".join(lines), encoding="utf-8")
+    said: list[str] = []
+    path = tmp_path / "mine.yaml"
+    built = scenario_from_returns(
+        returns / "cin-census.xml", returns, 2027, path, notes=said.append
+    )
+    assert any(line.startswith("skipped 1 ×") for line in said)
+    assert path.read_text(encoding="utf-8").startswith(RETURNS_MARKER)
+    assert built.kept and built.figures.year == 2027
+    assert (built.cases is not None) == (built.carried > 0)
+    spec, _ = casejourney.load_scenario(str(path))
+    assert spec.id == "mine"
+    theirs = tmp_path / "theirs.yaml"
+    theirs.write_text("id: mine\n", encoding="utf-8")
+    with pytest.raises(casejourney.CasejourneyError, match="not written by"):
+        scenario_from_returns(returns / "nope.xml", returns, 2027, theirs)  # before reading

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from casejourney.report.compare import Comparison
     from casejourney.report.diagram import Diagram
     from casejourney.report.formats import Format, Renderer
+    from casejourney.returns.figures import Figures as ReturnsFigures
     from casejourney.sweep import Progress, SweepResult
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "Pathway",
     "PublishedScenario",
     "Results",
+    "ReturnsScenario",
     "ScenarioSpec",
     "Workflow",
     "calibrate_scenario",
@@ -80,6 +82,8 @@ __all__ = [
     "run_scenario",
     "run_sweep",
     "scenario_from_published",
+    "scenario_from_returns",
+    "simulated_returns",
     "walk_journey",
     "write_report",
     "writing_results",
@@ -1114,3 +1118,161 @@ def run_backtest(
 
     settings = backtest.Settings(trials=trials, replications=replications, scale=scale, jobs=jobs)
     return Backtest(backtest.run(authority, calibrate_on, predict, settings, progress))
+
+
+#: The first line of every scenario file :func:`scenario_from_returns` writes; it replaces
+#: only files that start with it (and the open cases beside them).
+RETURNS_MARKER = "# written by `casejourney scenario from-returns`"
+
+
+@dataclass(frozen=True)
+class ReturnsScenario:
+    """What :func:`scenario_from_returns` wrote, and the returns' own figures."""
+
+    path: Path
+    #: The open cases carried, each with its own dates (``NAME.cases.csv``); None if none.
+    cases: Path | None
+    #: How many open cases were carried.
+    carried: int
+    #: What came from the base scenario, one line each.
+    kept: tuple[str, ...]
+    #: The returns' figures: ``.year`` and ``.counts`` (name → value).
+    figures: ReturnsFigures
+
+
+def scenario_from_returns(
+    cin: Path,
+    ssda903: Path,
+    year: int,
+    out: Path | None = None,
+    *,
+    base: str = "national-baseline",
+    notes: Callable[[str], None] | None = None,
+) -> ReturnsScenario:
+    """Write a scenario from an authority's own returns (CIN census and SSDA903) for one year.
+
+    Arrivals, branch shares, stays (survival analysis, open cases censored) and the open
+    caseload on 31 March come from the returns; everything else from ``base``. Each open case is
+    carried with its own dates in ``NAME.cases.csv`` beside the scenario. Child ids are replaced
+    by salted hashes on reading; nothing identifying is written. Both files are written whole or
+    not at all, after the scenario is checked to load.
+
+    Args:
+        cin: the CIN census XML of the collection year.
+        ssda903: folder of the year's SSDA903 CSVs.
+        year: the collection year by its end (2027 is April 2026 to March 2027).
+        out: the scenario file (default: ``from-returns-YEAR.yaml`` in the working folder); an
+            existing file is replaced only if this function wrote it.
+        base: the scenario giving the rules, workforce and all the returns cannot show.
+        notes: called with each thing said while reading (records skipped, and why), before
+            the scenario is built.
+
+    Raises:
+        CasejourneyError: ``out`` (or the open cases beside it) is not ours to replace.
+        ReturnsError: the returns cannot be read.
+        SpecError: the scenario built would not load.
+
+    """
+    from casejourney.returns.build import build_scenario, cases_csv
+    from casejourney.returns.figures import carried_cases, summarise
+    from casejourney.returns.read import read_returns
+
+    path = out or Path(f"from-returns-{year}.yaml")
+    if path.suffix not in {".yaml", ".yml"}:
+        raise CasejourneyError(f"{path}: a scenario file ends in .yaml")
+    ours = path.exists() and path.read_text(encoding="utf-8").startswith(RETURNS_MARKER)
+    if path.exists() and not ours:
+        raise CasejourneyError(
+            f"{path}: exists and was not written by `casejourney scenario from-returns`; "
+            "choose a new file"
+        )
+    cases = path.with_name(f"{path.stem}.cases.csv")
+    if cases.exists() and not ours:
+        raise CasejourneyError(
+            f"{cases}: exists beside a scenario not written by `casejourney scenario "
+            "from-returns`; choose a new file name"
+        )
+    returns = read_returns(cin, ssda903, year)
+    said = [*returns.notes]
+    said += [f"skipped {count:,} × {kind}" for kind, count in sorted(returns.skipped.items())]
+    if notes is not None:
+        for line in said:
+            notes(line)
+    figures = summarise(returns)
+    carried = carried_cases(returns)
+    base_spec, _ = load_scenario(base)
+    document, kept = build_scenario(
+        figures,
+        base_spec.model_dump(mode="json", by_alias=True),
+        path.stem,
+        f"Built from the {year - 1}-{year % 100:02d} returns (base: {base_spec.id})",
+        carried,
+        cases.name,
+    )
+    _write_from_returns(
+        path, document, kept, year, base_spec.id, cases_csv(carried) if carried else None
+    )
+    return ReturnsScenario(path, cases if carried else None, len(carried), tuple(kept), figures)
+
+
+def _write_from_returns(
+    path: Path,
+    document: dict[str, Any],
+    kept: list[str],
+    year: int,
+    base: str,
+    cases: str | None = None,
+) -> None:
+    """Write the scenario (and its open cases) whole or not at all, after checking it loads."""
+    import os
+    import shutil
+    import tempfile
+
+    import yaml
+
+    head = [
+        RETURNS_MARKER,
+        f"# from the CIN census and SSDA903 of the collection year {year - 1}-{year % 100:02d};",
+        f"# what the returns cannot show is from {base}:",
+        *(f"#   {line}" for line in kept),
+        "",
+    ]
+    text = "\n".join(head) + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))
+    try:
+        staged = staging / path.name
+        staged.write_text(text, encoding="utf-8")
+        cases_path = path.with_name(f"{path.stem}.cases.csv")
+        if cases is not None:
+            (staging / cases_path.name).write_text(cases, encoding="utf-8")
+        load_scenario(str(staged))  # refuses (SpecError) a scenario that would not run
+        if cases is not None:
+            os.replace(staging / cases_path.name, cases_path)
+        os.replace(staged, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def simulated_returns(scenario: Path, year: int, replications: int) -> ReturnsFigures:
+    """A scenario simulated, and measured as its own returns would measure it.
+
+    Each replication is written as the returns of the collection year ending March ``year`` and
+    read back; the figures are their means (a share is the share of all the replications'
+    plans, so each plan counts once). Nothing is kept on disk.
+    """
+    import tempfile
+
+    from casejourney.returns import export_returns
+    from casejourney.returns.figures import mean_figures, summarise
+    from casejourney.returns.read import read_returns
+
+    with tempfile.TemporaryDirectory(prefix="casejourney-from-returns-") as root:
+        results = Path(root) / "run"
+        run_scenario(str(scenario), replications=replications, out=results)
+        found = []
+        for replication in range(replications):
+            folder = Path(root) / f"returns-{replication}"
+            export_returns(results, year, folder, replication=replication)
+            found.append(summarise(read_returns(folder / "cin-census.xml", folder, year)))
+    return mean_figures(found)

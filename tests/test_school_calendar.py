@@ -249,3 +249,10 @@ def test_due_counts_school_days_on_the_authoritys_own_terms(tmp_path: Path) -> N
     assert casejourney.due_date(start, within="5 school days").due == D(2025, 10, 20)
     own = casejourney.due_date(start, within="5 school days", authority=str(path))
     assert own.due == D(2025, 10, 27)
+
+
+def test_a_huge_term_file_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "terms.csv"
+    path.write_text(HEADER + "#" * 1_100_000 + "\n", encoding="utf-8")
+    with pytest.raises(TermDatesError, match="a term-dates file is a few lines a year"):
+        read_terms(path)

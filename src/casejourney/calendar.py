@@ -130,6 +130,9 @@ ENGLAND_TERMS = Path(__file__).with_name("school_terms_england.csv")
 #: School years (by the calendar year they begin) for which terms are known: listed or moved.
 _TERMS_UNTIL = 2300
 
+#: A term-dates file is three lines a school year; anything far larger is refused unread.
+_TERMS_MAX_BYTES = 1_000_000
+
 _TERM_COLUMNS = ("academic_year", "term", "starts", "ends", "half_term_starts", "half_term_ends")
 _TERM_NAMES = ("autumn", "spring", "summer")
 
@@ -234,6 +237,12 @@ def read_terms(path: Path) -> SchoolTerms:
 
     """
     try:
+        if path.stat().st_size > _TERMS_MAX_BYTES:
+            raise TermDatesError(
+                str(path),
+                0,
+                f"over {_TERMS_MAX_BYTES:,} bytes: a term-dates file is a few lines a year",
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise TermDatesError(str(path), 0, f"cannot read term dates ({error})") from None

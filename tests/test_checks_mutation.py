@@ -237,7 +237,7 @@ def deviation_without_acknowledgement(
     return "injected-deviation"
 
 
-def unknown_unit(data: dict[str, Any], workflow: casejourney.Workflow) -> str | None:
+def unknown_unit(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A recurring standard counted in a unit the format does not know ("every semester")."""
     standard = _own_standard(data, "recurring")
     if standard is None:

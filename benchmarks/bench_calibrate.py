@@ -14,7 +14,7 @@ import argparse
 import os
 import time
 
-from casejourney import backtest, calibrate, published
+from casejourney import backtest, calibrate, published, runner
 
 
 def main() -> None:
@@ -51,18 +51,18 @@ def main() -> None:
         f"{wall / 60:.1f} min ({years / wall * 60:.1f} simulated years/min), best loss "
         f"{result.loss:.1f}"
     )
-    tasks: list[calibrate.Task] = [(data, (2024,), args.scale, r) for r in range(args.batch)]
+    [tasks] = calibrate.tasks([case], {}, args.batch, args.scale)
     for name, jobs, scheduler in (
         ("here, 1 process", 1, None),
         ("2 local processes", 2, None),
         ("Dask LocalCluster ×1", 1, "local"),
         ("Dask LocalCluster ×2", 2, "local"),
     ):
-        with calibrate.runner(jobs, scheduler) as run:
+        with runner.using(jobs, scheduler) as executor:
             if scheduler:
-                run.map(tasks[:1])  # start the cluster before timing
+                runner.run(tasks[:1], executor)  # start the cluster before timing
             started = time.perf_counter()
-            run.map(tasks)
+            runner.run(tasks, executor)
             seconds = time.perf_counter() - started
         print(
             f"{name:<22} {len(tasks)} simulated years in {seconds:6.1f} s "

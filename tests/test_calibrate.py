@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from casejourney import calibrate, frompublished, published
+from casejourney import calibrate, frompublished, published, runner
 from casejourney.cli import main
 from casejourney.errors import CasejourneyError
 from casejourney.spec.scenario import CalibrateParameter, ScenarioSpec
@@ -81,7 +81,9 @@ def test_calibration_recovers_a_known_parameter(knowsley: dict[str, object]) -> 
     observed = dict(calibrate.set_numbers(knowsley, {"stays.cp_plan.median": truth}))
     observed["seed"] = int(str(observed["seed"])) + 1
     measures = ("cp_plans_at_31_march", "cp_open_3m_or_less_pct", "cp_open_6m_to_1y_pct")
-    runs = [calibrate.run_task((observed, (2024,), scale, r)) for r in range(3)]
+    year = (calibrate.Target("icpcs", 0, 2024, ""),)
+    with runner.using() as here:
+        [runs] = calibrate.simulate_cases([calibrate.Case(observed, year)], {}, 3, scale, here)
     targets = tuple(
         calibrate.Target(m, sum(r[calibrate.key(m, 2024)] for r in runs) / 3, 2024, "simulated")
         for m in measures
@@ -97,3 +99,41 @@ def test_calibration_recovers_a_known_parameter(knowsley: dict[str, object]) -> 
     assert low <= truth <= high
     assert abs(result.best["stays.cp_plan.median"] - truth) <= 8
     assert {f.target.measure for f in result.fits} == set(measures)
+
+
+def test_a_killed_calibration_resumes_to_the_same_result(
+    knowsley: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after two of four trials, run again: only the rest is simulated, same answer."""
+    case = calibrate.Case(
+        knowsley,
+        (
+            calibrate.Target("cp_plans_at_31_march", 120, 2024, "test"),
+            calibrate.Target("icpc_within_15wd_pct", 80, 2024, "test"),
+        ),
+    )
+    params = {"stays.cp_plan.median": CalibrateParameter(low=15, high=60, unit="weeks")}
+    settings = {"trials": 4, "replications": 2, "scale": 0.1}
+    straight = calibrate.calibrate([case], params, **settings)  # type: ignore[arg-type]
+
+    def killed(done: int, loss: float, best: float) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    kept = tmp_path / ".k.trials"
+    with pytest.raises(KeyboardInterrupt):
+        calibrate.calibrate([case], params, **settings, progress=killed, store=kept)  # type: ignore[arg-type]
+    assert len(list(kept.glob("*.json"))) == 4  # two trials of two replications
+    ran: list[int] = []
+    real = runner.run_task
+
+    def counting(task: runner.Task, progress: object = None) -> runner.TaskResult:
+        ran.append(task.replication)
+        return real(task)
+
+    monkeypatch.setattr(runner, "run_task", counting)
+    resumed = calibrate.calibrate([case], params, **settings, store=kept)  # type: ignore[arg-type]
+    assert len(ran) == 4  # the last two trials only
+    assert resumed == straight
+    calibrate.forget(kept)
+    assert not kept.exists()

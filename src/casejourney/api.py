@@ -990,7 +990,9 @@ def calibrate_scenario(
 
     Each trial runs the scenario ``replications`` times with the same seeds as every other trial
     and scores the means against the targets; the best trial is written as a scenario, each
-    parameter with its 95% range, and the fit table beside it. See docs/calibration.md.
+    parameter with its 95% range, and the fit table beside it. Each finished replication is kept
+    beside ``out`` (``.NAME.trials``) until the end, so a calibration that was killed, called
+    again with the same arguments, resumes and gives the same result. See docs/calibration.md.
 
     Args:
         scenario: a scenario file or a shipped scenario's name, with a ``calibrate:`` block.
@@ -1035,11 +1037,13 @@ def calibrate_scenario(
         seed=seed,
         progress=progress,
         scheduler=scheduler,
+        store=calibrate.trials_folder(path),
     )
     text = calibrate.fitted_text(source, dumped, result, params, targets, CALIBRATED_MARKER)
     _write_atomically(path, text, check_scenario=True)
     table = path.with_name(f"{path.stem}-fit.csv")
     _write_atomically(table, _csv_text(calibrate.fit_rows(result)))
+    calibrate.forget(calibrate.trials_folder(path))
     return Calibration(path, table, result)
 
 

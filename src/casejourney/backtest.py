@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from casejourney import calibrate, frompublished, published
+from casejourney import calibrate, frompublished, published, runner
 from casejourney.errors import CasejourneyError
 from casejourney.spec.scenario import CalibrateParameter, ScenarioSpec
 from casejourney.validation import Summary
@@ -73,6 +73,7 @@ class Settings:
     scale: float | None = None  # None: 1 for an authority, ENGLAND_SCALE for England
     jobs: int = 1
     seed: int = 20260401
+    scheduler: str | None = None  # a Dask scheduler's address, or "local" (else ``jobs`` processes)
 
 
 #: England is simulated as this share of its 153 areas unless told otherwise.
@@ -102,8 +103,12 @@ def run(
     predict: int,
     settings: Settings = Settings(),
     progress: Callable[[int, float, float], None] | None = None,
+    store: Path | None = None,
 ) -> dict[str, Any]:
     """The back-test, as the JSON the command prints (keys fixed), with ``fitted`` values added.
+
+    With ``store``, each finished replication is kept there (``calibrate.calibrate``), so a
+    back-test that was killed resumes, with the same answer.
 
     Raises:
         CasejourneyError: unknown authority, a year outside the data, or the predicted year among
@@ -140,13 +145,20 @@ def run(
         jobs=settings.jobs,
         seed=settings.seed,
         progress=progress,
+        scheduler=settings.scheduler,
+        store=store,
     )
     case = calibrate.Case(
         target_data, tuple(calibrate.Target(m, 0.0, predict, "") for m in PREDICTED)
     )
-    with calibrate.runner(settings.jobs) as runner:
+    with runner.using(settings.jobs, settings.scheduler) as executor:
         runs = calibrate.simulate_cases(
-            [case], result.best, 2 * settings.replications, scale, runner
+            [case],
+            result.best,
+            2 * settings.replications,
+            scale,
+            executor,
+            None if store is None else runner.Store(store),
         )[0]
     predicted = {}
     for m in PREDICTED:
@@ -267,11 +279,13 @@ def cached_run(
         return found
     if not run_missing:
         return None
-    answer = run(authority, years, predict, settings)
+    kept = cache_dir() / f".{name}.trials"  # a killed back-test resumes from its replications
+    answer = run(authority, years, predict, settings, store=kept)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_suffix(f".tmp-{os.getpid()}")
     staging.write_text(json.dumps(answer), encoding="utf-8")
     staging.replace(path)
+    calibrate.forget(kept)
     return answer
 
 

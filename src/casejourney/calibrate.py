@@ -29,15 +29,15 @@ import datetime as dt
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from casejourney import dfe
+from casejourney import dfe, runner
 from casejourney.errors import CasejourneyError
-from casejourney.simulate import compile_scenario, run_replication
+from casejourney.runner import Task
 from casejourney.spec import load_workflow
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.scenario import ScenarioSpec
@@ -216,29 +216,13 @@ class Case:
 
 
 def key(measure: str, year: int) -> str:
-    """A measure of one year, as :func:`run_task` names it."""
+    """A measure of one year, as :func:`simulate_cases` names it."""
     return f"{measure}@{year}"
 
 
 @functools.lru_cache(maxsize=8)
 def _workflow(authority: str) -> Workflow:
     return load_workflow(authority)
-
-
-Task = tuple[Mapping[str, Any], tuple[int, ...], float, int]
-
-
-def run_task(task: Task) -> dict[str, float]:
-    """Run one replication of a scenario; every DfE measure of each year asked (``key`` names)."""
-    data, years, scale, replication = task
-    scenario = ScenarioSpec.model_validate(data)
-    compiled = compile_scenario(_workflow(scenario.authority), scenario, scale=scale)
-    log, _ = run_replication(compiled, replication)
-    out = {}
-    for year in years:
-        found = dfe.measures(log, compiled.frame, dfe.Year(year))
-        out.update({key(k, year): (v / scale if k in COUNTS else v) for k, v in found.items()})
-    return out
 
 
 def check_years(scenario: ScenarioSpec, targets: Sequence[Target], where: str) -> None:
@@ -269,70 +253,21 @@ def check_years(scenario: ScenarioSpec, targets: Sequence[Target], where: str) -
             )
 
 
-class Runner:
-    """Runs tasks here, in local worker processes, or on a Dask cluster.
-
-    ``scheduler``: None for local processes (``jobs`` of them; 1 runs here), ``"local"`` for a Dask
-    LocalCluster of ``jobs`` single-threaded workers, else a scheduler's address
-    (``tcp://host:8786``).
-    """
-
-    def __init__(self, jobs: int, scheduler: str | None = None) -> None:
-        self.jobs = max(1, jobs)
-        self.scheduler = scheduler
-        self._pool: Executor | None = None
-        self._client: Any = None
-
-    def map(self, tasks: Sequence[Task]) -> list[dict[str, float]]:
-        """Each task's measures, in order."""
-        if self.scheduler is not None:
-            client = self._dask()
-            futures = client.map(run_task, list(tasks), pure=False)
-            return list(client.gather(futures))
-        if self.jobs == 1 or len(tasks) == 1:
-            return [run_task(t) for t in tasks]
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-        return list(self._pool.map(run_task, tasks))
-
-    def _dask(self) -> Any:
-        if self._client is None:
-            try:
-                from distributed import Client, LocalCluster
-            except ImportError:
-                raise CasejourneyError(
-                    "--scheduler/--dask need Dask: pip install 'casejourney[dask]'"
-                ) from None
-            if self.scheduler == "local":
-                cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                    n_workers=self.jobs, threads_per_worker=1, processes=True
-                )
-                self._client = Client(cluster)  # type: ignore[no-untyped-call]
-            else:
-                self._client = Client(self.scheduler)  # type: ignore[no-untyped-call]
-        return self._client
-
-    def close(self) -> None:
-        """Stop the workers (and a LocalCluster this runner started)."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-        if self._client is not None:
-            cluster = self._client.cluster if self.scheduler == "local" else None
-            self._client.close()
-            if cluster is not None:
-                cluster.close()
-            self._client = None
-
-
-@contextlib.contextmanager
-def runner(jobs: int, scheduler: str | None = None) -> Iterator[Runner]:
-    """A :class:`Runner` stopped when done."""
-    r = Runner(jobs, scheduler)
-    try:
-        yield r
-    finally:
-        r.close()
+def tasks(
+    cases: Sequence[Case], values: Mapping[str, float], replications: int, scale: float
+) -> list[list[Task]]:
+    """Each case's replications with ``values`` set, as runner tasks (replication r: one seed)."""
+    found = []
+    for case in cases:
+        spec = spec_with(case.data, values)
+        workflow = _workflow(spec.authority)
+        found.append(
+            [
+                Task(workflow, spec, r, spec.seed, scale, measure="dfe", years=case.years)
+                for r in range(replications)
+            ]
+        )
+    return found
 
 
 def simulate_cases(
@@ -340,17 +275,25 @@ def simulate_cases(
     values: Mapping[str, float],
     replications: int,
     scale: float,
-    run: Runner,
+    executor: runner.Executor,
+    store: runner.Store | None = None,
 ) -> list[list[dict[str, float]]]:
-    """Each case's replications' measures with ``values`` set (replication r: the same seed)."""
-    datas = [spec_with(c.data, values).model_dump(mode="json", by_alias=True) for c in cases]
-    tasks: list[Task] = [
-        (d, c.years, scale, r)
-        for d, c in zip(datas, cases, strict=True)
-        for r in range(replications)
-    ]
-    found = run.map(tasks)
-    return [found[i * replications : (i + 1) * replications] for i in range(len(cases))]
+    """Each case's replications' measures with ``values`` set (replication r: the same seed).
+
+    Counts are scaled back from ``scale``. With ``store``, replications finished before (by a
+    calibration that was killed) are read, not run.
+    """
+    planned = tasks(cases, values, replications, scale)
+    done = runner.run([t for ts in planned for t in ts], executor, store)
+    return [[_scaled(done.results[t.key].dfe, scale) for t in ts] for ts in planned]
+
+
+def _scaled(found: Mapping[str, float], scale: float) -> dict[str, float]:
+    out = {}
+    for name, value in found.items():
+        measure = name.partition("@")[0]
+        out[name] = value / scale if measure in COUNTS else value
+    return out
 
 
 @dataclass(frozen=True)
@@ -408,8 +351,15 @@ def calibrate(
     seed: int = 20260401,
     progress: Callable[[int, float, float], None] | None = None,
     scheduler: str | None = None,
+    store: Path | None = None,
 ) -> Result:
     """Fit ``parameters`` (path → CalibrateParameter) to the cases' targets.
+
+    The replications run through ``casejourney.runner``: here, in ``jobs`` processes, or on the
+    Dask ``scheduler`` (an address, or ``"local"``). With ``store``, each finished replication is
+    kept there as it ends; a calibration that was killed, run again with the same arguments,
+    reads them back instead of running them (the seeded optimiser asks for the same trials in
+    the same order), and ends with the same result.
 
     Raises:
         CasejourneyError: a parameter names no number in a scenario, or a target's year is not
@@ -431,7 +381,8 @@ def calibrate(
     if all(spec.low <= first[p] <= spec.high for p, spec in parameters.items()):
         study.enqueue_trial(first)
     history: list[tuple[dict[str, float], float, list[Fit]]] = []
-    with runner(jobs, scheduler) as run:
+    kept = None if store is None else runner.Store(store)
+    with runner.using(jobs, scheduler) as run:
 
         def objective(trial: optuna.Trial) -> float:
             values = {
@@ -440,7 +391,7 @@ def calibrate(
                 else trial.suggest_float(p, s.low, s.high)
                 for p, s in parameters.items()
             }
-            runs = simulate_cases(cases, values, replications, scale, run)
+            runs = simulate_cases(cases, values, replications, scale, run, kept)
             value, fits = loss(cases, runs)
             history.append((values, value, fits))
             if progress:
@@ -468,6 +419,22 @@ def _bracket(
     below = [x for x in rejected if x < low]
     above = [x for x in rejected if x > high]
     return (max(below) if below else spec.low, min(above) if above else spec.high)
+
+
+def trials_folder(fitted: Path) -> Path:
+    """Where a calibration that writes ``fitted`` keeps its finished replications as it runs."""
+    return fitted.with_name(f".{fitted.name}.trials")
+
+
+def forget(folder: Path) -> None:
+    """Remove the replications a finished calibration kept (only files it wrote, by name)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for entry in folder.iterdir():
+        if entry.is_file() and re.fullmatch(r"[0-9a-f]{32}\.json|\..+\.tmp-\d+", entry.name):
+            entry.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # unless something else is in it
 
 
 def default_jobs() -> int:

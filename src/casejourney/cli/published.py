@@ -129,7 +129,9 @@ def calibrate_command(
     Each trial sets the parameters, runs the scenario --replications times with the same seeds
     as every other trial, and scores the means against the targets; the best trial is written
     as a scenario, with each parameter's 95% range, and the fit table (target, simulated mean
-    and 95% interval, gap) beside it. See docs/calibration.md.
+    and 95% interval, gap) beside it. A calibration that is killed keeps its finished
+    replications beside the output (.NAME.trials): the same command again resumes it, with the
+    same result. See docs/calibration.md.
     """
     from casejourney.api import calibrate_scenario
 

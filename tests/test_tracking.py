@@ -356,3 +356,34 @@ def test_a_review_held_early_switches_liverpools_visits_to_six_weekly_early() ->
         D(2026, 2, 25),
         Outcome.PENDING,
     )
+
+
+def test_a_conditional_lead_time_is_owed_only_where_its_first_event_happens() -> None:
+    # Barnet 9.16: a request to exclude a family member is made to the Chair "at least 3 days in
+    # advance of the Conference". A conference with no request owes nothing; a review conference
+    # whose request came the day before it is late, one 4 days before is on time.
+    barnet = casejourney.load_workflow("barnet")
+    log = events(
+        ("2026-01-05", "contact"),
+        ("2026-01-06", "referral"),
+        ("2026-01-07", "strategy_discussion"),
+        ("2026-01-08", "s47_enquiry"),
+        ("2026-01-20", "icpc"),
+        ("2026-01-20", "cp_plan"),
+        ("2026-04-13", "rcpc_exclusion_request"),
+        ("2026-04-14", "review_conference"),
+        ("2026-10-06", "rcpc_exclusion_request"),
+        ("2026-10-10", "review_conference"),
+        ("2027-04-06", "review_conference"),
+    )
+    found = track(barnet, log, until=D(2027, 5, 1))
+    assert only(found, "icpc-exclusion-request") == []
+    reviews = only(found, "rcpc-exclusion-request")
+    assert [(r.done, r.outcome) for r in reviews] == [
+        (D(2026, 4, 13), Outcome.LATE),
+        (D(2026, 10, 6), Outcome.MET),
+    ]
+    # A lead time without `conditional` (the ICPC report shared) counts a conference without its
+    # first event as missed.
+    icpc_papers = only(found, "icpc-report-shared")
+    assert [r.outcome for r in icpc_papers] == [Outcome.MISSED]

@@ -318,7 +318,11 @@ def _owed_activities(
             spec = standard.spec
             if isinstance(spec, DeadlineSpec) and spec.to in workflow.activities:
                 anchors = _anchors(workflow, states, activities, spec.from_, births)
-            elif isinstance(spec, LeadTimeSpec) and spec.from_ in workflow.activities:
+            elif (
+                isinstance(spec, LeadTimeSpec)
+                and spec.from_ in workflow.activities
+                and not spec.conditional  # the occasion (an exclusion sought) is not generated
+            ):
                 anchors = _anchors(workflow, states, activities, spec.to, births)
             else:
                 continue

@@ -357,6 +357,8 @@ def _lead_time(
         if event.name == spec.from_:
             last_from = event.day
         elif event.name == spec.to:
+            if last_from is None and spec.conditional:
+                continue  # owed only where `from` happened since the previous `to`
             occurrence += 1
             due = calendar.subtract(event.day, spec.at_least)
             if last_from is None:

@@ -573,6 +573,22 @@ class LeadTimeSpec(_StandardBase):
     from_: EventRef = Field(alias="from", description="the earlier event (papers sent, say)")
     to: EventRef = Field(description="the later event (the meeting)")
     at_least: DurationField = Field(description="how long before `to`, e.g. 3 working days")
+    conditional: bool = Field(
+        default=False,
+        description='owed only where `from` happens ("I have requested ... to exclude one or more '
+        'family members ... at least 3 days in advance of the Conference"): a `to` with no `from` '
+        "since the previous `to` owes nothing, rather than a missed lead time",
+    )
+
+    @property
+    def outside_simulation(self) -> str | None:
+        """A conditional lead time is owed on an occasion the simulation does not generate."""
+        if self.conditional:
+            return (
+                "owed only where its first event happens (conditional): tracked on a child's "
+                "record where it does, but the simulation does not generate the occasion"
+            )
+        return super().outside_simulation
 
 
 class StepChangeSpec(_Frozen):

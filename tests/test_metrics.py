@@ -79,12 +79,17 @@ def as_dates(frame: Codebook, table: metrics.Table, standard: str) -> list[tuple
 
 
 def reference(frame: Frame, cases: list[list[tuple[str, str]]]) -> list[tuple]:
-    """What tracking.track says for each case (the reference semantics)."""
+    """What tracking.track says for each case (the reference semantics).
+
+    Only the standards the metrics measure: not those outside the simulation (a conditional lead
+    time, owed on an occasion the simulation never generates, is tracked on a record that has it).
+    """
     until = frame.grid.date(frame.end)
+    measured = [s.id for s in frame.workflow.standards.values() if not s.spec.outside_simulation]
     found = []
     for case, events in enumerate(cases):
         log = [CaseEvent(D.fromisoformat(day), name) for day, name in events]
-        for i in track(frame.workflow, log, until=until):
+        for i in track(frame.workflow, log, until=until, standards=measured):
             found.append(
                 (
                     i.standard,

@@ -1100,6 +1100,7 @@ def run_backtest(
     scale: float | None = None,
     jobs: int = 1,
     progress: Callable[[int, float, float], None] | None = None,
+    scheduler: str | None = None,
 ) -> Backtest:
     """Calibrate an authority on published outcomes of some years, then predict another year.
 
@@ -1112,6 +1113,7 @@ def run_backtest(
         scale: share simulated (default: 1 for an authority, 0.02 of England's areas).
         jobs: worker processes.
         progress: called after each trial with (trials done, its loss, the best loss).
+        scheduler: run the replications on this Dask scheduler, or ``"local"``.
 
     Raises:
         CasejourneyError: an unknown authority, a year outside the data, or the predicted year
@@ -1120,7 +1122,9 @@ def run_backtest(
     """
     from casejourney import backtest
 
-    settings = backtest.Settings(trials=trials, replications=replications, scale=scale, jobs=jobs)
+    settings = backtest.Settings(
+        trials=trials, replications=replications, scale=scale, jobs=jobs, scheduler=scheduler
+    )
     return Backtest(backtest.run(authority, calibrate_on, predict, settings, progress))
 
 

@@ -480,7 +480,7 @@ class Dask:
         if address and address != "local":
             return cls(Client(address))  # type: ignore[no-untyped-call]
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         return cls(Client(cluster), cluster=cluster)  # type: ignore[no-untyped-call]
 

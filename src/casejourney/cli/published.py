@@ -227,6 +227,14 @@ def backtest_command(
     fmt: Annotated[BacktestFormat, typer.Option("--format", help="table or json.")] = (
         BacktestFormat.table
     ),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run the replications on this Dask scheduler (tcp://host:8786), or 'local' for "
+            "a LocalCluster of --jobs workers.",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate an authority on published outcomes of some years, then predict another year.
 
@@ -252,6 +260,7 @@ def backtest_command(
         scale=scale,
         jobs=jobs,
         progress=progress,
+        scheduler=scheduler,
     )
     answer = result.answer
     if fmt is BacktestFormat.json:

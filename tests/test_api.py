@@ -32,17 +32,33 @@ PUBLIC = [
     "write_report",
 ]
 
-#: The types those functions take and return, and the steps behind the other commands: in
-#: ``casejourney.api``, which the command line is built on.
+#: ``casejourney.api``'s own names beyond those: the types the functions take and return, and
+#: the steps behind the other commands (the command line is built on the two lists).
 API = [
+    "Backtest",
+    "Calibration",
+    "Checked",
     "DueAnswer",
     "Duration",
     "Finding",
     "Level",
     "Pathway",
+    "PublishedScenario",
     "Results",
+    "ReturnsScenario",
     "ScenarioSpec",
     "Workflow",
+    "calibrate_scenario",
+    "check_files",
+    "check_results_folder",
+    "find_scenario_file",
+    "journey_timeline",
+    "rules_table",
+    "run_backtest",
+    "scenario_from_published",
+    "scenario_from_returns",
+    "simulated_returns",
+    "writing_results",
 ]
 
 #: Public until the surface was narrowed: each still resolves, with a warning saying where it is.
@@ -67,17 +83,14 @@ def test_every_public_name_is_in_the_api_page() -> None:
     assert not missing
 
 
-@pytest.mark.parametrize("name", API)
-def test_the_types_are_in_the_api_module(name: str) -> None:
+def test_the_api_modules_names_are_pinned_and_resolve() -> None:
     import casejourney.api
 
-    assert name in casejourney.api.__all__
-    assert getattr(casejourney.api, name) is not None
-
-
-def test_the_api_modules_names_all_resolve() -> None:
-    import casejourney.api
-
+    # The public functions are there too, but for the two casejourney takes from their own
+    # modules (rules_records, export_returns).
+    functions = [n for n in PUBLIC if n[0].islower() and not n.startswith("_")]
+    expected = sorted(set(API) | set(functions) - {"rules_records", "export_returns"})
+    assert casejourney.api.__all__ == expected
     assert [n for n in casejourney.api.__all__ if getattr(casejourney.api, n, None) is None] == []
 
 

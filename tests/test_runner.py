@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import casejourney
-from casejourney import runner
+from casejourney import runner, validation
 from casejourney.experiment import Settings, run
 
 SMALL = {"scale": 0.002, "horizon_days": 8 * 7, "warm_up_days": 14}
@@ -100,6 +100,9 @@ def test_a_task_key_covers_what_changes_the_answer() -> None:
         runner.Task(workflow, scenario, 0, 1, scale=0.5, measure="dfe", years=(2024,)),
         runner.Task(workflow, scenario, 0, 1, measure="dfe", years=(2025,)),
         runner.Task(workflow, scenario, 0, 1, measure="replication"),
+        runner.Task(
+            workflow, scenario, 0, 1, measure="custom", extract=validation.sensitivity_measures
+        ),
         runner.Task(
             workflow,
             scenario.model_copy(update={"title": "changed"}),

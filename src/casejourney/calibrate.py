@@ -285,7 +285,7 @@ def simulate_cases(
     """
     planned = tasks(cases, values, replications, scale)
     done = runner.run([t for ts in planned for t in ts], executor, store)
-    return [[_scaled(done.results[t.key].dfe, scale) for t in ts] for ts in planned]
+    return [[_scaled(done.results[t.key].values, scale) for t in ts] for ts in planned]
 
 
 def _scaled(found: Mapping[str, float], scale: float) -> dict[str, float]:

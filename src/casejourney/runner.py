@@ -38,10 +38,14 @@ from casejourney.spec.resolve import Workflow
 from casejourney.spec.scenario import ScenarioSpec
 
 #: What a task measures: ``replication`` — everything a results folder needs (weekly measures,
-#: the event log's size, and the log itself written to ``Task.events``); ``period`` — the
+#: the event log's size, and the log itself written to ``Task.out``); ``period`` — the
 #: whole-period measures (a sweep's point); ``dfe`` — the DfE measures of ``Task.years``
-#: (calibration), named ``measure@year``, counts at the simulated scale.
-Measure = Literal["replication", "period", "dfe"]
+#: (calibration), named ``measure@year``, counts at the simulated scale; ``custom`` — the figures
+#: ``Task.extract`` (a module-level function, so that it pickles) reads from the run.
+Measure = Literal["replication", "period", "dfe", "custom"]
+
+#: A ``custom`` task's measurement: named figures from a replication's log and snapshots.
+Extract = Callable[[EventLog, Snapshots, Frame], dict[str, float]]
 EventLogFormat = Literal["parquet", "csv", "both", "none"]
 
 #: Attempts after the first for a task that raised (Dask also reruns tasks of a worker that died).
@@ -68,6 +72,7 @@ class Task:
     years: tuple[int, ...] = ()
     event_log: EventLogFormat = "none"
     out: str | None = None
+    extract: Extract | None = None
     point: tuple[tuple[str, int | float | str], ...] = ()
     key: str = field(default="", compare=False)
 
@@ -97,6 +102,8 @@ def task_key(task: Task) -> str:
         content["years"] = list(task.years)
         content["event_log"] = task.event_log
         content["workflow"] = [task.workflow.id, *task.workflow.chain]
+    if task.extract is not None:
+        content["extract"] = f"{task.extract.__module__}.{task.extract.__qualname__}"
     text = json.dumps(content, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -110,7 +117,8 @@ class TaskResult:
     seed: int
     digest: str
     measures: metrics.Measures
-    dfe: dict[str, float] = field(default_factory=dict)
+    #: Named figures: the DfE measures (``dfe``) or what ``extract`` read (``custom``).
+    values: dict[str, float] = field(default_factory=dict)
     events: int = 0
     cases: int = 0
     seconds_simulating: float = 0.0
@@ -167,6 +175,10 @@ def run_task(task: Task, progress: Callable[[float], None] | None = None) -> Tas
         for year in task.years:
             for k, v in dfe.measures(log, model.frame, dfe.Year(year)).items():
                 found[f"{k}@{year}"] = v  # at the simulated scale
+    elif task.measure == "custom":
+        if task.extract is None:
+            raise ValueError("a custom task needs its extract function")
+        found = task.extract(log, snapshots, model.frame)
     else:
         measures = metrics.measure(log, snapshots, model.frame)
         if task.measure == "period":
@@ -186,7 +198,7 @@ def run_task(task: Task, progress: Callable[[float], None] | None = None) -> Tas
         seed=task.seed,
         digest=log.digest(),
         measures=measures,
-        dfe=found,
+        values=found,
         events=len(log),
         cases=int(log["case"].max()) + 1 if len(log) else 0,
         seconds_simulating=simulated - started,
@@ -344,7 +356,7 @@ class Store:
                     data.get("week", [-1] * n),
                     data.get("value", []),
                 ),
-                dfe=data.get("dfe", {}),
+                values=data.get("values", {}),
                 events=int(data.get("events", 0)),
                 cases=int(data.get("cases", 0)),
                 seconds_simulating=float(data.get("seconds_simulating", 0.0)),
@@ -362,8 +374,8 @@ class Store:
             "seed": result.seed,
             "digest": result.digest,
         }
-        if task.measure == "dfe":
-            record["dfe"] = result.dfe
+        if task.measure in ("dfe", "custom"):
+            record["values"] = result.values
         else:
             m = result.measures
             record["metric"], record["subject"] = m.metric, m.subject

@@ -10,16 +10,17 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from casejourney import dfe, published
-from casejourney.simulate import compile_scenario, run_replication
+from casejourney import dfe, published, runner
+from casejourney.engine import EventLog, Snapshots
+from casejourney.runner import Task
+from casejourney.simulate import Frame
 from casejourney.spec import load_workflow, workflows_dir
 from casejourney.spec.scenario import ScenarioSpec
 from casejourney.spec.yamlsafe import read_yaml
@@ -102,24 +103,17 @@ def base_scenario(name: str = "national-baseline") -> dict[str, Any]:
     return dict(doc.data)
 
 
-def _run_year(args: tuple[dict[str, Any], int, float, int]) -> dict[str, float]:
-    data, year, scale, replication = args
+def _replications(tasks: Sequence[Task], jobs: int) -> list[dict[str, float]]:
+    """Each task's figures, in order, run by ``casejourney.runner`` (``jobs`` processes)."""
+    with runner.using(jobs) as executor:
+        done = runner.run(tasks, executor)
+    return [r.values for r in done.ordered(tasks)]
+
+
+def _task(data: Mapping[str, Any], replication: int, **options: Any) -> Task:
     scenario = ScenarioSpec.model_validate(data)
     workflow = load_workflow(scenario.authority)
-    compiled = compile_scenario(workflow, scenario, scale=scale)
-    log, _ = run_replication(compiled, replication)
-    found = dfe.measures(log, compiled.frame, dfe.Year(year))
-    counts = {m.column for m in MEASURES if m.relative}
-    return {k: (v / scale if k in counts else v) for k, v in found.items()}
-
-
-def _pool_map(
-    fn: Callable[[Any], dict[str, float]], tasks: Sequence[Any], jobs: int
-) -> list[dict[str, float]]:
-    if jobs <= 1:
-        return [fn(t) for t in tasks]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(fn, tasks))
+    return Task(workflow, scenario, replication, scenario.seed, **options)
 
 
 @dataclass(frozen=True)
@@ -153,16 +147,29 @@ def england_years(
     rows = published.load()
     base = base_scenario()
     tasks = [
-        (published.year_scenario(base, rows, year), year, scale, r)
+        _task(
+            published.year_scenario(base, rows, year), r, scale=scale, measure="dfe", years=(year,)
+        )
         for year in years
         for r in range(replications)
     ]
-    results = _pool_map(_run_year, tasks, jobs)
+    results = _replications(tasks, jobs)
+    counts = {m.column for m in MEASURES if m.relative}
     out: dict[int, dict[str, Summary]] = {}
     for year in years:
-        runs = [res for (_, y, _, _), res in zip(tasks, results, strict=True) if y == year]
+        runs = [
+            {k: v / scale if k in counts else v for k, v in _of_year(res, year).items()}
+            for task, res in zip(tasks, results, strict=True)
+            if task.years == (year,)
+        ]
         out[year] = {m.column: Summary.of(r[m.column] for r in runs) for m in MEASURES}
     return out
+
+
+def _of_year(found: Mapping[str, float], year: int) -> dict[str, float]:
+    """The DfE measures of one year, by name (a task names them ``measure@year``)."""
+    suffix = f"@{year}"
+    return {k.removesuffix(suffix): v for k, v in found.items() if k.endswith(suffix)}
 
 
 def _fmt(value: float, relative: bool) -> str:
@@ -259,17 +266,11 @@ def merged_scenario(name: str) -> dict[str, Any]:
     return data
 
 
-def _run_sensitivity(args: tuple[dict[str, Any], int, int | None]) -> dict[str, float]:
+def sensitivity_measures(log: EventLog, snapshots: Snapshots, frame: Frame) -> dict[str, float]:
+    """What the sensitivity table reads from one replication (a ``runner`` task's ``extract``)."""
     from casejourney import metrics
 
-    data, replication, weeks = args
-    scenario = ScenarioSpec.model_validate(data)
-    workflow = load_workflow(scenario.authority)
-    compiled = compile_scenario(
-        workflow, scenario, horizon_days=None if weeks is None else 7 * weeks
-    )
-    log, snapshots = run_replication(compiled, replication)
-    found = metrics.measure(log, snapshots, compiled.frame)
+    found = metrics.measure(log, snapshots, frame)
     out: dict[str, float] = {}
     for metric, subject, week, value in zip(
         found.metric, found.subject, found.week, found.value, strict=True
@@ -278,7 +279,6 @@ def _run_sensitivity(args: tuple[dict[str, Any], int, int | None]) -> dict[str, 
             out[f"{metric}:{subject}"] = value
         if week == -1 and metric == "team.utilisation_pct":
             out[f"{metric}:{subject}"] = value
-    frame = compiled.frame
     first, last = frame.report_start, frame.end - 1
     wd = dfe.icpc_working_days(log, frame.grid, first, last)
     out["dfe.icpc_within_15wd_pct"] = 100 * float((wd <= 15).mean()) if len(wd) else math.nan
@@ -302,10 +302,19 @@ def sensitivity(
     """
     base = merged_scenario(scenario)
     cells = [(h, d) for h in HEADCOUNTS for d in DEMANDS]
+    horizon = None if weeks is None else 7 * weeks
     tasks = [
-        (scenario_with(base, team, h, d), r, weeks) for h, d in cells for r in range(replications)
+        _task(
+            scenario_with(base, team, h, d),
+            r,
+            horizon_days=horizon,
+            measure="custom",
+            extract=sensitivity_measures,
+        )
+        for h, d in cells
+        for r in range(replications)
     ]
-    results = _pool_map(_run_sensitivity, tasks, jobs)
+    results = _replications(tasks, jobs)
     out: dict[tuple[float, float], dict[str, Summary]] = {}
     for i, cell in enumerate(cells):
         runs = results[i * replications : (i + 1) * replications]

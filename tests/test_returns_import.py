@@ -375,6 +375,28 @@ def test_a_paced_stay_is_written_at_the_reference_caseload_so_it_is_not_paced_tw
     assert any(line.startswith("stays.cf_assessment: the returns' at") for line in kept)
 
 
+def test_cases_in_pre_proceedings_and_court_the_returns_cannot_show_start_as_in_the_base() -> None:
+    """PLO (no census module) and court (no C1 episode) start from the base's counts, scaled as
+    its teams are; a return that shows children in court under C1 carries them instead."""
+    base, _ = casejourney.load_scenario("national-baseline")
+    document = base.model_dump(mode="json", by_alias=True)
+    figures = Figures(year=YEAR, referrals=5218)  # 100 a week
+    built, kept = build_scenario(figures, document, "x", "x")
+    referrals = document["demand"]["contacts_per_week"] * document["branches"]["contact"]["refer"]
+    factor = figures.arrivals_per_week / referrals
+    assert built["initial_caseload"]["plo"] == round(3500 * factor) > 0
+    assert built["initial_caseload"]["care_proceedings"] == round(11000 * factor) > 0
+    assert any(line.startswith("initial_caseload.plo: the base's") for line in kept)
+
+    figures.open = {"care_proceedings": 7}
+    built, kept = build_scenario(figures, document, "x", "x")
+    assert built["initial_caseload"]["care_proceedings"] == 7
+    assert not any(line.startswith("initial_caseload.care_proceedings") for line in kept)
+    carried = [("care_proceedings", dt.date(YEAR, 1, 5), (), False)]
+    built, _ = build_scenario(figures, document, "x", "x", carried, "x.cases.csv")
+    assert built["initial_caseload"]["care_proceedings"] == 0  # carried one by one instead
+
+
 def _plans_returns(arrivals: int, repeat: int, open_cp: int, open_cp_repeat: int) -> Returns:
     """Returns with ``arrivals`` children referred in the year, each with one CP plan that ended
     (``repeat`` of them not their first), and ``open_cp`` children on a plan since before the

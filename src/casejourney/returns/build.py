@@ -234,8 +234,10 @@ def build_scenario(
     document["id"], document["title"] = scenario_id, title
     document["start"] = dt.date(figures.year, 4, 1).isoformat()
     arrivals = figures.arrivals_per_week
+    factor = 1.0
     if document.get("areas", 1) > 1:
-        _scale(document, arrivals / _referrals_per_week(base))
+        factor = arrivals / _referrals_per_week(base)
+        _scale(document, factor)
         kept.append(
             "teams, slots and places: the base's, scaled to the returns' referrals "
             f"(× {arrivals / _referrals_per_week(base):.5f})"
@@ -273,19 +275,51 @@ def build_scenario(
     for state in sorted(set(stays) - set(figures.stays)):
         kept.append(f"stays.{state}: the base's (not measurable in the returns)")
     kept += _history(figures, document)
-    document["initial_caseload"] = {
-        state: int(figures.open.get(state, 0)) for state in _OPEN_STATES
-    }
+    opening = {state: int(figures.open.get(state, 0)) for state in _OPEN_STATES}
     if carried:
         for state in {c[0] for c in carried}:
-            document["initial_caseload"][state] = 0
+            opening[state] = 0
         document["initial_cases"] = cases_file
+    kept += _unseen_legal_work(base.get("initial_caseload", {}), figures, carried, factor, opening)
+    document["initial_caseload"] = opening
     if "care_leaver" not in figures.open:
         kept.append("initial_caseload.care_leaver: 0 (no oc3.csv in the SSDA903 folder)")
     kept.append(
-        "initial_caseload: none in PLO, strategy discussion or early help (not in the returns)"
+        "initial_caseload: none at a strategy discussion or in early help (not in the returns)"
     )
     return document, kept
+
+
+def _unseen_legal_work(
+    base: dict[str, Any],
+    figures: Figures,
+    carried: Sequence[Carried],
+    factor: float,
+    opening: dict[str, int],
+) -> list[str]:
+    """Cases in pre-proceedings and in court on the first day: the base's, where the returns are blind.
+
+    The census has no PLO module, and a child in court shows in the SSDA903 only as looked after
+    under an interim care order (legal status C1). A child in either has an open CIN episode and
+    nothing else the importer can carry, so without these counts the rebuilt scenario starts with
+    nobody on the way to a care order and its first year has too few children starting care
+    (Liverpool's round trip: 260 against the original's 310, docs/returns.md). The base's counts are
+    scaled as its teams are (by the returns' referrals, for a base that is England).
+    """
+    kept: list[str] = []
+    in_court = figures.open.get("care_proceedings", 0) or any(
+        c[0] == "care_proceedings" for c in carried
+    )
+    for state, why in (
+        ("plo", "the census has no PLO module"),
+        ("care_proceedings", "no open episode in the SSDA903 has legal status C1"),
+    ):
+        if state not in base or (state == "care_proceedings" and in_court):
+            continue
+        count = round(float(base.get(state, 0)) * factor)
+        opening[state] = count
+        kept.append(f"initial_caseload.{state}: the base's, {count:,} ({why})")
+    return kept
 
 
 def cases_csv(carried: Sequence[Carried]) -> str:

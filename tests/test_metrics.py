@@ -537,3 +537,18 @@ def test_a_placement_move_restarts_the_visits_in_both_readings() -> None:
         )
     ]
     assert D(2026, 12, 8) in due and D(2027, 1, 11) in due and D(2027, 1, 27) in due
+
+
+def test_a_first_review_held_early_brings_the_health_assessment_forward_in_both_readings() -> None:
+    frame = frame_for("national")
+    early = [
+        ("2026-11-02", "looked_after"),
+        ("2026-11-10", "lac_review"),
+        ("2026-11-13", "initial_health_assessment"),
+        ("2026-12-01", "cin_plan"),
+    ]
+    assert vectorised(frame, [early, *CASES]) == reference(frame, [early, *CASES])
+    [(_, _, due, done, outcome, _, _)] = as_dates(
+        frame, metrics.instances(make_log(frame, [early]), frame), "initial-health-assessment"
+    )
+    assert (due, done, outcome) == (D(2026, 11, 10), D(2026, 11, 13), "late")

@@ -387,3 +387,27 @@ def test_a_conditional_lead_time_is_owed_only_where_its_first_event_happens() ->
     # first event as missed.
     icpc_papers = only(found, "icpc-report-shared")
     assert [r.outcome for r in icpc_papers] == [Outcome.MISSED]
+
+
+def test_the_initial_health_assessment_is_due_by_the_first_review_when_that_comes_sooner() -> None:
+    # Reg 7: before the first placement or, if not practicable, "before the first review". The
+    # first review may be held before its latest date (20 working days): the assessment is due by
+    # the review itself, and one on the same day counts as before it.
+    national = casejourney.load_workflow("national")
+    early = events(
+        ("2026-01-05", "looked_after"),
+        ("2026-01-15", "lac_review"),
+        ("2026-01-20", "initial_health_assessment"),
+    )
+    [late] = only(track(national, early, until=D(2026, 3, 1)), "initial-health-assessment")
+    assert (late.due, late.outcome) == (D(2026, 1, 15), Outcome.LATE)
+    same_day = events(
+        ("2026-01-05", "looked_after"),
+        ("2026-01-15", "initial_health_assessment"),
+        ("2026-01-15", "lac_review"),
+    )
+    [met] = only(track(national, same_day, until=D(2026, 3, 1)), "initial-health-assessment")
+    assert (met.due, met.outcome) == (D(2026, 1, 15), Outcome.MET)
+    no_review = events(("2026-01-05", "looked_after"), ("2026-01-30", "initial_health_assessment"))
+    [on_time] = only(track(national, no_review, until=D(2026, 3, 1)), "initial-health-assessment")
+    assert (on_time.due, on_time.outcome) == (D(2026, 2, 2), Outcome.MET)  # 20 working days

@@ -334,7 +334,7 @@ def _owed_activities(
                 if (standard.id, anchor) in seen:
                     continue
                 seen.add((standard.id, anchor))
-                added += _owed_one(workflow, timer, states, spec, anchor, end)
+                added += _owed_one(workflow, timer, states, spec, anchor, end, activities)
         if not added:
             break
         out += added
@@ -348,6 +348,7 @@ def _owed_one(
     spec: DeadlineSpec | LeadTimeSpec,
     anchor: dt.date,
     end: dt.date,
+    activities: Sequence[CaseEvent] = (),
 ) -> list[CaseEvent]:
     calendar = workflow.calendar
     if isinstance(spec, LeadTimeSpec):
@@ -357,7 +358,14 @@ def _owed_one(
     scope = workflow.expand_scope(spec.while_) if spec.while_ else frozenset(workflow.states)
     for entered, left, _ in _stretches(workflow, states, scope, end):
         if entered <= anchor < left:
-            day = timer.do_by(spec.to, calendar.add(anchor, spec.within), anchor)
+            due = calendar.add(anchor, spec.within)
+            if spec.before_first is not None:  # also by the next `before_first`, if sooner
+                bound = min(
+                    (e.day for e in activities if e.name == spec.before_first and e.day >= anchor),
+                    default=due,
+                )
+                due = min(due, bound)
+            day = timer.do_by(spec.to, due, anchor)
             return [CaseEvent(day, spec.to)] if day < left else []
     return []
 

@@ -273,6 +273,13 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     case = stream.case[a_row]
     opened = stream.day[a_row].astype(np.int64)
     due = book.grid.add(opened, spec.within)
+    if spec.before_first is not None:  # also by the next `before_first` after `from`, if sooner
+        x_pos, _ = stream.occurrences(spec.before_first)
+        ix = np.searchsorted(x_pos, a_pos, side="right")
+        has_x = _same_case(stream, x_pos, ix, case)
+        if len(x_pos):
+            x_day = stream.day[x_pos[np.minimum(ix, len(x_pos) - 1)] // 4].astype(np.int64)
+            due = np.where(has_x, np.minimum(due, x_day), due)
     ib = np.searchsorted(b_pos, a_pos, side="right")
     il = np.searchsorted(l_pos, a_pos, side="right")
     has_b = _same_case(stream, b_pos, ib, case)

@@ -303,6 +303,10 @@ def _deadline(
             continue
         occurrence += 1
         due = _add(calendar, event.day, spec.within)
+        if spec.before_first is not None:  # also by the next `before_first` after `from`, if sooner
+            bound = next((e.day for e in flat[i + 1 :] if e.name == spec.before_first), None)
+            if bound is not None and bound < due:
+                due = bound
         outcome, done, stop = Outcome.PENDING, None, None
         before = None
         if spec.or_before:

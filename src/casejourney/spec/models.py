@@ -564,6 +564,12 @@ class DeadlineSpec(_StandardBase):
         description='a window: `to` may also happen before `from` ("before a child comes into '
         'our care … otherwise within 10 days"); a `to` that no earlier occurrence counted meets it',
     )
+    before_first: Identifier | None = Field(
+        default=None,
+        description="an activity: `to` is also due by the first time it happens after `from`, "
+        'where that comes sooner ("before the first review", reg 7: the first review itself, '
+        "not its latest date)",
+    )
 
 
 class LeadTimeSpec(_StandardBase):

@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "results" / "roundtrip")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(  # at the start: the code that ran, not a commit made meanwhile
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     returns: list[Figures] = []
     following: list[Figures] = []
     simulated: dict[str, list[list[Figures]]] = {base: [] for base in args.bases}
@@ -177,9 +180,6 @@ def main(argv: list[str] | None = None) -> int:
         for base, figures in found.items():
             simulated[base].append(figures)
         print(f"seed {seed} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     print(
         f"<!-- scripts/returns_roundtrip.py at {commit}: {args.scenario}, seeds "
         f"{' '.join(map(str, args.seeds))}, {args.replications} replications of each built "

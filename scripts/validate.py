@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from casejourney import backtest, validation
+from casejourney import backtest, published, validation
 from casejourney.spec import load_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         sensitivity=validation.sensitivity_table(cells, team, standards, titles),
         monotone=_monotone_text(cells, standards),
         load=validation.baseline_load(cells),
+        response=validation.load_response_table(published.load(), cells),
         backtests=backtests,
     )
     staging = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
@@ -229,6 +230,17 @@ unallocated is the weekly mean number of cases waiting for a worker.
 {load}
 
 {monotone}
+
+**How steeply, beside the published figures.** Authorities' own year-on-year changes say how much
+ICPC timeliness moves with load: each authority with figures in both years is a point (the change
+in the log of its referrals per case-holding social worker, and the change in its % of ICPCs
+within 15 working days), and the slope through them is the points lost per unit of log load
+(calibration-era years only). The model's slope is read off the table above. A model much steeper
+than the published slope over-states what a change of demand or staff does; one much flatter
+under-states it. The published slopes are shallow, and their intervals are wide: year-on-year
+changes in counting (Liverpool's referrals, 4,158 in 2023 and 8,050 in 2024) blur them.
+
+{response}
 
 What moves these answers, by mechanism: caseloads above a team's `reference_caseload` make paced
 stays (assessments, s47 enquiries) longer and visits and reviews later in proportion; when every

@@ -64,3 +64,36 @@ def test_the_sensitivity_page_says_when_a_baseline_team_is_at_capacity() -> None
     assert "assessment at capacity" in overloaded and "front_door at capacity" not in overloaded
     coping = validation.baseline_load({(1.0, 1.0): cell(assessment=85.0)})
     assert "assessment 85%" in coping and "capacity" not in coping
+
+
+def test_load_response_recovers_a_known_slope_from_authorities_year_on_year() -> None:
+    # every authority lost exactly 6 points of ICPC timeliness per unit of log load: the
+    # published slope must say -6, and an authority with a suppressed cell is left out
+    from casejourney import published
+
+    rows = []
+    for i in range(12):
+        load = 30.0 * (1 + 0.05 * i)
+        for year, scale in ((2021, 1.0), (2022, 1.0 + 0.04 * (i - 6))):
+            timely = 80.0 - 6.0 * math.log(scale)
+            values = {
+                "icpc_within_15wd_pct": timely,
+                "referrals": load * scale * 100,
+                "sw_case_holders_fte": 100.0,
+            }
+            rows.append(published.Row(year, f"E{i}", f"LA {i}", "", values))
+    rows.append(published.Row(2021, "E99", "Suppressed", "", {"referrals": 1.0}))
+    rows.append(published.Row(2022, "E99", "Suppressed", "", {"referrals": 2.0}))
+    slope = validation.published_load_response(rows, ((2021, 2022),))[(2021, 2022)]
+    assert slope.n == 12  # the twelve with both years (one with no change in load); not E99
+    assert math.isclose(slope.value, -6.0, abs_tol=1e-9)
+
+
+def test_the_models_load_response_is_read_from_the_sensitivity_cells() -> None:
+    # fake_results: on time = 90 + 10 (h - 1) - 20 (d - 1), so demand costs about 20 points per
+    # unit of log demand, and fewer staff about 10 per unit of log load
+    model = validation.model_load_response(fake_results())
+    assert -23 < model["demand"].value < -17
+    assert -12 < model["staff"].value < -8
+    table = validation.load_response_table([], fake_results())
+    assert "model, Liverpool" in table and "published, within authorities" in table

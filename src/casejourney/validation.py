@@ -426,3 +426,118 @@ def monotonicity(
                         f"{key}: demand ×{low:g} → ×{high:g} at staff ×{h:g}: {a.mean:.1f} → {b.mean:.1f}"
                     )
     return found
+
+
+@dataclass(frozen=True)
+class Slope:
+    """A least-squares slope with its 95% interval, from ``n`` points."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+
+    @classmethod
+    def fit(cls, x: Sequence[float], y: Sequence[float]) -> Slope:
+        """The slope of ``y`` on ``x`` (NaN with fewer than three points)."""
+        xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        n = len(xs)
+        if n < 3 or float(np.ptp(xs)) == 0.0:
+            return cls(math.nan, math.nan, math.nan, n)
+        dx = xs - xs.mean()
+        b = float((dx * (ys - ys.mean())).sum() / (dx * dx).sum())
+        resid = ys - ys.mean() - b * dx
+        se = math.sqrt(float((resid * resid).sum()) / (n - 2) / float((dx * dx).sum()))
+        return cls(b, b - 1.96 * se, b + 1.96 * se, n)
+
+
+#: Year pairs whose changes measure how timeliness moves with load (the calibration era only).
+LOAD_PAIRS: tuple[tuple[int, int], ...] = ((2021, 2022), (2022, 2023))
+
+
+def published_load_response(
+    rows: Sequence[published.Row], pairs: Sequence[tuple[int, int]] = LOAD_PAIRS
+) -> dict[tuple[int, int], Slope]:
+    """Within each authority, year on year: points of ICPC timeliness per unit of log load.
+
+    Load is referrals per case-holding social worker (FTE). Each authority with both years'
+    figures is a point: x the change in log load, y the change in % of ICPCs within 15 working
+    days. The slope says how much timeliness an authority lost when its load rose.
+    """
+    by = {(r.code, r.year): r for r in rows if r.code != published.ENGLAND}
+    out = {}
+    for a, b in pairs:
+        xs, ys = [], []
+        for (code, year), now in by.items():
+            then = by.get((code, a))
+            if year != b or then is None:
+                continue
+            values = [
+                then.get("icpc_within_15wd_pct"),
+                now.get("icpc_within_15wd_pct"),
+                then.get("referrals") / then.get("sw_case_holders_fte"),
+                now.get("referrals") / now.get("sw_case_holders_fte"),
+            ]
+            if any(math.isnan(v) or math.isinf(v) for v in values) or min(values[2:]) <= 0:
+                continue
+            xs.append(math.log(values[3] / values[2]))
+            ys.append(values[1] - values[0])
+        out[(a, b)] = Slope.fit(xs, ys)
+    return out
+
+
+def model_load_response(
+    cells: Mapping[tuple[float, float], Mapping[str, Summary]],
+) -> dict[str, Slope]:
+    """The sensitivity table's answer to the same question, from its cell means.
+
+    ``demand``: ICPC timeliness on log demand at the baseline headcount; ``staff``: on minus log
+    child protection headcount at the baseline demand (fewer staff, more load per worker).
+    """
+    key = "dfe.icpc_within_15wd_pct"
+
+    def point(cell: tuple[float, float]) -> float:
+        found = cells.get(cell, {}).get(key)
+        return found.mean if found is not None else math.nan
+
+    demand = [(math.log(d), point((1.0, d))) for d in DEMANDS]
+    staff = [(-math.log(h), point((h, 1.0))) for h in HEADCOUNTS]
+    out = {}
+    for name, found in (("demand", demand), ("staff", staff)):
+        ok = [(x, y) for x, y in found if not math.isnan(y)]
+        out[name] = Slope.fit([x for x, _ in ok], [y for _, y in ok])
+    return out
+
+
+def load_response_table(
+    rows: Sequence[published.Row], cells: Mapping[tuple[float, float], Mapping[str, Summary]]
+) -> str:
+    """Markdown: how ICPC timeliness moves with load, published beside the model."""
+
+    def fmt(s: Slope) -> str:
+        if math.isnan(s.value):
+            return "—"
+        return f"{s.value:+.1f} ({s.low:+.1f} to {s.high:+.1f})"
+
+    lines = [
+        "| source | what changes | points per unit of log load (95% interval) | points "
+        "for +15% load | from |",
+        "|---|---|---:|---:|---|",
+    ]
+    for (a, b), s in published_load_response(rows).items():
+        lines.append(
+            f"| published, within authorities | referrals per case-holding social worker, "
+            f"{a} → {b} | {fmt(s)} | {s.value * math.log(1.15):+.1f} | {s.n} authorities |"
+        )
+    model = model_load_response(cells)
+    lines.append(
+        f"| model, Liverpool | demand ×{DEMANDS[0]:g}–×{DEMANDS[-1]:g} (all teams' work) | "
+        f"{fmt(model['demand'])} | {model['demand'].value * math.log(1.15):+.1f} | "
+        f"{len(DEMANDS)} cells |"
+    )
+    lines.append(
+        f"| model, Liverpool | child protection headcount ×{HEADCOUNTS[-1]:g}–×{HEADCOUNTS[0]:g} | "
+        f"{fmt(model['staff'])} | {model['staff'].value * math.log(1.15):+.1f} | "
+        f"{len(HEADCOUNTS)} cells |"
+    )
+    return "\n".join(lines)

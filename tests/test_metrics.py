@@ -82,10 +82,15 @@ def reference(frame: Frame, cases: list[list[tuple[str, str]]]) -> list[tuple]:
     """What tracking.track says for each case (the reference semantics).
 
     Only the standards the metrics measure: not those outside the simulation (a conditional lead
-    time, owed on an occasion the simulation never generates, is tracked on a record that has it).
+    time, owed on an occasion the simulation never generates, is tracked on a record that has it),
+    nor those the run did not follow (``frame.not_simulated``).
     """
     until = frame.grid.date(frame.end)
-    measured = [s.id for s in frame.workflow.standards.values() if not s.spec.outside_simulation]
+    measured = [
+        s.id
+        for s in frame.workflow.standards.values()
+        if not s.spec.outside_simulation and s.id not in frame.not_simulated
+    ]
     found = []
     for case, events in enumerate(cases):
         log = [CaseEvent(D.fromisoformat(day), name) for day, name in events]
@@ -442,7 +447,7 @@ def test_weekly_on_time_by_week_due_agrees_with_tracking_at_the_end_of_the_recor
             met[(standard, week)] = met.get((standard, week), 0) + (outcome == "met")
     assert pending > 0
     for standard, spec in ((s.id, s.spec) for s in frame.workflow.standards.values()):
-        if spec.outside_simulation:  # for some children only: no measures, not simulated
+        if spec.outside_simulation or standard in frame.not_simulated:  # no measures
             assert ("standard.due", standard, 0) not in found
             continue
         for week in range(frame.weeks):

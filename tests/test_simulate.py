@@ -183,6 +183,7 @@ def test_vectorised_metrics_agree_with_tracking_on_a_sample_of_cases(
                 float(i.late_units),
             )
             for i in track(frame.workflow, events, until=until)
+            if i.standard not in frame.not_simulated  # not followed by the run: not measured
         )
         mine = np.flatnonzero(table["case"] == case)
         found = sorted(
@@ -224,7 +225,11 @@ def test_metrics_agree_with_tracking_when_capacity_runs_out() -> None:
             CaseEvent(frame.grid.date(int(log["day"][r])), frame.names[log["event"][r]])
             for r in rows
         ]
-        outcomes = sorted(i.outcome.value for i in track(workflow, events, until=until))
+        outcomes = sorted(
+            i.outcome.value
+            for i in track(workflow, events, until=until)
+            if i.standard not in frame.not_simulated
+        )
         mine = sorted(
             metrics.OUTCOMES[int(o)].value for o in table["outcome"][table["case"] == case]
         )
@@ -437,3 +442,18 @@ def test_more_areas_than_a_team_has_staff_is_refused_at_the_areas_line(tmp_path:
     line = text.splitlines().index(next(t for t in text.splitlines() if t.startswith("areas:"))) + 1
     found = [f for f in findings if f.code == "impossible-capacity"]
     assert found and all(f.line == line and "fewer areas" in f.message for f in found)
+
+
+def test_a_stricter_standard_for_some_children_is_not_judged_against_the_schedule_for_all() -> None:
+    # Liverpool owes health assessments every 6 months under five and every year from five; the
+    # engine follows the yearly schedule for every child (it does not yet tell ages apart), so the
+    # six-monthly standard would be late every time: it must be left unmeasured, with the reason
+    compiled = small("liverpool-baseline")
+    why = compiled.frame.not_simulated
+    assert set(why) == {"health-assessment-under-five"}
+    assert "health-assessment-five-and-over" in why["health-assessment-under-five"]
+    log, snapshots = run_replication(compiled, 0)
+    found = metrics.measure(log, snapshots, compiled.frame)
+    measured = {s for m, s in zip(found.metric, found.subject, strict=True) if m == "standard.due"}
+    assert "health-assessment-under-five" not in measured
+    assert "health-assessment-five-and-over" in measured

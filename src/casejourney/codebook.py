@@ -8,7 +8,7 @@ measured by giving its own codebook: names, calendar, reporting window, teams, r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,8 @@ class Codebook:
         teams: team code → name.
         in_post: workers in post, by team code (for utilisation).
         drift: the drift measures to take, by id.
+        not_simulated: standards the run did not follow, by id, with the reason (their instances
+            are not measured: judging them against another standard's schedule would mislead).
 
     """
 
@@ -44,6 +46,7 @@ class Codebook:
     teams: tuple[str, ...]
     in_post: tuple[int, ...]
     drift: Mapping[str, DriftSpec]
+    not_simulated: Mapping[str, str] = field(default_factory=dict, kw_only=True)
 
     def code(self, name: str) -> int:
         """The event code of a state, activity or milestone (-1 if it has none)."""

@@ -607,6 +607,15 @@ def _recurring_slow(
     return {k: array[:, i] for i, k in enumerate(keys)}
 
 
+def _measured(book: Codebook, standard: Standard) -> bool:
+    """Whether a run's records can judge this standard.
+
+    Not a worker's or a household's, nor owed only to children the run cannot tell apart, nor one
+    whose activity the run scheduled by another standard for different children.
+    """
+    return not standard.spec.outside_simulation and standard.id not in book.not_simulated
+
+
 def instances(
     log: EventLog,
     book: Codebook,
@@ -622,7 +631,7 @@ def instances(
     wanted = set(standards) if standards is not None else None
     parts: list[Table] = []
     for index, standard in enumerate(book.workflow.standards.values()):
-        if (wanted is not None and standard.id not in wanted) or standard.spec.outside_simulation:
+        if (wanted is not None and standard.id not in wanted) or not _measured(book, standard):
             continue
         parts.append(_standard_instances(stream, index, standard))
     if not parts:
@@ -737,7 +746,7 @@ def standard_measures(out: Measures, book: Codebook, stream: Stream) -> None:
     """
     weeks = book.weeks
     for index, standard in enumerate(book.workflow.standards.values()):
-        if standard.spec.outside_simulation:  # a worker's, a household's, or some children's
+        if not _measured(book, standard):
             continue
         table = _standard_instances(stream, index, standard)
         due_week = book.week_of(table["due"])

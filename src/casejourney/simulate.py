@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,7 +161,8 @@ def compile_scenario(
         _state_model(workflow, scenario, table, name, code, team_of, slot_of) for name in states
     )
     practices: list[PracticeSpec] = []
-    tasks = _TaskBuilder(workflow, scenario, code, practices, teams, slot_of).build()
+    builder = _TaskBuilder(workflow, scenario, code, practices, teams, slot_of)
+    tasks = builder.build()
     in_post = tuple(spec.in_post(scale) for spec in scenario.teams.values())
     model = Model(
         grid=grid,
@@ -240,6 +241,7 @@ def compile_scenario(
         names=names,
         teams=tuple(teams),
         in_post=in_post,
+        not_simulated=builder.not_simulated,
     )
     parts = max(1, round(scenario.areas * scale)) if areas is None else areas
     try:
@@ -485,6 +487,7 @@ class _TaskBuilder:
         }
         self.practice_index: dict[str, int] = {}
         self.rules: list[TaskRule] = []
+        self.not_simulated: dict[str, str] = {}
 
     def extras(self, activity: str) -> dict[str, Any]:
         """Punctuality, effort, team and slots of an activity."""
@@ -562,6 +565,7 @@ class _TaskBuilder:
         calendar = workflow.calendar
         activities = set(workflow.activities) | set(self.scenario.routines)
         strictest: dict[tuple[str, frozenset[str]], tuple[str, RecurringSpec]] = {}
+        recurring: dict[tuple[str, frozenset[str]], list[tuple[str, RecurringSpec]]] = {}
         once: dict[tuple[str, str, frozenset[str] | None], tuple[str, DeadlineSpec]] = {}
         for standard in workflow.standards.values():
             spec = standard.spec
@@ -571,6 +575,7 @@ class _TaskBuilder:
                 continue
             if isinstance(spec, RecurringSpec):
                 key = (spec.to, workflow.expand_scope(spec.while_))
+                recurring.setdefault(key, []).append((standard.id, spec))
                 best = strictest.get(key)
                 if best is None or _followed_before(calendar, spec, best[1]):
                     strictest[key] = (standard.id, spec)
@@ -593,6 +598,7 @@ class _TaskBuilder:
                         **self.extras(spec.from_),
                     )
                 )
+        self.mark_not_followed(strictest, recurring)
         for ident, spec in strictest.values():
             self.rules.append(
                 TaskRule(
@@ -625,6 +631,31 @@ class _TaskBuilder:
                     **self.extras(dspec.to),
                 )
             )
+
+    def mark_not_followed(
+        self,
+        strictest: Mapping[tuple[str, frozenset[str]], tuple[str, RecurringSpec]],
+        recurring: Mapping[tuple[str, frozenset[str]], list[tuple[str, RecurringSpec]]],
+    ) -> None:
+        """Standards stricter than the schedule followed, owed to other children: not measured.
+
+        The engine follows one schedule per activity and scope for every child. A stricter
+        standard for some children only (health assessments every 6 months under five, beside
+        every year from five) judged against it would be late every time for no reason.
+        """
+        calendar = self.workflow.calendar
+        for key, candidates in recurring.items():
+            winner_id, winner = strictest[key]
+            for ident, spec in candidates:
+                if (
+                    ident != winner_id
+                    and spec.applies_to != winner.applies_to
+                    and schedule.stricter(calendar, spec, winner)
+                ):
+                    self.not_simulated[ident] = (
+                        f"the simulation schedules '{spec.to}' by '{winner_id}' for every child, "
+                        "and does not yet tell children's ages apart"
+                    )
 
     def routines(self) -> None:
         """The scenario's own work, where no standard already times the same activity."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -160,7 +161,13 @@ def simulate(
             changes=changes or (),
             scheduler=scheduler,
         )
-    print_summary(found.summary(), found.frame.workflow, found.frame.scenario, total)
+    print_summary(
+        found.summary(),
+        found.frame.workflow,
+        found.frame.scenario,
+        total,
+        not_simulated=found.frame.not_simulated,
+    )
     with writing_results(target):
         casejourney.export_results(target, xes=xes, workflows=workflows)
         err.print(f"wrote {target}", markup=False)
@@ -187,8 +194,12 @@ def print_summary(
     workflow: Workflow,
     scenario: ScenarioSpec,
     replications: int,
+    not_simulated: Mapping[str, str] | None = None,
 ) -> None:
-    """Standards most breached first, then drift and workforce, each with a 95% interval."""
+    """Standards most breached first, then drift and workforce, each with a 95% interval.
+
+    ``not_simulated``: standards the run did not follow, with the reason, listed after the table.
+    """
     from rich.table import Table
 
     rows: dict[tuple[str, str], tuple[float, float, float]] = {
@@ -235,6 +246,8 @@ def print_summary(
     out.print("  late, days: median / 90th percentile of the breaches, in days late")
     for ident in standards:
         out.print(f"  {ident}: {workflow.standards[ident].spec.title}", markup=False)
+    for ident, why in (not_simulated or {}).items():
+        out.print(f"  not measured: {ident}: {why}", markup=False)
     if scenario.drift:
         drift = Table(title="Drift")
         drift.add_column("measure")

@@ -56,7 +56,9 @@ def _worse_beyond_noise(before: Shares, after: Shares) -> list[str]:
             continue
         later, due_later = after[standard]
         n = max(1.0, min(due, due_later))
-        p = min(max(share / 100, 0.01), 0.99)
+        # the pooled share: from the earlier one alone, a share near 100% would make any fall
+        # look beyond noise (98.1% -> 89.4% from 63 instances is within it)
+        p = min(max((share + later) / 200, 0.01), 0.99)
         noise = 300 * math.sqrt(p * (1 - p) / n) + 2.0
         if later < share - noise:
             worse.append(f"{standard}: {share:.1f} -> {later:.1f} (noise {noise:.1f}, n {n:.0f})")

@@ -115,3 +115,36 @@ def test_a_task_key_covers_what_changes_the_answer() -> None:
     keys = {base.key, *(t.key for t in others)}
     assert len(keys) == 1 + len(others)
     assert runner.Task(workflow, scenario, 0, 1, measure="dfe", years=(2024,)).key == base.key
+
+
+def test_a_simulate_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path: Path) -> None:
+    """The command killed outright (no clean-up runs) after two replications, then run again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [
+        sys.executable, "-c", "from casejourney.cli import run; run()", "simulate",
+        "national-baseline", "--scale", "0.01", "-n", "6", "--seed", "5", "--event-log", "both",
+    ]  # fmt: skip
+    straight, out = tmp_path / "straight", tmp_path / "killed"
+    subprocess.run([*command, "-o", str(straight)], check=True, capture_output=True, timeout=600)
+    victim = subprocess.Popen([*command, "-o", str(out)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while len(list(tmp_path.glob(".killed.partial-*/tasks/*.json"))) < 2:
+        assert victim.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert not out.exists()
+    finished = len(list(tmp_path.glob(".killed.partial-*/tasks/*.json")))
+    assert 2 <= finished < 6
+    resumed = subprocess.run(
+        [*command, "-o", str(out)], check=True, capture_output=True, text=True, timeout=600
+    )
+    assert "wrote" in resumed.stderr
+    assert _folder(out) == _folder(straight)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["killed", "straight"]

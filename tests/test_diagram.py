@@ -433,7 +433,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 @needs_dot
-@pytest.mark.parametrize("phase", [None, "front_door"])
+@pytest.mark.parametrize("phase", ["front_door"])  # a whole too small: the test below
 def test_a_png_is_slide_sized(tmp_path: Path, phase: str | None) -> None:
     target = tmp_path / "pathway.png"
     args = ["draw", "-a", "national", "-o", str(target)] + (["--phase", phase] if phase else [])
@@ -569,3 +569,69 @@ def test_shipped_deadlines_into_states_sit_on_arrows() -> None:
             into_state = isinstance(spec, DeadlineSpec) and spec.to in workflow.states
             if into_state and any(t.spec.dest == spec.to for t in workflow.transitions):
                 assert standard.id in on_arrows, (authority, standard.id)
+
+
+def _svg_text_points(data: bytes) -> float:
+    """The smallest text in an SVG as drawn on the page, in points (its size × every scaling)."""
+    root = _svg_tree(data)
+    width = float(root.attrib["width"].removesuffix("pt"))
+    view = float(root.attrib["viewBox"].split()[2])
+    graph = next(root.iter(f"{SVG}g"))
+    scale = float(re.search(r"scale\(([\d.]+)", graph.attrib["transform"]).group(1))  # type: ignore[union-attr]
+    sizes = [float(t.attrib["font-size"]) for t in root.iter(f"{SVG}text")]
+    return min(sizes) * scale * width / view
+
+
+@needs_dot
+@pytest.mark.parametrize("notes", [False, True])
+def test_a_whole_pathway_too_small_for_a_page_is_written_a_phase_a_file(
+    tmp_path: Path, notes: bool
+) -> None:
+    # `draw liverpool -o l.svg` drew the whole at 30% of its size on A4: 3-point text.
+    target = tmp_path / "l.svg"
+    assert main(["draw", "liverpool", "-o", str(target), *(["--notes"] if notes else [])]) == 0
+    model = _model("liverpool")
+    phases = [p for p in model.phases if any(s.phase == p.id for s in model.states)]
+    written = sorted(p.name for p in tmp_path.iterdir())
+    expected = [f"l-{n}-{p.id.replace('_', '-')}.svg" for n, p in enumerate(phases, 1)]
+    assert written == sorted([*expected, "l.svg"])
+    whole = _svg_text_points(target.read_bytes())
+    assert whole >= render_image.SMALLEST_TEXT - 2, "the whole is drawn at its own size"
+    for name, phase in zip(expected, phases, strict=True):
+        data = (tmp_path / name).read_bytes()
+        root = _svg_tree(data)
+        points = _svg_text_points(data)
+        assert points >= render_image.MIN_PRINTED_POINTS - 0.01, name
+        fits = (
+            float(root.attrib["width"].removesuffix("pt")) <= 842.5
+            and float(root.attrib["height"].removesuffix("pt")) <= 598.5
+        )
+        assert fits or points < render_image.MIN_PRINTED_POINTS + 0.5, f"{name}: A4 or no bigger"
+        if not notes:
+            assert fits, f"{name}: without notes every phase fits A4 landscape"
+        words = " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
+        assert phase.label in _squash(words), name
+
+
+@needs_dot
+def test_a_whole_png_too_small_for_a_slide_is_written_a_phase_a_slide(tmp_path: Path) -> None:
+    target = tmp_path / "n.png"
+    assert main(["draw", "national", "-o", str(target)]) == 0
+    width, _ = _png_size(target.read_bytes())
+    natural = render_image.natural_size(_model("national"))[0]
+    # 10-point text at 192 dpi: the whole at its own size, not shrunk onto one slide
+    assert width >= natural * render_image.SLIDE_DPI * 0.99
+    phases = sorted(p for p in tmp_path.iterdir() if p.name != "n.png")
+    assert phases and phases[0].name == "n-1-front-door.png"
+    for path in phases:
+        w, h = _png_size(path.read_bytes())
+        assert w >= 1920 and (h <= 2160 or w == 1920), path.name
+
+
+def test_a_phase_file_that_cannot_be_written_stops_before_drawing(tmp_path: Path) -> None:
+    (tmp_path / "l-3-child-protection.svg").mkdir()
+    target = tmp_path / "l.svg"
+    if render_image._dot_program() is None:
+        pytest.skip("needs Graphviz dot to measure the pathway")
+    assert main(["draw", "liverpool", "-o", str(target)]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l-3-child-protection.svg"]

@@ -796,6 +796,65 @@ class Pathway:
         write_atomic(path, data)
         return used
 
+    def phase_files(
+        self,
+        path: Path,
+        fmt: Format | str = "svg",
+        renderer: Renderer | str | None = None,
+        *,
+        notes: bool = False,
+    ) -> dict[str, Path]:
+        """Where each phase goes beside ``path`` when the whole is too small to read on a page.
+
+        ``l.svg`` → ``{"front_door": l-1-front-door.svg, …}`` (numbered in the pathway's phase
+        order). Empty when the whole reads at page size, for PDF (one file, a page per phase),
+        DOT, one phase, a comparison, an overlay, and when only the WebAssembly renderer is
+        installed (it cannot measure the layout).
+        """
+        from casejourney.report.formats import Format, Renderer
+        from casejourney.report.render_image import choose_renderer
+
+        fmt = Format(fmt)
+        if (
+            fmt not in (Format.svg, Format.png)
+            or choose_renderer(fmt, renderer) is not Renderer.dot
+        ):
+            return {}
+        if self.fits_page_at(fmt, notes=notes) is None:
+            return {}
+        return {
+            phase: path.with_name(f"{path.stem}-{n}-{phase.replace('_', '-')}{path.suffix}")
+            for n, phase in enumerate(self.phases, 1)
+        }
+
+    def write_with_phases(
+        self,
+        path: Path,
+        phase_files: Mapping[str, Path],
+        fmt: Format | str = "svg",
+        renderer: Renderer | str | None = None,
+        *,
+        notes: bool = False,
+    ) -> tuple[Renderer, list[Path]]:
+        """Draw the whole into ``path`` and each phase into ``phase_files`` (see there).
+
+        Everything is drawn before anything is written, and each file is written atomically.
+        Returns the renderer and the phase files written (phases with no states have none).
+        """
+        from casejourney.report.formats import Format
+        from casejourney.report.render_image import phase_drawings, write_atomic
+
+        data, used = self.render(fmt, renderer, notes=notes)
+        pages = (
+            phase_drawings(self.diagram, Format(fmt), renderer, notes=notes)
+            if phase_files and self.diagram is not None
+            else []
+        )
+        for phase, page in pages:
+            write_atomic(phase_files[phase], page)
+        write_atomic(path, data)
+        return used, [phase_files[phase] for phase, _ in pages]
+
     def fits_page_at(self, fmt: Format | str = "svg", *, notes: bool = False) -> float | None:
         """The scale a whole pathway too small to read must be drawn at to fit its page.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -43,9 +44,14 @@ def draw(
         typer.Option(
             "--format",
             "-f",
-            help="svg, png (slide-sized: 16:9, at least 1920 pixels across), pdf (A4 landscape; "
-            "a whole pathway too small to read there gets a page per phase after it), or dot "
-            "(the Graphviz source). Default: from the --output file's ending, else svg.",
+            help="svg (fitted to an A4 landscape page), png (the drawing's own shape fitted "
+            "inside a 16:9 slide at 192 dpi, at least 1920 pixels across), pdf (A4 landscape), "
+            "or dot (the Graphviz source). A whole pathway whose text would print under 6 pt on "
+            "A4 is split: pdf gets an overview page and a page per phase; svg and png write the "
+            "whole at its own size (10-pt text, too big for one page) to the named file and "
+            "each phase beside it (fitted to the page, or larger where its notes would print "
+            "under 6 pt), numbered, e.g. -o l.svg writes l-1-front-door.svg, "
+            "l-2-assessment.svg, .... Default: from the --output file's ending, else svg.",
             show_default=False,
         ),
     ] = None,
@@ -113,12 +119,39 @@ def draw(
         data, used = pathway.render(fmt, renderer, notes=notes)
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+        if fmt in (Format.svg, Format.png) and used is Renderer.dot:
+            _say_if_small(pathway, fmt, notes)
         return
-    used = pathway.write(target, fmt, renderer, notes=notes)
+    named = pathway.phase_files(target, fmt, renderer, notes=notes)
+    for path in [target, *named.values()]:
+        _check_writable(path)
+    used, pages = pathway.write_with_phases(target, named, fmt, renderer, notes=notes)
     how = "" if fmt is Format.dot else f" (drawn by {used.value})"
     err.print(f"wrote {target}{how}", markup=False)
-    if fmt in (Format.svg, Format.png) and used is Renderer.dot:
+    if pages:
+        err.print(
+            "the whole pathway is drawn at its own size (fitted to one A4 page its text would "
+            "print under 6 pt); each phase, drawn so that its text prints at 6 pt or more (fitted to "
+            "the page, or larger where its notes need it), is in:",
+            markup=False,
+        )
+        for page in pages:
+            err.print(f"  {page}", markup=False)
+    elif fmt in (Format.svg, Format.png) and used is Renderer.dot:
         _say_if_small(pathway, fmt, notes)
+
+
+def _check_writable(path: Path) -> None:
+    """A file that cannot be written: say so before any drawing is done."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a folder; name a file", param_hint="'--output'")
+    if not folder.is_dir():
+        raise typer.BadParameter(
+            f"folder {folder} does not exist; make it first", param_hint="'--output'"
+        )
+    if not os.access(folder, os.W_OK):
+        raise typer.BadParameter(f"cannot write in folder {folder}", param_hint="'--output'")
 
 
 def _format(fmt: Format | None, output: Path | None) -> Format:

@@ -29,6 +29,7 @@ __all__ = [
     "choose_renderer",
     "fitted_scale",
     "natural_size",
+    "phase_drawings",
     "render",
     "render_dot_text",
     "write_atomic",
@@ -189,22 +190,83 @@ def _png(diagram: Diagram, notes: bool) -> bytes:
     return render_dot_text(text, Format.png, Renderer.dot, [f"-Gdpi={SLIDE_DPI}"])
 
 
+def _split(diagram: Diagram, notes: bool) -> bool:
+    """Whether a whole pathway is too small to read on a page, so each phase is drawn apart."""
+    if diagram.focus is not None or diagram.comparison is not None:
+        return False
+    return too_small_to_print(natural_size(diagram, notes))
+
+
+def _drawn_phases(diagram: Diagram) -> list[str]:
+    return [p.id for p in diagram.phases if any(s.phase == p.id for s in diagram.states)]
+
+
+def phase_drawings(
+    diagram: Diagram, fmt: Format, renderer: Renderer | str | None = None, *, notes: bool = False
+) -> list[tuple[str, bytes]]:
+    """Each phase drawn on its own page, for a whole pathway too small to read on one.
+
+    Empty when the whole reads at page size (6 pt or more on A4), for one phase, a comparison,
+    DOT text, PDF (whose file has the pages already) and the WebAssembly renderer (which cannot
+    measure the layout). Otherwise ``(phase id, bytes)`` per phase with states, in order: SVG
+    fitted to A4 landscape, PNG to a 16:9 slide, each drawn larger than its page where that is
+    needed for its smallest (9-pt) type to print at 6 pt or more (a phase with --notes).
+    """
+    if fmt not in (Format.svg, Format.png) or choose_renderer(fmt, renderer) is not Renderer.dot:
+        return []
+    if not _split(diagram, notes):
+        return []
+    return [
+        _phase_page(select_phase(diagram, phase), fmt, notes) for phase in _drawn_phases(diagram)
+    ]
+
+
+#: The smallest type in a drawing (practice notes, the --notes list) is 9 pt.
+SMALLEST_FONT = 9.0
+
+
+def _phase_page(diagram: Diagram, fmt: Format, notes: bool) -> tuple[str, bytes]:
+    """One phase fitted to its page (A4 for SVG, a slide for PNG), never below 6-pt type.
+
+    A phase whose notes make it too big for the page at that size is drawn larger than the
+    page instead, so that every label still prints at 6 pt or more.
+    """
+    assert diagram.focus is not None
+    width, height = natural_size(diagram, notes)
+    page = SLIDE_INCHES if fmt is Format.png else A4_LANDSCAPE
+    floor = MIN_PRINTED_POINTS / SMALLEST_FONT
+    if fitted_scale((width, height), page) >= floor:
+        return diagram.focus, render(diagram, fmt, Renderer.dot, notes=notes)[0]
+    # Graphviz's margins take a little of the size given: 10% more keeps 9 pt at 6 pt or over.
+    scale = 1.1 * floor
+    if fmt is Format.png:
+        scale = max(scale, MIN_PNG_WIDTH / SLIDE_DPI / width)
+    text = dot_source(diagram, notes=notes, size=f"{width * scale:.4f},{height * scale:.4f}!")
+    options = [f"-Gdpi={SLIDE_DPI}"] if fmt is Format.png else []
+    return diagram.focus, render_dot_text(text, fmt, Renderer.dot, options)
+
+
+def _full_size(diagram: Diagram, fmt: Format, notes: bool) -> bytes:
+    """The whole pathway at its own size (10-pt text; PNG at 192 dpi): too big for one page."""
+    text = dot_source(diagram, notes=notes, size="1000,1000")
+    return render_dot_text(
+        text, fmt, Renderer.dot, [f"-Gdpi={SLIDE_DPI}"] if fmt is Format.png else []
+    )
+
+
 def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
     """A4 pages: the whole pathway, then each phase on its own page when the whole is too small."""
     whole = dot_source(diagram, notes=notes)
     if diagram.focus is not None or diagram.comparison is not None:
         return render_dot_text(whole, Format.pdf, Renderer.dot)
-    if not too_small_to_print(natural_size(diagram, notes)):
+    if not _split(diagram, notes):
         return render_dot_text(whole, Format.pdf, Renderer.dot)
     from pypdf import PdfReader, PdfWriter
 
     overview = dot_source(diagram)  # a map of the whole; the notes are with each phase
     pages = [render_dot_text(overview, Format.pdf, Renderer.dot)] + [
-        render_dot_text(
-            dot_source(select_phase(diagram, p.id), notes=notes), Format.pdf, Renderer.dot
-        )
-        for p in diagram.phases
-        if any(s.phase == p.id for s in diagram.states)
+        render_dot_text(dot_source(select_phase(diagram, p), notes=notes), Format.pdf, Renderer.dot)
+        for p in _drawn_phases(diagram)
     ]
     writer = PdfWriter()
     for page in pages:
@@ -224,9 +286,11 @@ def render(
 ) -> tuple[bytes, Renderer]:
     """The diagram as ``fmt`` bytes, and the renderer that drew it.
 
-    PNG is slide-sized (16:9 at 192 dpi, at least 1920 pixels across). PDF is A4 landscape; a
-    whole pathway whose timescales would print smaller than 6 pt gets an overview page and then a
-    page for each phase. With ``notes``, every timescale and practice note is numbered and listed
+    PNG keeps the drawing's own shape, fitted inside a 16:9 slide at 192 dpi (at least 1920
+    pixels across); SVG is fitted to an A4 landscape page. A whole pathway whose timescales would
+    print smaller than 6 pt on A4 is too small for either: as SVG or PNG it is drawn at its own
+    size (10-pt text; :func:`phase_drawings` gives each phase on a page of its own), as PDF it
+    gets an overview page and then a page for each phase. With ``notes``, every timescale and practice note is numbered and listed
     with its source under the drawing (tooltips are lost on paper and projectors).
 
     The WebAssembly Graphviz is built without HTML-like label support, so it is given the plain
@@ -243,6 +307,8 @@ def render(
         return render_dot_text(
             dot_source(diagram, flavour="plain", notes=notes), fmt, chosen
         ), chosen
+    if fmt in (Format.svg, Format.png) and _split(diagram, notes):
+        return _full_size(diagram, fmt, notes), chosen
     if fmt is Format.png:
         return _png(diagram, notes), chosen
     if fmt is Format.pdf:

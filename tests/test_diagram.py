@@ -635,3 +635,13 @@ def test_a_phase_file_that_cannot_be_written_stops_before_drawing(tmp_path: Path
         pytest.skip("needs Graphviz dot to measure the pathway")
     assert main(["draw", "liverpool", "-o", str(target)]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["l-3-child-protection.svg"]
+
+
+@needs_dot
+def test_a_whole_pathway_to_standard_output_says_how_to_get_it_by_phase(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["draw", "liverpool", "-o", "-"]) == 0
+    said = capsys.readouterr().err
+    assert "drawn at its own size" in said and "-o liverpool.svg" in said
+    assert "fits an A4 page only" not in said

@@ -137,8 +137,6 @@ def draw(
         )
         for page in pages:
             err.print(f"  {page}", markup=False)
-    elif fmt in (Format.svg, Format.png) and used is Renderer.dot:
-        _say_if_small(pathway, fmt, notes)
 
 
 def _check_writable(path: Path) -> None:
@@ -176,16 +174,14 @@ def _target(output: Path | None, example: str) -> Path | None:
 
 
 def _say_if_small(pathway: Pathway, fmt: Format, notes: bool) -> None:
-    """A whole pathway too small to read on a page or slide: say so, and how to draw it larger."""
-    scale = pathway.fits_page_at(fmt, notes=notes)
-    if scale is None:
+    """A whole pathway drawn at its own size to standard output: say how to get it by phase."""
+    if pathway.fits_page_at(fmt, notes=notes) is None:
         return
-    page = "a slide" if fmt is Format.png else "an A4 page"
     first = pathway.phases[0] if pathway.phases else "PHASE"
     err.print(
-        f"note: the whole pathway fits {page} only at {scale:.0%} of its size, too small to "
-        f"read when printed or projected; draw one phase at a time (--phase {first}), or "
-        "--format pdf for an overview page and then a page for each phase",
+        "note: the whole pathway is drawn at its own size (fitted to one A4 page its text "
+        f"would print under 6 pt); name a file (-o {pathway.name}.{fmt.value}) to get each "
+        f"phase in a file of its own beside it, or draw one phase (--phase {first})",
         markup=False,
     )
 

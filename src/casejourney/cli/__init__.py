@@ -81,6 +81,15 @@ WorkflowsOption = Annotated[
     ),
 ]
 
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run the replications on this Dask scheduler (tcp://host:8786), or 'local' for "
+        "a LocalCluster of --jobs workers.",
+    ),
+]
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casejourney.cli import app, err, out
+from casejourney.cli import SchedulerOption, app, err, out
 from casejourney.cli.scenario import scenario_app
 
 if TYPE_CHECKING:
@@ -115,14 +115,7 @@ def calibrate_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="The optimiser's seed.")] = 20260401,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Run the replications on this Dask scheduler (tcp://host:8786), or 'local' for "
-            "a LocalCluster of --jobs workers.",
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Fit a scenario's calibrate: parameters to published targets (Optuna, common random numbers).
 
@@ -227,14 +220,7 @@ def backtest_command(
     fmt: Annotated[BacktestFormat, typer.Option("--format", help="table or json.")] = (
         BacktestFormat.table
     ),
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Run the replications on this Dask scheduler (tcp://host:8786), or 'local' for "
-            "a LocalCluster of --jobs workers.",
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Calibrate an authority on published outcomes of some years, then predict another year.
 

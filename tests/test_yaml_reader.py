@@ -219,3 +219,9 @@ def test_a_surrogate_escape_outside_double_quotes_is_plain_text(
 ) -> None:
     data, _, findings = _read(tmp_path, "a: '\\uD800'\nb: \\uDFFF\nc: \"\\u00e9\"\n")
     assert findings == [] and data == {"a": "\\uD800", "b": "\\uDFFF", "c": "é"}
+
+
+def test_a_timestamp_tag_on_what_is_not_a_date_stays_text(tmp_path: Path, reader: str) -> None:
+    """Found by the third long fuzzing run: PyYAML raised AttributeError."""
+    data, _, findings = _read(tmp_path, "a: !!timestamp not a date\nb: !!timestamp 2026-02-30\n")
+    assert findings == [] and data == {"a": "not a date", "b": "2026-02-30"}

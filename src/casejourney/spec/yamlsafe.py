@@ -116,7 +116,7 @@ class _Loader(yaml.SafeLoader):
         """A date that does not exist (2026-02-30) stays text, for validation to name its key."""
         try:
             return super().construct_yaml_timestamp(node)
-        except ValueError:
+        except (ValueError, AttributeError):  # AttributeError: `!!timestamp` on a non-date
             return self.construct_scalar(node)
 
 

@@ -65,8 +65,11 @@ def _deadline(seconds: float, wall: float) -> Iterator[None]:
         yield
         return
 
+    armed = [True]
+
     def ring(signum: int, frame: object) -> None:
-        raise _Hang
+        if armed[0]:  # a signal delivered late, once the input is done, is not a hang
+            raise _Hang
 
     previous = {sig: signal.signal(sig, ring) for sig in (signal.SIGPROF, signal.SIGALRM)}
     signal.setitimer(signal.ITIMER_PROF, seconds)  # user and system time of this process
@@ -74,6 +77,7 @@ def _deadline(seconds: float, wall: float) -> Iterator[None]:
     try:
         yield
     finally:
+        armed[0] = False
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
         for sig, handler in previous.items():

@@ -35,7 +35,9 @@ def random_walks(workflow: casejourney.api.Workflow, n: int, seed: int) -> list[
     return walks
 
 
-def per_trigger(workflow: casejourney.api.Workflow, walks: list[list[str]], kind: str) -> tuple[float, float]:
+def per_trigger(
+    workflow: casejourney.api.Workflow, walks: list[list[str]], kind: str
+) -> tuple[float, float]:
     """(µs per trigger, µs to build one machine), timed separately."""
     fired, trigger_time, build_time = 0, 0.0, 0.0
     for walk in walks:
@@ -73,7 +75,9 @@ def main() -> None:
     authority = sys.argv[1] if len(sys.argv) > 1 else "national"
     workflow = casejourney.load_workflow(authority)
     walks = random_walks(workflow, 20_000, seed=1)
-    print(f"authority: {authority}; {len(workflow.states)} states, {len(workflow.transitions)} transitions")
+    print(
+        f"authority: {authority}; {len(workflow.states)} states, {len(workflow.transitions)} transitions"
+    )
     print(f"{'machine':<8} {'µs/trigger':>11} {'µs/build':>10} {'KiB/machine':>12}")
     for kind in ("flat", "nested", "table"):
         cost, build = per_trigger(workflow, walks, kind)

@@ -645,3 +645,51 @@ def test_a_whole_pathway_to_standard_output_says_how_to_get_it_by_phase(
     said = capsys.readouterr().err
     assert "drawn at its own size" in said and "-o liverpool.svg" in said
     assert "fits an A4 page only" not in said
+
+
+def _smallest_type_per_page(data: bytes) -> list[tuple[float, float, float]]:
+    """Per PDF page: its width and height (inches) and its smallest type as printed (points)."""
+    import io
+    import math
+
+    from pypdf import PdfReader
+
+    found = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        sizes: list[float] = []
+
+        def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+            if text.strip():
+                scale = math.hypot(cm[0], cm[1]) * math.hypot(tm[0], tm[1])
+                sizes.append(size * scale)  # noqa: B023 (called at once, in this loop)
+
+        page.extract_text(visitor_text=visit)
+        box = page.mediabox
+        found.append((float(box.width) / 72, float(box.height) / 72, min(sizes, default=99.0)))
+    return found
+
+
+@needs_dot
+def test_every_page_of_a_pdf_with_notes_is_legible_on_a4() -> None:
+    # With --notes each phase's page carried its list of notes, so Liverpool's phases were
+    # fitted at 0.37-0.62 and their 9-pt notes printed at 3.3-5.6 pt. Now a phase is drawn
+    # with its footnote numbers and its notes follow on pages of their own.
+    model = _model("liverpool")
+    data, _ = render(model, Format.pdf, Renderer.dot, notes=True)
+    pages = _smallest_type_per_page(data)
+    texts = _pdf_text(data)
+    phases = [p for p in model.phases if any(s.phase == p.id for s in model.states)]
+    assert len(pages) > 1 + len(phases)  # the overview, each phase, and its notes
+    for number, (_width, _height, points) in enumerate(pages[1:], start=2):
+        # As for the pages without notes, Graphviz's padding (about 1 inch across) is not counted.
+        assert points >= render_image.MIN_PRINTED_POINTS, (number, points)
+    # Every numbered note of every phase is printed, on the pages after its drawing.
+    from casejourney.report.render_dot import Footnotes
+
+    for phase in phases:
+        part = select_phase(model, phase.id)
+        count = len(Footnotes(part).notes)
+        start = next(i for i, t in enumerate(texts) if i > 0 and phase.label in t)
+        rest = " ".join(texts[start + 1 :])
+        for n in (1, count):
+            assert f"[{n}]" in rest, (phase.id, n)

@@ -295,8 +295,9 @@ class _Labels(Protocol):
 class HtmlLabels:
     """HTML-like labels: bold names, coloured timescales, one tooltip per timescale."""
 
-    def __init__(self, footnotes: Footnotes | None = None) -> None:
+    def __init__(self, footnotes: Footnotes | None = None, notes_below: bool = True) -> None:
         self.footnotes = footnotes
+        self.notes_below = notes_below  # False: the notes are on pages of their own (PDF)
 
     def _number(self, item: TimescaleItem) -> int | None:
         return None if self.footnotes is None else self.footnotes.item(item)
@@ -456,7 +457,11 @@ class HtmlLabels:
                     f'<FONT POINT-SIZE="10" COLOR="{TIMESCALE_COLOUR}"><B>≤ 15 working days'
                     + (" [1]" if self.footnotes else "")
                     + "</B></FONT>",
-                    "timescale (its source: note 1 below)"
+                    (
+                        "timescale (its source: note 1 below)"
+                        if self.notes_below
+                        else "timescale (source: note 1)"
+                    )
                     if self.footnotes
                     else "timescale (hover for its source)",
                 )
@@ -480,7 +485,11 @@ class HtmlLabels:
                 f'<FONT POINT-SIZE="9" COLOR="{MUTED}"><I>2 practice expectations'
                 + (" [2]" if self.footnotes else "")
                 + "</I></FONT>",
-                "read them, with sources, in the notes below"
+                (
+                    "read them, with sources, in the notes below"
+                    if self.notes_below
+                    else "read them in the notes"
+                )
                 if self.footnotes
                 else "hover to read them, with sources",
             )
@@ -615,6 +624,7 @@ def to_digraph(
     styles: Styles | None = None,
     notes: bool = False,
     size: str = PAGE_SIZE,
+    notes_block: bool = True,
 ) -> graphviz.Digraph:
     """The diagram as a ``graphviz.Digraph``.
 
@@ -627,13 +637,18 @@ def to_digraph(
         notes: number every timescale and practice note and list them, with their sources,
             under the diagram (for print, PDF, PNG and projectors, where tooltips are lost).
         size: Graphviz's ``size`` (inches; ``!`` scales up as well as down to fit).
+        notes_block: with ``notes``, list the notes under the drawing; ``False`` keeps only the
+            numbers in the drawing (a PDF prints the list on pages of its own, see
+            :func:`notes_page_source`).
 
     Returns:
         A digraph whose ``.source`` is deterministic for a given model.
 
     """
     footnotes = Footnotes(diagram) if notes else None
-    labels: _Labels = HtmlLabels(footnotes) if flavour == "html" else PlainLabels(footnotes)
+    labels: _Labels = (
+        HtmlLabels(footnotes, notes_block) if flavour == "html" else PlainLabels(footnotes)
+    )
     comparison = diagram.comparison is not None
     graph = graphviz.Digraph(name=diagram.name, strict=False)
     graph.attr(
@@ -712,7 +727,7 @@ def to_digraph(
             phase_of.get(arrow.source, ""), 0
         )
         _arrow(graph, arrow, comparison, labels, flavour, names, backwards=backwards, styles=styles)
-    if footnotes is not None and footnotes.notes:
+    if footnotes is not None and footnotes.notes and notes_block:
         text = notes_html(footnotes) if flavour == "html" else notes_plain(footnotes)
         graph.node(NOTES, label=_label(text, flavour), shape="plaintext", id="notes")
         # Below everything: an invisible, weightless edge from every state pushes it down a rank.
@@ -851,15 +866,51 @@ def _arrow(
 
 
 def dot_source(
-    diagram: Diagram, *, flavour: str = "html", notes: bool = False, size: str = PAGE_SIZE
+    diagram: Diagram,
+    *,
+    flavour: str = "html",
+    notes: bool = False,
+    size: str = PAGE_SIZE,
+    notes_block: bool = True,
 ) -> str:
     """The diagram as DOT text, with a digest of itself in the graph's ``comment``.
 
     The digest is carried into rendered SVG as an XML comment, so a test can tell whether a
     committed SVG was rendered from the current DOT without rendering it again.
     """
-    body = to_digraph(diagram, flavour=flavour, notes=notes, size=size).source
+    body = to_digraph(
+        diagram, flavour=flavour, notes=notes, size=size, notes_block=notes_block
+    ).source
     return _with_digest(body)
+
+
+def note_count(diagram: Diagram) -> int:
+    """How many numbered notes ``--notes`` gives ``diagram``."""
+    return len(Footnotes(diagram).notes)
+
+
+def notes_page_source(diagram: Diagram, first: int, last: int, *, size: str = PAGE_SIZE) -> str:
+    """DOT for a page of ``diagram``'s numbered notes ``first`` to ``last`` (0-based, end excluded).
+
+    The numbers are those of the drawing drawn with ``notes=True``; the heading names the drawing.
+    """
+    footnotes = Footnotes(diagram)
+    footnotes.notes = footnotes.notes[first:last]
+    graph = graphviz.Digraph(name=f"{diagram.name}_notes", strict=False)
+    graph.attr(
+        fontname=FONT,
+        fontsize="12",
+        fontcolor=TEXT_COLOUR,
+        labelloc="t",
+        labeljust="l",
+        pad="0.3",
+        size=size,
+        bgcolor="white",
+    )
+    graph.attr("graph", label=_label(_esc_plain(_heading(diagram)) + "\\l", "plain"))
+    graph.attr("node", fontname=FONT)
+    graph.node(NOTES, label=_label(notes_html(footnotes), "html"), shape="plaintext", id="notes")
+    return _with_digest(graph.source)
 
 
 def digest(dot_text: str) -> str:

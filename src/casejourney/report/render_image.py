@@ -20,7 +20,7 @@ from pathlib import Path
 
 from casejourney.report.diagram import Diagram, DiagramError, select_phase
 from casejourney.report.formats import Format, Renderer
-from casejourney.report.render_dot import dot_source
+from casejourney.report.render_dot import dot_source, note_count, notes_page_source
 
 __all__ = [
     "ENV_VAR",
@@ -254,6 +254,33 @@ def _full_size(diagram: Diagram, fmt: Format, notes: bool) -> bytes:
     )
 
 
+def _fits_a4(diagram: Diagram, first: int, last: int) -> bool:
+    """Whether notes ``first`` to ``last`` print their 9-pt type at 6 pt or more on one A4 page."""
+    laid = render_dot_text(
+        notes_page_source(diagram, first, last, size="1000,1000"), Format.dot, Renderer.dot
+    )
+    found = re.search(rb'\bbb="([-\d.]+),([-\d.]+),([-\d.]+),([-\d.]+)"', laid)
+    if found is None:
+        raise DiagramError("Graphviz laid the notes out without a bounding box")
+    left, bottom, right, top = (float(v) for v in found.groups())
+    size = ((right - left) / 72, (top - bottom) / 72)
+    return SMALLEST_FONT * fitted_scale(size, A4_LANDSCAPE) >= MIN_PRINTED_POINTS
+
+
+def _notes_pages(diagram: Diagram) -> list[str]:
+    """DOT for ``diagram``'s numbered notes on as few A4 pages as keep their 9-pt type at 6 pt."""
+    count = note_count(diagram)
+    pages: list[str] = []
+    first = 0
+    while first < count:
+        last = count
+        while last - first > 1 and not _fits_a4(diagram, first, last):
+            last = first + (last - first) // 2
+        pages.append(notes_page_source(diagram, first, last))
+        first = last
+    return pages
+
+
 def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
     """A4 pages: the whole pathway, then each phase on its own page when the whole is too small."""
     whole = dot_source(diagram, notes=notes)
@@ -264,10 +291,17 @@ def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
     from pypdf import PdfReader, PdfWriter
 
     overview = dot_source(diagram)  # a map of the whole; the notes are with each phase
-    pages = [render_dot_text(overview, Format.pdf, Renderer.dot)] + [
-        render_dot_text(dot_source(select_phase(diagram, p), notes=notes), Format.pdf, Renderer.dot)
-        for p in _drawn_phases(diagram)
-    ]
+    pages = [render_dot_text(overview, Format.pdf, Renderer.dot)]
+    for phase in _drawn_phases(diagram):
+        part = select_phase(diagram, phase)
+        # With notes, the list under a phase shrank its page to 3-6 pt type: the drawing keeps
+        # its numbers and the list follows on pages of its own, each at 6 pt or more.
+        drawing = dot_source(part, notes=notes, notes_block=False)
+        pages.append(render_dot_text(drawing, Format.pdf, Renderer.dot))
+        if notes:
+            pages += [
+                render_dot_text(text, Format.pdf, Renderer.dot) for text in _notes_pages(part)
+            ]
     writer = PdfWriter()
     for page in pages:
         writer.append(PdfReader(io.BytesIO(page)))

@@ -204,4 +204,11 @@ def probe(
                 break
     outcome.seconds = time.perf_counter() - started
     outcome.cpu_seconds = time.process_time() - cpu
+    if outcome.failure is None and (outcome.cpu_seconds > limit or outcome.seconds > wall):
+        # the timer's exception is lost where Python cannot raise it (a gc callback): the
+        # clock, not the signal, has the last word
+        outcome.failure = (
+            f"hang: over {limit:g} s of processor time or {wall:g} s in all "
+            f"({outcome.cpu_seconds:.2f} s, {outcome.seconds:.2f} s)"
+        )
     return outcome

@@ -108,7 +108,7 @@ def test_cases_wait_unallocated_and_their_paced_work_starts_at_allocation() -> N
     assert (over <= 1e-9).all()
 
 
-def deadline_slots(per_week: float, adjourn: float = 0.0) -> SlotModel:
+def deadline_slots(per_week: float, adjourn: float = 0.0, extra: float = 0.0) -> SlotModel:
     return SlotModel(
         "diary",
         per_week,
@@ -117,6 +117,7 @@ def deadline_slots(per_week: float, adjourn: float = 0.0) -> SlotModel:
         within=Offset(Unit.WORKING_DAYS, 25),
         adjourn=adjourn,
         renotice=Offset(Unit.WORKING_DAYS, 5),
+        extra=extra,
     )
 
 
@@ -148,6 +149,27 @@ def test_a_full_diary_moves_meetings_earlier_and_then_late() -> None:
     assert (wd < 25).mean() > 0.1
     assert (wd > 25).mean() > 0.0
     assert wd.min() >= 20 + 2 - 1, "never before the request plus the notice"
+
+
+def test_extra_slots_kept_for_deadlines_hold_meetings_on_time_that_a_full_diary_would_make_late() -> (
+    None
+):
+    # ~14 meetings a week wanted, 10 ordinary slots: without extra slots many are late and the
+    # lateness grows; 10 extra a week (1.0) cover the shortfall, each taken at the deadline itself
+    seed = np.random.SeedSequence(6)
+    tight, tight_counts = simulate(model(slots=deadline_slots(per_week=10)), seed)
+    eased, eased_counts = simulate(model(slots=deadline_slots(per_week=10, extra=1.0)), seed)
+    late_before, late_after = (
+        (working_days_to_meeting(tight) > 25),
+        (working_days_to_meeting(eased) > 25),
+    )
+    assert late_before.mean() > 0.2
+    assert late_after.mean() < 0.02
+    wd = working_days_to_meeting(eased)
+    assert (wd == 25).mean() > 0.25, "extra slots are taken on the deadline, not before it"
+    _, taken = eased_counts.series("diary:diary", "extra_taken")
+    assert 0 < taken.sum() <= 1.0 * 10 * (DAYS / 7 + 1)
+    assert len(tight_counts.series("diary:diary", "extra_taken")[1]) == 0
 
 
 def test_a_share_of_meetings_is_adjourned_and_booked_again_later() -> None:

@@ -50,6 +50,7 @@ EXPECTED = {
     "team.casework_backlog_hours": _L,
     "team.most_over_limit": _L,
     "place.overflow": _L,
+    "meeting.extra_slots": _L,
     "drift.open_over": _L,
     "drift.ended": _N,
     "drift.ended_over": _L,

@@ -962,6 +962,12 @@ def team_measures(out: Measures, book: Codebook, snapshots: Snapshots) -> None:
         out.add(
             "place.overflow", subject[6:], all_weeks, [lookup.get(int(m), np.nan) for m in moments]
         )
+    for subject in sorted({s for s in snapshots.subject if s.startswith("diary:")}):
+        days, values = snapshots.series(subject, "extra_taken")
+        lookup = dict(zip(days.tolist(), values.tolist(), strict=True))
+        weekly = np.array([lookup.get(int(m), np.nan) for m in moments])
+        out.add("meeting.extra_slots", subject[6:], all_weeks, weekly)
+        out.add("meeting.extra_slots", subject[6:], [-1], [np.nansum(weekly)])
 
 
 def drift_measures(out: Measures, book: Codebook, stream: Stream) -> None:
@@ -1136,6 +1142,7 @@ COUNTS = frozenset(
         "team.waited_unallocated",
         "team.casework_backlog_hours",
         "place.overflow",
+        "meeting.extra_slots",
         "drift.open_over",
         "drift.ended",
         "drift.ended_over",

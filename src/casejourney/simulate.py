@@ -410,6 +410,7 @@ def _slots(name: str, spec: MeetingSpec, code: dict[str, int], scale: float) -> 
         adjourn=min(1.0, sum(spec.adjournments.values())),
         renotice=_offset(spec.rebook_notice) if spec.rebook_notice else None,
         aim=_draw(deadline.aim_before) if deadline and deadline.aim_before else None,
+        extra=deadline.extra_slots if deadline else 0.0,
     )
 
 

@@ -3,7 +3,8 @@
 A diary has a number of free slots each open day. A booked entry takes the free slot nearest the
 day wanted, on or before it (or, against a deadline, the latest free slot on or before the
 deadline less a margin), else the first free one after; a share of booked entries are adjourned and
-booked again after a notice period.
+booked again after a notice period. A diary may keep extra slots for entries that would otherwise
+miss their deadline: they take the latest of those on or before it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from casejourney.engine.model import Model
 from casejourney.engine.state import ADJOURN, NAN, PREPARE, RunState, Shift
 
 
-def diary(model: Model, index: int) -> list[int]:
-    """Free slots on each day of the run: the weekly number spread over open days."""
-    per_day = model.slots[index].per_week / 5.0
+def diary(model: Model, index: int, share: float = 1.0) -> list[int]:
+    """Free slots on each day of the run: the weekly number (times ``share``) over open days."""
+    per_day = model.slots[index].per_week * share / 5.0
     days = np.arange(model.start, model.end + 1)
     is_open = model.open_days[days - model.grid.first]
     total = np.floor(np.cumsum(is_open * per_day) + 1e-9)
@@ -46,10 +47,13 @@ class Booking(RunState):
         day: int,
         window: bool = True,
         notice: tuple[Shift, int] | None = None,
+        deadline: bool = False,
     ) -> int:
         """Book the free slot nearest ``day``, on it or before it.
 
-        Before it: up to a fortnight (``window``), else as early as the notice allows. Never sooner than the notice from today; failing that, the first free one after ``day``.
+        Before it: up to a fortnight (``window``), else as early as the notice allows. Never
+        sooner than the notice from today; failing that, against a ``deadline``, the latest of the
+        diary's extra slots on or before ``day``; failing that, the first free one after ``day``.
         """
         notice_shift, notice_n = notice if notice is not None else self.notice[index]
         earliest = notice_shift(self.today, notice_n)
@@ -69,6 +73,15 @@ class Booking(RunState):
         slot = target
         while slot >= low and (slot >= end or diary[slot - start] == 0):
             slot -= 1
+        extra = self.extra_slots[index] if deadline else None
+        if slot < low and extra is not None:
+            slot = min(target, end - 1)
+            while slot >= earliest and extra[slot - start] == 0:
+                slot -= 1
+            if slot >= earliest:
+                extra[slot - start] -= 1
+                self.extra_taken[index] += 1
+                return slot
         if slot < low:
             slot = max(target, first)
             while slot < end and diary[slot - start] == 0:
@@ -89,7 +102,7 @@ class Booking(RunState):
         aim = self.aims[index]
         if aim is not None:
             deadline = aim[1](deadline, -int(next(aim[0])))
-        return self.book(index, max(deadline, day), window=False)
+        return self.book(index, max(deadline, day), window=False, deadline=True)
 
     def adjourned(self, index: int, case: int, entry: int, state: int, asked: float) -> None:
         """A booked entry did not go ahead: book the first free slot after the notice."""

@@ -154,7 +154,9 @@ class SlotModel:
     ``aim``): the latest free slot on or before that day (and not before the notice), else the
     first free slot after it. A share
     ``adjourn`` of booked entries do not go ahead on the day and are booked again, ``renotice``
-    (else ``notice``) from then.
+    (else ``notice``) from then. An entry that finds no free slot on or before its deadline may
+    take one of ``extra`` more slots a week (as a share of ``per_week``), kept for that: the latest
+    such slot on or before the deadline, else the first ordinary slot after it.
     """
 
     name: str
@@ -165,6 +167,7 @@ class SlotModel:
     adjourn: float = 0.0
     renotice: Offset | None = None
     aim: Draw | None = None  # how long before the deadline bookings aim (a margin kept)
+    extra: float = 0.0  # more slots a week, as a share of per_week, for entries otherwise late
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,10 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         for team in self.teams:
             team.worked_by_day = [0.0] * (len(self.open_list) + 1)
         self.diaries = [diary(model, i) for i in range(len(model.slots))]
+        self.extra_slots = [
+            diary(model, i, d.extra) if d.extra > 0 else None for i, d in enumerate(model.slots)
+        ]
+        self.extra_taken = [0] * len(model.slots)
         self.within = [
             (grid.shifter(d.within.unit), d.within.n) if d.within is not None else None
             for d in model.slots
@@ -369,6 +373,10 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
             add(day, subject, "most_over_limit", over if team.with_limits else 0.0)
             team.hours_available = team.hours_worked = team.casework_hours = 0.0
             team.casework_unmet = 0.0
+        for index, slots in enumerate(self.model.slots):
+            if slots.extra > 0:
+                add(day, f"diary:{slots.name}", "extra_taken", self.extra_taken[index])
+                self.extra_taken[index] = 0
         for pool, free, over in zip(
             self.model.places, self.places_free, self.overflowing, strict=True
         ):

@@ -135,6 +135,8 @@ class RunState:
     # slot diaries
     diaries: list[list[int]]
     diary_first: list[int]
+    extra_slots: list[list[int] | None]  # slots kept for entries otherwise past their deadline
+    extra_taken: list[int]  # of those, taken this week
     notice: list[tuple[Shift, int]]
     renotice: list[tuple[Shift, int]]
     within: list[tuple[Shift, int] | None]

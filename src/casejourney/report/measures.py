@@ -161,6 +161,13 @@ MEASURES: dict[str, MeasureInfo] = {
         MeasureInfo(
             "place.overflow", "children needing a placement when none was free", "children", _L
         ),
+        # meetings
+        MeasureInfo(
+            "meeting.extra_slots",
+            "extra slots the chairs added for meetings that would otherwise miss their deadline",
+            "meetings",
+            _L,
+        ),
         # drift: each drift measure counts something going wrong, so a rise is worse
         MeasureInfo(
             "drift.open_over", "cases open beyond the drift limit at the week's end", "cases", _L

@@ -394,6 +394,14 @@ class DeadlineBooking(_Frozen):
         description="how long before the deadline bookings aim: the margin managers keep "
         "(default: none, the deadline itself)",
     )
+    extra_slots: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="more slots a week, as a share of `slots_per_week`, that the chairs can add "
+        "for a meeting that would otherwise miss its deadline (an extra sitting, a longer day): "
+        "it takes the latest of them on or before the deadline (e.g. 0.2; default 0: none)",
+    )
 
 
 class HistorySpec(_Frozen):

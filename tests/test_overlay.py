@@ -164,3 +164,17 @@ def test_tooltips_too_long_for_graphviz_lose_their_detail_not_their_figure(run: 
     assert all("% late" in t.text or "none due" in t.text for t in long)
     assert [t.title for t in long] == [t.title for t in state.timescales]  # detail dropped
     assert all(len(a.title) > len(b.title) for a, b in zip(short, long, strict=True))
+
+
+def test_an_overlay_pdf_is_on_a4_pages_with_no_type_under_6_pt(base: Path, tmp_path: Path) -> None:
+    # Graphviz added its 0.5-inch margin outside the A4 size: the overlay's page was bigger
+    # than A4, so printed it shrank and its type fell under 6 pt.
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` is not installed (scripts/install-system-deps.sh installs it)")
+    from tests.test_diagram import _is_a4, _smallest_type_per_page
+
+    target = tmp_path / "overlay.pdf"
+    assert main(["draw", "--overlay", str(base), "-o", str(target)]) == 0
+    pages = _smallest_type_per_page(target.read_bytes())
+    assert [(round(w), round(h)) for w, h, _ in pages if not _is_a4(w, h)] == []
+    assert min(pt for _, _, pt in pages) >= 6

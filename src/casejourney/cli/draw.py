@@ -45,9 +45,11 @@ def draw(
             "--format",
             "-f",
             help="svg (fitted to an A4 landscape page), png (the drawing's own shape fitted "
-            "inside a 16:9 slide at 192 dpi, at least 1920 pixels across), pdf (A4 landscape), "
+            "inside a 16:9 slide at 192 dpi, at least 1920 pixels across), pdf (exactly A4 "
+            "pages, landscape or portrait, within a 0.5-inch margin, no type under 6 pt), "
             "or dot (the Graphviz source). A whole pathway whose text would print under 6 pt on "
-            "A4 is split: pdf gets an overview page and a page per phase; svg and png write the "
+            "A4 is split: pdf gets the whole at 6 pt across as many pages as it takes, then a "
+            "page per phase (two where a phase needs them); svg and png write the "
             "whole at its own size (10-pt text, too big for one page) to the named file and "
             "each phase beside it (fitted to the page, or larger where its notes would print "
             "under 6 pt), numbered, e.g. -o l.svg writes l-1-front-door.svg, "

@@ -1,8 +1,9 @@
 """Regenerate ``diagrams/``: every shipped workflow's pathway as DOT, SVG and PDF.
 
 Consumes ``workflows/*.yaml``; produces ``<id>.dot`` (the deterministic source a test compares),
-``<id>.svg`` (hover for sources) and ``<id>.pdf`` (for print: every source numbered in the notes,
-and a page per phase after the overview when the whole is too small to read on A4). Run ``python -m casejourney.report.diagram_build diagrams/``;
+``<id>.svg`` (hover for sources) and ``<id>.pdf`` (for print, on exactly A4 pages with no type
+under 6 pt: every source numbered in the notes, and a page per phase after the overview when the
+whole is too small to read on one page). Run ``python -m casejourney.report.diagram_build diagrams/``;
 ``--check`` only reports stale or missing files (exit 1), writing nothing.
 """
 

@@ -42,6 +42,7 @@ from casejourney.report.render_image import (
     Format,
     Renderer,
     choose_renderer,
+    pdf_document,
     render_dot_text,
 )
 
@@ -438,6 +439,10 @@ def render_overlay(
     over = overlay_model(runs, phase=phase)
     chosen = choose_renderer(fmt, renderer)
     flavour = "plain" if chosen is Renderer.wasm else "html"
+    if fmt is Format.pdf and chosen is Renderer.dot:
+        # exactly A4, inside the margin, no type under 6 pt: the PDF scales the natural size
+        text = overlay_dot(over, runs, flavour=flavour, key=key, fit_page=False, heading=heading)
+        return pdf_document([text], over.diagram.title), chosen
     text = overlay_dot(over, runs, flavour=flavour, key=key, fit_page=fit_page, heading=heading)
     if fmt is Format.dot:
         return text.encode("utf-8"), chosen

@@ -78,6 +78,7 @@ ARROW_WIDTH = 32  # characters per line of an arrow's label
 START = "__start__"
 NOTES = "__notes__"
 PAGE_SIZE = "11.7,8.3!"  # A4 landscape, inches
+PAD = 0.3  # inches of white Graphviz keeps around a drawing
 PER_COLUMN = 6  # timescales in one column of a state before a second column starts
 MAX_COLUMNS = 4  # more would make a busy state wider than an A4 page can print legibly
 STUBS_PER_ROW = 3  # a phase drawn alone: the other phases' states leading into it, per row
@@ -410,11 +411,20 @@ class HtmlLabels:
             "</B></FONT></TD></TR>",
         ]
         documents = '<BR ALIGN="LEFT"/>'.join(_esc(line) for line in diagram.documents)
-        rows.append(
-            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP"><FONT POINT-SIZE="11" '
+        sources = (
+            f'<TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP"><FONT POINT-SIZE="11" '
             f'COLOR="{MUTED}"><B>Sources</B><BR ALIGN="LEFT"/>{documents}<BR ALIGN="LEFT"/>'
-            f'</FONT></TD><TD ALIGN="LEFT" VALIGN="TOP">{self._key(diagram)}</TD></TR>'
+            "</FONT></TD>"
         )
+        key = f'<TD ALIGN="LEFT" VALIGN="TOP">{self._key(diagram)}</TD>'
+        if diagram.focus is None:
+            rows.append(f"<TR>{sources}{key}</TR>")
+        else:
+            # One phase is narrow: side by side, the sources and the key made its page 16.8
+            # inches wide, so fitted to A4 its 9-pt type printed under 6 pt. One above the other.
+            colspan = ' COLSPAN="2"'
+            rows.append(f"<TR>{sources.replace('<TD', '<TD' + colspan, 1)}</TR>")
+            rows.append(f"<TR>{key.replace('<TD', '<TD' + colspan, 1)}</TR>")
         if diagram.throughout:
             items = self._block(
                 diagram.throughout, diagram.comparison is not None, "ts-throughout", 10, 8
@@ -662,7 +672,7 @@ def to_digraph(
         labeljust="l",
         nodesep="0.2",
         ranksep="0.22",
-        pad="0.3",
+        pad=str(PAD),
         size=size,
         outputorder="edgesfirst",
         bgcolor="white",
@@ -903,7 +913,7 @@ def notes_page_source(diagram: Diagram, first: int, last: int, *, size: str = PA
         fontcolor=TEXT_COLOUR,
         labelloc="t",
         labeljust="l",
-        pad="0.3",
+        pad=str(PAD),
         size=size,
         bgcolor="white",
     )

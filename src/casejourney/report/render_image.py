@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import shutil
@@ -17,10 +18,14 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from casejourney.report.diagram import Diagram, DiagramError, select_phase
 from casejourney.report.formats import Format, Renderer
-from casejourney.report.render_dot import dot_source, note_count, notes_page_source
+from casejourney.report.render_dot import PAD, dot_source, note_count, notes_page_source
+
+if TYPE_CHECKING:
+    from pypdf import PdfWriter
 
 __all__ = [
     "ENV_VAR",
@@ -29,6 +34,7 @@ __all__ = [
     "choose_renderer",
     "fitted_scale",
     "natural_size",
+    "pdf_document",
     "phase_drawings",
     "render",
     "render_dot_text",
@@ -148,8 +154,13 @@ def render_dot_text(
 SLIDE_INCHES = (20.0, 11.25)
 SLIDE_DPI = 192
 MIN_PNG_WIDTH = 1920
-#: A printed page: A4 landscape, in inches.
+#: A printed page: A4 landscape, in inches (what SVG is fitted to).
 A4_LANDSCAPE = (11.7, 8.3)
+#: A PDF page: exactly A4 (ISO 216, 210 × 297 mm), in points, portrait.
+A4_POINTS = (595.276, 841.89)
+#: Every PDF page keeps this much clear on each side, in inches, so that a printer's own margin
+#: never shrinks it: Graphviz's default PDF margin, kept inside the page rather than outside it.
+PRINT_MARGIN = 0.5
 #: The diagrams' timescale text is 10 pt; below this many points on the page it cannot be read.
 SMALLEST_TEXT = 10
 MIN_PRINTED_POINTS = 6.0
@@ -254,17 +265,37 @@ def _full_size(diagram: Diagram, fmt: Format, notes: bool) -> bytes:
     )
 
 
-def _fits_a4(diagram: Diagram, first: int, last: int) -> bool:
-    """Whether notes ``first`` to ``last`` print their 9-pt type at 6 pt or more on one A4 page."""
-    laid = render_dot_text(
-        notes_page_source(diagram, first, last, size="1000,1000"), Format.dot, Renderer.dot
+def _printable(landscape: bool) -> tuple[float, float]:
+    """The part of an A4 page a PDF draws on, in points: the page less its margins."""
+    width, height = A4_POINTS[::-1] if landscape else A4_POINTS
+    return width - 144 * PRINT_MARGIN, height - 144 * PRINT_MARGIN
+
+
+def _best_fit(size: tuple[float, float]) -> tuple[bool, float]:
+    """The orientation (landscape?) that prints a drawing of ``size`` points largest, and its scale.
+
+    Landscape wins a tie: the pathways read top to bottom, a phase's states side by side.
+    """
+    return max(
+        ((landscape, fitted_scale(size, _printable(landscape))) for landscape in (True, False)),
+        key=lambda choice: choice[1],
     )
+
+
+def _laid_out_size(dot_text: str) -> tuple[float, float]:
+    """The width and height, in points, of DOT text laid out at its own size."""
+    laid = render_dot_text(dot_text, Format.dot, Renderer.dot)
     found = re.search(rb'\bbb="([-\d.]+),([-\d.]+),([-\d.]+),([-\d.]+)"', laid)
     if found is None:
-        raise DiagramError("Graphviz laid the notes out without a bounding box")
+        raise DiagramError("Graphviz laid the drawing out without a bounding box")
     left, bottom, right, top = (float(v) for v in found.groups())
-    size = ((right - left) / 72, (top - bottom) / 72)
-    return SMALLEST_FONT * fitted_scale(size, A4_LANDSCAPE) >= MIN_PRINTED_POINTS
+    return right - left, top - bottom
+
+
+def _fits_a4(diagram: Diagram, first: int, last: int) -> bool:
+    """Whether notes ``first`` to ``last`` print their 9-pt type at 6 pt or more on one A4 page."""
+    size = _laid_out_size(notes_page_source(diagram, first, last, size="1000,1000"))
+    return SMALLEST_FONT * _best_fit(size)[1] >= MIN_PRINTED_POINTS
 
 
 def _notes_pages(diagram: Diagram) -> list[str]:
@@ -276,36 +307,120 @@ def _notes_pages(diagram: Diagram) -> list[str]:
         last = count
         while last - first > 1 and not _fits_a4(diagram, first, last):
             last = first + (last - first) // 2
-        pages.append(notes_page_source(diagram, first, last))
+        pages.append(notes_page_source(diagram, first, last, size=NATURAL_SIZE))
         first = last
     return pages
 
 
-def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
-    """A4 pages: the whole pathway, then each phase on its own page when the whole is too small."""
-    whole = dot_source(diagram, notes=notes)
-    if diagram.focus is not None or diagram.comparison is not None:
-        return render_dot_text(whole, Format.pdf, Renderer.dot)
-    if not _split(diagram, notes):
-        return render_dot_text(whole, Format.pdf, Renderer.dot)
-    from pypdf import PdfReader, PdfWriter
+#: Graphviz's ``size`` for a drawing laid out at its own size (never scaled; the PDF scales it).
+NATURAL_SIZE = "1000,1000"
 
-    overview = dot_source(diagram)  # a map of the whole; the notes are with each phase
-    pages = [render_dot_text(overview, Format.pdf, Renderer.dot)]
-    for phase in _drawn_phases(diagram):
-        part = select_phase(diagram, phase)
-        # With notes, the list under a phase shrank its page to 3-6 pt type: the drawing keeps
-        # its numbers and the list follows on pages of its own, each at 6 pt or more.
-        drawing = dot_source(part, notes=notes, notes_block=False)
-        pages.append(render_dot_text(drawing, Format.pdf, Renderer.dot))
-        if notes:
-            pages += [
-                render_dot_text(text, Format.pdf, Renderer.dot) for text in _notes_pages(part)
+
+def _tiles(width: float, height: float) -> tuple[bool, int, int]:
+    """How a drawing of ``width`` × ``height`` points (as printed) is cut into A4 pages.
+
+    The orientation and the columns and rows that need the fewest pages (landscape on a tie).
+    """
+    choices = []
+    for landscape in (True, False):
+        across, down = _printable(landscape)
+        columns, rows = math.ceil(width / across - 1e-9), math.ceil(height / down - 1e-9)
+        choices.append((columns * rows, not landscape, landscape, columns, rows))
+    _, _, landscape, columns, rows = min(choices)
+    return landscape, columns, rows
+
+
+def _add_a4_pages(writer: PdfWriter, dot_text: str) -> int:
+    """DOT text drawn on exactly A4 pages, inside their margins, its 9-pt type at 6 pt or more.
+
+    Graphviz lays the drawing out at its own size, with no margin; each page then carries it
+    scaled and centred within the margins. A drawing that fits a page (landscape or portrait,
+    whichever prints it larger) is scaled to fill it; one that would print under 6 pt there is
+    printed at 6 pt and cut into as few pages as hold it, read left to right, top to bottom.
+    Returns how many pages were added to ``writer``.
+    """
+    from pypdf import PdfReader, Transformation
+    from pypdf.generic import ArrayObject, FloatObject, NameObject, RectangleObject
+
+    drawn = render_dot_text(dot_text, Format.pdf, Renderer.dot, ["-Gmargin=0"])
+    box = PdfReader(io.BytesIO(drawn)).pages[0].mediabox
+    # the page's own margin replaces Graphviz's white padding
+    pad = 72 * PAD
+    left, bottom = float(box.left) + pad, float(box.bottom) + pad
+    width, height = float(box.width) - 2 * pad, float(box.height) - 2 * pad
+    landscape, scale = _best_fit((width, height))
+    columns = rows = 1
+    if SMALLEST_FONT * scale < MIN_PRINTED_POINTS:
+        scale = 1.005 * MIN_PRINTED_POINTS / SMALLEST_FONT  # a hair over: PDF numbers round
+        landscape, columns, rows = _tiles(width * scale, height * scale)
+    page_width, page_height = A4_POINTS[::-1] if landscape else A4_POINTS
+    margin = 72 * PRINT_MARGIN
+    across, down = _printable(landscape)
+    # each page shows an equal share of the drawing, centred in its printable part
+    step_x, step_y = width * scale / columns, height * scale / rows
+    clip_x, clip_y = margin + (across - step_x) / 2, margin + (down - step_y) / 2
+    for row in range(rows):
+        for column in range(columns):
+            page = writer.add_page(PdfReader(io.BytesIO(drawn)).pages[0])
+            shift_x = clip_x - column * step_x - scale * left
+            shift_y = clip_y - (height * scale - (row + 1) * step_y) - scale * bottom
+            page.add_transformation(Transformation().scale(scale).translate(shift_x, shift_y))
+            content = page.get_contents()
+            assert content is not None
+            clip = [FloatObject(round(v, 3)) for v in (clip_x, clip_y, step_x, step_y)]
+            content.operations[:0] = [
+                ([], b"q"),
+                (ArrayObject(clip), b"re"),
+                ([], b"W"),
+                ([], b"n"),
             ]
+            content.operations.append(([], b"Q"))
+            page.replace_contents(content)
+            page.compress_content_streams()
+            # Graphviz's links all point at "#"; moved with the drawing they would be wrong
+            for key in ("/Annots", "/StructParents"):
+                if key in page:
+                    del page[NameObject(key)]
+            page.mediabox = RectangleObject([0, 0, page_width, page_height])
+    return columns * rows
+
+
+def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
+    """Exactly A4 pages: the whole pathway, then each phase on its own when the whole is too small.
+
+    Every page keeps a 0.5-inch margin clear and prints its smallest (9-pt) type at 6 pt or
+    more: a drawing that would print smaller is cut across as many pages as it needs.
+    """
+    texts = [dot_source(diagram, notes=notes, size=NATURAL_SIZE)]
+    if diagram.focus is None and diagram.comparison is None and _split(diagram, notes):
+        texts = [dot_source(diagram, size=NATURAL_SIZE)]  # a map; the notes are with each phase
+        for phase in _drawn_phases(diagram):
+            part = select_phase(diagram, phase)
+            # With notes, the list under a phase shrank its page to 3-6 pt type: the drawing
+            # keeps its numbers and the list follows on pages of their own, each at 6 pt or more.
+            texts.append(dot_source(part, notes=notes, notes_block=False, size=NATURAL_SIZE))
+            if notes:
+                texts += _notes_pages(part)
+    return pdf_document(texts, f"{diagram.title}: the child's journey")
+
+
+def pdf_document(dot_texts: Sequence[str], title: str) -> bytes:
+    """A PDF of each DOT text in turn on exactly A4 pages (see :func:`_add_a4_pages`).
+
+    Each text should be laid out at its own size (Graphviz ``size`` :data:`NATURAL_SIZE`): the
+    PDF, not Graphviz, scales it to the page.
+
+    Raises:
+        DiagramError: the ``dot`` program is missing or failed.
+
+    """
+    from pypdf import PdfWriter
+
     writer = PdfWriter()
-    for page in pages:
-        writer.append(PdfReader(io.BytesIO(page)))
-    writer.add_metadata({"/Title": f"{diagram.title}: the child's journey"})
+    for text in dot_texts:
+        _add_a4_pages(writer, text)
+    writer.compress_identical_objects()  # a drawing cut across pages shares its fonts
+    writer.add_metadata({"/Title": title})
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -179,6 +179,71 @@ def step_with_two_switches(data: dict[str, Any], workflow: casejourney.api.Workf
     return str(standard["id"])
 
 
+def _injected_steps(
+    data: dict[str, Any], workflow: casejourney.api.Workflow, ident: str, then: list[dict[str, Any]]
+) -> str | None:
+    """A new recurring standard with ``then`` steps, in the scope of the first per-child one."""
+    recurring = next(
+        (s for s in workflow.standards.values() if s.kind == "recurring" and s.spec.per_child),
+        None,
+    )
+    if recurring is None:
+        return None
+    data.setdefault("activities", []).append({"id": "injected_call", "label": "Injected call"})
+    data.setdefault("standards", []).append(
+        {
+            "id": ident,
+            "kind": "recurring",
+            "title": "Injected: a stepped schedule",
+            "to": "injected_call",
+            "while": list(recurring.spec.while_),  # type: ignore[union-attr]
+            "every": "1 week",
+            "then": then,
+            "source": dict(recurring.spec.source.model_dump(exclude_defaults=True)),
+        }
+    )
+    return ident
+
+
+def unreachable_time_and_event_step(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A step waiting for a year and an event, overtaken by a plain step at six months."""
+    return _injected_steps(
+        data,
+        workflow,
+        "injected-time-and-event",
+        [
+            {"after": "1 year", "and_after_first": "injected_call", "every": "2 weeks"},
+            {"after": "6 months", "every": "4 weeks"},
+        ],
+    )
+
+
+def time_and_event_step_on_unknown_event(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A step waiting for a year and an event that no activity names."""
+    return _injected_steps(
+        data,
+        workflow,
+        "injected-time-and-unknown-event",
+        [{"after": "1 year", "and_after_first": "long_term_hom_agreed", "every": "3 months"}],
+    )
+
+
+def event_step_without_its_time(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """``and_after_first`` without the ``after`` it adds to."""
+    return _injected_steps(
+        data,
+        workflow,
+        "injected-and-without-after",
+        [{"and_after_first": "injected_call", "every": "3 months"}],
+    )
+
+
 def empty_window(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
@@ -255,6 +320,9 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (unreachable_step, "unreachable-step"),
     (step_on_unknown_event, "unknown-reference"),
     (step_with_two_switches, "invalid-value"),
+    (unreachable_time_and_event_step, "unreachable-step"),
+    (time_and_event_step_on_unknown_event, "unknown-reference"),
+    (event_step_without_its_time, "invalid-value"),
     (empty_window, "invalid-value"),
     (unsatisfiable_applies_to, "invalid-value"),
     (deviation_without_acknowledgement, "looser-than-statute"),
@@ -266,13 +334,16 @@ REPORTED_AT = {
     "unreachable_step": "then",
     "step_on_unknown_event": "then",
     "step_with_two_switches": "then",
+    "unreachable_time_and_event_step": "then",
+    "time_and_event_step_on_unknown_event": "then",
+    "event_step_without_its_time": "then",
     "empty_window": "effective",
     "unsatisfiable_applies_to": "applies_to",
     "unknown_unit": "every",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.
-BELOW = {"step_with_two_switches": 1}
+BELOW = {"step_with_two_switches": 1, "event_step_without_its_time": 1}
 
 
 def _line_of(text: str, marker: str, key: str | None = None) -> int:

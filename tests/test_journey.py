@@ -7,7 +7,8 @@ import itertools
 
 import casejourney
 from casejourney.journey import walk
-from casejourney.simulate import compile_scenario
+from casejourney.simulate import _TaskBuilder, compile_scenario
+from casejourney.spec.models import RecurringSpec, StepChangeSpec
 
 
 def test_liverpool_visits_turn_six_weekly_at_the_first_review_not_at_a_fixed_date() -> None:
@@ -42,3 +43,30 @@ def test_the_simulation_switches_at_the_latest_date_of_the_event_it_cannot_see()
     assert [(after.unit.value, after.n, every.n) for after, every in rule.then] == [
         ("working_days", 20, 6),
     ]
+
+
+def test_a_step_waiting_for_a_time_and_an_event_switches_in_the_simulation_at_the_later() -> None:
+    # reg 28(2)(c)'s three-monthly visits wait for the placement's first year and for it to be
+    # agreed as long-term. The simulation generates no agreement, so it keeps every placement
+    # six-weekly (more visits, never fewer); a step waiting for an event it does schedule (the
+    # first review, due within 20 working days) switches at the later of the two.
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    compiled = compile_scenario(workflow, scenario, scale=0.01, horizon_days=30)
+    [rule] = [r for r in compiled.model.tasks if r.name == "lac-visits"]
+    assert (rule.every.unit.value, rule.every.n, rule.then) == ("weeks", 6, ())
+    builder = _TaskBuilder(workflow, scenario, {}, [], [], {})
+    spec = workflow.standards["lac-visits"].spec
+    assert isinstance(spec, RecurringSpec)
+
+    def switch(step: dict[str, str]) -> str:
+        found = builder.switch_after(spec, StepChangeSpec.model_validate(step))
+        return str(found)
+
+    assert switch({"after": "1 year", "and_after_first": "lac_review", "every": "3 months"}) == (
+        "1 year"
+    )
+    assert switch({"after": "5 days", "and_after_first": "lac_review", "every": "3 months"}) == (
+        "20 working days"
+    )
+    never = {"after": "1 year", "and_after_first": "long_term_home_agreed", "every": "1 week"}
+    assert switch(never) == "None"

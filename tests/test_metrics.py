@@ -544,6 +544,33 @@ def test_a_placement_move_restarts_the_visits_in_both_readings() -> None:
     assert D(2026, 12, 8) in due and D(2027, 1, 11) in due and D(2027, 1, 27) in due
 
 
+def test_a_long_term_home_after_the_first_year_turns_visits_three_monthly_in_both_readings() -> (
+    None
+):
+    # reg 28(2)(c): the step waits for the placement's first year and the agreement.
+    frame = frame_for("national", weeks=104)
+    start = D(2026, 11, 2)
+    monthly = [start + dt.timedelta(days=30 * n + 4) for n in range(15)]  # to 20 Jan 2028
+    agreed = [
+        (start.isoformat(), "looked_after"),
+        *[(day.isoformat(), "lac_visit") for day in monthly[:2]],
+        ("2026-12-20", "long_term_home_agreed"),
+        *[(day.isoformat(), "lac_visit") for day in monthly[2:]],
+        ("2028-09-01", "cin_plan"),
+    ]
+    never = [e for e in agreed if e[1] != "long_term_home_agreed"]
+    cases = [agreed, never, *CASES]
+    assert vectorised(frame, cases) == reference(frame, cases)
+
+    def after_last_visit(case: list[tuple[str, str]]) -> dt.date:
+        rows = as_dates(frame, metrics.instances(make_log(frame, [case]), frame), "lac-visits")
+        return min(r[2] for r in rows if r[3] is None)  # the first not done: after the last
+
+    # After the last visit (past the first year): three months on where agreed, six weeks where not.
+    assert after_last_visit(agreed) == D(2028, 3, 31)
+    assert after_last_visit(never) == monthly[-1] + dt.timedelta(weeks=6)
+
+
 def test_a_first_review_held_early_brings_the_health_assessment_forward_in_both_readings() -> None:
     frame = frame_for("national")
     early = [

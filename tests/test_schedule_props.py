@@ -202,3 +202,66 @@ def test_a_step_switched_by_an_event_means_the_same_on_dates_and_on_the_grid(
         assert GRID.date(day) == CAL.add(GRID.date(anchor), interval)
         switched = review is not None and entered + review <= anchor and done >= 1
         assert (step == schedule.THEN) == switched
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    every=durations,
+    later=durations,
+    after_months=st.integers(1, 14),
+    entered=st.integers(-300, 1500),
+    since=st.lists(st.integers(0, 700), min_size=1, max_size=8),
+    agreed=st.one_of(st.none(), st.integers(0, 700)),
+    done=st.integers(0, 4),
+)
+def test_a_step_switched_by_a_time_and_an_event_waits_for_both_on_dates_and_on_the_grid(
+    every: str,
+    later: str,
+    after_months: int,
+    entered: int,
+    since: list[int],
+    agreed: int | None,
+    done: int,
+) -> None:
+    # reg 28(2)(c): three-monthly after the placement's first year, where it is to last until 18.
+    spec = RecurringSpec.model_validate(
+        {
+            "id": "v",
+            "kind": "recurring",
+            "title": "V",
+            "source": SOURCE,
+            "to": "visit",
+            "while": "in_care",
+            "every": every,
+            "then": [
+                {
+                    "after": f"{after_months} months",
+                    "and_after_first": "agreed",
+                    "every": later,
+                }
+            ],
+        }
+    )
+    assert schedule.watched(spec) == ("agreed",)
+    anchors = np.array([entered + d for d in since], dtype=np.int64)
+    seen_day = schedule.NEVER if agreed is None else entered + agreed
+    due, index = schedule.grid_due(
+        GRID,
+        spec,
+        anchors,
+        np.full(len(since), done, dtype=np.int64),
+        np.full(len(since), entered, dtype=np.int64),
+        {"agreed": np.full(len(since), seen_day, dtype=np.int64)},
+    )
+    seen = {} if agreed is None else {"agreed": GRID.date(entered + agreed)}
+    time_passed = CAL.add(GRID.date(entered), Duration.parse(f"{after_months} months"))
+    for anchor, day, step in zip(anchors.tolist(), due.tolist(), index.tolist(), strict=True):
+        interval = schedule.interval(CAL, spec, GRID.date(entered), GRID.date(anchor), done, seen)
+        assert GRID.date(day) == CAL.add(GRID.date(anchor), interval)
+        switched = (
+            agreed is not None
+            and entered + agreed <= anchor
+            and time_passed <= GRID.date(anchor)
+            and done >= 1
+        )
+        assert (step == schedule.THEN) == switched

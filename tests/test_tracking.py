@@ -411,3 +411,60 @@ def test_the_initial_health_assessment_is_due_by_the_first_review_when_that_come
     no_review = events(("2026-01-05", "looked_after"), ("2026-01-30", "initial_health_assessment"))
     [on_time] = only(track(national, no_review, until=D(2026, 3, 1)), "initial-health-assessment")
     assert (on_time.due, on_time.outcome) == (D(2026, 2, 2), Outcome.MET)  # 20 working days
+
+
+def _visits_every_six_weeks(start: str, count: int) -> list[tuple[str, str]]:
+    first = D.fromisoformat(start)
+    return [((first + dt.timedelta(weeks=6 * n)).isoformat(), "lac_visit") for n in range(count)]
+
+
+def test_statutory_visits_turn_three_monthly_only_after_the_first_year_of_a_long_term_placement(
+    national,
+) -> None:
+    # reg 28(2)(c): "thereafter— ... where the placement is intended to last until C is aged 18,
+    # at intervals of not more than three months, ... and in any other case, at intervals of not
+    # more than six weeks". Both the year and the agreement must have come.
+    start = [("2026-01-05", "looked_after"), *_visits_every_six_weeks("2026-01-09", 10)]
+    until = D(2027, 4, 1)
+    agreed = events(*start[:3], ("2026-02-10", "long_term_home_agreed"), *start[3:])
+    # The visit on 22 Jan 2027 is the first after the placement's first year (5 Jan 2027) with the
+    # home agreed as long-term: the next is due three months on, not six weeks.
+    [*_, last] = only(track(national, agreed, until=until), "lac-visits")
+    assert (last.opened, last.due, last.outcome) == (
+        D(2027, 1, 22),
+        D(2027, 4, 22),
+        Outcome.PENDING,
+    )
+    # Without the agreement, the placement stays six-weekly after its first year.
+    [*_, missed, _] = only(track(national, events(*start), until=until), "lac-visits")
+    assert (missed.opened, missed.due, missed.outcome) == (
+        D(2027, 1, 22),
+        D(2027, 3, 5),
+        Outcome.MISSED,
+    )
+    # Agreed only after the year: three-monthly from the first visit on or after the agreement.
+    late = events(*start, ("2027-02-01", "long_term_home_agreed"), ("2027-03-05", "lac_visit"))
+    [*_, before, after] = only(track(national, late, until=until), "lac-visits")
+    assert (before.opened, before.due, before.outcome) == (
+        D(2027, 1, 22),
+        D(2027, 3, 5),
+        Outcome.MET,
+    )
+    assert (after.opened, after.due) == (D(2027, 3, 5), D(2027, 6, 5))
+
+
+def test_an_agreement_in_an_earlier_placement_does_not_carry_to_the_next(national) -> None:
+    # Each placement starts the schedule again, and "the placement is intended to last until 18"
+    # is said of each placement: the agreement is looked for in the placement itself.
+    log = events(
+        ("2025-01-06", "looked_after"),
+        ("2025-02-03", "long_term_home_agreed"),
+        ("2026-01-05", "placement_move"),
+        *_visits_every_six_weeks("2026-01-09", 10),
+    )
+    [*_, missed, _] = only(track(national, log, until=D(2027, 4, 1)), "lac-visits")
+    assert (missed.opened, missed.due, missed.outcome) == (
+        D(2027, 1, 22),
+        D(2027, 3, 5),
+        Outcome.MISSED,
+    )

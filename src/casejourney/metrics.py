@@ -553,7 +553,7 @@ def _recurring_slow(
     # The schedule's meaning is schedule.step_index's; here it runs on the day grid's shifters.
     compiled = [(grid.shifter(d.unit), d.value, _UNITS.index(d.unit)) for d in schedule.steps(spec)]
     every = compiled[schedule.EVERY]
-    # A time step's switch day is `after` from entry; an event step's is the event's first day.
+    # A time step's switch day is `after` from entry; an event's, the event's first day.
     afters = [
         (grid.shifter(step.after.unit), step.after.value) if step.after is not None else None
         for step in spec.then
@@ -569,12 +569,13 @@ def _recurring_slow(
         entered = starts[s]
         open_ = end_rows[s] < 0
         stop = end if open_ else ends[s]
-        thresholds = [
-            after[0](entered, after[1])
-            if after is not None
-            else seen_lists[step.after_first or ""][s]
-            for after, step in zip(afters, spec.then, strict=True)
-        ]
+        # A step switches on the latest of its time and its events (a time and an event: both).
+        thresholds = []
+        for after, change in zip(afters, spec.then, strict=True):
+            switch_days = [seen_lists[event][s] for event in change.events]
+            if after is not None:
+                switch_days.append(after[0](entered, after[1]))
+            thresholds.append(max(switch_days))
         anchor, done_count, j = entered, 0, 0
         acts: list[int | None] = [int(days[r]) for r in rows[los[s] : his[s]]]
         acts.append(None)

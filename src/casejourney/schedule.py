@@ -74,10 +74,8 @@ def step_indices(
 
 
 def watched(spec: RecurringSpec) -> tuple[str, ...]:
-    """The events whose first occurrence in a stretch switches a step (``then: - after_first: ...``)."""
-    return tuple(
-        dict.fromkeys(step.after_first for step in spec.then if step.after_first is not None)
-    )
+    """The events whose first occurrence in a stretch switches a step (``after_first``, ``and_after_first``)."""
+    return tuple(dict.fromkeys(event for step in spec.then for event in step.events))
 
 
 def reached(
@@ -90,15 +88,16 @@ def reached(
     """For each ``then`` step, whether it has switched by ``anchor`` (the last occurrence).
 
     A time step switches ``after`` entering the scope on ``entered``; an event step once its
-    event first happened in the stretch, on the day ``seen`` gives (absent: not yet).
+    event first happened in the stretch, on the day ``seen`` gives (absent: not yet); a step with
+    both (``after`` and ``and_after_first``) once both have.
     """
     out = []
     for step in spec.then:
-        if step.after is not None:
-            out.append(calendar.add(entered, step.after) <= anchor)
-        else:
-            day = (seen or {}).get(step.after_first or "")
-            out.append(day is not None and day <= anchor)
+        passed = step.after is None or calendar.add(entered, step.after) <= anchor
+        for event in step.events:
+            day = (seen or {}).get(event)
+            passed = passed and day is not None and day <= anchor
+        out.append(passed)
     return out
 
 
@@ -134,10 +133,12 @@ def grid_due(
     """
     switched = []
     for step in spec.then:
+        passed = np.ones(len(anchor), dtype=bool)
         if step.after is not None:
-            switched.append(grid.add(entered, step.after) <= anchor)
-        else:
-            switched.append((seen or {})[step.after_first or ""] <= anchor)
+            passed &= grid.add(entered, step.after) <= anchor
+        for event in step.events:
+            passed &= (seen or {})[event] <= anchor
+        switched.append(passed)
     index = step_indices(spec, done, switched)
     due = np.zeros(len(anchor), dtype=np.int64)
     for value, duration in enumerate(steps(spec)):

@@ -528,21 +528,26 @@ class _TaskBuilder:
         event is first due at the latest: the first interval of the strictest recurring standard
         that schedules it in the same scope. The engine's rules see time only; tracking and the
         measures switch on the event itself. With no such standard the step is not followed (the
-        schedule stays at the interval before it: more work, never less).
+        schedule stays at the interval before it: more work, never less). A step that waits for
+        a time and an event (``and_after_first``) switches at the later of the two.
         """
-        if step.after is not None:
-            return step.after
         workflow = self.workflow
+        calendar = workflow.calendar
         scope = workflow.expand_scope(spec.while_)
-        firsts = [
-            other.spec.first or other.spec.every
-            for other in workflow.standards.values()
-            if isinstance(other.spec, RecurringSpec)
-            and other.spec.to == step.after_first
-            and workflow.expand_scope(other.spec.while_) >= scope
-            and not other.spec.outside_simulation
-        ]
-        return min(firsts, key=lambda d: _probe(workflow.calendar, d), default=None)
+        switches = [step.after] if step.after is not None else []
+        for event in step.events:
+            firsts = [
+                other.spec.first or other.spec.every
+                for other in workflow.standards.values()
+                if isinstance(other.spec, RecurringSpec)
+                and other.spec.to == event
+                and workflow.expand_scope(other.spec.while_) >= scope
+                and not other.spec.outside_simulation
+            ]
+            if not firsts:
+                return None  # an event no schedule produces: never seen, never switched
+            switches.append(min(firsts, key=lambda d: _probe(calendar, d)))
+        return max(switches, key=lambda d: _probe(calendar, d))
 
     def scope_of(self, names: Iterable[str] | None) -> frozenset[int] | None:
         """State codes named by a ``while`` scope (None: anywhere)."""

@@ -80,9 +80,9 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         if spec.restart_on is not None:
             refs.append(("restart_on", spec.restart_on, "activity", list(workflow.activities)))
         refs += [
-            ("then", step.after_first, "activity", list(workflow.activities))
+            ("then", event, "activity", list(workflow.activities))
             for step in spec.then
-            if step.after_first is not None
+            for event in step.events
         ]
     if isinstance(spec, DeadlineSpec | RecurringSpec | MaxDurationSpec) and spec.while_:
         scopes = [*workflow.states, *workflow.phases]

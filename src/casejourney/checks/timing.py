@@ -433,8 +433,9 @@ def unreachable_steps(workflow: Workflow) -> Iterator[Finding]:
 
     After ``after`` in scope the interval becomes the step's ``every``, and a later step takes
     over from an earlier one once its own ``after`` has passed. A step is never followed when a
-    step listed after it starts no later (it takes over at once), or when a ``max_duration`` on the
-    same scope ends the stay before the step starts.
+    time step listed after it starts no later (it takes over at once), or when a ``max_duration``
+    on the same scope ends the stay before the step starts (for a step that also waits for an
+    event, ``and_after_first``, before its time).
     """
     calendar = workflow.calendar
     limits = [
@@ -450,12 +451,17 @@ def unreachable_steps(workflow: Workflow) -> Iterator[Finding]:
         for index, step in enumerate(spec.then):
             if step.after is None:
                 continue  # switched by an event: when it happens is the record's, not the file's
+            # A step waiting for an event as well (and_after_first) switches no earlier than its
+            # time: a limit before that time ends the stay first. It overtakes no earlier step,
+            # for its event may never come.
             after = step.after
             shadow = next(
                 (
                     later
                     for later in spec.then[index + 1 :]
-                    if later.after is not None and _never_later(calendar, later.after, after)
+                    if later.after is not None
+                    and not later.events
+                    and _never_later(calendar, later.after, after)
                 ),
                 None,
             )
@@ -484,7 +490,7 @@ def unreachable_steps(workflow: Workflow) -> Iterator[Finding]:
             yield standard.at("then").finding(
                 Level.ERROR,
                 "unreachable-step",
-                f"standard '{standard.id}': the step 'after {step.after}, every {step.every}' can "
+                f"standard '{standard.id}': the step '{step.switch}, every {step.every}' can "
                 f"never apply: {why}",
                 (standard.citation,),
             )

@@ -389,10 +389,9 @@ def timescale_line(workflow: Workflow, standard: Standard, *, at: str | None = N
             extras.append(f"second ≤ {spec.second}")
         extras += [
             f"every {step.every} after "
-            + (
-                str(step.after)
-                if step.after is not None
-                else f"the first {event_label(workflow, step.after_first or '')}"
+            + " and ".join(
+                ([str(step.after)] if step.after is not None else [])
+                + [f"the first {event_label(workflow, event)}" for event in step.events]
             )
             for step in spec.then
         ]

@@ -65,6 +65,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
                     {
                         "after": _duration(step.after),
                         "after_first": step.after_first,
+                        "and_after_first": step.and_after_first,
                         "every": _duration(step.every),
                     }
                     for step in spec.then
@@ -162,7 +163,10 @@ def short_timescale(standard: Standard) -> str:
             extras.append(f"2nd ≤ {short(spec.second)}")
         extras += [
             f"{short(step.every)} after "
-            + (short(step.after) if step.after is not None else f"1st {step.after_first}")
+            + " & ".join(
+                ([short(step.after)] if step.after is not None else [])
+                + [f"1st {event}" for event in step.events]
+            )
             for step in spec.then
         ]
         text = f"every {short(spec.every)}"

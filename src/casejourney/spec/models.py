@@ -598,11 +598,13 @@ class LeadTimeSpec(_StandardBase):
 
 
 class StepChangeSpec(_Frozen):
-    """A recurring interval becomes ``every`` after ``after`` in scope, or after an event.
+    """A recurring interval becomes ``every`` after ``after`` in scope, or after an event, or both.
 
     ``after`` switches by elapsed time ("for the first year"); ``after_first`` by an event, the
-    first time it happens in the stretch ("weekly until the first review"). (Not ``on``: YAML 1.1
-    readers such as PyYAML take an unquoted ``on`` for ``true``.) Either way the new interval
+    first time it happens in the stretch ("weekly until the first review"); ``after`` with
+    ``and_after_first`` once both have happened ("thereafter", after the placement's first year,
+    "where the placement is intended to last until C is aged 18": reg 28(2)(c)). (Not ``on``: YAML
+    1.1 readers such as PyYAML take an unquoted ``on`` for ``true``.) Either way the new interval
     applies from the occurrence after the switch (the next one counted from an occurrence on or
     after it).
     """
@@ -614,23 +616,40 @@ class StepChangeSpec(_Frozen):
         default=None,
         description="an activity: the step applies once it first happens in the stretch",
     )
+    and_after_first: Identifier | None = Field(
+        default=None,
+        description="with `after`: an activity that must also have first happened in the "
+        "stretch; the step applies once both have (the later of the two)",
+    )
     every: DurationField = Field(description="the new interval from then on")
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """The activities whose first occurrence this step waits for (none for a time step)."""
+        return tuple(e for e in (self.after_first, self.and_after_first) if e is not None)
 
     @property
     def switch(self) -> str:
         """When the step applies, in words: ``after 1 year`` or ``after the first lac_review``."""
-        return (
-            f"after {self.after}"
-            if self.after is not None
-            else f"after the first {self.after_first}"
-        )
+        if self.after is None:
+            return f"after the first {self.after_first}"
+        if self.and_after_first is not None:
+            return f"after {self.after} and the first {self.and_after_first}"
+        return f"after {self.after}"
 
     @model_validator(mode="after")
     def _one_switch(self) -> StepChangeSpec:
+        if self.and_after_first is not None and self.after is None:
+            raise ValueError(
+                "and_after_first waits for an event as well as a time: give 'after' too "
+                "('after: 1 year, and_after_first: long_term_home_agreed'), or say after_first "
+                "for an event alone"
+            )
         if (self.after is None) == (self.after_first is None):
             raise ValueError(
                 "a step switches either after a time ('after: 1 year') or on an event "
-                "('after_first: lac_review'); give exactly one"
+                "('after_first: lac_review'); give exactly one (for both together, a time and "
+                "an event: 'after: 1 year, and_after_first: ACTIVITY')"
             )
         return self
 

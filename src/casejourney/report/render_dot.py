@@ -635,6 +635,7 @@ def to_digraph(
     notes: bool = False,
     size: str = PAGE_SIZE,
     notes_block: bool = True,
+    heading: bool = True,
 ) -> graphviz.Digraph:
     """The diagram as a ``graphviz.Digraph``.
 
@@ -650,6 +651,9 @@ def to_digraph(
         notes_block: with ``notes``, list the notes under the drawing; ``False`` keeps only the
             numbers in the drawing (a PDF prints the list on pages of its own, see
             :func:`notes_page_source`).
+        heading: draw the title block (sources, key, standards throughout); ``False`` gives a
+            one-line title instead (a printed phase too big for its page has the block on a
+            page of its own, see :func:`heading_page_source`).
 
     Returns:
         A digraph whose ``.source`` is deterministic for a given model.
@@ -678,7 +682,10 @@ def to_digraph(
         bgcolor="white",
         tooltip=_plain(_heading(diagram)),
     )
-    graph.attr("graph", label=_label(labels.title(diagram), flavour))
+    if heading:
+        graph.attr("graph", label=_label(labels.title(diagram), flavour))
+    else:
+        graph.attr("graph", label=_label(_esc_plain(_heading(diagram)) + "\\l", "plain"))
     graph.attr(
         "node",
         shape="box",
@@ -882,6 +889,7 @@ def dot_source(
     notes: bool = False,
     size: str = PAGE_SIZE,
     notes_block: bool = True,
+    heading: bool = True,
 ) -> str:
     """The diagram as DOT text, with a digest of itself in the graph's ``comment``.
 
@@ -889,7 +897,12 @@ def dot_source(
     committed SVG was rendered from the current DOT without rendering it again.
     """
     body = to_digraph(
-        diagram, flavour=flavour, notes=notes, size=size, notes_block=notes_block
+        diagram,
+        flavour=flavour,
+        notes=notes,
+        size=size,
+        notes_block=notes_block,
+        heading=heading,
     ).source
     return _with_digest(body)
 
@@ -920,6 +933,28 @@ def notes_page_source(diagram: Diagram, first: int, last: int, *, size: str = PA
     graph.attr("graph", label=_label(_esc_plain(_heading(diagram)) + "\\l", "plain"))
     graph.attr("node", fontname=FONT)
     graph.node(NOTES, label=_label(notes_html(footnotes), "html"), shape="plaintext", id="notes")
+    return _with_digest(graph.source)
+
+
+def heading_page_source(diagram: Diagram, *, notes: bool = False, size: str = PAGE_SIZE) -> str:
+    """DOT for a page of ``diagram``'s title block alone: heading, sources, key, standards throughout.
+
+    For a printed phase too big for one page with it; the drawing follows with a one-line title
+    (``dot_source(..., heading=False)``).
+    """
+    labels = HtmlLabels(Footnotes(diagram) if notes else None, notes_below=False)
+    graph = graphviz.Digraph(name=f"{diagram.name}_heading", strict=False)
+    graph.attr(
+        fontname=FONT,
+        fontsize="12",
+        fontcolor=TEXT_COLOUR,
+        labelloc="t",
+        labeljust="l",
+        pad=str(PAD),
+        size=size,
+        bgcolor="white",
+    )
+    graph.attr("graph", label=_label(labels.title(diagram), "html"))
     return _with_digest(graph.source)
 
 

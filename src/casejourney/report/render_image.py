@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING
 
 from casejourney.report.diagram import Diagram, DiagramError, select_phase
 from casejourney.report.formats import Format, Renderer
-from casejourney.report.render_dot import PAD, dot_source, note_count, notes_page_source
+from casejourney.report.render_dot import (
+    PAD,
+    dot_source,
+    heading_page_source,
+    note_count,
+    notes_page_source,
+)
 
 if TYPE_CHECKING:
     from pypdf import PdfWriter
@@ -161,6 +167,8 @@ A4_POINTS = (595.276, 841.89)
 #: Every PDF page keeps this much clear on each side, in inches, so that a printer's own margin
 #: never shrinks it: Graphviz's default PDF margin, kept inside the page rather than outside it.
 PRINT_MARGIN = 0.5
+#: Graphviz's ``size`` for a drawing laid out at its own size (never scaled; the PDF scales it).
+NATURAL_SIZE = "1000,1000"
 #: The diagrams' timescale text is 10 pt; below this many points on the page it cannot be read.
 SMALLEST_TEXT = 10
 MIN_PRINTED_POINTS = 6.0
@@ -292,10 +300,14 @@ def _laid_out_size(dot_text: str) -> tuple[float, float]:
     return right - left, top - bottom
 
 
+def _fits_one_page(dot_text: str) -> bool:
+    """Whether DOT text prints its 9-pt type at 6 pt or more on one A4 page, either way up."""
+    return SMALLEST_FONT * _best_fit(_laid_out_size(dot_text))[1] >= MIN_PRINTED_POINTS
+
+
 def _fits_a4(diagram: Diagram, first: int, last: int) -> bool:
     """Whether notes ``first`` to ``last`` print their 9-pt type at 6 pt or more on one A4 page."""
-    size = _laid_out_size(notes_page_source(diagram, first, last, size="1000,1000"))
-    return SMALLEST_FONT * _best_fit(size)[1] >= MIN_PRINTED_POINTS
+    return _fits_one_page(notes_page_source(diagram, first, last, size=NATURAL_SIZE))
 
 
 def _notes_pages(diagram: Diagram) -> list[str]:
@@ -310,10 +322,6 @@ def _notes_pages(diagram: Diagram) -> list[str]:
         pages.append(notes_page_source(diagram, first, last, size=NATURAL_SIZE))
         first = last
     return pages
-
-
-#: Graphviz's ``size`` for a drawing laid out at its own size (never scaled; the PDF scales it).
-NATURAL_SIZE = "1000,1000"
 
 
 def _tiles(width: float, height: float) -> tuple[bool, int, int]:
@@ -398,7 +406,16 @@ def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
             part = select_phase(diagram, phase)
             # With notes, the list under a phase shrank its page to 3-6 pt type: the drawing
             # keeps its numbers and the list follows on pages of their own, each at 6 pt or more.
-            texts.append(dot_source(part, notes=notes, notes_block=False, size=NATURAL_SIZE))
+            drawing = dot_source(part, notes=notes, notes_block=False, size=NATURAL_SIZE)
+            bare = dot_source(
+                part, notes=notes, notes_block=False, size=NATURAL_SIZE, heading=False
+            )
+            if not _fits_one_page(drawing) and _fits_one_page(bare):
+                # Too tall for one page at 6 pt with its title block, but not without it: the
+                # block (sources, key, standards throughout) gets a page of its own, before it.
+                texts += [heading_page_source(part, notes=notes, size=NATURAL_SIZE), bare]
+            else:
+                texts.append(drawing)  # on as many pages as print it at 6 pt
             if notes:
                 texts += _notes_pages(part)
     return pdf_document(texts, f"{diagram.title}: the child's journey")

@@ -291,3 +291,33 @@ def test_export_command_on_a_simulated_run(base: Path, tmp_path: Path) -> None:
     assert len(root.findall("trace")) == cases
     rows = len((copy / TIDY_NAME).read_text(encoding="utf-8-sig").splitlines()) - 1
     assert rows == pq.read_metadata(copy / "replications.parquet").num_rows
+
+
+def test_duckdb_reads_the_tidy_csv_whole_by_itself(tmp_path: Path) -> None:
+    # duckdb guesses a CSV's quoting from its first 20,480 rows. The first description with a
+    # comma in it ("..., at the week's end") came after them in a Liverpool run, so duckdb took
+    # the file to have no quoting and stopped at that row: "Expected Number of Columns: 13
+    # Found: 14". Every description is now quoted.
+    duckdb = pytest.importorskip("duckdb")
+    folder = _folder(tmp_path)
+    weeks = 25_000
+    measures = pa.table(
+        {
+            "replication": [0] * (weeks + 1),
+            "metric": [*["standard.due"] * weeks, "team.casework_backlog_hours"],
+            "subject": [*["icpc-timing"] * weeks, "front_door"],
+            "week": [*range(weeks), 0],
+            "value": [1.0] * (weeks + 1),
+        }
+    )
+    pq.write_table(measures, folder / "replications.parquet")
+    written = write_tidy(folder)
+    rows = duckdb.sql(f"select metric, description from '{written}'").fetchall()
+    assert len(rows) == weeks + 1
+    assert rows[-1] == (
+        "team.casework_backlog_hours",
+        "casework owed that the team had no hours for, at the week's end",
+    )
+    # and Python's own reader still reads the same rows
+    read = list(csv.DictReader(written.read_text(encoding="utf-8-sig").splitlines()))
+    assert read[-1]["description"] == rows[-1][1] and len(read) == weeks + 1

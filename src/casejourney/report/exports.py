@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -236,9 +237,19 @@ def write_tidy(
     folder = Path(results_dir)
     target = Path(out) if out is not None else folder / TIDY_NAME
     partial = target.with_name(f".{target.name}.partial")
+    # The description (free text, the last column) is always quoted: duckdb guesses a file's
+    # quoting from its first 20,480 rows, and the first description with a comma may come later.
+    *codes, last = TIDY_COLUMNS
     with partial.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=TIDY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(tidy_rows(folder, workflows=workflows))
+        line = io.StringIO()
+        writer = csv.writer(line, lineterminator="")
+        writer.writerow(TIDY_COLUMNS)
+        handle.write(line.getvalue() + "\r\n")
+        for row in tidy_rows(folder, workflows=workflows):
+            line.seek(0)
+            line.truncate()
+            writer.writerow([row[column] for column in codes])
+            text = row[last].replace('"', '""')
+            handle.write(f'{line.getvalue()},"{text}"\r\n')
     partial.replace(target)
     return target

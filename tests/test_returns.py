@@ -56,12 +56,48 @@ def test_every_episode_belongs_to_a_child_in_the_header_in_care_under_18_in_the_
         assert start <= last
         assert birth < start < birthday(birth, 18)
         if row["DEC"]:
-            assert first <= _date(row["DEC"]) <= last and row["REC"] in {"E4A", "E8"}
+            assert first <= _date(row["DEC"]) <= last and row["REC"] in {"E4A", "E8", "E47", "X1"}
         else:
             assert row["REC"] == ""
     care_leavers = {row["CHILD"] for row in _rows(tmp_path / "903" / "oc3.csv")}
     assert {row["CHILD"] for row in episodes} | care_leavers == set(header)
     assert all(child.startswith("SIM") for child in header)
+
+
+def test_a_child_in_care_proceedings_is_looked_after_under_an_interim_care_order(
+    results: Path, tmp_path: Path
+) -> None:
+    """Each stretch in care proceedings in the year is an episode under C1 from the day it began;
+    a care order is a new episode that day under C2 (a change of legal status only, the last
+    episode ending X1); proceedings ending in an order to carers end E47, home E4A."""
+    export_ssda903(results, YEAR, tmp_path / "903")
+    episodes = {
+        (row["CHILD"], _date(row["DECOM"])): row for row in _rows(tmp_path / "903" / "episodes.csv")
+    }
+    first, last = dt.date(YEAR - 1, 4, 1), dt.date(YEAR, 3, 31)
+    enters: dict[object, list[tuple[dt.date, str]]] = {}
+    for row in _log(results):
+        if row["kind"] == "enter":
+            assert isinstance(row["date"], dt.date)
+            enters.setdefault(row["case"], []).append((row["date"], str(row["event"])))
+    checked: Counter[str] = Counter()
+    for case, states in enters.items():
+        for (start, state), (end, after) in zip(states, [*states[1:], (None, "")], strict=True):
+            if state != "care_proceedings" or start > last or (end is not None and end < first):
+                continue
+            row = episodes[f"SIM{case:07d}", start]
+            assert (row["LS"], row["RNE"]) == ("C1", "S")
+            if end is None or end > last:
+                assert row["DEC"] == "" and row["REC"] == ""
+                continue
+            assert _date(row["DEC"]) == end
+            expected = {"looked_after": "X1", "case_closed": "E47"}.get(after, "E4A")
+            assert row["REC"] == expected
+            checked[after] += 1
+            if after == "looked_after":
+                order = episodes[f"SIM{case:07d}", end]
+                assert (order["LS"], order["RNE"]) == ("C2", "L")
+    assert checked["looked_after"] and checked["case_closed"], checked
 
 
 def test_care_leavers_are_reported_on_their_19th_to_21st_birthday_in_the_year(

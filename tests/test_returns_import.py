@@ -18,8 +18,8 @@ from casejourney.api import scenarios_dir
 from casejourney.cli import main
 from casejourney.returns import export_returns
 from casejourney.returns.build import build_scenario
-from casejourney.returns.figures import Figures, summarise
-from casejourney.returns.read import Episode, Returns, ReturnsInputError, read_returns
+from casejourney.returns.figures import Figures, carried_cases, summarise
+from casejourney.returns.read import CarePeriod, Episode, Returns, ReturnsInputError, read_returns
 
 YEAR = 2027
 
@@ -395,6 +395,76 @@ def test_cases_in_pre_proceedings_and_court_the_returns_cannot_show_start_as_in_
     carried = [("care_proceedings", dt.date(YEAR, 1, 5), (), False)]
     built, _ = build_scenario(figures, document, "x", "x", carried, "x.cases.csv")
     assert built["initial_caseload"]["care_proceedings"] == 0  # carried one by one instead
+
+
+def _court_returns() -> Returns:
+    """40 children whose interim care order (C1) ended in the year, 10 each way: a care order
+    (C2 from that day, still open), a special guardianship order (E47), home onto a CIN plan, home
+    still on the CP plan they had; and 6 still in court on 31 March."""
+    first = dt.date(YEAR - 1, 4, 1)
+    cin: dict[str, list[Episode]] = {}
+    care: dict[str, list[CarePeriod]] = {}
+    for i in range(40):
+        start = first + dt.timedelta(days=i)
+        end = start + dt.timedelta(days=100 + 5 * i)
+        referral = start - dt.timedelta(days=60)
+        way = i % 4
+        if way == 0:
+            care[f"k{i}"] = [CarePeriod(start, None, "", "C2", [(start, "C1"), (end, "C2")])]
+        else:
+            rec = "E47" if way == 1 else "E4A"
+            care[f"k{i}"] = [CarePeriod(start, end, rec, "C1", [(start, "C1")])]
+        episode = Episode(referral=referral)
+        if way == 2:
+            episode.cin_plans = [(end, None)]
+        if way == 3:
+            episode.cp_plans = [(referral + dt.timedelta(days=20), None, 0)]
+        cin[f"k{i}"] = [episode]
+    for i in range(6):
+        start = first + dt.timedelta(days=200 + i)
+        care[f"o{i}"] = [CarePeriod(start, None, "", "C1", [(start, "C1")])]
+        cin[f"o{i}"] = [Episode(referral=start - dt.timedelta(days=30))]
+    return Returns(YEAR, cin, care, None)
+
+
+def test_care_proceedings_are_read_from_interim_care_orders_their_stay_ways_out_and_stock() -> None:
+    """A stretch under C1 is care proceedings: its length is the court stay (apart from the care
+    that follows it), its end the way out, and one open on 31 March a case carried in court."""
+    returns = _court_returns()
+    figures = summarise(returns)
+    assert figures.decisions["care_proceedings"] == Counter(
+        {
+            "care_order": 10,
+            "permanence_order": 10,
+            "proceedings_to_cin": 10,
+            "proceedings_to_cp": 10,
+        }
+    )
+    court = figures.stays["care_proceedings"]
+    assert (court.ended, court.open) == (40, 6)
+    assert 150 < court.median_days < 230  # the 40 ended lasted 100-295 days, median 197.5
+    assert figures.open["care_proceedings"] == 6 and figures.open["looked_after"] == 10
+    assert figures.counts["looked after at 31 March"] == 16
+    assert figures.counts["started care"] == 46
+    carried = carried_cases(returns)
+    in_care = sorted(since for state, since, _, _ in carried if state == "looked_after")
+    ordered = sorted(
+        dt.date(YEAR - 1, 4, 1) + dt.timedelta(days=i + 100 + 5 * i) for i in range(0, 40, 4)
+    )
+    assert in_care == ordered  # in care since the care order, not since proceedings began
+    assert sum(state == "care_proceedings" for state, _, _, _ in carried) == 6
+
+    base, _ = casejourney.load_scenario("liverpool-baseline")
+    document = base.model_dump(mode="json", by_alias=True)
+    built, kept = build_scenario(figures, document, "x", "x", carried, "x.cases.csv")
+    assert built["stays"]["care_proceedings"]["unit"] == "days"
+    assert built["stays"]["care_proceedings"]["median"] == round(court.median_days)
+    assert built["branches"]["care_proceedings"] == {
+        "care_order": 0.25, "permanence_order": 0.25, "proceedings_to_cin": 0.25,
+        "proceedings_to_cp": 0.25,
+    }  # fmt: skip
+    assert built["initial_caseload"]["care_proceedings"] == 0  # carried one by one
+    assert not any(line.startswith("initial_caseload.care_proceedings") for line in kept)
 
 
 def _plans_returns(arrivals: int, repeat: int, open_cp: int, open_cp_repeat: int) -> Returns:

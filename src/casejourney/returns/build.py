@@ -270,6 +270,8 @@ def build_scenario(
             "unit": "days",
         }
         document.get("stays_to", {}).pop(state, None)
+        if document.get("extra_stay", {}).pop(state, None) is not None:
+            kept.append(f"extra_stay.{state}: dropped (the returns' stay includes it)")
         kept += _from_in_days(document, state)
         kept += _unpaced(document, figures, state)
     for state in sorted(set(stays) - set(figures.stays)):

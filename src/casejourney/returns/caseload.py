@@ -27,11 +27,15 @@ __all__ = ["Case", "Child", "ReturnsError", "Stream", "iter_cases", "read_cases"
 
 # The workflow states and tasks the returns report (national.yaml's names).
 LOOKED_AFTER = "looked_after"
+CARE_PROCEEDINGS = "care_proceedings"
 CARE_LEAVER = "care_leaver"
 LAC_REVIEW = "lac_review"
 CP_REVIEW = "review_conference"
 _TASKS = (LAC_REVIEW, CP_REVIEW)
-_CARE = frozenset({LOOKED_AFTER, CARE_LEAVER})
+#: The states in which a child is looked after: in care, and in care proceedings (the SSDA903
+#: shows every child in proceedings as looked after under an interim care order, C1).
+IN_CARE = frozenset({LOOKED_AFTER, CARE_PROCEEDINGS})
+_CARE = IN_CARE | {CARE_LEAVER}
 ETHNIC = ("WBRI", "WBRI", "WBRI", "WOTH", "MWBC", "AIND", "BAFR", "OOTH")
 
 
@@ -238,17 +242,33 @@ def ever_in_care(case: Case) -> bool:
 
 
 def care_periods(case: Case) -> list[tuple[dt.date, dt.date | None, str]]:
-    """Each period of care: its start, its end (None while open) and where the case went next."""
-    periods: list[tuple[dt.date, dt.date | None, str]] = []
-    start: dt.date | None = None
+    """Each period of care: its start, its end (None while open) and where the case went next.
+
+    A period of care is looked after or in care proceedings, one after the other (a child in court
+    is looked after under an interim care order, then under the care order).
+    """
+    return [(stretches[0][0], stretches[-1][1], after) for stretches, after in care_stretches(case)]
+
+
+def care_stretches(
+    case: Case,
+) -> list[tuple[list[tuple[dt.date, dt.date | None, str]], str]]:
+    """Each period of care as its stretches, and where the case went next ("" while open).
+
+    A stretch is a time in one state: its start, its end (None while open) and the state.
+    """
+    periods: list[tuple[list[tuple[dt.date, dt.date | None, str]], str]] = []
+    current: list[tuple[dt.date, dt.date | None, str]] = []
     for date, state in case.enters:
-        if state == LOOKED_AFTER and start is None:
-            start = date
-        elif state != LOOKED_AFTER and start is not None:
-            periods.append((start, date, state))
-            start = None
-    if start is not None:
-        periods.append((start, None, ""))
+        if current and current[-1][1] is None:  # close the stretch the case was in
+            current[-1] = (current[-1][0], date, current[-1][2])
+        if state in IN_CARE:
+            current.append((date, None, state))
+        elif current:
+            periods.append((current, state))
+            current = []
+    if current:
+        periods.append((current, ""))
     return periods
 
 
@@ -274,7 +294,7 @@ def _birth(case: Case, rng: Stream, until: dt.date) -> dt.date:
         return years_before(date, age)
     first = case.enters[0][0]
     latest = until
-    if any(state == LOOKED_AFTER for _, state in case.enters):
+    if any(state in IN_CARE for _, state in case.enters):
         periods = care_periods(case)
         leaving = [end for _, end, after in periods if end and after == CARE_LEAVER]
         if leaving:  # care ends on the 18th birthday

@@ -200,6 +200,8 @@ def _cp_plan(
 
 
 def _reason(episode: _Episode, state: str, after: str, rng: Stream) -> str:
+    if state == "care_proceedings" and after == _CLOSED:  # a special guardianship order
+        return _RC_SGO
     if state == "looked_after" and after == _CLOSED:  # adoption or special guardianship
         return _RC_ADOPTED if rng.random() < 0.45 else _RC_SGO
     only_assessed = not (episode.s47s or episode.cin_plans or episode.cp_plans)

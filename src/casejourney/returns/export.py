@@ -24,10 +24,11 @@ from pathlib import Path
 from casejourney.calendar import birthday
 from casejourney.returns.caseload import (
     CARE_LEAVER,
+    CARE_PROCEEDINGS,
     Case,
     Child,
     ReturnsError,
-    care_periods,
+    care_stretches,
     child,
     event_log,
     ever_in_care,
@@ -53,11 +54,17 @@ EPISODES = (
 REVIEWS = ("CHILD", "DOB", "REVIEW", "REVIEW_CODE")
 OC3 = ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM")
 
-# SSDA903 codes used (DfE SSDA903 guidance): V2 single period of accommodation under s20, N1 abuse
-# or neglect, U4 foster placement with other foster carer, PR1 own provision, E4A returned home,
-# E8 ceased for any other reason (which includes leaving care at 18), PN1 child attended the review.
+# SSDA903 codes used (DfE SSDA903 guidance): legal status V2 single period of accommodation under
+# s20, C1 interim care order (every child in care proceedings: the simulation does not say which
+# are at home), C2 full care order (after proceedings); N1 abuse or neglect, U4 foster placement
+# with other foster carer, PR1 own provision; reasons for a new episode S started to be looked after,
+# L change of legal status only; reasons an episode ceased E4A returned home, E8 ceased for any
+# other reason (which includes leaving care at 18), X1 a new episode begins the same day, E47
+# special guardianship order to relatives or friends (proceedings ended in a permanence order);
+# PN1 child attended the review.
 _LS, _CIN, _PLACE, _PROVIDER, _REVIEW_CODE = "V2", "N1", "U4", "PR1", "PN1"
-_REC_HOME, _REC_EIGHTEEN = "E4A", "E8"
+_LS_INTERIM, _LS_CARE_ORDER = "C1", "C2"
+_REC_HOME, _REC_EIGHTEEN, _REC_NEXT, _REC_SGO = "E4A", "E8", "X1", "E47"
 # PN0: the child was under 4 at the review. URN: a made-up Ofsted registration number.
 _REVIEW_UNDER_4, _URN = "PN0", "SC999999"
 # Care leavers (OC3), on their 19th, 20th or 21st birthday in the year while the simulation has them
@@ -107,7 +114,9 @@ class _Ssda903:
         if not ever_in_care(case):
             return
         periods = [
-            p for p in care_periods(case) if p[0] <= last and (p[1] is None or p[1] >= first)
+            (stretches, after)
+            for stretches, after in care_stretches(case)
+            if stretches[0][0] <= last and (stretches[-1][1] is None or stretches[-1][1] >= first)
         ]
         leaving = [(start, end) for start, end, state in _stretches(case) if state == CARE_LEAVER]
         if not periods and not leaving:
@@ -130,17 +139,47 @@ class _Ssda903:
             activ = _ACTIV[child.rng.below(len(_ACTIV))]
             accom = _ACCOM[child.rng.below(len(_ACCOM))]
             self.oc3.append((child.id, dob, "YES", activ, accom))
-        for start, end, after in periods:
-            ended = end is not None and end <= last
-            rec = "" if not ended else (_REC_EIGHTEEN if after == CARE_LEAVER else _REC_HOME)
-            self.episodes.append(
-                (child.id, _d(start), "S", _LS, _CIN, _PLACE, _PROVIDER,
-                 _d(end) if ended else "", rec, "", self.home, self.placement, _URN)
-            )  # fmt: skip
+        for stretches, after in periods:
+            self._episodes(child.id, stretches, after)
         for date in case.reviews:
             if first <= date <= last:
                 code = _REVIEW_CODE if years_before(date, 4) >= child.birth else _REVIEW_UNDER_4
                 self.reviews.append((child.id, dob, _d(date), code))
+
+    def _episodes(
+        self, child: str, stretches: list[tuple[dt.date, dt.date | None, str]], after: str
+    ) -> None:
+        """A period of care's episodes in the year: one per stretch, by legal status.
+
+        In court: C1 (started to be looked after); after a care order, a new episode the same day
+        under C2 (a change of legal status only); accommodated: V2. The period's last episode ends
+        as the case left care: E8 to leaving care, E47 for a special guardianship order at the end
+        of proceedings, E4A otherwise (home).
+        """
+        first, last = self.first, self.last
+        for index, (start, end, state) in enumerate(stretches):
+            if start > last or (end is not None and end < first):
+                continue
+            court = state == CARE_PROCEEDINGS
+            if index == 0:
+                rne, status = "S", _LS_INTERIM if court else _LS
+            else:
+                rne, status = "L", _LS_INTERIM if court else _LS_CARE_ORDER
+            ended = end is not None and end <= last
+            if not ended:
+                rec = ""
+            elif index < len(stretches) - 1:
+                rec = _REC_NEXT
+            elif after == CARE_LEAVER:
+                rec = _REC_EIGHTEEN
+            elif court and after == "case_closed":
+                rec = _REC_SGO
+            else:
+                rec = _REC_HOME
+            self.episodes.append(
+                (child, _d(start), rne, status, _CIN, _PLACE, _PROVIDER,
+                 _d(end) if ended else "", rec, "", self.home, self.placement, _URN)
+            )  # fmt: skip
 
     def tables(self) -> dict[str, str]:
         """The files: name → CSV text."""

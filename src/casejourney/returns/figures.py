@@ -21,13 +21,14 @@ from casejourney.returns.read import CarePeriod, Episode, Returns
 
 __all__ = ["Carried", "Figures", "Stay", "carried_cases", "mean_figures", "summarise"]
 
-# SSDA903 reasons an episode ceased (REC): adoption, special guardianship and child arrangements
-# orders; and returned home (to parents, or after a period of accommodation under s20).
-_ADOPTED_OR_SGO = frozenset({"E11", "E12", "E43", "E44", "E45", "E46"})
+# SSDA903 reasons an episode ceased (REC): adoption (E11, E12), special guardianship (E45-E48;
+# E43, E44 before 2016) and child arrangements orders (E41); and returned home (to parents, or
+# after a period of accommodation under s20).
+_ORDERS = frozenset({"E41", "E43", "E44", "E45", "E46", "E47", "E48"})
+_ADOPTED_OR_SGO = frozenset({"E11", "E12"}) | _ORDERS
 _HOME = frozenset({"E4A", "E4B", "E13"})
-# Legal statuses that mean the child is in care proceedings (interim care order).
-_IN_PROCEEDINGS = frozenset({"C1"})
-_COURT = frozenset({"C1", "C2", "J1", "J2", "J3", "L1", "L2", "L3"})
+# Census reasons for closure that are an order: child arrangements (RC3), special guardianship (RC4).
+_RC_ORDERS = frozenset({"RC3", "RC4"})
 _Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 _REPEAT = "CP plans that are second or later (%)"
 _STARTED = "CP plans started"
@@ -103,7 +104,7 @@ def _timeline(episode: Episode, care: list[CarePeriod]) -> list[tuple[dt.date, s
     events += [(start, "s47") for start, _, _ in episode.s47s]
     events += [(start, "cin_plan") for start, _ in episode.cin_plans]
     events += [(start, "cp_plan") for start, _, _ in episode.cp_plans]
-    events += [(p.start, "care:" + p.legal_status) for p in care]
+    events += [(p.start, "care:" + (p.statuses or [(p.start, p.legal_status)])[0][1]) for p in care]
     if episode.closed is not None:
         kind = "nfa" if episode.nfa else "close:" + episode.reason
         events.append((episode.closed, kind))
@@ -175,17 +176,45 @@ def _episode_decisions(
 def _care_decisions(
     periods: list[CarePeriod], episodes: list[Episode], figures: Figures, first: dt.date
 ) -> None:
+    """How each stretch in court (an interim care order) and in care that ended in the year ended."""
     closures = {e.closed: e.reason for e in episodes if e.closed is not None}
+    decisions = figures.decisions
     for period in periods:
-        if period.end is None or period.end < first:
+        court, care = period.court, period.care
+        if court is not None and court[1] is not None and court[1] >= first:
+            outcome = _after_court(period, court[1], episodes, closures)
+            if outcome:
+                decisions.setdefault("care_proceedings", Counter())[outcome] += 1
+        if care is None or care[1] is None or care[1] < first:
             continue
-        if period.reason in _ADOPTED_OR_SGO or closures.get(period.end) in {"RC1", "RC4"}:
+        if period.reason in _ADOPTED_OR_SGO or closures.get(care[1]) in {"RC1", "RC4"}:
             trigger = "adopted_or_sgo"
         elif period.reason in _HOME:
             trigger = "return_home"
         else:
             trigger = "leave_care"
-        figures.decisions.setdefault("looked_after", Counter())[trigger] += 1
+        decisions.setdefault("looked_after", Counter())[trigger] += 1
+
+
+def _after_court(
+    period: CarePeriod, end: dt.date, episodes: list[Episode], closures: dict[dt.date, str]
+) -> str:
+    """What came after an interim care order (the workflow's trigger); "" if the returns cannot say.
+
+    Looked after on (a care order), an order to carers (special guardianship, child arrangements),
+    or home on a CP plan or a CIN plan.
+    """
+    if period.end != end:
+        return "care_order"
+    if period.reason in _ORDERS or closures.get(end) in _RC_ORDERS:
+        return "permanence_order"
+    soon = end + dt.timedelta(days=7)  # a new plan's conference on one of the next working days
+    for episode in episodes:
+        if any(s <= soon and (e is None or e > end) for s, e, _ in episode.cp_plans):
+            return "proceedings_to_cp"
+        if any(s == end for s, _ in episode.cin_plans):
+            return "proceedings_to_cin"
+    return ""
 
 
 def _durations(
@@ -255,8 +284,11 @@ def _open_states(
         found += [("s47_enquiry", s, seen) for s, i, n in episode.s47s if i is None and not n]
     for period in care:
         if period.end is None:
-            state = "care_proceedings" if period.legal_status in _IN_PROCEEDINGS else "looked_after"
-            found.append((state, period.start, seen))
+            court, stay = period.court, period.care
+            if stay is None and court is not None:
+                found.append(("care_proceedings", court[0], seen))
+            elif stay is not None:
+                found.append(("looked_after", stay[0], seen))
     return [(state, since, had) for state, since, had in found if since <= last]
 
 
@@ -334,6 +366,30 @@ def carried_cases(returns: Returns) -> list[Carried]:
     return sorted(found)
 
 
+def _periods_of_care(
+    returns: Returns,
+    figures: Figures,
+    spans: dict[str, list[tuple[dt.date, dt.date | None]]],
+    counts: Counter[str],
+) -> None:
+    """The SSDA903's periods of care: stays in court and in care, starts, ends and the open stock."""
+    first, last = returns.first, returns.last
+    for key, periods in returns.care.items():
+        if key not in returns.cin:
+            _care_decisions(periods, [], figures, first)
+        for period in periods:
+            court, in_care = period.court, period.care
+            if court is not None:
+                spans["care_proceedings"].append(court)
+            if in_care is not None:
+                spans["looked_after"].append(in_care)
+            counts["started care"] += _between(period.start, first, last)
+            counts["ceased care"] += _between(period.end, first, last)
+            if period.end is None:
+                state = "looked_after" if in_care is not None else "care_proceedings"
+                figures.open[state] = figures.open.get(state, 0) + 1
+
+
 def summarise(returns: Returns) -> Figures:
     """The scenario's inputs and the headline counts from one year of returns."""
     first, last = returns.first, returns.last
@@ -341,6 +397,7 @@ def summarise(returns: Returns) -> Figures:
     weeks = Counter[int]()
     spans: dict[str, list[tuple[dt.date, dt.date | None]]] = {
         "cf_assessment": [], "cp_plan": [], "cin_plan": [], "looked_after": [],
+        "care_proceedings": [],
     }  # fmt: skip
     counts: Counter[str] = Counter()
     cp_started = cp_repeat = 0
@@ -385,18 +442,7 @@ def summarise(returns: Returns) -> Figures:
                 i is None and not n for _, i, n in episode.s47s
             )
         _care_decisions(care, episodes, figures, first)
-    for key, periods in returns.care.items():
-        if key not in returns.cin:
-            _care_decisions(periods, [], figures, first)
-        spans["looked_after"] += [(p.start, p.end) for p in periods]
-        for period in periods:
-            counts["started care"] += _between(period.start, first, last)
-            counts["ceased care"] += _between(period.end, first, last)
-            if period.end is None:
-                state = (
-                    "care_proceedings" if period.legal_status in _IN_PROCEEDINGS else "looked_after"
-                )
-                figures.open[state] = figures.open.get(state, 0) + 1
+    _periods_of_care(returns, figures, spans, counts)
     if returns.care_leavers_in_touch is not None:
         figures.open["care_leaver"] = returns.care_leavers_in_touch
     for state, found in spans.items():

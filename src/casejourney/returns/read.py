@@ -49,6 +49,10 @@ class Episode:
     cp_plans: list[tuple[dt.date, dt.date | None, int]] = field(default_factory=list)
 
 
+#: The SSDA903 legal status of a child in care proceedings: an interim care order.
+IN_PROCEEDINGS = frozenset({"C1"})
+
+
 @dataclass
 class CarePeriod:
     """One period of care: consecutive SSDA903 episodes."""
@@ -57,6 +61,34 @@ class CarePeriod:
     end: dt.date | None
     reason: str  # REC of the last episode ("" while open)
     legal_status: str  # LS of the last episode
+    #: Each episode's start and legal status, in order.
+    statuses: list[tuple[dt.date, str]] = field(default_factory=list)
+
+    @property
+    def court(self) -> tuple[dt.date, dt.date | None] | None:
+        """The stretch in care proceedings (an interim care order) the period began with.
+
+        Its start and end (None while open), or None if the period did not begin in court.
+        """
+        if not self.statuses or self.statuses[0][1] not in IN_PROCEEDINGS:
+            return None
+        for start, status in self.statuses:
+            if status not in IN_PROCEEDINGS:
+                return self.start, start
+        return self.start, self.end
+
+    @property
+    def care(self) -> tuple[dt.date, dt.date | None] | None:
+        """The stretch looked after other than in proceedings.
+
+        Its start and end (None while open), or None if the period was all in court.
+        """
+        court = self.court
+        if court is None:
+            return self.start, self.end
+        if court[1] is None or court[1] == self.end:
+            return None
+        return court[1], self.end
 
 
 @dataclass
@@ -355,6 +387,7 @@ def _periods(episodes: dict[dt.date, tuple[int, dt.date | None, str, str]]) -> l
             periods[-1].end, periods[-1].reason, periods[-1].legal_status = end, reason, status
         else:
             periods.append(CarePeriod(start, end, reason if end else "", status))
+        periods[-1].statuses.append((start, status))
     return periods
 
 

@@ -354,6 +354,29 @@ def test_branch_shares_count_the_strategy_discussions_the_returns_cannot_see() -
     )
 
 
+def test_what_follows_a_cp_plan_after_pre_proceedings_is_not_counted_as_the_plans_way_out() -> None:
+    """A plan ending the day a child comes into care under an interim care order went to court;
+    one followed by an order or a CIN plan weeks later went through pre-proceedings, which the
+    returns cannot show: it is not counted as the plan's (the base's PLO share is kept instead)."""
+    first = dt.date(YEAR - 1, 4, 1)
+    cin: dict[str, list[Episode]] = {}
+    care: dict[str, list[CarePeriod]] = {}
+    for i in range(30):
+        start, end = first + dt.timedelta(days=i), first + dt.timedelta(days=100 + i)
+        later = end + dt.timedelta(weeks=12)  # after pre-proceedings
+        episode = Episode(referral=start, cp_plans=[(start, end, 0)])
+        way = i % 3
+        if way == 0:
+            care[f"c{i}"] = [CarePeriod(end, None, "", "C1", [(end, "C1")])]
+        elif way == 1:
+            care[f"c{i}"] = [CarePeriod(later, None, "", "C1", [(later, "C1")])]
+        else:
+            episode.cin_plans = [(later, None)]
+        cin[f"c{i}"] = [episode]
+    figures = summarise(Returns(YEAR, cin, care, None))
+    assert figures.decisions["cp_plan"] == Counter({"cp_to_proceedings": 10})
+
+
 def test_a_paced_stay_is_written_at_the_reference_caseload_so_it_is_not_paced_twice() -> None:
     """An assessment the returns measured at the authority's caseload is that long once paced."""
     from casejourney.returns.figures import Stay

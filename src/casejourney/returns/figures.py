@@ -111,6 +111,9 @@ def _timeline(episode: Episode, care: list[CarePeriod]) -> list[tuple[dt.date, s
     return sorted(events)
 
 
+_A_WEEK = dt.timedelta(days=7)
+
+
 def _decide(
     decisions: dict[str, Counter[str]], state: str, outcome: str | None, table: dict[str, str]
 ) -> None:
@@ -166,7 +169,10 @@ def _episode_decisions(
     for _, end, _ in episode.cp_plans:
         if _between(end, first, last):
             assert end is not None
-            _decide(decisions, "cp_plan", _next(events, end, "cp_plan"), _CP)
+            # What began more than a week after the plan ended went through a state the returns
+            # cannot show (pre-proceedings, whose base share is kept): not the plan's own way out.
+            soon = [(day, kind) for day, kind in events if day <= end + _A_WEEK]
+            _decide(decisions, "cp_plan", _next(soon, end, "cp_plan"), _CP)
     for _, end in episode.cin_plans:
         if _between(end, first, last):
             assert end is not None

@@ -244,6 +244,26 @@ def event_step_without_its_time(
     )
 
 
+def zero_lead_in_working_days(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A lead time of zero in a unit other than days (zero is '0 days': the day itself)."""
+    standard = _own_standard(data, "lead_time")
+    if standard is None:
+        return None
+    standard["at_least"] = "0 working days"
+    return str(standard["id"])
+
+
+def zero_deadline(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A deadline of zero: only a lead time may be zero ("before it, the same day")."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    standard["within"] = "0 days"
+    return str(standard["id"])
+
+
 def empty_window(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
@@ -327,6 +347,8 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (unsatisfiable_applies_to, "invalid-value"),
     (deviation_without_acknowledgement, "looser-than-statute"),
     (unknown_unit, "bad-duration"),
+    (zero_lead_in_working_days, "bad-duration"),
+    (zero_deadline, "bad-duration"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -340,6 +362,8 @@ REPORTED_AT = {
     "empty_window": "effective",
     "unsatisfiable_applies_to": "applies_to",
     "unknown_unit": "every",
+    "zero_lead_in_working_days": "at_least",
+    "zero_deadline": "within",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.

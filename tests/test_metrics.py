@@ -571,6 +571,30 @@ def test_a_long_term_home_after_the_first_year_turns_visits_three_monthly_in_bot
     assert after_last_visit(never) == monthly[-1] + dt.timedelta(weeks=6)
 
 
+def test_a_visit_on_the_day_of_the_review_counts_as_before_it_in_both_readings() -> None:
+    # reg 8(2)'s visit "before the pathway plan is reviewed": a lead time of zero, and a record
+    # of dates cannot say which came first that day.
+    frame = frame_for("national")
+    leaver = [
+        ("2026-11-02", "care_leaver"),
+        ("2026-11-05", "care_leaver_visit"),
+        ("2027-01-04", "pathway_plan_review"),  # the visit of 5 November: met
+        ("2027-03-01", "pathway_plan_review"),
+        ("2027-03-01", "care_leaver_visit"),  # the same day, listed after it: met
+        ("2027-05-03", "pathway_plan_review"),  # no visit since: missed
+        ("2027-05-04", "care_leaver_visit"),
+    ]
+    assert vectorised(frame, [leaver, *CASES]) == reference(frame, [leaver, *CASES])
+    rows = as_dates(
+        frame, metrics.instances(make_log(frame, [leaver]), frame), "pa-visit-before-review"
+    )
+    assert [(due, done, outcome) for _, _, due, done, outcome, _, _ in rows] == [
+        (D(2027, 1, 4), D(2026, 11, 5), "met"),
+        (D(2027, 3, 1), D(2027, 3, 1), "met"),
+        (D(2027, 5, 3), None, "missed"),
+    ]
+
+
 def test_a_first_review_held_early_brings_the_health_assessment_forward_in_both_readings() -> None:
     frame = frame_for("national")
     early = [

@@ -468,3 +468,27 @@ def test_an_agreement_in_an_earlier_placement_does_not_carry_to_the_next(nationa
         D(2027, 3, 5),
         Outcome.MISSED,
     )
+
+
+def test_the_personal_adviser_visits_before_each_pathway_plan_review_that_day_at_the_latest(
+    national,
+) -> None:
+    # reg 8(2): the personal adviser must visit "subsequently, before the pathway plan is reviewed
+    # under regulation 7(3)": a lead time of zero. A record carries dates, not times, so a visit on
+    # the review's day counts as before it, whichever the record lists first.
+    log = events(
+        ("2026-01-05", "care_leaver"),
+        ("2026-01-09", "care_leaver_visit"),
+        ("2026-03-02", "care_leaver_visit"),
+        ("2026-03-04", "pathway_plan_review"),  # visited two days before: met
+        ("2026-07-01", "pathway_plan_review"),
+        ("2026-07-01", "care_leaver_visit"),  # the same day, listed after: met
+        ("2026-12-01", "pathway_plan_review"),  # no visit since the last review: missed
+        ("2026-12-02", "care_leaver_visit"),
+    )
+    reviews = only(track(national, log, until=D(2027, 1, 1)), "pa-visit-before-review")
+    assert [(r.due, r.done, r.outcome) for r in reviews] == [
+        (D(2026, 3, 4), D(2026, 3, 2), Outcome.MET),
+        (D(2026, 7, 1), D(2026, 7, 1), Outcome.MET),
+        (D(2026, 12, 1), None, Outcome.MISSED),
+    ]

@@ -84,11 +84,15 @@ _DURATION_RE = re.compile(r"^\s*(-?\d+)\s+([a-z_ ]+?)\s*$")
 
 
 class Duration(BaseModel):
-    """A positive length of time in one unit, e.g. 15 working days."""
+    """A length of time in one unit, e.g. 15 working days.
+
+    Above zero, but for a lead time of ``0 days`` ("before it, on the same day"): the workflow
+    format allows zero there and nowhere else (``spec.models.LeadField``); ``parse`` refuses it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    value: int = Field(gt=0, description="How many units; a whole number above zero.")
+    value: int = Field(ge=0, description="How many units; a whole number above zero.")
     unit: Unit = Field(
         description="hours, days, working_days, school_days, weeks, terms, months, years or "
         "school_years."

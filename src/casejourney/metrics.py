@@ -11,6 +11,7 @@ be summarised across replications with confidence intervals (``across``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -109,6 +110,19 @@ class Stream:
         return cls(
             book, case, day, event, enter, cur, prev, first, phase, terminal, cur_phase, prev_phase
         )
+
+    @functools.cached_property
+    def day_starts(self) -> np.ndarray:
+        """The first row of each run of rows of one case on one day, in order."""
+        new_day = self.first.copy()
+        new_day[1:] |= self.day[1:] != self.day[:-1]
+        return np.flatnonzero(new_day)
+
+    def day_start(self, rows: np.ndarray) -> np.ndarray:
+        """For each row, the first row of its case on its day."""
+        starts = self.day_starts
+        found: np.ndarray = starts[np.searchsorted(starts, rows, side="right") - 1]
+        return found
 
     def occurrences(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(flat positions, state for scope checks) of event ``name``, in order.
@@ -324,20 +338,26 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
 def _lead_time(stream: Stream, index: int, spec: LeadTimeSpec) -> Table:
     book = stream.book
     a_pos, _ = stream.occurrences(spec.from_)
+    # As tracking: a `from` on the day of a `to` counts as before it, whatever the rows' order
+    # that day; so each `from` is placed just before the first row of its case and day, ahead of
+    # any `to` there, on positions doubled to make room (8 × row - 1, between the row before's
+    # last position and the row's first). The first row stands for the `from`'s: same case, day.
+    a_row = stream.day_start(a_pos // 4)
+    a_pos = 8 * a_row - 1
     b_pos, _ = stream.occurrences(spec.to)
     b_row = b_pos // 4
     case = stream.case[b_row]
     b_day = stream.day[b_row].astype(np.int64)
-    previous = np.concatenate(([-1], b_pos[:-1]))
+    previous = np.concatenate(([-1], 2 * b_pos[:-1]))
     same = np.concatenate(([False], case[1:] == case[:-1]))
     floor = np.where(same, previous, -1)
-    ia = np.searchsorted(a_pos, b_pos, side="left") - 1
+    ia = np.searchsorted(a_pos, 2 * b_pos, side="left") - 1
     safe = np.maximum(ia, 0)
     found = (ia >= 0) & (len(a_pos) > 0)
     if len(a_pos):
-        found &= (stream.case[a_pos[safe] // 4] == case) & (a_pos[safe] > floor)
+        found &= (stream.case[a_row[safe]] == case) & (a_pos[safe] > floor)
     a_day = (
-        stream.day[a_pos[safe] // 4].astype(np.int64)
+        stream.day[a_row[safe]].astype(np.int64)
         if len(a_pos)
         else np.zeros(len(b_pos), dtype=np.int64)
     )

@@ -10,8 +10,9 @@ Semantics (docs/workflow-format.md):
   occurrence stopped: "before a child comes into our care … otherwise within 10 days"); if the case leaves ``while`` (or reaches a terminal state) first, the
   instance is withdrawn — or missed, when the due date had already passed (unless the standard is
   ``conditional``: it applies only to cases that do reach ``to``).
-- lead time: for each ``to`` event, the latest ``from`` event before it must be at least the lead
-  time earlier; no ``from`` at all is missed.
+- lead time: for each ``to`` event, the latest ``from`` event before it (since the previous ``to``;
+  one on the same day counts as before it) must be at least the lead time earlier (zero: by the
+  day of ``to``); no ``from`` at all is missed.
 - recurring: over each stretch of time in ``while``, the first activity is due ``first`` after
   entry, the next ``every`` after the last one; a gap of several intervals records several misses.
   With ``restart_on``, each such event (a new placement) ends one stretch and starts another.
@@ -357,7 +358,11 @@ def _lead_time(
     out: list[Instance] = []
     last_from: dt.date | None = None
     occurrence = 0
-    for event in flat:
+    # Records carry dates, not times: a `from` on the day of a `to` counts as before it, in
+    # whichever order the record lists them (a lead time of zero, "before it, the same day").
+    relevant = [e for e in flat if e.name in (spec.from_, spec.to)]
+    relevant.sort(key=lambda e: (e.day, e.name != spec.from_))
+    for event in relevant:
         if event.name == spec.from_:
             last_from = event.day
         elif event.name == spec.to:

@@ -399,6 +399,8 @@ def timescale_line(workflow: Workflow, standard: Standard, *, at: str | None = N
     subject = _subject(spec.title)
     if isinstance(spec, LeadTimeSpec):
         head = subject or _capital(event_label(workflow, spec.from_))
+        if not spec.at_least.value:  # a lead time of zero: the same day at the latest
+            return f"{head} before {event_label(workflow, spec.to)} (by its day)"
         return f"{head} ≥ {spec.at_least} before {event_label(workflow, spec.to)}"
     if isinstance(spec, MaxDurationSpec):
         head = subject or "Time in " + ", ".join(event_label(workflow, s) for s in spec.while_)

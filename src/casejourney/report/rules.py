@@ -90,6 +90,8 @@ def timescale_text(standard: Standard) -> str:
         extras += [f"every {step.every} {step.switch}" for step in spec.then]
         return f"{text} ({'; '.join(extras)})" if extras else text
     if isinstance(spec, LeadTimeSpec):
+        if not spec.at_least.value:  # a lead time of zero
+            return "before, on the same day at the latest"
         return f"at least {spec.at_least} before"
     return f"within {spec.within}"
 
@@ -172,5 +174,5 @@ def short_timescale(standard: Standard) -> str:
         text = f"every {short(spec.every)}"
         return f"{text} ({'; '.join(extras)})" if extras else text
     if isinstance(spec, LeadTimeSpec):
-        return f"≥ {short(spec.at_least)} before"
+        return f"≥ {short(spec.at_least)} before" if spec.at_least.value else "by the day"
     return f"≤ {short(spec.within)}"

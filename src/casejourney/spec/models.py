@@ -25,7 +25,8 @@ from pydantic import (
 )
 
 from casejourney.calendar import _UNIT_WORDS as UNIT_WORDS  # the words' one home
-from casejourney.calendar import Duration
+from casejourney.calendar import Duration, Unit
+from casejourney.errors import DurationError
 from casejourney.spec.children import LegalStatus, Placement, Plan
 from casejourney.spec.extends import EXTENDS_PATTERN
 
@@ -75,6 +76,12 @@ MAX_SPAN_YEARS = 100
 MAX_IN_UNIT = {unit: int(MAX_SPAN_YEARS * 365.25 / days) for unit, days in DAYS_PER_UNIT.items()}
 
 
+def _positive(value: Duration) -> Duration:
+    if value.value <= 0:
+        raise DurationError(f"duration '{value}' must be above zero")
+    return value
+
+
 def _within_a_century(value: Duration) -> Duration:
     if value.value > MAX_IN_UNIT[value.unit.value]:
         limit = MAX_IN_UNIT[value.unit.value]
@@ -95,37 +102,92 @@ def _any_case(words: str) -> str:
 _UNIT_PATTERN = "|".join(_any_case(w) for w in sorted(UNIT_WORDS, key=len, reverse=True))
 
 
+_DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "string",
+            "pattern": rf"^\s*0*[1-9]\d{{0,5}}\s+({_UNIT_PATTERN})\s*$",
+            "examples": ["15 working days", "1 day", "6 weeks", "3 months"],
+        },
+        *(
+            {
+                "type": "object",
+                "properties": {
+                    "value": {
+                        "type": "integer",
+                        "exclusiveMinimum": 0,
+                        "maximum": MAX_IN_UNIT[unit],
+                        "description": "how many (a whole number)",
+                    },
+                    "unit": {"const": unit, "description": "the unit: " + unit},
+                },
+                "required": ["value", "unit"],
+                "additionalProperties": False,
+            }
+            for unit in DAYS_PER_UNIT
+        ),
+    ],
+    "description": f"a timescale of at most {MAX_SPAN_YEARS} years",
+}
+
 DurationField = Annotated[
     Duration,
     BeforeValidator(_duration_from_yaml),
+    AfterValidator(_positive),
+    AfterValidator(_within_a_century),
+    WithJsonSchema(_DURATION_SCHEMA),
+]
+
+#: "0 days", in any case and spacing: the one zero the format allows (a lead time).
+_ZERO_DAYS = re.compile(r"\s*0+\s+days?\s*", re.IGNORECASE)
+_ZERO_ANY = re.compile(r"\s*0+\s+\S.*", re.IGNORECASE)
+
+
+def _lead_from_yaml(value: Any) -> Any:
+    if isinstance(value, str) and _ZERO_DAYS.fullmatch(value):
+        return Duration(value=0, unit=Unit.DAYS)
+    if isinstance(value, str) and _ZERO_ANY.fullmatch(value):
+        raise DurationError(
+            f"{value.strip()!r}: a lead time of zero (on or before the day itself) is "
+            "written '0 days'"
+        )
+    return _duration_from_yaml(value)
+
+
+def _zero_only_in_days(value: Duration) -> Duration:
+    if value.value == 0 and value.unit is not Unit.DAYS:
+        raise DurationError(
+            f"'{value}': a lead time of zero (on or before the day itself) is written '0 days'"
+        )
+    return value
+
+
+#: A lead time: a duration, or ``0 days`` ("before it", on the same day at the latest).
+LeadField = Annotated[
+    Duration,
+    BeforeValidator(_lead_from_yaml),
+    AfterValidator(_zero_only_in_days),
     AfterValidator(_within_a_century),
     WithJsonSchema(
         {
             "anyOf": [
+                *_DURATION_SCHEMA["anyOf"],
                 {
                     "type": "string",
-                    "pattern": rf"^\s*0*[1-9]\d{{0,5}}\s+({_UNIT_PATTERN})\s*$",
-                    "examples": ["15 working days", "1 day", "6 weeks", "3 months"],
+                    "pattern": r"^\s*0+\s+[dD][aA][yY][sS]?\s*$",
+                    "description": "zero: on or before the day itself",
                 },
-                *(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "value": {
-                                "type": "integer",
-                                "exclusiveMinimum": 0,
-                                "maximum": MAX_IN_UNIT[unit],
-                                "description": "how many (a whole number)",
-                            },
-                            "unit": {"const": unit, "description": "the unit: " + unit},
-                        },
-                        "required": ["value", "unit"],
-                        "additionalProperties": False,
-                    }
-                    for unit in DAYS_PER_UNIT
-                ),
+                {
+                    "type": "object",
+                    "properties": {
+                        "value": {"const": 0, "description": "zero: the day itself"},
+                        "unit": {"const": "days", "description": "the unit: days"},
+                    },
+                    "required": ["value", "unit"],
+                    "additionalProperties": False,
+                },
             ],
-            "description": f"a timescale of at most {MAX_SPAN_YEARS} years",
+            "description": f"a timescale of at most {MAX_SPAN_YEARS} years, or 0 days",
         }
     ),
 ]
@@ -578,7 +640,10 @@ class LeadTimeSpec(_StandardBase):
     kind: Literal["lead_time"] = Field(description="`from` happens at least `at_least` before `to`")
     from_: EventRef = Field(alias="from", description="the earlier event (papers sent, say)")
     to: EventRef = Field(description="the later event (the meeting)")
-    at_least: DurationField = Field(description="how long before `to`, e.g. 3 working days")
+    at_least: LeadField = Field(
+        description="how long before `to`, e.g. 3 working days; `0 days`: on or before the day "
+        'of `to` ("before the pathway plan is reviewed": a visit that morning counts)'
+    )
     conditional: bool = Field(
         default=False,
         description='owed only where `from` happens ("I have requested ... to exclude one or more '

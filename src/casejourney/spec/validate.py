@@ -61,7 +61,9 @@ def _finding(doc: YamlDocument, model: type[BaseModel], error: Any) -> Finding:
             shown, line, Level.ERROR, "unknown-key", f"unknown key '{key}' at {where}; {hint}"
         )
     if isinstance(ctx.get("error"), DurationError) or (
-        kind in {"greater_than", "enum"} and path and path[-1] in {"value", "unit"}
+        kind in {"greater_than", "greater_than_equal", "enum"}
+        and path
+        and path[-1] in {"value", "unit"}
     ):
         message = str(ctx["error"]) if "error" in ctx else error["msg"]
         return Finding(shown, line, Level.ERROR, "bad-duration", f"{where}: {message}")

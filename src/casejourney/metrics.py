@@ -23,7 +23,13 @@ from casejourney import schedule
 from casejourney.calendar import Unit
 from casejourney.codebook import Codebook
 from casejourney.engine.records import EventLog, Kind, Snapshots
-from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.models import (
+    AppliesToSpec,
+    DeadlineSpec,
+    LeadTimeSpec,
+    MaxDurationSpec,
+    RecurringSpec,
+)
 from casejourney.spec.resolve import Standard
 from casejourney.tracking import Outcome
 
@@ -74,6 +80,7 @@ class Stream:
     terminal: np.ndarray  # bool by event code
     cur_phase: np.ndarray  # phase of the state after each row
     prev_phase: np.ndarray  # phase of the state before each entry (-1: none)
+    birth: np.ndarray | None = None  # by case id: the day of birth (None: not in the log)
 
     @classmethod
     def of(cls, log: EventLog, book: Codebook) -> Stream:
@@ -107,8 +114,21 @@ class Stream:
             terminal[code] = state.terminal
         cur_phase = phase[cur]
         prev_phase = np.where(prev >= 0, phase[np.maximum(prev, 0)], np.int32(-1)).astype(np.int32)
+        birth = log.cases.get("birth")
         return cls(
-            book, case, day, event, enter, cur, prev, first, phase, terminal, cur_phase, prev_phase
+            book,
+            case,
+            day,
+            event,
+            enter,
+            cur,
+            prev,
+            first,
+            phase,
+            terminal,
+            cur_phase,
+            prev_phase,
+            None if birth is None else birth.astype(np.int64),
         )
 
     @functools.cached_property
@@ -684,6 +704,7 @@ def _standard_instances(stream: Stream, index: int, standard: Standard) -> Table
     else:
         assert isinstance(spec, MaxDurationSpec)
         table = _max_duration(stream, index, spec)
+    table = _for_children(stream, spec.applies_to, table)
     effective = spec.effective
     if effective is None:
         return table
@@ -694,6 +715,25 @@ def _standard_instances(stream: Stream, index: int, standard: Standard) -> Table
         keep &= due >= grid.day(effective.from_)
     if effective.until is not None:
         keep &= due < grid.day(effective.until)
+    return {key: values[keep] for key, values in table.items()}
+
+
+def _for_children(stream: Stream, band: AppliesToSpec | None, table: Table) -> Table:
+    """The instances owed to the children ``band`` chooses: by age on the day each opens.
+
+    As tracking judges them, from each case's day of birth in the log (``EventLog.cases``). A
+    log without days of birth keeps every instance (tracking: an unknown age is in the band).
+    """
+    if band is None or stream.birth is None or (band.age_from is None and band.age_under is None):
+        return table
+    origin = stream.book.grid.origin
+    birth = stream.birth[table["case"]]
+    opened = table["opened"]
+    keep = np.ones(len(opened), dtype=bool)
+    if band.age_from is not None:
+        keep &= opened >= schedule.at_age(origin, birth, band.age_from)
+    if band.age_under is not None:
+        keep &= opened < schedule.at_age(origin, birth, band.age_under)
     return {key: values[keep] for key, values in table.items()}
 
 

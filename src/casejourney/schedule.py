@@ -10,6 +10,7 @@ occurrence and on which of two standards for one activity is the stricter.
 
 from __future__ import annotations
 
+import calendar as _stdcal
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -23,6 +24,32 @@ _PROBE_START = dt.date(2026, 1, 5)
 
 #: In ``grid_due``'s ``seen`` arrays: the event has not happened in the stretch.
 NEVER = np.iinfo(np.int64).max
+
+
+def months_old(date_of_birth: dt.date, months: int) -> dt.date:
+    """The first day a child born on ``date_of_birth`` is ``months`` calendar months old.
+
+    As ``AppliesToSpec.includes`` judges age: the same day of the month, or, where that month is
+    too short (born on 29 February, or on the 31st), the first day of the next. The engine's age
+    bands count the same way.
+    """
+    year, month = divmod(date_of_birth.year * 12 + date_of_birth.month - 1 + months, 12)
+    last = _stdcal.monthrange(year, month + 1)[1]
+    if date_of_birth.day <= last:
+        return dt.date(year, month + 1, date_of_birth.day)
+    return dt.date(year, month + 1, last) + dt.timedelta(days=1)
+
+
+def at_age(origin: dt.date, births: np.ndarray, years: int) -> np.ndarray:
+    """The days (numbered from ``origin``) children born on days ``births`` reach ``years``."""
+    unique, where = np.unique(births, return_inverse=True)
+    days = [
+        (months_old(origin + dt.timedelta(days=int(b)), 12 * years) - origin).days
+        for b in unique.tolist()
+    ]
+    found: np.ndarray = np.asarray(days, dtype=np.int64)[where]
+    return found
+
 
 #: Indices into ``steps(spec)``: the steady interval, the first, the second; then steps follow.
 EVERY, FIRST, SECOND, THEN = 0, 1, 2, 3

@@ -12,8 +12,9 @@ for a worker, meetings for a slot, children for a placement.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,25 +93,50 @@ def run_replication(
     return simulate_parts(compiled.parts, seed, replication, progress)
 
 
-def _age_band_years(spec: RecurringSpec) -> int:
-    """How many years of childhood (0-17) a standard's ``applies_to`` covers (18: every child)."""
+def _covers(spec: RecurringSpec, low: int, high: int | None) -> bool:
+    """Whether ``spec`` is owed to every child aged from ``low`` to under ``high`` years."""
     band = spec.applies_to
     if band is None:
-        return 18
-    return max(0, min(band.age_under or 18, 18) - min(band.age_from or 0, 18))
+        return True
+    if (band.age_from or 0) > low:
+        return False
+    return band.age_under is None or (high is not None and band.age_under >= high)
 
 
-def _followed_before(calendar: WorkingCalendar, spec: RecurringSpec, other: RecurringSpec) -> bool:
-    """Whether the engine's one schedule for an activity follows ``spec`` rather than ``other``.
+def age_pieces(
+    calendar: WorkingCalendar, candidates: Iterable[tuple[str, RecurringSpec]]
+) -> list[tuple[int, int | None, str, RecurringSpec]]:
+    """The schedules the engine follows for one activity and scope, by age band.
 
-    The engine does not yet judge an ``applies_to`` age band per child, so a schedule is for
-    every child: the standard for the most children wins ("every 12 months from the fifth birthday" over "every 6 months before
-    it"), and among standards for as many children, the stricter.
+    Between each two ages where some standard's ``applies_to`` begins or ends, the strictest
+    standard owed to the children of those ages (statute and a local deviation beside it: the
+    stricter); neighbouring bands followed by one standard are joined. Returns
+    (from years, under years or None, standard id, spec); a band no standard is owed in is left
+    out.
     """
-    mine, theirs = _age_band_years(spec), _age_band_years(other)
-    if mine != theirs:
-        return mine > theirs
-    return schedule.stricter(calendar, spec, other)
+    found = list(candidates)
+    edges = {0}
+    for _, spec in found:
+        band = spec.applies_to
+        if band is not None:
+            edges.update(e for e in (band.age_from, band.age_under) if e is not None)
+    ordered: list[int | None] = [*sorted(edges), None]
+    pieces: list[tuple[int, int | None, str, RecurringSpec]] = []
+    for low, high in itertools.pairwise(ordered):
+        assert low is not None
+        best: tuple[str, RecurringSpec] | None = None
+        for ident, spec in found:
+            if _covers(spec, low, high) and (
+                best is None or schedule.stricter(calendar, spec, best[1])
+            ):
+                best = (ident, spec)
+        if best is None:
+            continue
+        if pieces and pieces[-1][2] == best[0] and pieces[-1][1] == low:
+            pieces[-1] = (pieces[-1][0], high, *best)
+        else:
+            pieces.append((low, high, *best))
+    return pieces
 
 
 def span_days(calendar: WorkingCalendar, start: dt.date, duration: Duration | None) -> int:
@@ -570,7 +596,6 @@ class _TaskBuilder:
         workflow, code = self.workflow, self.code
         calendar = workflow.calendar
         activities = set(workflow.activities) | set(self.scenario.routines)
-        strictest: dict[tuple[str, frozenset[str]], tuple[str, RecurringSpec]] = {}
         recurring: dict[tuple[str, frozenset[str]], list[tuple[str, RecurringSpec]]] = {}
         once: dict[tuple[str, str, frozenset[str] | None], tuple[str, DeadlineSpec]] = {}
         for standard in workflow.standards.values():
@@ -582,9 +607,6 @@ class _TaskBuilder:
             if isinstance(spec, RecurringSpec):
                 key = (spec.to, workflow.expand_scope(spec.while_))
                 recurring.setdefault(key, []).append((standard.id, spec))
-                best = strictest.get(key)
-                if best is None or _followed_before(calendar, spec, best[1]):
-                    strictest[key] = (standard.id, spec)
             elif isinstance(spec, DeadlineSpec) and spec.to in activities:
                 scope = workflow.expand_scope(spec.while_) if spec.while_ else None
                 dkey = (spec.to, spec.from_, scope)
@@ -604,14 +626,19 @@ class _TaskBuilder:
                         **self.extras(spec.from_),
                     )
                 )
-        self.mark_not_followed(strictest, recurring)
-        for ident, spec in strictest.values():
+        followed = [
+            piece for candidates in recurring.values() for piece in age_pieces(calendar, candidates)
+        ]
+        for low, high, ident, spec in followed:
+            every_age = low == 0 and high is None
             self.rules.append(
                 TaskRule(
                     name=ident,
                     kind=TaskKind.RECURRING,
                     task=code[spec.to],
                     scope=self.scope_of(spec.while_),
+                    min_age_months=None if every_age else 12 * low,
+                    max_age_months=None if high is None else 12 * high,
                     every=_offset(spec.every),
                     first=_offset(spec.first) if spec.first else None,
                     second=_offset(spec.second) if spec.second else None,
@@ -637,31 +664,6 @@ class _TaskBuilder:
                     **self.extras(dspec.to),
                 )
             )
-
-    def mark_not_followed(
-        self,
-        strictest: Mapping[tuple[str, frozenset[str]], tuple[str, RecurringSpec]],
-        recurring: Mapping[tuple[str, frozenset[str]], list[tuple[str, RecurringSpec]]],
-    ) -> None:
-        """Standards stricter than the schedule followed, owed to other children: not measured.
-
-        The engine follows one schedule per activity and scope for every child. A stricter
-        standard for some children only (health assessments every 6 months under five, beside
-        every year from five) judged against it would be late every time for no reason.
-        """
-        calendar = self.workflow.calendar
-        for key, candidates in recurring.items():
-            winner_id, winner = strictest[key]
-            for ident, spec in candidates:
-                if (
-                    ident != winner_id
-                    and spec.applies_to != winner.applies_to
-                    and schedule.stricter(calendar, spec, winner)
-                ):
-                    self.not_simulated[ident] = (
-                        f"the simulation schedules '{spec.to}' by '{winner_id}' for every child, "
-                        "and does not yet tell children's ages apart"
-                    )
 
     def routines(self) -> None:
         """The scenario's own work, where no standard already times the same activity."""

@@ -101,6 +101,14 @@ class TaskRule:
     first: Offset | None = None
     second: Offset | None = None
     then: tuple[tuple[Offset, Offset], ...] = ()  # (after entering, new interval)
+    # RECURRING: owed only while the case's age on the day an occurrence opens is at least
+    # ``min_age_months`` and under ``max_age_months`` calendar months from its day of birth (one
+    # born on 29 February is a year old on 1 March; None: no bound). Rules for the same task
+    # and scope with such bounds share one chain of occurrences: each occurrence is timed by the
+    # rule whose band holds the case's age on the day it opens (the count carries over); where
+    # none does, the chain waits for the next band to begin.
+    min_age_months: int | None = None
+    max_age_months: int | None = None
     anchor: int = -1  # ONCE: the signal it follows
     within: Offset | None = None  # ONCE: due this long after the anchor
     target: int = -1  # LEAD: the event (a booked state or task) it precedes
@@ -109,6 +117,11 @@ class TaskRule:
     effort: Draw | None = None  # server hours (None: no work, done when planned)
     team: int = -1  # -1: the team holding the case; -2: nobody; k: team k
     slots: int = -1  # a slot diary the task is booked in (-1: none)
+
+    @property
+    def banded(self) -> bool:
+        """Whether the rule is owed only in an age band (``min_age_months``, ``max_age_months``)."""
+        return self.min_age_months is not None or self.max_age_months is not None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
@@ -48,6 +48,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("due", "i4"),  # the due day it was queued with (NO_DUE: none)
 )
 
+#: Per-case columns of the event log (``EventLog.cases``), indexed by case id: ``birth``, the
+#: day the case's subject was born (for rules owed in an age band). Kept in memory for the
+#: measures, not written to the results.
+CASE_COLUMNS: tuple[tuple[str, str], ...] = (("birth", "i4"),)
+
 #: ``due`` of a row that has no due day.
 NO_DUE = -(2**31)
 
@@ -82,11 +87,19 @@ class LogBuilder:
         self.hours = array("f")
         self.due = array("i")
 
-    def freeze(self, names: tuple[str, ...], teams: tuple[str, ...], replication: int) -> EventLog:
-        """The columns as numpy arrays (copied out of the builder)."""
+    def freeze(
+        self,
+        names: tuple[str, ...],
+        teams: tuple[str, ...],
+        replication: int,
+        cases: dict[str, np.ndarray] | None = None,
+    ) -> EventLog:
+        """The columns as numpy arrays (copied out of the builder); ``cases``: per-case columns."""
         # Views on the builder's buffers, not copies: the builder is not appended to again.
         columns = {name: np.frombuffer(getattr(self, name), dtype=code) for name, code in COLUMNS}
-        return EventLog(replication=replication, names=names, teams=teams, columns=columns)
+        return EventLog(
+            replication=replication, names=names, teams=teams, columns=columns, cases=cases or {}
+        )
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,8 @@ class EventLog:
     names: tuple[str, ...]  # event code -> name
     teams: tuple[str, ...]  # team code -> name (place pools follow, for PLACE rows)
     columns: dict[str, np.ndarray]
+    # Per-case columns, indexed by case id (see :data:`CASE_COLUMNS`); empty if not known.
+    cases: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.columns["case"])
@@ -213,11 +228,21 @@ def join_logs(logs: list[EventLog], servers: list[tuple[int, ...]]) -> EventLog:
             at += len(piece)
             del piece
         columns[name] = out
+    cases: dict[str, np.ndarray] = {}
+    if all(log.cases for log in logs):
+        for name, code in CASE_COLUMNS:
+            out = np.zeros(offset, dtype=code)
+            for i, log in enumerate(logs):
+                piece = log.cases[name]
+                size = (case_offsets[i + 1] if i + 1 < len(logs) else offset) - case_offsets[i]
+                out[case_offsets[i] : case_offsets[i] + min(size, len(piece))] = piece[:size]
+            cases[name] = out
     return EventLog(
         replication=first.replication,
         names=first.names,
         teams=first.teams,
         columns={name: columns[name] for name, _ in COLUMNS},
+        cases=cases,
     )
 
 

@@ -56,7 +56,7 @@ from casejourney.engine.records import (
     row_writer,
 )
 from casejourney.engine.streams import Streams
-from casejourney.engine.tasks import Tasks, Timing
+from casejourney.engine.tasks import Tasks, Timing, age_groups
 from casejourney.engine.work import Queues
 
 
@@ -87,7 +87,8 @@ def simulate(
         if collecting:
             gc.enable()
     teams = tuple(t.name for t in model.teams) + tuple(p.name for p in model.places)
-    log = run.log.freeze(model.names, teams, replication)
+    birth = np.frombuffer(run.birth, dtype=np.int32).copy()
+    log = run.log.freeze(model.names, teams, replication, {"birth": birth})
     return log, run.snapshots(replication)
 
 
@@ -182,6 +183,7 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
             for d in model.slots
         ]
         self.timing = [Timing(rule, grid) for rule in model.tasks]
+        self.age_group = age_groups(model.tasks)
         self.lead_rule = [rule.kind is TaskKind.LEAD for rule in model.tasks]
         # recurring, not booked, nothing owed after it: the commonest task, with a short path
         self.plain = [rule.kind is TaskKind.RECURRING and rule.slots < 0 for rule in model.tasks]

@@ -119,6 +119,7 @@ class RunState:
     # tasks
     tasks: tuple[TaskRule, ...]
     timing: list[Timing]
+    age_group: list[tuple[int, ...]]  # rules sharing a chain by age band (see ``tasks``)
     lead_rule: list[bool]
     plain: list[bool]
     active: list[dict[int, int]]

@@ -9,7 +9,10 @@ load), then booked in a diary or released into its team's queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import itertools
+from calendar import monthrange
+from collections.abc import Callable, Sequence
 
 from casejourney.calendar import DayGrid, Unit
 from casejourney.engine.actions import Mark, Meet, Prepare, Release, Work
@@ -23,6 +26,7 @@ class Timing:
 
     __slots__ = (
         "at_least",
+        "band",
         "every",
         "every_unit",
         "first",
@@ -48,6 +52,38 @@ class Timing:
         self.then = [(compiled(after), compiled(step)) for after, step in rule.then]
         self.within = compiled(rule.within)
         self.at_least = compiled(rule.at_least)
+        # ages in months at an occurrence's opening for which the rule is owed: [low, high)
+        self.band = (
+            rule.min_age_months if rule.min_age_months is not None else 0,
+            rule.max_age_months if rule.max_age_months is not None else NO_LIMIT,
+        )
+
+
+def age_groups(rules: Sequence[TaskRule]) -> list[tuple[int, ...]]:
+    """For each rule, the recurring rules with age bands that share its chain (() for none).
+
+    Rules for the same task and scope with age bands (``TaskRule.min_age_months``) are one chain of
+    occurrences, each timed by the rule whose band holds the case's age; their bands must not
+    overlap.
+    """
+    groups: dict[tuple[int, frozenset[int] | None], list[int]] = {}
+    for index, rule in enumerate(rules):
+        if rule.kind is TaskKind.RECURRING and rule.banded:
+            groups.setdefault((rule.task, rule.scope), []).append(index)
+    out: list[tuple[int, ...]] = [()] * len(rules)
+    for members in groups.values():
+        bands = sorted(
+            (r.min_age_months or 0, r.max_age_months if r.max_age_months is not None else NO_LIMIT)
+            for r in (rules[i] for i in members)
+        )
+        for (_, high), (low, _) in itertools.pairwise(bands):
+            if low < high:
+                raise ValueError(
+                    f"task rules {[rules[i].name for i in members]} have overlapping age bands"
+                )
+        for index in members:
+            out[index] = tuple(members)
+    return out
 
 
 class Tasks(RunState):
@@ -97,12 +133,58 @@ class Tasks(RunState):
 
     def start_rule(self, case: int, index: int, day: int) -> None:
         """The case entered a rule's scope on ``day``."""
+        group = self.age_group[index]
+        if group:
+            # one chain for the group: its first rule starts every member, then plans
+            if index == group[0]:
+                for member in group:
+                    self.active[member][case] = self.new_token()
+                    self.chain[member][case] = (0, day)
+                self.plan_next(case, index, self.active[index][case], day, 0, day)
+            return
         token = self.new_token()
         self.active[index][case] = token
         rule = self.tasks[index]
         if rule.kind is TaskKind.RECURRING:
             self.chain[index][case] = (0, day)
             self.plan_next(case, index, token, day, 0, day)
+
+    def band_owner(self, case: int, group: tuple[int, ...], anchor: int) -> tuple[int, int]:
+        """(rule, anchor) timing the occurrence that opens on ``anchor`` in an age-band group.
+
+        The rule whose band holds the case's age on ``anchor``; else the rule whose band begins
+        next, from the day it begins (-1 if none is left).
+        """
+        birth = self.birth[case]
+        timing = self.timing
+        best, start = -1, NO_LIMIT
+        for member in group:
+            low, high = timing[member].band
+            begins = self.months_after(birth, low)
+            if begins <= anchor:
+                if high >= NO_LIMIT or anchor < self.months_after(birth, high):
+                    return member, anchor
+            elif begins < start:
+                best, start = member, begins
+        return best, (anchor if best < 0 else start)
+
+    def months_after(self, day: int, months: int) -> int:
+        """The first day ``months`` calendar months after ``day``.
+
+        The same day of the month, or, where that month is too short (from the 29th to the
+        31st), the first day of the next.
+
+        Exact on any day, inside the run's grid or before it (a birth long before the start).
+        """
+        if months == 0:
+            return day
+        origin = self.grid.origin
+        date = origin + dt.timedelta(days=day)
+        year, month = divmod(date.year * 12 + date.month - 1 + months, 12)
+        last = monthrange(year, month + 1)[1]
+        if date.day <= last:
+            return (dt.date(year, month + 1, date.day) - origin).days
+        return (dt.date(year, month + 1, last) - origin).days + 1
 
     def due_after(self, index: int, count: int, anchor: int, entered: int) -> int:
         """The due day after ``count`` occurrences, the last on ``anchor`` (as tracking does)."""
@@ -159,11 +241,19 @@ class Tasks(RunState):
         self, case: int, index: int, token: int, anchor: int, count: int, entered: int
     ) -> None:
         """Plan the next occurrence of a recurring task after one on ``anchor``."""
-        due = self.due_after(index, count, anchor, entered)
+        group = self.age_group[index]
         today = self.today
-        while due < today:  # a case already open at the start: skip what fell due before
-            anchor, count = self.jump(index, due, count + 1, entered, today)
+        if group:
+            found = self.banded_next(case, group, anchor, count, entered)
+            if found is None:
+                return
+            index, anchor, count, due = found
+            token = self.active[index].get(case, token)
+        else:
             due = self.due_after(index, count, anchor, entered)
+            while due < today:  # a case already open at the start: skip what fell due before
+                anchor, count = self.jump(index, due, count + 1, entered, today)
+                due = self.due_after(index, count, anchor, entered)
         self.chain[index][case] = (count, entered)
         rule = self.tasks[index]
         day = self.punctual_day(
@@ -173,6 +263,27 @@ class Tasks(RunState):
             self.pressure(case, rule),
         )
         self.book_or_release(case, index, token, due, day, NO_LIMIT)
+
+    def banded_next(
+        self, case: int, group: tuple[int, ...], anchor: int, count: int, entered: int
+    ) -> tuple[int, int, int, int] | None:
+        """(rule, anchor, count, due) of the next occurrence in an age-band group (None: none).
+
+        As ``plan_next``: occurrences that fell due before today are skipped, each timed by the
+        rule owning the case's age on the day it opens.
+        """
+        today = self.today
+        while True:
+            index, anchor = self.band_owner(case, group, anchor)
+            if index < 0:
+                return None
+            due = self.due_after(index, count, anchor, entered)
+            if due >= today:
+                return index, anchor, count, due
+            months = self.timing[index].band[1]
+            high = NO_LIMIT if months >= NO_LIMIT else self.months_after(self.birth[case], months)
+            jumped, more = self.jump(index, due, count + 1, entered, min(today, high))
+            anchor, count = (jumped, more) if jumped < high else (due, count + 1)
 
     def pressure(self, case: int, rule: TaskRule) -> float:
         """The load of the server holding ``case`` over its team's reference (1: no effect)."""

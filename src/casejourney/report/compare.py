@@ -327,7 +327,7 @@ def as_html(comparison: Comparison) -> str:
 <style>
 body{{font-family:Arial,'Liberation Sans',system-ui,sans-serif;margin:0 auto;padding:1.25rem;color:#1a1a1a;max-width:80rem;line-height:1.4}}
 h1{{font-size:1.5rem;margin:.2rem 0 .6rem}}
-.scroll{{overflow-x:auto}}
+.scroll{{overflow-x:auto;position:relative}}
 table{{border-collapse:collapse;font-size:.9rem;margin:.6rem 0 1rem}}
 caption{{text-align:left;font-weight:bold;padding:.3rem 0}}
 th,td{{border:1px solid #bbb;padding:.35rem .5rem;vertical-align:top;text-align:left}}

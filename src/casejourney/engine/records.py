@@ -9,6 +9,7 @@ event log. Neither holds anything but numbers and the names of states, tasks, te
 from __future__ import annotations
 
 import math
+import struct
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,9 +59,21 @@ NO_DUE = -(2**31)
 
 _ARRAY_CODES = {"i4": "i", "i2": "h", "i1": "b", "f8": "d", "f4": "f"}
 
+#: One row packed as bytes (native byte order, no padding), and the same layout as a numpy record.
+_ROW = struct.Struct("=" + "".join(_ARRAY_CODES[code] for _, code in COLUMNS))
+_RECORD = np.dtype([(name, code) for name, code in COLUMNS])
+
+#: Packed rows are moved into the columns once this many bytes are waiting (see ``flush``).
+FLUSH_BYTES = 1 << 22
+
 
 class LogBuilder:
-    """Append-only columns; ``freeze`` turns them into an :class:`EventLog`."""
+    """Append-only columns; ``freeze`` turns them into an :class:`EventLog`.
+
+    Rows arrive packed, one ``bytes`` per row, in ``pending`` (one call per row rather than one
+    per column); ``flush`` moves them into the columns a few megabytes at a time, so the columns
+    stay contiguous and ``freeze`` copies nothing.
+    """
 
     __slots__ = (
         "case",
@@ -69,6 +82,7 @@ class LogBuilder:
         "event",
         "hours",
         "kind",
+        "pending",
         "released",
         "started",
         "team",
@@ -86,6 +100,18 @@ class LogBuilder:
         self.started = array("d")
         self.hours = array("f")
         self.due = array("i")
+        self.pending = bytearray()
+
+    def flush(self) -> None:
+        """Move the packed rows waiting in ``pending`` into the columns."""
+        if not self.pending:
+            return
+        rows = np.frombuffer(self.pending, dtype=_RECORD)
+        for name, _ in COLUMNS:
+            column: array[int] | array[float] = getattr(self, name)
+            column.frombytes(rows[name].tobytes())
+        del rows  # the buffer cannot be resized while a view of it exists
+        self.pending.clear()
 
     def freeze(
         self,
@@ -95,6 +121,7 @@ class LogBuilder:
         cases: dict[str, np.ndarray] | None = None,
     ) -> EventLog:
         """The columns as numpy arrays (copied out of the builder); ``cases``: per-case columns."""
+        self.flush()
         # Views on the builder's buffers, not copies: the builder is not appended to again.
         columns = {name: np.frombuffer(getattr(self, name), dtype=code) for name, code in COLUMNS}
         return EventLog(
@@ -154,15 +181,12 @@ class Snapshots:
 
 
 def row_writer(log: LogBuilder) -> Callable[..., None]:
-    """A fast appender of one event-log row (bound methods held in a closure)."""
-    case_, day_, event_, kind_ = log.case.append, log.day.append, log.event.append, log.kind.append
-    team_, worker_, released_, started_ = (
-        log.team.append,
-        log.worker.append,
-        log.released.append,
-        log.started.append,
-    )
-    hours_, due_ = log.hours.append, log.due.append
+    """A fast appender of one event-log row: packed into ``log.pending`` in one call.
+
+    Call ``log.flush`` now and then (the run does, daily, past ``FLUSH_BYTES``) to keep
+    ``pending`` small; ``freeze`` flushes what is left.
+    """
+    pack, extend = _ROW.pack, log.pending.extend
 
     def row(
         case: int,
@@ -176,16 +200,7 @@ def row_writer(log: LogBuilder) -> Callable[..., None]:
         hours: float = math.nan,
         due: int = NO_DUE,
     ) -> None:
-        case_(case)
-        day_(day)
-        event_(event)
-        kind_(kind)
-        team_(team)
-        worker_(worker)
-        released_(released)
-        started_(started)
-        hours_(hours)
-        due_(due)
+        extend(pack(case, day, event, kind, team, worker, released, started, hours, due))
 
     return row
 

@@ -101,7 +101,9 @@ class ServerPool:
         """
         if self.triage < 1.0 and self.queued_hours > 0:
             depth = min(1.0, self.queued_hours / self.triage_hours) if self.triage_hours else 1.0
-            item = item._replace(hours=item.hours * (1.0 - (1.0 - self.triage) * depth))
+            case, token, code, hours, due, released, rule, limit = item
+            hours *= 1.0 - (1.0 - self.triage) * depth
+            item = Work(case, token, code, hours, due, released, rule, limit)  # (_replace is slow)
         key = item.due if self.edf else 0
         found = self.by_key.get(key)
         if found is None:

@@ -48,6 +48,7 @@ from casejourney.engine.model import Model, TaskKind
 from casejourney.engine.places import Places
 from casejourney.engine.pools import ServerPool
 from casejourney.engine.records import (
+    FLUSH_BYTES,
     EventLog,
     LogBuilder,
     Snapshots,
@@ -70,26 +71,34 @@ def simulate(
 
     ``progress``, if given, is called each simulated week with the share of the run done.
     """
-    run = Run(model, seed)
-    run.progress = progress
-    env = simpy.Environment(initial_time=model.start)
-    phases.start(env, run)
     # The run holds millions of small tuples and lists that never form cycles: the cyclic
     # garbage collector would scan them again and again (runs slow down as they grow), so it is
     # paused for the run and the usual collection resumes after.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        run = Run(model, seed)
+        run.progress = progress
+        env = simpy.Environment(initial_time=model.start)
+        phases.start(env, run)
         run.open_cases()
         env.run(until=model.end)
         run.queued_at_end()
+        teams = tuple(t.name for t in model.teams) + tuple(p.name for p in model.places)
+        birth = np.frombuffer(run.birth, dtype=np.int32).copy()
+        log = run.log.freeze(model.names, teams, replication, {"birth": birth})
+        snapshots = run.snapshots(replication)
+        # The run is garbage now, but in reference cycles (the day's processes and the
+        # environment, the run and its handlers) that only the cyclic collector frees. All of it
+        # was made while collection was paused, so it is all in the youngest generation:
+        # collecting that alone frees it without scanning the rest of the program (left to
+        # itself, the collector lets a national run's parts pile up in memory).
+        del run, env
     finally:
         if collecting:
             gc.enable()
-    teams = tuple(t.name for t in model.teams) + tuple(p.name for p in model.places)
-    birth = np.frombuffer(run.birth, dtype=np.int32).copy()
-    log = run.log.freeze(model.names, teams, replication, {"birth": birth})
-    return log, run.snapshots(replication)
+            gc.collect(0)
+    return log, snapshots
 
 
 def simulate_parts(
@@ -315,6 +324,8 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         """Everything planned for today: other actions in the order planned, then planned exits."""
         self.today = day
         offset = day - self.start
+        if len(self.log.pending) > FLUSH_BYTES:
+            self.log.flush()
         if offset % 7 == 0:
             for index, spec in enumerate(self.model.teams):
                 if (spec.turnover > 0 or spec.agency) and self.teams[index].with_limits:

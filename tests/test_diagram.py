@@ -461,6 +461,11 @@ def test_a_whole_pathway_too_small_for_a4_gets_a_page_per_phase(tmp_path: Path) 
     # the overview first (on as many pages as print it at 6 pt), then each phase in turn
     titles = [next((p.label for p in phases if f"({p.label})" in page), None) for page in pages]
     assert titles[0] is None
+    # a drawing cut across sheets says where each belongs
+    overview = [page for page, title in zip(pages, titles, strict=True) if title is None]
+    assert len(overview) > 1 and all(
+        f"Sheet {n} of {len(overview)} (row" in page for n, page in enumerate(overview, start=1)
+    )
     assert [t for n, t in enumerate(titles) if t is not None and t != titles[n - 1]] == [
         p.label for p in phases
     ]

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from casejourney.report.diagram import Diagram, DiagramError, select_phase
 from casejourney.report.formats import Format, Renderer
@@ -31,7 +31,7 @@ from casejourney.report.render_dot import (
 )
 
 if TYPE_CHECKING:
-    from pypdf import PdfWriter
+    from pypdf import PageObject, PdfWriter
 
 __all__ = [
     "ENV_VAR",
@@ -383,6 +383,14 @@ def _add_a4_pages(writer: PdfWriter, dot_text: str) -> int:
                 ([], b"n"),
             ]
             content.operations.append(([], b"Q"))
+            if columns * rows > 1:
+                sheet = row * columns + column + 1
+                content.operations += _sheet_label(
+                    page,
+                    f"Sheet {sheet} of {columns * rows} (row {row + 1}, column {column + 1}): "
+                    "trim the margins to join the sheets",
+                    margin,
+                )
             page.replace_contents(content)
             page.compress_content_streams()
             # Graphviz's links all point at "#"; moved with the drawing they would be wrong
@@ -391,6 +399,44 @@ def _add_a4_pages(writer: PdfWriter, dot_text: str) -> int:
                     del page[NameObject(key)]
             page.mediabox = RectangleObject([0, 0, page_width, page_height])
     return columns * rows
+
+
+#: Type size of the line that says where a sheet of a drawing cut across pages belongs.
+SHEET_LABEL_POINTS = 8.0
+
+
+def _sheet_label(page: PageObject, text: str, margin: float) -> list[tuple[list[Any], bytes]]:
+    """PDF operations writing ``text`` in the bottom margin of ``page`` (Helvetica, 8 pt).
+
+    Helvetica is one of the 14 fonts every PDF reader has, so nothing is embedded; the line sits
+    a third of an inch up, inside the margin but clear of any printer's unprintable edge.
+    """
+    from pypdf.generic import DictionaryObject, FloatObject, NameObject, TextStringObject
+
+    resources = page[NameObject("/Resources")].get_object()
+    assert isinstance(resources, DictionaryObject)
+    if "/Font" not in resources:
+        resources[NameObject("/Font")] = DictionaryObject()
+    fonts = resources["/Font"].get_object()
+    assert isinstance(fonts, DictionaryObject)
+    fonts[NameObject("/CjSheet")] = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        }
+    )
+    return [
+        ([], b"q"),
+        ([FloatObject(0.42), FloatObject(0.42), FloatObject(0.42)], b"rg"),
+        ([], b"BT"),
+        ([NameObject("/CjSheet"), FloatObject(SHEET_LABEL_POINTS)], b"Tf"),
+        ([FloatObject(margin), FloatObject(24)], b"Td"),
+        ([TextStringObject(text)], b"Tj"),
+        ([], b"ET"),
+        ([], b"Q"),
+    ]
 
 
 def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:

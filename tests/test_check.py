@@ -384,3 +384,30 @@ def test_barnets_two_icpc_anchors_are_reported_together_with_both_citations() ->
     quotes = [c.quote for c in finding.citations]
     assert any("15 days from initial strategy discussion" in q for q in quotes)
     assert any("15 working days from the start of the Section 47" in q for q in quotes)
+
+
+def test_a_longer_extension_than_statute_allows_is_looser(tmp_path: Path) -> None:
+    # reg 25(2): "once for a further period of up to eight weeks"; twelve is looser.
+    local = tmp_path / "local.yaml"
+    local.write_text(
+        "id: local\ntitle: Local\nextends: national\n"
+        "documents: [{id: doc, title: Local standards}]\n"
+        "standards:\n"
+        "  - id: connected-person-temporary-approval\n"
+        "    kind: deadline\n"
+        "    title: Temporary approval, extendable by 12 weeks\n"
+        "    from: connected_person_placement\n"
+        "    to: connected_person_approved\n"
+        "    within: 16 weeks\n"
+        "    while: looked_after\n"
+        "    extension: {event: temporary_approval_extended, by: 12 weeks}\n"
+        "    source: {document: doc, section: '1', quote: Twelve weeks more.}\n",
+        encoding="utf-8",
+    )
+    found = [
+        (f.code, f.line, f.message)
+        for f in casejourney.check_paths([local])
+        if f.level is Level.ERROR
+    ]
+    assert [(code, line) for code, line, _ in found] == [("looser-than-statute", 6)]
+    assert "extension.by 12 weeks is looser than national's 8 weeks" in found[0][2]

@@ -264,6 +264,39 @@ def zero_deadline(data: dict[str, Any], workflow: casejourney.api.Workflow) -> s
     return str(standard["id"])
 
 
+def _own_deadline_to_an_activity(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> dict[str, Any] | None:
+    return next(
+        (
+            s
+            for s in data.get("standards", [])
+            if s.get("kind") == "deadline" and s.get("to") in workflow.activities
+        ),
+        None,
+    )
+
+
+def extension_by_unknown_event(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A deadline lengthened by an event no activity names."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    standard["extension"] = {"event": "approval_extendd", "by": "8 weeks"}
+    return str(standard["id"])
+
+
+def extension_by_its_own_to(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A deadline 'extended' by the event that meets it: an extension that can never apply."""
+    standard = _own_deadline_to_an_activity(data, workflow)
+    if standard is None:
+        return None
+    standard["extension"] = {"event": standard["to"], "by": "8 weeks"}
+    return str(standard["id"])
+
+
 def empty_window(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
@@ -349,6 +382,8 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (unknown_unit, "bad-duration"),
     (zero_lead_in_working_days, "bad-duration"),
     (zero_deadline, "bad-duration"),
+    (extension_by_unknown_event, "unknown-reference"),
+    (extension_by_its_own_to, "invalid-value"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -364,6 +399,7 @@ REPORTED_AT = {
     "unknown_unit": "every",
     "zero_lead_in_working_days": "at_least",
     "zero_deadline": "within",
+    "extension_by_unknown_event": "extension",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.

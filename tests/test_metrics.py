@@ -595,6 +595,30 @@ def test_a_visit_on_the_day_of_the_review_counts_as_before_it_in_both_readings()
     ]
 
 
+def test_an_extension_lengthens_the_temporary_approval_in_both_readings() -> None:
+    # reg 25(2): extended once, by up to eight weeks, where the extension comes in time.
+    frame = frame_for("national")
+    placed = [("2026-11-02", "looked_after"), ("2026-11-02", "connected_person_placement")]
+    extended = [*placed, ("2027-02-01", "temporary_approval_extended")]
+    too_late = [*placed, ("2027-02-23", "temporary_approval_extended")]
+    approved = [("2027-04-01", "connected_person_approved")]
+    cases = [extended + approved, too_late + approved, placed + approved, extended, *CASES]
+    assert vectorised(frame, cases) == reference(frame, cases)
+
+    def due_and_outcome(case: list[tuple[str, str]]) -> tuple[dt.date, str]:
+        [(_, _, due, _, outcome, _, _)] = as_dates(
+            frame,
+            metrics.instances(make_log(frame, [case]), frame),
+            "connected-person-temporary-approval",
+        )
+        return due, outcome
+
+    # 16 weeks from 2 November 2026 end on 22 February 2027; extended, on 19 April.
+    assert due_and_outcome(extended + approved) == (D(2027, 4, 19), "met")
+    assert due_and_outcome(too_late + approved) == (D(2027, 2, 22), "late")
+    assert due_and_outcome(placed + approved) == (D(2027, 2, 22), "late")
+
+
 def test_a_first_review_held_early_brings_the_health_assessment_forward_in_both_readings() -> None:
     frame = frame_for("national")
     early = [

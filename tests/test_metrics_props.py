@@ -39,6 +39,9 @@ def _journey(frame: Frame, rng: np.random.Generator) -> list[tuple[str, str]]:
         named.update(getattr(spec, name, None) for name in ("from_", "to", "restart_on"))
         # ... and the events a stepped schedule waits for (the first review, a long-term home)
         named.update(event for step in getattr(spec, "then", ()) for event in step.events)
+        extension = getattr(spec, "extension", None)
+        if extension is not None:  # ... and what lengthens a deadline
+            named.add(extension.event)
     activities = sorted(a for a in workflow.activities if a in named)
     day = dt.date(2026, 11, 2) + dt.timedelta(days=int(rng.integers(0, 200)))
     states = sorted(s.id for s in workflow.states.values() if not s.terminal)

@@ -492,3 +492,34 @@ def test_the_personal_adviser_visits_before_each_pathway_plan_review_that_day_at
         (D(2026, 7, 1), D(2026, 7, 1), Outcome.MET),
         (D(2026, 12, 1), None, Outcome.MISSED),
     ]
+
+
+def test_an_extended_temporary_approval_is_due_eight_weeks_later(national) -> None:
+    # reg 24: temporary approval of a connected person for up to 16 weeks; reg 25(2): "the
+    # responsible authority may extend the temporary approval once for a further period of up to
+    # eight weeks". Placed on Monday 5 January 2026: due 27 April, or 22 June if extended by then.
+    def approval(*later: tuple[str, str]) -> tuple[dt.date, Outcome]:
+        log = events(("2026-01-01", "looked_after"), ("2026-01-05", "connected_person_placement"))
+        [found] = only(
+            track(national, [*log, *events(*later)], until=D(2026, 9, 1)),
+            "connected-person-temporary-approval",
+        )
+        return found.due, found.outcome
+
+    approved = ("2026-06-01", "connected_person_approved")
+    assert approval(approved) == (D(2026, 4, 27), Outcome.LATE)
+    assert approval(("2026-04-20", "temporary_approval_extended"), approved) == (
+        D(2026, 6, 22),
+        Outcome.MET,
+    )
+    # An extension on the last day of the approval counts; one after it expired extends nothing.
+    assert approval(("2026-04-27", "temporary_approval_extended"), approved)[0] == D(2026, 6, 22)
+    assert approval(("2026-04-28", "temporary_approval_extended"), approved) == (
+        D(2026, 4, 27),
+        Outcome.LATE,
+    )
+    # Extended, and never approved: missed at the end of the extension.
+    assert approval(("2026-03-02", "temporary_approval_extended")) == (
+        D(2026, 6, 22),
+        Outcome.MISSED,
+    )

@@ -307,6 +307,14 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     case = stream.case[a_row]
     opened = stream.day[a_row].astype(np.int64)
     due = book.grid.add(opened, spec.within)
+    if spec.extension is not None:  # lengthened once by an extension made by the due date
+        e_pos, _ = stream.occurrences(spec.extension.event)
+        ie = np.searchsorted(e_pos, a_pos, side="right")
+        has_e = _same_case(stream, e_pos, ie, case)
+        if len(e_pos):
+            e_day = stream.day[e_pos[np.minimum(ie, len(e_pos) - 1)] // 4].astype(np.int64)
+            extended = has_e & (e_day <= due)
+            due = np.where(extended, book.grid.add(due, spec.extension.by), due)
     if spec.before_first is not None:  # also by the next `before_first` after `from`, if sooner
         x_pos, _ = stream.occurrences(spec.before_first)
         ix = np.searchsorted(x_pos, a_pos, side="right")

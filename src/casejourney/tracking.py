@@ -9,7 +9,8 @@ Semantics (docs/workflow-format.md):
   first ``to`` after it (or, with ``or_before``, by a ``to`` before it that came after the previous
   occurrence stopped: "before a child comes into our care … otherwise within 10 days"); if the case leaves ``while`` (or reaches a terminal state) first, the
   instance is withdrawn — or missed, when the due date had already passed (unless the standard is
-  ``conditional``: it applies only to cases that do reach ``to``).
+  ``conditional``: it applies only to cases that do reach ``to``). With ``extension``, the first
+  such event after ``from``, if it comes by the due date, moves the due date ``by`` later.
 - lead time: for each ``to`` event, the latest ``from`` event before it (since the previous ``to``;
   one on the same day counts as before it) must be at least the lead time earlier (zero: by the
   day of ``to``); no ``from`` at all is missed.
@@ -304,6 +305,10 @@ def _deadline(
             continue
         occurrence += 1
         due = _add(calendar, event.day, spec.within)
+        if spec.extension is not None:  # lengthened once by an extension made by the due date
+            granted = next((e.day for e in flat[i + 1 :] if e.name == spec.extension.event), None)
+            if granted is not None and granted <= due:
+                due = _add(calendar, due, spec.extension.by)
         if spec.before_first is not None:  # also by the next `before_first` after `from`, if sooner
             bound = next((e.day for e in flat[i + 1 :] if e.name == spec.before_first), None)
             if bound is not None and bound < due:

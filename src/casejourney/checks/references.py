@@ -75,6 +75,8 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         refs += [("from", spec.from_, "event", events), ("to", spec.to, "event", events)]
     if isinstance(spec, DeadlineSpec) and spec.before_first is not None:
         refs.append(("before_first", spec.before_first, "activity", list(workflow.activities)))
+    if isinstance(spec, DeadlineSpec) and spec.extension is not None:
+        refs.append(("extension", spec.extension.event, "activity", list(workflow.activities)))
     if isinstance(spec, RecurringSpec):
         refs.append(("to", spec.to, "activity", list(workflow.activities)))
         if spec.restart_on is not None:

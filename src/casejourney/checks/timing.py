@@ -218,7 +218,15 @@ def comparable_pairs(local: Standard, parent: Standard) -> list[Comparable]:
     if isinstance(a, DeadlineSpec | MaxDurationSpec) and isinstance(
         b, DeadlineSpec | MaxDurationSpec
     ):
-        return [Comparable("within", a.within, b.within)]
+        pairs = [Comparable("within", a.within, b.within)]
+        if (
+            isinstance(a, DeadlineSpec)
+            and isinstance(b, DeadlineSpec)
+            and a.extension is not None
+            and b.extension is not None
+        ):
+            pairs.append(Comparable("extension.by", a.extension.by, b.extension.by))
+        return pairs
     if isinstance(a, LeadTimeSpec) and isinstance(b, LeadTimeSpec):
         return [Comparable("at_least", a.at_least, b.at_least)]
     if isinstance(a, RecurringSpec) and isinstance(b, RecurringSpec):

@@ -408,6 +408,8 @@ def timescale_line(workflow: Workflow, standard: Standard, *, at: str | None = N
     head = subject or _capital(event_label(workflow, spec.to))
     anchor = "" if spec.from_ == at else f" of {event_label(workflow, spec.from_)}"
     when = " (when needed)" if spec.conditional else ""  # applies only to cases that go on to it
+    if spec.extension is not None:
+        when += f" (+{spec.extension.by} if {event_label(workflow, spec.extension.event)})"
     return f"{head} ≤ {spec.within}{anchor}{when}"
 
 

@@ -51,6 +51,11 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
         record.update({"from": spec.from_, "to": spec.to, "within": _duration(spec.within)})
         record["while"] = list(spec.while_) if spec.while_ else None
         record["conditional"] = spec.conditional
+        record["extension"] = (
+            None
+            if spec.extension is None
+            else {"event": spec.extension.event, "by": _duration(spec.extension.by)}
+        )
     elif isinstance(spec, LeadTimeSpec):
         record.update({"from": spec.from_, "to": spec.to, "at_least": _duration(spec.at_least)})
     elif isinstance(spec, RecurringSpec):
@@ -93,6 +98,8 @@ def timescale_text(standard: Standard) -> str:
         if not spec.at_least.value:  # a lead time of zero
             return "before, on the same day at the latest"
         return f"at least {spec.at_least} before"
+    if isinstance(spec, DeadlineSpec) and spec.extension is not None:
+        return f"within {spec.within} ({spec.extension.by} more once {spec.extension.event})"
     return f"within {spec.within}"
 
 
@@ -175,4 +182,6 @@ def short_timescale(standard: Standard) -> str:
         return f"{text} ({'; '.join(extras)})" if extras else text
     if isinstance(spec, LeadTimeSpec):
         return f"≥ {short(spec.at_least)} before" if spec.at_least.value else "by the day"
+    if isinstance(spec, DeadlineSpec) and spec.extension is not None:
+        return f"≤ {short(spec.within)} (+{short(spec.extension.by)} if extended)"
     return f"≤ {short(spec.within)}"

@@ -602,6 +602,19 @@ class _StandardBase(_Frozen):
         return self.effective is None or self.effective.includes(due)
 
 
+class ExtensionSpec(_Frozen):
+    """A deadline lengthened once by an event before it falls due (an extension).
+
+    "The responsible authority may extend the temporary approval once for a further period of up
+    to eight weeks" (reg 25(2)): ``{event: temporary_approval_extended, by: 8 weeks}``. The first
+    ``event`` after ``from``, on or before the due date, moves the due date ``by`` later; one
+    after the due date extends nothing, and a second extension nothing more.
+    """
+
+    event: Identifier = Field(description="the activity that extends it (an extension granted)")
+    by: DurationField = Field(description="how much later it is then due, e.g. 8 weeks")
+
+
 class DeadlineSpec(_StandardBase):
     """Event ``to`` happens within ``within`` of event ``from``."""
 
@@ -632,6 +645,22 @@ class DeadlineSpec(_StandardBase):
         'where that comes sooner ("before the first review", reg 7: the first review itself, '
         "not its latest date)",
     )
+    extension: ExtensionSpec | None = Field(
+        default=None,
+        description="an event that lengthens it once, if it comes by the due date: "
+        '`{event: ACTIVITY, by: 8 weeks}` ("may extend the temporary approval once for a '
+        'further period of up to eight weeks")',
+    )
+
+    @model_validator(mode="after")
+    def _extension_can_extend(self) -> DeadlineSpec:
+        if self.extension is not None and self.extension.event in (self.from_, self.to):
+            role = "to" if self.extension.event == self.to else "from"
+            raise ValueError(
+                f"extension.event '{self.extension.event}' is this standard's `{role}`: an "
+                "extension is its own event (an extension granted); name that activity"
+            )
+        return self
 
 
 class LeadTimeSpec(_StandardBase):

@@ -349,6 +349,9 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                         "effective",
                         "applies_to",
                         "then",
+                        "restart_on",
+                        "before_first",
+                        "extension",
                         "source",
                     )
                     if isinstance(doc.data["standards"][i], dict)

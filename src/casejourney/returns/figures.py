@@ -459,6 +459,8 @@ def summarise(returns: Returns) -> Figures:
     figures.referrals_by_week = [weeks.get(week, 0) for week in range(max(weeks, default=-1) + 1)]
     figures.counts = {
         "referrals": figures.referrals,
+        # Early help is in neither return: these are the re-referrals the returns can see.
+        "re-referrals (an earlier episode in the returns)": figures.re_referrals,
         **{name: float(value) for name, value in counts.items()},
         _STARTED: cp_started,
         _REPEAT: round(100 * cp_repeat / cp_started, 1) if cp_started else 0.0,

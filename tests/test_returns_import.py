@@ -377,6 +377,24 @@ def test_what_follows_a_cp_plan_after_pre_proceedings_is_not_counted_as_the_plan
     assert figures.decisions["cp_plan"] == Counter({"cp_to_proceedings": 10})
 
 
+def test_a_conference_that_starts_a_cin_plan_the_same_day_is_counted_as_one() -> None:
+    """Most conferences that decide on a CIN plan start it that day (49 of 57 in a Liverpool
+    year): they were missed, and the rebuilt scenario made a plan from 99% of conferences."""
+    first = dt.date(YEAR - 1, 4, 1)
+    cin: dict[str, list[Episode]] = {}
+    for i in range(30):
+        day = first + dt.timedelta(days=i)
+        conference = day + dt.timedelta(days=10)
+        episode = Episode(referral=day, s47s=[(day, conference, False)])
+        if i % 3:
+            episode.cp_plans = [(conference, None, 0)]
+        else:
+            episode.cin_plans = [(conference, None)]
+        cin[f"c{i}"] = [episode]
+    figures = summarise(Returns(YEAR, cin, {}, None))
+    assert figures.decisions["icpc"] == Counter({"make_cp_plan": 20, "icpc_to_cin": 10})
+
+
 def test_a_paced_stay_is_written_at_the_reference_caseload_so_it_is_not_paced_twice() -> None:
     """An assessment the returns measured at the authority's caseload is that long once paced."""
     from casejourney.returns.figures import Stay

@@ -162,7 +162,8 @@ def _episode_decisions(
             if icpc in plans:
                 decisions.setdefault("icpc", Counter())["make_cp_plan"] += 1
             else:
-                _decide(decisions, "icpc", _next(events, icpc + dt.timedelta(days=1)), _ICPC)
+                # the same day too: a conference that ends in a CIN plan often starts it that day
+                _decide(decisions, "icpc", _next(events, icpc, "s47"), _ICPC)
         elif not_required:
             outcome = _next(events, start + dt.timedelta(days=1), "s47")
             _decide(decisions, "s47_enquiry", outcome, _S47)

@@ -256,3 +256,49 @@ def test_a_huge_term_file_is_refused_unread(tmp_path: Path) -> None:
     path.write_text(HEADER + "#" * 1_100_000 + "\n", encoding="utf-8")
     with pytest.raises(TermDatesError, match="a term-dates file is a few lines a year"):
         read_terms(path)
+
+
+# --- A scenario names its own term dates ----------------------------------------------------------
+
+
+def _scenario(folder: Path, term_dates: str) -> Path:
+    """A what-if of a shipped baseline, naming its own term-dates file (line 4)."""
+    path = folder / "own-terms.yaml"
+    path.write_text(
+        "kind: scenario\n"
+        "id: own-terms\n"
+        "title: Barnet on its own term dates\n"
+        f"term_dates: {term_dates}\n"
+        "extends: barnet-baseline\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_scenario_uses_the_term_dates_it_names(tmp_path: Path) -> None:
+    # An authority's own October half-term, a week earlier than the shipped dates.
+    (tmp_path / "terms.csv").write_text(
+        HEADER + GOOD.replace("2025-10-27,2025-10-31", "2025-10-20,2025-10-24"), encoding="utf-8"
+    )
+    path = _scenario(tmp_path, "terms.csv")
+    assert _errors(path) == set()
+    _, workflow = casejourney.load_scenario(str(path))
+    assert workflow.term_dates == (tmp_path / "terms.csv").resolve()
+    assert not workflow.calendar.is_school_day(D(2025, 10, 20))
+    assert workflow.calendar.is_school_day(D(2025, 10, 27))
+    _, shipped = casejourney.load_scenario("barnet-baseline")
+    assert shipped.calendar.is_school_day(D(2025, 10, 20))
+
+
+def test_a_scenarios_missing_term_dates_file_is_reported_at_the_key(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, "no-such-terms.csv")
+    assert _errors(path) == {("own-terms.yaml", "bad-term-dates", 4)}
+    with pytest.raises(casejourney.SpecError, match=r"no-such-terms\.csv does not exist"):
+        casejourney.load_scenario(str(path))
+
+
+def test_a_scenarios_bad_term_dates_file_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    (tmp_path / "terms.csv").write_text(
+        HEADER + GOOD.replace("2026-03-27", "2026-13-27"), encoding="utf-8"
+    )
+    assert _errors(_scenario(tmp_path, "terms.csv")) == {("terms.csv", "bad-term-dates", 3)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from casejourney.spec.changes import ChangeError, apply_changes, parse_change
 from casejourney.spec.extends import parent_file
 from casejourney.spec.findings import Location
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.resolve import checked_term_dates
 from casejourney.spec.scenario import ScenarioSpec, read_scenario, scenario_findings
 from casejourney.spec.yamlsafe import is_present, is_regular_file, read_yaml
 
@@ -365,6 +366,14 @@ def _scenario_checked(
             None,
             [*findings, where.finding(Level.ERROR, "unknown-reference", str(problem))],
         )
+    if scenario.term_dates is not None:
+        # The scenario's own term dates replace the workflow's, checked before any work.
+        where = Location(doc.path, doc.line_of(("term_dates",)))
+        problems: list[Finding] = []
+        terms = checked_term_dates((path.parent / scenario.term_dates, where), problems)
+        if terms is None:
+            return scenario, None, findings + problems
+        workflow = replace(workflow, term_dates=terms)
     return scenario, workflow, findings + scenario_findings(scenario, workflow, doc)
 
 

@@ -412,6 +412,14 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
 
 def _term_dates(given: tuple[Path, Location] | None, findings: list[Finding]) -> Path | None:
     """The term-dates file a workflow names, read now so a mistake is reported before any work."""
+    return checked_term_dates(given, findings)
+
+
+def checked_term_dates(given: tuple[Path, Location] | None, findings: list[Finding]) -> Path | None:
+    """A term-dates file (a workflow's or a scenario's), read now; a mistake is a finding.
+
+    Returns the file's resolved path, or None (none given, or ``bad-term-dates`` appended).
+    """
     if given is None:
         return None
     path, where = given

@@ -585,6 +585,14 @@ class ScenarioSpec(_Frozen):
         "(../scenarios/liverpool-baseline.yaml)",
     )
     authority: str = Field(description="workflow name (e.g. liverpool) or path")
+    term_dates: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the authority's own school term dates for this scenario: a CSV file in the "
+        "form of the shipped England file (academic_year,term,starts,ends,half_term_starts,"
+        "half_term_ends), relative to this file; it replaces the workflow's (or England's "
+        "shipped dates) for school_days, terms and school_years",
+    )
     start: dt.date = Field(
         ge=EARLIEST_START,
         le=LATEST_END,

@@ -23,7 +23,7 @@ from casejourney.report.diagram import (
     select_phase,
 )
 from casejourney.report.diagram_build import stale
-from casejourney.report.render_dot import DIGEST_PREFIX, digest, dot_source
+from casejourney.report.render_dot import DIGEST_PREFIX, Footnotes, digest, dot_source
 from casejourney.report.render_image import Format, Renderer, render, write_atomic
 from casejourney.spec.models import DeadlineSpec
 from tests.conftest import ROOT, WORKFLOWS
@@ -745,3 +745,20 @@ def test_every_page_of_a_pdf_with_notes_is_legible_on_a4() -> None:
         rest = " ".join(texts[start + 1 :])
         for n in (1, count):
             assert f"[{n}]" in rest, (phase.id, n)
+
+
+@needs_dot
+def test_one_phase_with_notes_prints_its_drawing_then_its_notes(tmp_path: Path) -> None:
+    # Its notes under it made Liverpool's in-care phase a drawing cut across six sheets, each
+    # carrying a slice of the notes; now the drawing comes first and the notes follow it.
+    target = tmp_path / "in-care.pdf"
+    assert (
+        main(["draw", "-a", "liverpool", "--phase", "in_care", "--notes", "-o", str(target)]) == 0
+    )
+    texts = _pdf_text(target.read_bytes())
+    drawing = [t for t in texts if "Notes: sources" not in t]
+    assert drawing and texts[: len(drawing)] == drawing, "the drawing first, then the notes"
+    assert len(drawing) <= 2 < len(texts)
+    count = len(Footnotes(select_phase(_model("liverpool"), "in_care")).notes)
+    rest = " ".join(texts[len(drawing) :])
+    assert all(f"[{n}]" in rest for n in range(1, count + 1))

@@ -445,26 +445,38 @@ def _pdf_pages(diagram: Diagram, notes: bool) -> bytes:
     Every page keeps a 0.5-inch margin clear and prints its smallest (9-pt) type at 6 pt or
     more: a drawing that would print smaller is cut across as many pages as it needs.
     """
-    texts = [dot_source(diagram, notes=notes, size=NATURAL_SIZE)]
     if diagram.focus is None and diagram.comparison is None and _split(diagram, notes):
         texts = [dot_source(diagram, size=NATURAL_SIZE)]  # a map; the notes are with each phase
         for phase in _drawn_phases(diagram):
-            part = select_phase(diagram, phase)
-            # With notes, the list under a phase shrank its page to 3-6 pt type: the drawing
-            # keeps its numbers and the list follows on pages of their own, each at 6 pt or more.
-            drawing = dot_source(part, notes=notes, notes_block=False, size=NATURAL_SIZE)
-            bare = dot_source(
-                part, notes=notes, notes_block=False, size=NATURAL_SIZE, heading=False
-            )
-            if not _fits_one_page(drawing) and _fits_one_page(bare):
-                # Too tall for one page at 6 pt with its title block, but not without it: the
-                # block (sources, key, standards throughout) gets a page of its own, before it.
-                texts += [heading_page_source(part, notes=notes, size=NATURAL_SIZE), bare]
-            else:
-                texts.append(drawing)  # on as many pages as print it at 6 pt
-            if notes:
-                texts += _notes_pages(part)
+            texts += _drawing_pages(select_phase(diagram, phase), notes, phase=True)
+    else:
+        texts = _drawing_pages(diagram, notes, phase=diagram.focus is not None)
     return pdf_document(texts, f"{diagram.title}: the child's journey")
+
+
+def _drawing_pages(diagram: Diagram, notes: bool, *, phase: bool) -> list[str]:
+    """DOT for the pages of one drawing: itself, and with ``notes`` its notes, each at 6 pt.
+
+    With its notes under it, a drawing that fits one page is that page. Otherwise (and for a
+    phase always) the drawing keeps its footnote numbers and the list follows on pages of its
+    own: under a phase it shrank the page to 3-6 pt type, and under one phase drawn alone
+    (``--phase in_care --notes``) it made a drawing cut across six sheets.
+    """
+    if notes and not phase:
+        whole = dot_source(diagram, notes=True, size=NATURAL_SIZE)
+        if _fits_one_page(whole):
+            return [whole]
+    drawing = dot_source(diagram, notes=notes, notes_block=False, size=NATURAL_SIZE)
+    texts = [drawing]
+    if phase and not _fits_one_page(drawing):
+        bare = dot_source(diagram, notes=notes, notes_block=False, size=NATURAL_SIZE, heading=False)
+        if _fits_one_page(bare):
+            # Too tall for one page at 6 pt with its title block, but not without it: the block
+            # (sources, key, standards throughout) gets a page of its own, before the drawing.
+            texts = [heading_page_source(diagram, notes=notes, size=NATURAL_SIZE), bare]
+    if notes:
+        texts += _notes_pages(diagram)
+    return texts
 
 
 def pdf_document(dot_texts: Sequence[str], title: str) -> bytes:

@@ -209,56 +209,80 @@ def row_writer(log: LogBuilder) -> Callable[..., None]:
 _JOINED_BY_MAX = frozenset({"most_over_limit"})
 
 
+class LogJoiner:
+    """Independent parts' logs joined into one as each part ends (see :func:`join_logs`).
+
+    Each part's columns are appended to the joined columns and released at once, so joining
+    needs the joined log and one part's, never the parts' logs and the joined log together.
+    """
+
+    def __init__(self) -> None:
+        self.columns = {name: array(_ARRAY_CODES[code]) for name, code in COLUMNS}
+        self.cases = {name: array(_ARRAY_CODES[code]) for name, code in CASE_COLUMNS}
+        self.with_cases = True
+        self.offset = 0  # cases in the parts joined so far
+        self.servers: np.ndarray | None = None  # servers of each team in the parts so far
+        self.about: tuple[int, tuple[str, ...], tuple[str, ...]] | None = None
+
+    def add(self, log: EventLog, servers: tuple[int, ...]) -> None:
+        """Append part ``log`` (``servers``: its servers in post by team); empties its columns."""
+        if self.about is None:
+            self.about = (log.replication, log.names, log.teams)
+        teams = len(servers)
+        if self.servers is None:
+            self.servers = np.zeros(teams, dtype=np.int64)
+        offset = self.offset
+        cases = int(log["case"].max()) + 1 if len(log) else 0
+        # "worker" before "team": shifting server ids reads the part's team column
+        for name, code in sorted(COLUMNS, key=lambda column: column[0] == "team"):
+            piece = log.columns.pop(name)
+            if name == "case":
+                piece = piece.astype(code)
+                piece += offset
+            elif name == "worker" and teams:
+                team = log.columns["team"]
+                held = (piece >= 0) & (team >= 0) & (team < teams)
+                shift = self.servers[np.where(held, team, 0)]
+                piece = piece.astype(code)
+                piece += np.where(held, shift, 0).astype(piece.dtype)
+            self.columns[name].frombytes(np.ascontiguousarray(piece, dtype=code).tobytes())
+            del piece
+        self.with_cases = self.with_cases and bool(log.cases)
+        if self.with_cases:
+            for name, code in CASE_COLUMNS:
+                own = np.zeros(cases, dtype=code)
+                piece = log.cases[name][:cases]
+                own[: len(piece)] = piece
+                self.cases[name].frombytes(own.tobytes())
+        self.offset += cases
+        self.servers += np.asarray(servers, dtype=np.int64)
+
+    def freeze(self) -> EventLog:
+        """The joined log (its columns are views on the joiner's, which is not added to again)."""
+        assert self.about is not None, "no part was joined"
+        replication, names, teams = self.about
+        columns = {name: np.frombuffer(self.columns[name], dtype=code) for name, code in COLUMNS}
+        cases = (
+            {name: np.frombuffer(self.cases[name], dtype=code) for name, code in CASE_COLUMNS}
+            if self.with_cases
+            else {}
+        )
+        return EventLog(
+            replication=replication, names=names, teams=teams, columns=columns, cases=cases
+        )
+
+
 def join_logs(logs: list[EventLog], servers: list[tuple[int, ...]]) -> EventLog:
     """Independent parts' logs as one: part after part, case ids and server ids following on.
 
     ``servers[i]`` is part i's servers in post by team: part i's server k of team t becomes
     server k + (servers of team t in parts before i). Each part's columns are released as soon
-    as they are copied, so the join needs little more memory than the joined log.
+    as they are copied (:class:`LogJoiner`, which a run of many parts uses as each part ends).
     """
-    first = logs[0]
-    case_offsets, offset = [], 0
-    for log in logs:
-        case_offsets.append(offset)
-        if len(log):
-            offset += int(log["case"].max()) + 1
-    teams = len(servers[0])
-    server_offsets = np.cumsum([(0,) * teams, *servers[:-1]], axis=0)
-    total = sum(len(log) for log in logs)
-    columns: dict[str, np.ndarray] = {}
-    # "worker" before "team": shifting server ids reads each part's team column
-    for name, code in sorted(COLUMNS, key=lambda column: column[0] == "team"):
-        out = np.empty(total, dtype=code)
-        at = 0
-        for i, log in enumerate(logs):
-            piece = log.columns.pop(name)
-            out[at : at + len(piece)] = piece
-            if name == "case":
-                out[at : at + len(piece)] += case_offsets[i]
-            elif name == "worker" and teams:
-                team = log.columns["team"]
-                held = (piece >= 0) & (team >= 0) & (team < teams)
-                shift = server_offsets[i][np.where(held, team, 0)]
-                out[at : at + len(piece)] += np.where(held, shift, 0).astype(out.dtype)
-            at += len(piece)
-            del piece
-        columns[name] = out
-    cases: dict[str, np.ndarray] = {}
-    if all(log.cases for log in logs):
-        for name, code in CASE_COLUMNS:
-            out = np.zeros(offset, dtype=code)
-            for i, log in enumerate(logs):
-                piece = log.cases[name]
-                size = (case_offsets[i + 1] if i + 1 < len(logs) else offset) - case_offsets[i]
-                out[case_offsets[i] : case_offsets[i] + min(size, len(piece))] = piece[:size]
-            cases[name] = out
-    return EventLog(
-        replication=first.replication,
-        names=first.names,
-        teams=first.teams,
-        columns={name: columns[name] for name, _ in COLUMNS},
-        cases=cases,
-    )
+    joiner = LogJoiner()
+    for log, own in zip(logs, servers, strict=True):
+        joiner.add(log, own)
+    return joiner.freeze()
 
 
 def join_snapshots(parts: list[Snapshots]) -> Snapshots:

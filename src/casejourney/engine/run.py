@@ -51,8 +51,8 @@ from casejourney.engine.records import (
     FLUSH_BYTES,
     EventLog,
     LogBuilder,
+    LogJoiner,
     Snapshots,
-    join_logs,
     join_snapshots,
     row_writer,
 )
@@ -117,7 +117,7 @@ def simulate_parts(
     """
     if len(parts) == 1:
         return simulate(parts[0], seed, replication, progress)
-    logs: list[EventLog] = []
+    joiner = LogJoiner()  # each part's log joins the rest as soon as the part ends
     counts: list[Snapshots] = []
     for index, part in enumerate(parts):
         own = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, index))
@@ -125,10 +125,10 @@ def simulate_parts(
         if progress is not None:
             on = partial(_part_progress, progress, index, len(parts))
         log, snapshots = simulate(part, own, replication, on)
-        logs.append(log)
+        joiner.add(log, tuple(team.servers for team in part.teams))
+        del log
         counts.append(snapshots)
-    servers = [tuple(team.servers for team in part.teams) for part in parts]
-    return join_logs(logs, servers), join_snapshots(counts)
+    return joiner.freeze(), join_snapshots(counts)
 
 
 def _part_progress(progress: Callable[[float], None], index: int, parts: int, share: float) -> None:

@@ -912,14 +912,9 @@ def note_count(diagram: Diagram) -> int:
     return len(Footnotes(diagram).notes)
 
 
-def notes_page_source(diagram: Diagram, first: int, last: int, *, size: str = PAGE_SIZE) -> str:
-    """DOT for a page of ``diagram``'s numbered notes ``first`` to ``last`` (0-based, end excluded).
-
-    The numbers are those of the drawing drawn with ``notes=True``; the heading names the drawing.
-    """
-    footnotes = Footnotes(diagram)
-    footnotes.notes = footnotes.notes[first:last]
-    graph = graphviz.Digraph(name=f"{diagram.name}_notes", strict=False)
+def _page_graph(name: str, size: str) -> graphviz.Digraph:
+    """An empty graph for a printed page of text (notes, a title block): its label is the page."""
+    graph = graphviz.Digraph(name=name, strict=False)
     graph.attr(
         fontname=FONT,
         fontsize="12",
@@ -930,6 +925,17 @@ def notes_page_source(diagram: Diagram, first: int, last: int, *, size: str = PA
         size=size,
         bgcolor="white",
     )
+    return graph
+
+
+def notes_page_source(diagram: Diagram, first: int, last: int, *, size: str = PAGE_SIZE) -> str:
+    """DOT for a page of ``diagram``'s numbered notes ``first`` to ``last`` (0-based, end excluded).
+
+    The numbers are those of the drawing drawn with ``notes=True``; the heading names the drawing.
+    """
+    footnotes = Footnotes(diagram)
+    footnotes.notes = footnotes.notes[first:last]
+    graph = _page_graph(f"{diagram.name}_notes", size)
     graph.attr("graph", label=_label(_esc_plain(_heading(diagram)) + "\\l", "plain"))
     graph.attr("node", fontname=FONT)
     graph.node(NOTES, label=_label(notes_html(footnotes), "html"), shape="plaintext", id="notes")
@@ -943,17 +949,7 @@ def heading_page_source(diagram: Diagram, *, notes: bool = False, size: str = PA
     (``dot_source(..., heading=False)``).
     """
     labels = HtmlLabels(Footnotes(diagram) if notes else None, notes_below=False)
-    graph = graphviz.Digraph(name=f"{diagram.name}_heading", strict=False)
-    graph.attr(
-        fontname=FONT,
-        fontsize="12",
-        fontcolor=TEXT_COLOUR,
-        labelloc="t",
-        labeljust="l",
-        pad=str(PAD),
-        size=size,
-        bgcolor="white",
-    )
+    graph = _page_graph(f"{diagram.name}_heading", size)
     graph.attr("graph", label=_label(labels.title(diagram), "html"))
     return _with_digest(graph.source)
 

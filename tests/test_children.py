@@ -81,7 +81,8 @@ def test_rules_and_journey_say_who_is_owed_it(capsys: pytest.CaptureFixture[str]
     assert main(["rules", "--authority", "barnet", "--format", "json"]) == 0
     records = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert records["adoption-best-interest-decision"]["applies_to"] == {"plan": ["adoption"]}
-    assert "simulated children" in records["adoption-best-interest-decision"]["outside_simulation"]
+    assert records["adoption-best-interest-decision"]["outside_simulation"] is None
+    assert "scenario draws" in records["adoption-best-interest-decision"]["simulated_if"]
     assert records["lac-review-barnet"]["outside_simulation"] is None
     path = "referral,strategy_discussion,s47_enquiry,care_proceedings,looked_after"
     args = ["journey", "--authority", "barnet", "--path", path, "--format", "json"]

@@ -52,7 +52,7 @@ def test_a_step_waiting_for_a_time_and_an_event_switches_in_the_simulation_at_th
     # first review, due within 20 working days) switches at the later of the two.
     scenario, workflow = casejourney.load_scenario("national-baseline")
     compiled = compile_scenario(workflow, scenario, scale=0.01, horizon_days=30)
-    [rule] = [r for r in compiled.model.tasks if r.name == "lac-visits"]
+    [rule, *_] = [r for r in compiled.model.tasks if r.name == "lac-visits"]  # by placement
     assert (rule.every.unit.value, rule.every.n, rule.then) == ("weeks", 6, ())
     builder = _TaskBuilder(workflow, scenario, {}, [], [], {})
     spec = workflow.standards["lac-visits"].spec

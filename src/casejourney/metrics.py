@@ -23,6 +23,7 @@ from casejourney import schedule
 from casejourney.calendar import Unit
 from casejourney.codebook import Codebook
 from casejourney.engine.records import EventLog, Kind, Snapshots
+from casejourney.spec.children import LEGAL_STATUSES, PLACEMENTS, PLANS
 from casejourney.spec.models import (
     AppliesToSpec,
     DeadlineSpec,
@@ -81,6 +82,9 @@ class Stream:
     cur_phase: np.ndarray  # phase of the state after each row
     prev_phase: np.ndarray  # phase of the state before each entry (-1: none)
     birth: np.ndarray | None = None  # by case id: the day of birth (None: not in the log)
+    # by ``applies_to`` key (placement, legal_status, plan, disabled): each case's value, as an
+    # index into the words of ``spec.children`` (disabled: 1); only what the run drew
+    traits: Mapping[str, np.ndarray] | None = None
 
     @classmethod
     def of(cls, log: EventLog, book: Codebook) -> Stream:
@@ -129,6 +133,7 @@ class Stream:
             cur_phase,
             prev_phase,
             None if birth is None else birth.astype(np.int64),
+            {k: v for k, v in log.cases.items() if k in _ATTRIBUTE_WORDS},
         )
 
     @functools.cached_property
@@ -659,8 +664,8 @@ def _recurring_slow(
 def _measured(book: Codebook, standard: Standard) -> bool:
     """Whether a run's records can judge this standard.
 
-    Not a worker's or a household's, nor owed only to children the run cannot tell apart, nor one
-    whose activity the run scheduled by another standard for different children.
+    Not a worker's or a household's, nor a conditional lead time, nor one the run did not follow
+    (``not_simulated``: owed to children by an attribute the run did not draw).
     """
     return not standard.spec.outside_simulation and standard.id not in book.not_simulated
 
@@ -726,22 +731,48 @@ def _standard_instances(stream: Stream, index: int, standard: Standard) -> Table
     return {key: values[keep] for key, values in table.items()}
 
 
-def _for_children(stream: Stream, band: AppliesToSpec | None, table: Table) -> Table:
-    """The instances owed to the children ``band`` chooses: by age on the day each opens.
+#: The values of each attribute ``applies_to`` may ask about, in the order the run numbers them.
+_ATTRIBUTE_WORDS: dict[str, tuple[str | bool, ...]] = {
+    "disabled": (False, True),
+    "placement": PLACEMENTS,
+    "legal_status": LEGAL_STATUSES,
+    "plan": PLANS,
+}
 
-    As tracking judges them, from each case's day of birth in the log (``EventLog.cases``). A
-    log without days of birth keeps every instance (tracking: an unknown age is in the band).
+
+def _for_children(stream: Stream, band: AppliesToSpec | None, table: Table) -> Table:
+    """The instances owed to the children ``band`` chooses, as tracking judges them.
+
+    Age on the day each occurrence opens, from each case's day of birth in the log
+    (``EventLog.cases``); a log without days of birth keeps every instance (tracking: an unknown
+    age is in the band). Placement, legal status, plan and disability from what the run drew for
+    each case; where the log does not say, the instance is not counted (tracking: a record that
+    does not say is not counted against it).
     """
-    if band is None or stream.birth is None or (band.age_from is None and band.age_under is None):
+    if band is None:
         return table
-    origin = stream.book.grid.origin
-    birth = stream.birth[table["case"]]
-    opened = table["opened"]
-    keep = np.ones(len(opened), dtype=bool)
-    if band.age_from is not None:
-        keep &= opened >= schedule.at_age(origin, birth, band.age_from)
-    if band.age_under is not None:
-        keep &= opened < schedule.at_age(origin, birth, band.age_under)
+    case = table["case"]
+    keep = np.ones(len(case), dtype=bool)
+    if stream.birth is not None and (band.age_from is not None or band.age_under is not None):
+        origin = stream.book.grid.origin
+        birth = stream.birth[case]
+        opened = table["opened"]
+        if band.age_from is not None:
+            keep &= opened >= schedule.at_age(origin, birth, band.age_from)
+        if band.age_under is not None:
+            keep &= opened < schedule.at_age(origin, birth, band.age_under)
+    drawn = stream.traits or {}
+    for name, words in _ATTRIBUTE_WORDS.items():
+        asked = getattr(band, name)
+        if asked is None:
+            continue
+        column = drawn.get(name)
+        if column is None:
+            keep[:] = False
+            continue
+        chosen = {asked} if isinstance(asked, bool) else set(asked)
+        codes = [i for i, word in enumerate(words) if word in chosen]
+        keep &= np.isin(column[case], codes)
     return {key: values[keep] for key, values in table.items()}
 
 

@@ -36,6 +36,7 @@ from casejourney.engine import (
     TaskKind,
     TaskRule,
     TeamModel,
+    Trait,
     simulate_parts,
     split,
 )
@@ -43,6 +44,7 @@ from casejourney.engine.model import Carried, History, Opening
 from casejourney.errors import CasejourneyError
 from casejourney.machine import TransitionTable
 from casejourney.spec.models import (
+    AppliesToSpec,
     DeadlineSpec,
     LeadTimeSpec,
     RecurringSpec,
@@ -252,6 +254,7 @@ def compile_scenario(
         ),
         carried=_carried(scenario, code, grid, scale),
         ages=_draw(scenario.demand.child_age_years),
+        traits=tuple(Trait(name, weights) for name, (_, weights, _) in builder.attributes.items()),
         marks=tuple((code[n], float(n.split(":")[1])) for n in names if is_age_event(n)),
         mark_scope=_mark_scope(tasks, code, names),
         discipline=scenario.queue_discipline,
@@ -515,6 +518,8 @@ class _TaskBuilder:
         self.practice_index: dict[str, int] = {}
         self.rules: list[TaskRule] = []
         self.not_simulated: dict[str, str] = {}
+        #: what the scenario draws for each child: (values, shares, source) by applies_to key
+        self.attributes = scenario.children.attributes() if scenario.children else {}
 
     def extras(self, activity: str) -> dict[str, Any]:
         """Punctuality, effort, team and slots of an activity."""
@@ -597,19 +602,19 @@ class _TaskBuilder:
         calendar = workflow.calendar
         activities = set(workflow.activities) | set(self.scenario.routines)
         recurring: dict[tuple[str, frozenset[str]], list[tuple[str, RecurringSpec]]] = {}
-        once: dict[tuple[str, str, frozenset[str] | None], tuple[str, DeadlineSpec]] = {}
+        once: dict[tuple[str, str, frozenset[str] | None, Filter], tuple[str, DeadlineSpec]] = {}
         for standard in workflow.standards.values():
             spec = standard.spec
-            if spec.outside_simulation:  # a worker's, a household's, or for some children only
+            if spec.outside_simulation:  # a worker's, a household's, a conditional lead time
                 continue
-            if not self.in_force(standard):
+            if not self.in_force(standard) or not self.drawn(standard):
                 continue
             if isinstance(spec, RecurringSpec):
                 key = (spec.to, workflow.expand_scope(spec.while_))
                 recurring.setdefault(key, []).append((standard.id, spec))
             elif isinstance(spec, DeadlineSpec) and spec.to in activities:
                 scope = workflow.expand_scope(spec.while_) if spec.while_ else None
-                dkey = (spec.to, spec.from_, scope)
+                dkey = (spec.to, spec.from_, scope, self.wanted(spec.applies_to))
                 found = once.get(dkey)
                 if found is None or _probe(calendar, spec.within) < _probe(
                     calendar, found[1].within
@@ -623,13 +628,12 @@ class _TaskBuilder:
                         task=code[spec.from_],
                         target=code[spec.to],
                         at_least=_offset(spec.at_least),
+                        traits=self.wanted(spec.applies_to),
                         **self.extras(spec.from_),
                     )
                 )
-        followed = [
-            piece for candidates in recurring.values() for piece in age_pieces(calendar, candidates)
-        ]
-        for low, high, ident, spec in followed:
+        followed = [piece for candidates in recurring.values() for piece in self.pieces(candidates)]
+        for traits, low, high, ident, spec in followed:
             every_age = low == 0 and high is None
             self.rules.append(
                 TaskRule(
@@ -637,6 +641,7 @@ class _TaskBuilder:
                     kind=TaskKind.RECURRING,
                     task=code[spec.to],
                     scope=self.scope_of(spec.while_),
+                    traits=traits,
                     min_age_months=None if every_age else 12 * low,
                     max_age_months=None if high is None else 12 * high,
                     every=_offset(spec.every),
@@ -650,7 +655,7 @@ class _TaskBuilder:
                     **self.extras(spec.to),
                 )
             )
-        for ident, dspec in once.values():
+        for (*_, traits), (ident, dspec) in once.items():
             if dspec.from_ not in code:
                 continue  # an event the simulation never produces (e.g. a placement move)
             self.rules.append(
@@ -658,12 +663,107 @@ class _TaskBuilder:
                     name=ident,
                     kind=TaskKind.ONCE,
                     task=code[dspec.to],
+                    traits=traits,
                     scope=self.scope_of(dspec.while_),
                     anchor=code[dspec.from_],
                     within=_offset(dspec.within),
                     **self.extras(dspec.to),
                 )
             )
+
+    def drawn(self, standard: Standard) -> bool:
+        """Whether the run's children have what the standard's ``applies_to`` asks about.
+
+        A standard for children with a placement, legal status, plan or disability the scenario
+        does not draw is not simulated (noted in ``not_simulated``, with the reason).
+        """
+        band = standard.spec.applies_to
+        if band is None:
+            return True
+        missing = [name for name in _ATTRIBUTES if getattr(band, name) is not None]
+        missing = [name for name in missing if name not in self.attributes]
+        if missing:
+            self.not_simulated[standard.id] = (
+                f"owed only to children by {', '.join(missing)}, which the scenario does not "
+                f"draw for its children (add children.{missing[0]} with shares and a source)"
+            )
+            return False
+        return True
+
+    def wanted(self, band: AppliesToSpec | None) -> Filter:
+        """The engine's trait filter for the children ``band`` chooses (() for every child)."""
+        if band is None:
+            return ()
+        out = []
+        for index, name in enumerate(self.attributes):
+            asked = getattr(band, name)
+            if asked is None:
+                continue
+            values = self.attributes[name][0]
+            chosen = {asked} if isinstance(asked, bool) else set(asked)
+            out.append((index, frozenset(i for i, v in enumerate(values) if v in chosen)))
+        return tuple(out)
+
+    def pieces(
+        self, candidates: list[tuple[str, RecurringSpec]]
+    ) -> list[tuple[Filter, int, int | None, str, RecurringSpec]]:
+        """The schedules followed for one activity and scope: by the child's traits and age.
+
+        For each combination of the values of the traits the candidates ask about, the
+        strictest standard owed at each age (``age_pieces``); combinations followed by the same
+        standards are then joined, trait by trait, so that each child is owed one rule.
+        """
+        asked = [
+            index
+            for index, name in enumerate(self.attributes)
+            if any(
+                s.applies_to is not None and getattr(s.applies_to, name) is not None
+                for _, s in candidates
+            )
+        ]
+        names = list(self.attributes)
+        found: list[tuple[dict[int, frozenset[int]], int, int | None, str, RecurringSpec]] = []
+        for combination in itertools.product(
+            *(range(len(self.attributes[names[i]][0])) for i in asked)
+        ):
+            kind = dict(zip(asked, combination, strict=True))
+            owed = [
+                (ident, spec)
+                for ident, spec in candidates
+                if all(kind[i] in values for i, values in self.wanted(spec.applies_to))
+            ]
+            for low, high, ident, spec in age_pieces(self.workflow.calendar, owed):
+                found.append(({i: frozenset({v}) for i, v in kind.items()}, low, high, ident, spec))
+        for index in asked:  # join combinations that differ only in this trait's value
+            joined: dict[
+                tuple[object, ...],
+                tuple[dict[int, frozenset[int]], int, int | None, str, RecurringSpec],
+            ] = {}
+            for traits, low, high, ident, spec in found:
+                key = (
+                    ident,
+                    low,
+                    high,
+                    tuple(sorted((i, v) for i, v in traits.items() if i != index)),
+                )
+                if key in joined:
+                    merged = dict(joined[key][0])
+                    merged[index] = merged[index] | traits[index]
+                    joined[key] = (merged, low, high, ident, spec)
+                else:
+                    joined[key] = (traits, low, high, ident, spec)
+            found = list(joined.values())
+        everyone = {i: frozenset(range(len(self.attributes[names[i]][0]))) for i in asked}
+        return [
+            (
+                tuple((i, v) for i, v in sorted(traits.items()) if v != everyone[i]),
+                low,
+                high,
+                ident,
+                spec,
+            )
+            for traits, low, high, ident, spec in found
+        ]
 
     def routines(self) -> None:
         """The scenario's own work, where no standard already times the same activity."""
@@ -697,6 +797,13 @@ class _TaskBuilder:
                         **self.extras(activity),
                     )
                 )
+
+
+#: The engine's trait filter: (trait index, values) pairs (see ``TaskRule.traits``).
+Filter = tuple[tuple[int, frozenset[int]], ...]
+
+#: What ``applies_to`` may ask of a child besides age, in the order traits are numbered.
+_ATTRIBUTES = ("disabled", "placement", "legal_status", "plan")
 
 
 def _mark_scope(

@@ -20,6 +20,7 @@ from casejourney.engine.model import (
     TaskKind,
     TaskRule,
     TeamModel,
+    Trait,
     split,
 )
 from casejourney.engine.records import EventLog, Kind, Snapshots
@@ -40,6 +41,7 @@ __all__ = [
     "TaskKind",
     "TaskRule",
     "TeamModel",
+    "Trait",
     "simulate",
     "simulate_parts",
     "split",

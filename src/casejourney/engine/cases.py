@@ -107,7 +107,7 @@ class Cases(RunState):
                 self.leave(case, self.today)
 
     def new_case(self, day: int, age: float) -> int:
-        """A new case id, with its day of birth (for milestones)."""
+        """A new case id, with its day of birth (for milestones) and its traits."""
         case = len(self.state)
         self.state.append(-1)
         self.entries.append(0)
@@ -116,6 +116,8 @@ class Cases(RunState):
         self.work_left.append(0)
         self.waiting.append(0)
         self.birth.append(day - round(age * 365.25))
+        for values, draws in zip(self.trait_of, self.trait_draws, strict=True):
+            values.append(int(next(draws)))
         self.next_state.append(-1)
         self.deferred.append(0)
         self.open_now += 1

@@ -109,6 +109,9 @@ class TaskRule:
     # none does, the chain waits for the next band to begin.
     min_age_months: int | None = None
     max_age_months: int | None = None
+    # owed only to cases whose value of each trait named is one of those given:
+    # ((trait index into Model.traits, values), ...); () for every case
+    traits: tuple[tuple[int, frozenset[int]], ...] = ()
     anchor: int = -1  # ONCE: the signal it follows
     within: Offset | None = None  # ONCE: due this long after the anchor
     target: int = -1  # LEAD: the event (a booked state or task) it precedes
@@ -122,6 +125,14 @@ class TaskRule:
     def banded(self) -> bool:
         """Whether the rule is owed only in an age band (``min_age_months``, ``max_age_months``)."""
         return self.min_age_months is not None or self.max_age_months is not None
+
+
+@dataclass(frozen=True)
+class Trait:
+    """Something each case is drawn with when it opens and keeps: a value 0..k-1 by weight."""
+
+    name: str
+    weights: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -273,6 +284,7 @@ class Model:
     carried: Carried | None = None  # open cases from records (besides ``opening``)
     ages: Draw = field(default_factory=lambda: Draw("fixed", (10.0,)))
     marks: tuple[tuple[int, float], ...] = ()  # (event code, age in years)
+    traits: tuple[Trait, ...] = ()  # drawn for each case (see ``TaskRule.traits``)
     mark_scope: frozenset[int] | None = None  # states where marks are recorded
     discipline: Literal["edf", "fifo"] = "edf"
     continuous: bool = False  # arrivals at uniform times within their day (queueing checks)

@@ -53,6 +53,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 #: day the case's subject was born (for rules owed in an age band). Kept in memory for the
 #: measures, not written to the results.
 CASE_COLUMNS: tuple[tuple[str, str], ...] = (("birth", "i4"),)
+#: Besides ``birth``, ``cases`` holds one int8 column per trait the run drew (``Model.traits``),
+#: named after it: each case's value.
 
 #: ``due`` of a row that has no due day.
 NO_DUE = -(2**31)
@@ -218,7 +220,8 @@ class LogJoiner:
 
     def __init__(self) -> None:
         self.columns = {name: array(_ARRAY_CODES[code]) for name, code in COLUMNS}
-        self.cases = {name: array(_ARRAY_CODES[code]) for name, code in CASE_COLUMNS}
+        # per-case columns (``birth`` and any traits), made on the first part: name -> (type, data)
+        self.cases: dict[str, tuple[np.dtype, bytearray]] | None = None
         self.with_cases = True
         self.offset = 0  # cases in the parts joined so far
         self.servers: np.ndarray | None = None  # servers of each team in the parts so far
@@ -247,13 +250,15 @@ class LogJoiner:
                 piece += np.where(held, shift, 0).astype(piece.dtype)
             self.columns[name].frombytes(np.ascontiguousarray(piece, dtype=code).tobytes())
             del piece
-        self.with_cases = self.with_cases and bool(log.cases)
+        if self.cases is None:
+            self.cases = {name: (column.dtype, bytearray()) for name, column in log.cases.items()}
+        self.with_cases = self.with_cases and bool(log.cases) and set(log.cases) == set(self.cases)
         if self.with_cases:
-            for name, code in CASE_COLUMNS:
-                own = np.zeros(cases, dtype=code)
+            for name, (dtype, joined) in self.cases.items():
+                own = np.zeros(cases, dtype=dtype)
                 piece = log.cases[name][:cases]
                 own[: len(piece)] = piece
-                self.cases[name].frombytes(own.tobytes())
+                joined += own.tobytes()
         self.offset += cases
         self.servers += np.asarray(servers, dtype=np.int64)
 
@@ -263,8 +268,11 @@ class LogJoiner:
         replication, names, teams = self.about
         columns = {name: np.frombuffer(self.columns[name], dtype=code) for name, code in COLUMNS}
         cases = (
-            {name: np.frombuffer(self.cases[name], dtype=code) for name, code in CASE_COLUMNS}
-            if self.with_cases
+            {
+                name: np.frombuffer(joined, dtype=dtype)
+                for name, (dtype, joined) in self.cases.items()
+            }
+            if self.with_cases and self.cases is not None
             else {}
         )
         return EventLog(

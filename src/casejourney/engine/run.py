@@ -85,8 +85,10 @@ def simulate(
         env.run(until=model.end)
         run.queued_at_end()
         teams = tuple(t.name for t in model.teams) + tuple(p.name for p in model.places)
-        birth = np.frombuffer(run.birth, dtype=np.int32).copy()
-        log = run.log.freeze(model.names, teams, replication, {"birth": birth})
+        cases: dict[str, np.ndarray] = {"birth": np.frombuffer(run.birth, dtype=np.int32).copy()}
+        for trait, values in zip(model.traits, run.trait_of, strict=True):
+            cases[trait.name] = np.frombuffer(values, dtype=np.int8).copy()
+        log = run.log.freeze(model.names, teams, replication, cases)
         snapshots = run.snapshots(replication)
         # The run is garbage now, but in reference cycles (the day's processes and the
         # environment, the run and its handlers) that only the cyclic collector frees. All of it
@@ -180,6 +182,7 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.punctual, self.punctual_parts = streams.punctual, streams.punctual_parts
         self.punctual_shift = streams.punctual_shift
         self.ages, self.place_draws = streams.ages, streams.place_draws
+        self.trait_draws = streams.trait_draws
         self.adjourn_draws, self.aims = streams.adjourn_draws, streams.aims
         self.history_draws = streams.history_draws
         self.references = [t.reference for t in model.teams]
@@ -206,6 +209,8 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.work_left = bytearray()
         self.waiting = bytearray()
         self.birth = array("i")
+        self.trait_of = [array("b") for _ in model.traits]  # per trait, each case's value
+        self.rule_traits = [rule.traits for rule in model.tasks]
         self.next_state = array("h")  # the way out, when drawn on entering (see StateModel)
         self.deferred = bytearray()  # a paced stay waiting for a server before it starts
         self.arrived = 0

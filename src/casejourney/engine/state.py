@@ -109,6 +109,9 @@ class RunState:
     work_left: bytearray
     waiting: bytearray
     birth: array[int]
+    trait_of: list[array[int]]  # per trait (``Model.traits``), each case's value
+    trait_draws: list[Iterator[Any]]
+    rule_traits: list[tuple[tuple[int, frozenset[int]], ...]]
     next_state: array[int]  # the way out, when drawn on entering (see StateModel)
     deferred: bytearray  # a paced stay waiting for a server before it starts
     arrived: int

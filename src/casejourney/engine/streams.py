@@ -66,6 +66,7 @@ class Streams:
             for p in model.punctuality
         ]
         self.ages = self.amounts(model.ages, "ages")
+        self.trait_draws = [self._trait_stream(t.name, t.weights) for t in model.traits]
         self.place_draws = [
             self.amounts(Draw("uniform", (0.0, 1.0)), f"place:{p.name}") for p in model.places
         ]
@@ -123,6 +124,12 @@ class Streams:
                     self.grid.shifter(whole_units(draw, np.zeros(1))[0]),
                 )
         return found
+
+    def _trait_stream(self, name: str, weights: tuple[float, ...]) -> Iterator[Any]:
+        rng = generator(self.seed, f"trait:{name}")
+        p = np.asarray(weights, dtype=float)
+        p = p / p.sum()
+        return stream(lambda n: rng.choice(len(p), size=n, p=p))
 
     def _branch_stream(self, index: int) -> Iterator[Any]:
         state = self.states[index]

@@ -62,14 +62,14 @@ class Timing:
 def age_groups(rules: Sequence[TaskRule]) -> list[tuple[int, ...]]:
     """For each rule, the recurring rules with age bands that share its chain (() for none).
 
-    Rules for the same task and scope with age bands (``TaskRule.min_age_months``) are one chain of
+    Rules for the same task, scope and traits with age bands (``TaskRule.min_age_months``) are one chain of
     occurrences, each timed by the rule whose band holds the case's age; their bands must not
     overlap.
     """
-    groups: dict[tuple[int, frozenset[int] | None], list[int]] = {}
+    groups: dict[tuple[int, frozenset[int] | None, object], list[int]] = {}
     for index, rule in enumerate(rules):
         if rule.kind is TaskKind.RECURRING and rule.banded:
-            groups.setdefault((rule.task, rule.scope), []).append(index)
+            groups.setdefault((rule.task, rule.scope, rule.traits), []).append(index)
     out: list[tuple[int, ...]] = [()] * len(rules)
     for members in groups.values():
         bands = sorted(
@@ -131,8 +131,15 @@ class Tasks(RunState):
         self.token += 1
         return self.token
 
+    def owed_to(self, case: int, index: int) -> bool:
+        """Whether the case has the traits a rule is owed for (``TaskRule.traits``)."""
+        trait_of = self.trait_of
+        return all(trait_of[t][case] in values for t, values in self.rule_traits[index])
+
     def start_rule(self, case: int, index: int, day: int) -> None:
-        """The case entered a rule's scope on ``day``."""
+        """The case entered a rule's scope on ``day`` (if the rule is owed to it)."""
+        if self.rule_traits[index] and not self.owed_to(case, index):
+            return
         group = self.age_group[index]
         if group:
             # one chain for the group: its first rule starts every member, then plans
@@ -391,6 +398,8 @@ class Tasks(RunState):
 
     def trigger_lead(self, case: int, index: int, target: int) -> None:
         """A task that must come at least some time before a booked event on ``target``."""
+        if self.rule_traits[index] and not self.owed_to(case, index):
+            return
         rule = self.tasks[index]
         at_least = self.timing[index].at_least
         assert at_least is not None

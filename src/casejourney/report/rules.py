@@ -39,6 +39,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
         "effective": str(spec.effective) if spec.effective else None,
         "supersedes": spec.supersedes,
         "outside_simulation": spec.outside_simulation,
+        "simulated_if": spec.needs_drawn,
         "notes": spec.notes,
         "source": {
             "document": workflow.document_title(spec.source.document),
@@ -133,8 +134,8 @@ def scope_text(standard: Standard) -> str:
         words.append(str(spec.effective))
     if spec.supersedes is not None:
         words.append(f"in place of {spec.supersedes} where owed")
-    if spec.outside_simulation:
-        words.append("not simulated: simulated children have no placement, plan or disability yet")
+    if spec.needs_drawn:
+        words.append("simulated where the scenario draws these for its children (children:)")
     return "; ".join(words)
 
 

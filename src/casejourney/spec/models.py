@@ -581,13 +581,23 @@ class _StandardBase(_Frozen):
         """Why this standard is not simulated (nor, per worker or household, tracked), or None."""
         if self.per in OUTSIDE_SIMULATION:
             return OUTSIDE_SIMULATION[self.per]
-        if self.applies_to is not None and not self.applies_to.by_age_only:
-            return (
-                "owed only to children known to have a placement, legal status, plan or "
-                "disability: tracked where a child's record says so (journey --placement, "
-                "--legal-status, --plan, --disabled), but simulated children do not have these yet"
-            )
         return None
+
+    @property
+    def needs_drawn(self) -> str | None:
+        """Why a simulation may not follow this standard, or None: it is owed by attribute.
+
+        A standard owed to children by placement, legal status, plan or disability is followed
+        only where the scenario draws these for its children (``children:``).
+        """
+        if self.applies_to is None or self.applies_to.by_age_only:
+            return None
+        return (
+            "owed only to children known to have a placement, legal status, plan or "
+            "disability: tracked where a child's record says so (journey --placement, "
+            "--legal-status, --plan, --disabled), and simulated only where the scenario draws "
+            "these for its children (children: in the scenario)"
+        )
 
     def applies(
         self, date_of_birth: dt.date | None, day: dt.date, child: ChildAttributes | None = None

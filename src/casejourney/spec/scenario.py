@@ -20,6 +20,14 @@ from pydantic import Field, model_validator
 from casejourney.calendar import FIRST_YEAR, LAST_YEAR, Duration, Unit, WorkingCalendar
 from casejourney.spec import scenarios_dir
 from casejourney.spec.carried import CarriedStay, carried_findings, read_carried
+from casejourney.spec.children import (
+    LEGAL_STATUSES,
+    PLACEMENTS,
+    PLANS,
+    LegalStatus,
+    Placement,
+    Plan,
+)
 from casejourney.spec.extends import parent_file
 from casejourney.spec.findings import Finding, Level, Location, display_path
 from casejourney.spec.models import (
@@ -478,6 +486,108 @@ class PlacementSpec(_Frozen):
     )
 
 
+class _SharesSpec(_Frozen):
+    """How one of a child's attributes is drawn: the share of children with each value."""
+
+    shares: Mapping[str, Probability]
+    source: str = Field(
+        min_length=1,
+        description="where the shares come from (a published table), or 'assumption' and why",
+    )
+
+    @model_validator(mode="after")
+    def _whole(self) -> _SharesSpec:
+        total = sum(self.shares.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"the shares add up to {total:g}, not 1; make them add up to 1 (put the rest "
+                "under 'other')"
+            )
+        return self
+
+    def weights(self, values: tuple[str, ...]) -> tuple[float, ...]:
+        """The shares in the order of ``values`` (0 for a value not named)."""
+        return tuple(float(self.shares.get(v, 0.0)) for v in values)
+
+
+class PlacementShares(_SharesSpec):
+    """The share of children in each kind of placement while looked after."""
+
+    shares: Mapping[Placement, Probability] = Field(
+        min_length=1, description="share of children by placement, adding up to 1"
+    )
+
+
+class LegalStatusShares(_SharesSpec):
+    """The share of children under each legal status while looked after."""
+
+    shares: Mapping[LegalStatus, Probability] = Field(
+        min_length=1, description="share of children by legal status, adding up to 1"
+    )
+
+
+class PlanShares(_SharesSpec):
+    """The share of children with each plan for permanence."""
+
+    shares: Mapping[Plan, Probability] = Field(
+        min_length=1, description="share of children by plan, adding up to 1"
+    )
+
+
+class DisabilitySpec(_Frozen):
+    """How many children are disabled."""
+
+    share: Probability = Field(description="share of children who are disabled")
+    source: str = Field(
+        min_length=1,
+        description="where the share comes from (a published table), or 'assumption' and why",
+    )
+
+
+class ChildrenSpec(_Frozen):
+    """What each simulated child is drawn with when their case opens, for ``applies_to``.
+
+    Each child keeps what is drawn for the whole simulation (a placement, a legal status, a plan,
+    whether disabled). A standard for children with an attribute the scenario does not draw is
+    not simulated.
+    """
+
+    disabled: DisabilitySpec | None = Field(
+        default=None, description="share of children who are disabled, with its source"
+    )
+    placement: PlacementShares | None = Field(
+        default=None,
+        description="share of children in each kind of placement while looked after "
+        f"({', '.join(PLACEMENTS)}), with the source",
+    )
+    legal_status: LegalStatusShares | None = Field(
+        default=None,
+        description="share of children under each legal status while looked after "
+        f"({', '.join(LEGAL_STATUSES)}), with the source",
+    )
+    plan: PlanShares | None = Field(
+        default=None,
+        description="share of children with each plan for permanence "
+        f"({', '.join(PLANS)}), with the source",
+    )
+
+    def attributes(self) -> dict[str, tuple[tuple[str | bool, ...], tuple[float, ...], str]]:
+        """Each attribute drawn: (its values, their shares, the source), by ``applies_to`` key."""
+        out: dict[str, tuple[tuple[str | bool, ...], tuple[float, ...], str]] = {}
+        if self.disabled is not None:
+            share = float(self.disabled.share)
+            out["disabled"] = ((False, True), (1.0 - share, share), self.disabled.source)
+        for name, words in (
+            ("placement", PLACEMENTS),
+            ("legal_status", LEGAL_STATUSES),
+            ("plan", PLANS),
+        ):
+            found: _SharesSpec | None = getattr(self, name)
+            if found is not None:
+                out[name] = (words, found.weights(words), found.source)
+        return out
+
+
 class RoutineSpec(_Frozen):
     """Work the scenario adds that no standard asks for: visits, a decision (it still takes time).
 
@@ -690,6 +800,12 @@ class ScenarioSpec(_Frozen):
     )
     placements: Mapping[Identifier, PlacementSpec] = Field(
         default_factory=dict, description="placement capacity by kind"
+    )
+    children: ChildrenSpec | None = Field(
+        default=None,
+        description="what each child is drawn with for standards owed to some children only "
+        "(applies_to: placement, legal status, plan, disability), each with its source "
+        "(default: none drawn, and such standards are not simulated)",
     )
     routines: Mapping[Identifier, RoutineSpec] = Field(
         default_factory=dict,

@@ -489,7 +489,6 @@ class PlacementSpec(_Frozen):
 class _SharesSpec(_Frozen):
     """How one of a child's attributes is drawn: the share of children with each value."""
 
-    shares: Mapping[str, Probability]
     source: str = Field(
         min_length=1,
         description="where the shares come from (a published table), or 'assumption' and why",
@@ -497,7 +496,7 @@ class _SharesSpec(_Frozen):
 
     @model_validator(mode="after")
     def _whole(self) -> _SharesSpec:
-        total = sum(self.shares.values())
+        total = sum(self.by_value().values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(
                 f"the shares add up to {total:g}, not 1; make them add up to 1 (put the rest "
@@ -507,7 +506,12 @@ class _SharesSpec(_Frozen):
 
     def weights(self, values: tuple[str, ...]) -> tuple[float, ...]:
         """The shares in the order of ``values`` (0 for a value not named)."""
-        return tuple(float(self.shares.get(v, 0.0)) for v in values)
+        shares = self.by_value()
+        return tuple(float(shares.get(v, 0.0)) for v in values)
+
+    def by_value(self) -> dict[str, float]:
+        """The share of children with each value named (``shares``, in the subclasses)."""
+        return {str(k): float(v) for k, v in getattr(self, "shares").items()}  # noqa: B009
 
 
 class PlacementShares(_SharesSpec):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -691,3 +692,23 @@ def test_children_shares_that_do_not_add_up_are_refused_at_their_key(tmp_path: P
         tmp_path, "national-baseline", old, old.replace("care_order", "court_order", 1)
     )
     assert "court_order" in findings[0].message and "care_order" in findings[0].message
+
+
+def test_drawing_children_leaves_every_other_draw_as_it_was() -> None:
+    # each attribute has its own random stream: where no standard asks about it, a run that
+    # draws it is the run that does not, event for event
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    by_age_only = {
+        k: s
+        for k, s in workflow.standards.items()
+        if s.spec.applies_to is None or s.spec.applies_to.by_age_only
+    }
+    plain = dataclasses.replace(workflow, standards=by_age_only)
+    drawn = compile_scenario(plain, scenario, **SMALL)  # type: ignore[arg-type]
+    assert len(drawn.model.traits) == 4
+    without = compile_scenario(plain, scenario.model_copy(update={"children": None}), **SMALL)  # type: ignore[arg-type]
+    first, _ = run_replication(drawn, 0)
+    second, _ = run_replication(without, 0)
+    assert first.digest() == second.digest()
+    assert set(first.cases) == {"birth", "disabled", "placement", "legal_status", "plan"}
+    assert set(second.cases) == {"birth"}

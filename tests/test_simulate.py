@@ -26,6 +26,7 @@ from casejourney.engine import (
     StateModel,
     TaskKind,
     TaskRule,
+    Trait,
     simulate,
 )
 from casejourney.engine.model import Opening
@@ -712,3 +713,38 @@ def test_drawing_children_leaves_every_other_draw_as_it_was() -> None:
     assert first.digest() == second.digest()
     assert set(first.cases) == {"birth", "disabled", "placement", "legal_status", "plan"}
     assert set(second.cases) == {"birth"}
+
+
+def test_a_rule_with_a_trait_filter_is_owed_only_to_cases_drawn_with_it() -> None:
+    # the engine, generically: each case is drawn a value of a trait when it opens; a task rule
+    # for value 1 runs for those cases only, about as many as the weights say
+    grid = DayGrid(WorkingCalendar(), dt.date(2025, 1, 6), -400, 800)
+    rule = TaskRule(
+        "some",
+        TaskKind.RECURRING,
+        1,
+        every=Offset(Unit.WEEKS, 4),
+        traits=((0, frozenset({1})),),
+        team=-2,
+    )
+    model = Model(
+        grid=grid,
+        start=0,
+        end=200,
+        names=("open", "task"),
+        states=(StateModel("open", stay=Draw("fixed", (5000.0,), Unit.DAYS)),),
+        initial=0,
+        arrivals=np.zeros(200),
+        open_days=np.ones(grid.last - grid.first + 1, dtype=bool),
+        signals={(-1, 0): ((0, 0),)},
+        tasks=(rule,),
+        punctuality=(Punctuality(1.0, Draw("fixed", (0.0,)), Draw("fixed", (0.0,))),),
+        opening=(Opening(0, 2000, Draw("fixed", (4.5,))),),
+        traits=(Trait("t", (0.75, 0.25)),),
+    )
+    log, _ = simulate(model, np.random.SeedSequence(3))
+    drawn = log.cases["t"]
+    done = np.unique(log["case"][log["kind"] == Kind.TASK])
+    assert np.all(drawn[done] == 1)
+    assert set(np.flatnonzero(drawn == 1).tolist()) == set(done.tolist())
+    assert abs(len(done) / 2000 - 0.25) < 0.03

@@ -297,6 +297,15 @@ def extension_by_its_own_to(data: dict[str, Any], workflow: casejourney.api.Work
     return str(standard["id"])
 
 
+def zeroth_occurrence(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A deadline met by the 0th `to` after `from`: an occurrence that can never come."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    standard["nth"] = 0
+    return str(standard["id"])
+
+
 def empty_window(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
@@ -384,6 +393,7 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (zero_deadline, "bad-duration"),
     (extension_by_unknown_event, "unknown-reference"),
     (extension_by_its_own_to, "invalid-value"),
+    (zeroth_occurrence, "invalid-value"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -400,6 +410,7 @@ REPORTED_AT = {
     "zero_lead_in_working_days": "at_least",
     "zero_deadline": "within",
     "extension_by_unknown_event": "extension",
+    "zeroth_occurrence": "nth",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.

@@ -70,3 +70,22 @@ def test_a_step_waiting_for_a_time_and_an_event_switches_in_the_simulation_at_th
     )
     never = {"after": "1 year", "and_after_first": "long_term_home_agreed", "every": "1 week"}
     assert switch(never) == "None"
+
+
+def test_a_second_meeting_is_scheduled_in_the_journey_and_in_the_simulation() -> None:
+    # Liverpool TEN: "we will meet within 10 days and again before the first review".
+    scenario, workflow = casejourney.load_scenario("liverpool-baseline")
+    journey = walk(
+        workflow,
+        scenario,
+        dt.date(2026, 1, 5),
+        path=["referral", "cf_assessment", "cin_plan", "looked_after"],
+        until=dt.date(2026, 12, 1),
+    )
+    [again] = [i for i in journey.instances if i.standard == "care-planning-meeting-again"]
+    [review, *_] = [e.day for e in journey.events if e.name == "lac_review"]
+    assert again.outcome.value == "met" and again.done is not None and again.done <= review
+    # The engine keeps one task per activity, anchor, scope and nth: both meetings are planned.
+    compiled = compile_scenario(workflow, scenario, scale=0.01, horizon_days=30)
+    meetings = sorted(r.name for r in compiled.model.tasks if r.name.startswith("care-planning"))
+    assert meetings == ["care-planning-meeting", "care-planning-meeting-again"]

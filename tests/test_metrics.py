@@ -619,6 +619,47 @@ def test_an_extension_lengthens_the_temporary_approval_in_both_readings() -> Non
     assert due_and_outcome(placed + approved) == (D(2027, 2, 22), "late")
 
 
+def test_a_second_meeting_before_the_first_review_in_both_readings() -> None:
+    # Liverpool TEN: a Care Planning Meeting "within 10 days and again before the first review";
+    # one before coming into care counts as the first (nth: 2 with or_before).
+    frame = frame_for("liverpool", weeks=104)
+    entered = ("2026-11-02", "looked_after")
+    review = ("2026-11-23", "lac_review")
+    twice = [
+        entered,
+        ("2026-11-05", "care_planning_meeting"),
+        ("2026-11-20", "care_planning_meeting"),
+        review,
+    ]
+    once = [entered, ("2026-11-05", "care_planning_meeting"), review]
+    before = [
+        ("2026-10-26", "cin_plan"),
+        ("2026-10-30", "care_planning_meeting"),
+        entered,
+        ("2026-11-20", "care_planning_meeting"),
+        review,
+    ]
+    # Out of care and back: the second stretch needs its own two meetings.
+    again = [
+        *twice,
+        ("2027-01-04", "cin_plan"),
+        ("2027-03-01", "looked_after"),
+        ("2027-03-03", "care_planning_meeting"),
+    ]
+    cases = [twice, once, before, again, *CASES]
+    assert vectorised(frame, cases) == reference(frame, cases)
+    rows = as_dates(
+        frame, metrics.instances(make_log(frame, cases[:4]), frame), "care-planning-meeting-again"
+    )
+    assert [(case, outcome) for case, _, _, _, outcome, _, _ in rows] == [
+        (0, "met"),
+        (1, "missed"),
+        (2, "met"),
+        (3, "met"),
+        (3, "missed"),
+    ]
+
+
 def test_a_first_review_held_early_brings_the_health_assessment_forward_in_both_readings() -> None:
     frame = frame_for("national")
     early = [

@@ -523,3 +523,42 @@ def test_an_extended_temporary_approval_is_due_eight_weeks_later(national) -> No
         D(2026, 6, 22),
         Outcome.MISSED,
     )
+
+
+def test_liverpool_meets_again_before_the_first_review() -> None:
+    # TEN: "Wherever possible, we will arrange a Care Planning Meeting before a child comes into
+    # our care. Otherwise, we will meet within 10 days and again before the first review."
+    liverpool = casejourney.load_workflow("liverpool")
+
+    def again(*pairs: tuple[str, str]) -> tuple[dt.date, dt.date | None, Outcome]:
+        [found] = only(
+            track(liverpool, events(*pairs), until=D(2026, 4, 1)), "care-planning-meeting-again"
+        )
+        return found.due, found.done, found.outcome
+
+    entered = ("2026-01-05", "looked_after")
+    review = ("2026-01-26", "lac_review")
+    # Two meetings after coming into care, the second before the first review: met.
+    assert again(
+        entered,
+        ("2026-01-09", "care_planning_meeting"),
+        ("2026-01-22", "care_planning_meeting"),
+        review,
+    ) == (D(2026, 1, 26), D(2026, 1, 22), Outcome.MET)
+    # Only the meeting within 10 days: the second is missed at the review.
+    assert again(entered, ("2026-01-09", "care_planning_meeting"), review) == (
+        D(2026, 1, 26),
+        None,
+        Outcome.MISSED,
+    )
+    # A meeting before coming into care counts as the first: one more before the review meets it.
+    assert again(
+        ("2026-01-02", "care_planning_meeting"),
+        entered,
+        ("2026-01-20", "care_planning_meeting"),
+        review,
+    ) == (D(2026, 1, 26), D(2026, 1, 20), Outcome.MET)
+    # No review yet: due 20 working days after coming into care (2 February).
+    assert again(
+        entered, ("2026-01-09", "care_planning_meeting"), ("2026-02-10", "care_planning_meeting")
+    ) == (D(2026, 2, 2), D(2026, 2, 10), Outcome.LATE)

@@ -366,7 +366,11 @@ def _owed_one(
                 )
                 due = min(due, bound)
             day = timer.do_by(spec.to, due, anchor)
-            return [CaseEvent(day, spec.to)] if day < left else []
+            if day >= left:
+                return []
+            # `nth`: as many as it takes for the nth after `from` (others may schedule some)
+            have = sum(1 for e in activities if e.name == spec.to and anchor <= e.day < left)
+            return [CaseEvent(day, spec.to)] * max(1, spec.nth - have)
     return []
 
 

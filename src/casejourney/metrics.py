@@ -329,30 +329,40 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
             due = np.where(has_x, np.minimum(due, x_day), due)
     ib = np.searchsorted(b_pos, a_pos, side="right")
     il = np.searchsorted(l_pos, a_pos, side="right")
-    has_b = _same_case(stream, b_pos, ib, case)
     has_l = _same_case(stream, l_pos, il, case)
-    b_at = np.where(has_b, b_pos[np.minimum(ib, max(len(b_pos) - 1, 0))] if len(b_pos) else 0, 0)
     l_at = np.where(has_l, l_pos[np.minimum(il, max(len(l_pos) - 1, 0))] if len(l_pos) else 0, 0)
-    met = has_b & (~has_l | (b_at <= l_at))
-    left = ~met & has_l
-    b_day = stream.day[b_at // 4].astype(np.int64)
     l_day = stream.day[l_at // 4].astype(np.int64)
     end = book.end
-    done = np.where(met, b_day, NONE)
-    outcome = np.where(
-        met,
-        np.where(b_day <= due, MET, LATE),
-        np.where(
-            left,
-            np.where((l_day <= due) | spec.conditional, WITHDRAWN, MISSED),
-            np.where(end > due, MISSED, PENDING),
-        ),
-    )
-    stop = np.where(met, b_day, np.where(left, l_day, end))
-    if spec.or_before and len(a_pos) and len(b_pos):
-        # A window ("before …, or within N after"): met by the last `to` before `from` that came
-        # after the previous occurrence stopped (its own `to`, or leaving the scope).
+
+    def by_the(k: int) -> tuple[np.ndarray, ...]:
+        """Outcome, done, stop, met and where it stopped, when the k-th `to` after `from` meets it."""
+        ik = ib + (k - 1)
+        has_b = _same_case(stream, b_pos, ik, case)
+        b_at = np.where(
+            has_b, b_pos[np.minimum(ik, max(len(b_pos) - 1, 0))] if len(b_pos) else 0, 0
+        )
+        met = has_b & (~has_l | (b_at <= l_at))
+        left = ~met & has_l
+        b_day = stream.day[b_at // 4].astype(np.int64)
+        outcome = np.where(
+            met,
+            np.where(b_day <= due, MET, LATE),
+            np.where(
+                left,
+                np.where((l_day <= due) | spec.conditional, WITHDRAWN, MISSED),
+                np.where(end > due, MISSED, PENDING),
+            ),
+        )
+        done = np.where(met, b_day, NONE)
+        stop = np.where(met, b_day, np.where(left, l_day, end))
         stopped = np.where(met, b_at, np.where(left, l_at, a_pos))
+        return outcome, done, stop, stopped
+
+    # `nth`: met by the nth `to` after `from`; the occurrence stops there (or on leaving).
+    outcome, done, stop, stopped = by_the(spec.nth)
+    if spec.or_before and len(a_pos) and len(b_pos):
+        # A window ("before …, or within N after"): a `to` before `from` that came after the
+        # previous occurrence stopped (its nth `to`, or leaving the scope) counts as the first.
         first = np.concatenate(([True], case[1:] != case[:-1]))
         floor = np.where(first, -1, np.concatenate(([-1], stopped[:-1])))
         ic = ib - 1
@@ -360,9 +370,15 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
         c_at = b_pos[np.maximum(ic, 0)]
         early = has_c & (c_at > floor)
         c_day = stream.day[c_at // 4].astype(np.int64)
-        outcome = np.where(early, MET, outcome)
-        done = np.where(early, c_day, done)
-        stop = np.where(early, c_day, stop)
+        if spec.nth == 1:
+            outcome = np.where(early, MET, outcome)
+            done = np.where(early, c_day, done)
+            stop = np.where(early, c_day, stop)
+        else:  # then the (nth - 1)th after `from` meets it
+            e_outcome, e_done, e_stop, _ = by_the(spec.nth - 1)
+            outcome = np.where(early, e_outcome, outcome)
+            done = np.where(early, e_done, done)
+            stop = np.where(early, e_stop, stop)
     return _instances(
         book, index, case, _rank_in_case(case), opened, due, done, outcome, stop, spec.within.unit
     )

@@ -596,13 +596,16 @@ class _TaskBuilder:
         """Rules from the standards, as ``journey`` schedules them.
 
         Recurring standards at the stricter of two intervals; activities owed after events (one
-        rule per activity, anchor and scope: the strictest); reports before booked events.
+        rule per activity, anchor, scope and ``nth``: the strictest, so "within 10 days and again
+        before the first review" schedules two); reports before booked events.
         """
         workflow, code = self.workflow, self.code
         calendar = workflow.calendar
         activities = set(workflow.activities) | set(self.scenario.routines)
         recurring: dict[tuple[str, frozenset[str]], list[tuple[str, RecurringSpec]]] = {}
-        once: dict[tuple[str, str, frozenset[str] | None, Filter], tuple[str, DeadlineSpec]] = {}
+        once: dict[
+            tuple[str, str, frozenset[str] | None, Filter, int], tuple[str, DeadlineSpec]
+        ] = {}
         for standard in workflow.standards.values():
             spec = standard.spec
             if spec.outside_simulation:  # a worker's, a household's, a conditional lead time
@@ -614,7 +617,7 @@ class _TaskBuilder:
                 recurring.setdefault(key, []).append((standard.id, spec))
             elif isinstance(spec, DeadlineSpec) and spec.to in activities:
                 scope = workflow.expand_scope(spec.while_) if spec.while_ else None
-                dkey = (spec.to, spec.from_, scope, self.wanted(spec.applies_to))
+                dkey = (spec.to, spec.from_, scope, self.wanted(spec.applies_to), spec.nth)
                 found = once.get(dkey)
                 if found is None or _probe(calendar, spec.within) < _probe(
                     calendar, found[1].within

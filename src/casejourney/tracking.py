@@ -304,41 +304,24 @@ def _deadline(
         if scope is not None and event.state not in scope:
             continue
         occurrence += 1
-        due = _add(calendar, event.day, spec.within)
-        if spec.extension is not None:  # lengthened once by an extension made by the due date
-            granted = next((e.day for e in flat[i + 1 :] if e.name == spec.extension.event), None)
-            if granted is not None and granted <= due:
-                due = _add(calendar, due, spec.extension.by)
-        if spec.before_first is not None:  # also by the next `before_first` after `from`, if sooner
-            bound = next((e.day for e in flat[i + 1 :] if e.name == spec.before_first), None)
-            if bound is not None and bound < due:
-                due = bound
+        due = _deadline_due(calendar, spec, flat, i)
         outcome, done, stop = Outcome.PENDING, None, None
         before = None
         if spec.or_before:
             before = next((e for e in reversed(flat[floor + 1 : i]) if e.name == spec.to), None)
-        floor = i
-        for j, later in enumerate(flat[i + 1 :], i + 1):
-            if later.name == spec.to:
-                done = later.day
-                outcome = Outcome.MET if later.day <= due else Outcome.LATE
-                floor = j
-                break
-            entering = later.name == later.state and later.name in workflow.states
-            left = (scope is not None and later.state not in scope) or _terminal(
-                workflow, later.state
-            )
-            if entering and left:
-                stop = later.day
-                outcome = (
-                    Outcome.WITHDRAWN if later.day <= due or spec.conditional else Outcome.MISSED
-                )
-                floor = j
-                break
-        else:
-            if end > due:
-                outcome, stop = Outcome.MISSED, end
-        if before is not None:  # done before it opened, and not counted by an earlier occurrence
+        # `nth`: met by the nth `to` after `from` (one before it, with or_before, counts as the
+        # first); the scan stops at the nth `to` or on leaving `while`.
+        need = spec.nth - (1 if before is not None else 0)
+        met_day, left_day, floor = _deadline_scan(workflow, spec, scope, flat, i, need)
+        if met_day is not None:
+            done = met_day
+            outcome = Outcome.MET if met_day <= due else Outcome.LATE
+        elif left_day is not None:
+            stop = left_day
+            outcome = Outcome.WITHDRAWN if left_day <= due or spec.conditional else Outcome.MISSED
+        elif end > due:
+            outcome, stop = Outcome.MISSED, end
+        if before is not None and need == 0:  # done before it opened, not counted before
             outcome, done, stop = Outcome.MET, before.day, None
         out.append(
             _instance(
@@ -354,6 +337,52 @@ def _deadline(
             )
         )
     return out
+
+
+def _deadline_due(
+    calendar: WorkingCalendar, spec: DeadlineSpec, flat: list[_Flat], i: int
+) -> dt.date:
+    """When the deadline opened by ``flat[i]`` falls due (an extension; ``before_first``)."""
+    due = _add(calendar, flat[i].day, spec.within)
+    if spec.extension is not None:  # lengthened once by an extension made by the due date
+        granted = next((e.day for e in flat[i + 1 :] if e.name == spec.extension.event), None)
+        if granted is not None and granted <= due:
+            due = _add(calendar, due, spec.extension.by)
+    if spec.before_first is not None:  # also by the next `before_first` after `from`, if sooner
+        bound = next((e.day for e in flat[i + 1 :] if e.name == spec.before_first), None)
+        if bound is not None and bound < due:
+            due = bound
+    return due
+
+
+def _deadline_scan(
+    workflow: Workflow,
+    spec: DeadlineSpec,
+    scope: frozenset[str] | None,
+    flat: list[_Flat],
+    i: int,
+    need: int,
+) -> tuple[dt.date | None, dt.date | None, int]:
+    """What follows ``from`` at ``flat[i]``, up to the ``nth`` ``to`` or leaving ``while``.
+
+    Returns the day of the ``need``-th ``to`` (None: not before leaving), the day the case left
+    (None: it did not), and where the scan stopped (the ``nth`` ``to``, the leaving, or ``i``).
+    """
+    met_day: dt.date | None = None
+    seen = 0
+    for j, later in enumerate(flat[i + 1 :], i + 1):
+        if later.name == spec.to:
+            seen += 1
+            if seen == need:
+                met_day = later.day
+            if seen == spec.nth:
+                return met_day, None, j
+            continue
+        entering = later.name == later.state and later.name in workflow.states
+        left = (scope is not None and later.state not in scope) or _terminal(workflow, later.state)
+        if entering and left:
+            return met_day, later.day, j
+    return met_day, None, i
 
 
 def _lead_time(

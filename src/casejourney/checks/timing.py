@@ -306,8 +306,8 @@ def _obligation_key(standard: Standard) -> tuple[object, ...]:
     """
     spec = standard.spec
     children = spec.applies_to
-    if isinstance(spec, DeadlineSpec):
-        return ("deadline", spec.from_, spec.to, children)
+    if isinstance(spec, DeadlineSpec):  # the first meeting and a second one are two obligations
+        return ("deadline", spec.from_, spec.to, children, spec.nth)
     if isinstance(spec, LeadTimeSpec):
         return ("lead_time", spec.from_, spec.to, children)
     if isinstance(spec, RecurringSpec):

@@ -410,6 +410,8 @@ def timescale_line(workflow: Workflow, standard: Standard, *, at: str | None = N
     when = " (when needed)" if spec.conditional else ""  # applies only to cases that go on to it
     if spec.extension is not None:
         when += f" (+{spec.extension.by} if {event_label(workflow, spec.extension.event)})"
+    if spec.nth > 1:
+        when += f" (occurrence {spec.nth})"
     return f"{head} ≤ {spec.within}{anchor}{when}"
 
 

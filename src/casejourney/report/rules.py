@@ -52,6 +52,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
         record.update({"from": spec.from_, "to": spec.to, "within": _duration(spec.within)})
         record["while"] = list(spec.while_) if spec.while_ else None
         record["conditional"] = spec.conditional
+        record["nth"] = spec.nth
         record["extension"] = (
             None
             if spec.extension is None
@@ -99,9 +100,16 @@ def timescale_text(standard: Standard) -> str:
         if not spec.at_least.value:  # a lead time of zero
             return "before, on the same day at the latest"
         return f"at least {spec.at_least} before"
+    nth = f" (the {_ordinal(spec.nth)})" if isinstance(spec, DeadlineSpec) and spec.nth > 1 else ""
     if isinstance(spec, DeadlineSpec) and spec.extension is not None:
-        return f"within {spec.within} ({spec.extension.by} more once {spec.extension.event})"
-    return f"within {spec.within}"
+        return f"within {spec.within}{nth} ({spec.extension.by} more once {spec.extension.event})"
+    return f"within {spec.within}{nth}"
+
+
+def _ordinal(n: int) -> str:
+    """2 → "2nd", 3 → "3rd", 11 → "11th"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def scope_text(standard: Standard) -> str:

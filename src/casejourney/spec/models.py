@@ -655,6 +655,14 @@ class DeadlineSpec(_StandardBase):
         'where that comes sooner ("before the first review", reg 7: the first review itself, '
         "not its latest date)",
     )
+    nth: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="met by the nth `to` after `from` (default the first): a Care Planning "
+        'Meeting within 10 days "and again before the first review" is `nth: 2`; with '
+        "`or_before`, one before `from` counts as the first",
+    )
     extension: ExtensionSpec | None = Field(
         default=None,
         description="an event that lengthens it once, if it comes by the due date: "

@@ -658,7 +658,7 @@ class _TaskBuilder:
                     **self.extras(spec.to),
                 )
             )
-        for (*_, traits), (ident, dspec) in once.items():
+        for (*_, traits, _nth), (ident, dspec) in once.items():
             if dspec.from_ not in code:
                 continue  # an event the simulation never produces (e.g. a placement move)
             self.rules.append(

@@ -464,6 +464,7 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
     st = stream.stretches(scope)
     if spec.restart_on is not None:
         st = _restarted(stream, st, spec.restart_on)
+    st = _stretches_for(stream, spec.applies_to, st)
     a_pos, _ = stream.occurrences(spec.to)
     a_row = a_pos // 4
     lo = np.searchsorted(a_row, st["start_row"], side="right")
@@ -747,6 +748,47 @@ def _standard_instances(stream: Stream, index: int, standard: Standard) -> Table
     return {key: values[keep] for key, values in table.items()}
 
 
+def _stretches_for(stream: Stream, band: AppliesToSpec | None, st: Table) -> Table:
+    """The stretches in which some occurrence may be owed to the child (``_for_children``).
+
+    Leaves out, before any instance is worked out, the children without the attributes asked for
+    and the stretches the child spends wholly outside the age band (every occurrence opens from
+    the stretch's start to its end, or the end of the run), so that a standard for a few
+    children is not worked out, one missed occurrence at a time, for every other child.
+    """
+    if band is None or not len(st["case"]):
+        return st
+    case = st["case"]
+    keep = np.ones(len(case), dtype=bool)
+    if stream.birth is not None and (band.age_from is not None or band.age_under is not None):
+        origin = stream.book.grid.origin
+        birth = stream.birth[case]
+        if band.age_under is not None:
+            keep &= st["start"] < schedule.at_age(origin, birth, band.age_under)
+        if band.age_from is not None:
+            last = np.where(st["end"] == NONE, stream.book.end, st["end"])
+            keep &= last >= schedule.at_age(origin, birth, band.age_from)
+    keep &= _has_attributes(stream, band, case)
+    return {key: values[keep] for key, values in st.items()}
+
+
+def _has_attributes(stream: Stream, band: AppliesToSpec, case: np.ndarray) -> np.ndarray:
+    """Whether each case was drawn with the placement, legal status, plan and disability asked."""
+    keep = np.ones(len(case), dtype=bool)
+    drawn = stream.traits or {}
+    for name, words in _ATTRIBUTE_WORDS.items():
+        asked = getattr(band, name)
+        if asked is None:
+            continue
+        column = drawn.get(name)
+        if column is None:
+            keep[:] = False
+            continue
+        chosen = {asked} if isinstance(asked, bool) else set(asked)
+        keep &= np.isin(column[case], [i for i, word in enumerate(words) if word in chosen])
+    return keep
+
+
 #: The values of each attribute ``applies_to`` may ask about, in the order the run numbers them.
 _ATTRIBUTE_WORDS: dict[str, tuple[str | bool, ...]] = {
     "disabled": (False, True),
@@ -777,18 +819,7 @@ def _for_children(stream: Stream, band: AppliesToSpec | None, table: Table) -> T
             keep &= opened >= schedule.at_age(origin, birth, band.age_from)
         if band.age_under is not None:
             keep &= opened < schedule.at_age(origin, birth, band.age_under)
-    drawn = stream.traits or {}
-    for name, words in _ATTRIBUTE_WORDS.items():
-        asked = getattr(band, name)
-        if asked is None:
-            continue
-        column = drawn.get(name)
-        if column is None:
-            keep[:] = False
-            continue
-        chosen = {asked} if isinstance(asked, bool) else set(asked)
-        codes = [i for i, word in enumerate(words) if word in chosen]
-        keep &= np.isin(column[case], codes)
+    keep &= _has_attributes(stream, band, case)
     return {key: values[keep] for key, values in table.items()}
 
 

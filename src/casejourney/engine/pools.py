@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 
-from casejourney.engine.actions import Work
+from casejourney.engine.actions import Work, record
 
 
 class ServerPool:
@@ -103,7 +103,7 @@ class ServerPool:
             depth = min(1.0, self.queued_hours / self.triage_hours) if self.triage_hours else 1.0
             case, token, code, hours, due, released, rule, limit = item
             hours *= 1.0 - (1.0 - self.triage) * depth
-            item = Work(case, token, code, hours, due, released, rule, limit)  # (_replace is slow)
+            item = record(Work, (case, token, code, hours, due, released, rule, limit))
         key = item.due if self.edf else 0
         found = self.by_key.get(key)
         if found is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 
-from casejourney.engine.actions import Done, Work
+from casejourney.engine.actions import Done, Work, record
 from casejourney.engine.model import TaskKind
 from casejourney.engine.pools import ServerPool
 from casejourney.engine.state import DROP, NAN, NO_LIMIT, QUEUED, TASK, WORK, RunState
@@ -128,7 +128,7 @@ class Queues(RunState):
                 if finish_day < end:
                     found = bucket[finish_day - start]
                     assert found is not None
-                    found.append(Done(item, index, server, day + (began - k)))
+                    found.append(record(Done, (item, index, server, day + (began - k))))
         done = self.done
         for item, server, started in today:  # finished today: in the order they were started
             done(item, index, server, started)
@@ -138,7 +138,7 @@ class Queues(RunState):
         effort = self.efforts[state]
         assert effort is not None
         self.teams[self.state_team[state]].put(
-            Work(case, entry, state, next(effort), due, at, -1, NO_LIMIT)
+            record(Work, (case, entry, state, next(effort), due, at, -1, NO_LIMIT))
         )
 
     def valid(self, item: Work) -> bool:

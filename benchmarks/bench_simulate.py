@@ -1,6 +1,8 @@
 """Simulation speed: national scale, cost per journey by size, a bare heapq loop, and --jobs.
 
 Run: python benchmarks/bench_simulate.py [--quick]
+     python benchmarks/bench_simulate.py --child year REFERRALS none|metrics [AREAS]
+       (one measurement alone, printed as JSON: e.g. 632830 none for the national year only)
 Prints figures (no assertions; tests never time anything). Each measurement runs in a fresh process
 so that its peak memory is its own. What it measures:
 
@@ -50,15 +52,17 @@ def one_year(referrals: int, with_metrics: bool, areas: int | None = None) -> di
     compiled = compile_scenario(
         workflow, scenario, scale=scale, warm_up_days=0, horizon_days=364, areas=areas
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     log, snapshots = run_replication(compiled, 0)
     simulated = time.perf_counter() - started
+    simulated_cpu = time.process_time() - cpu
     peak_simulating = _peak_mib()
     code = compiled.frame.code("referral")
     found = {
         "scale": scale,
         "areas": len(compiled.parts),
         "seconds": simulated,
+        "cpu_seconds": simulated_cpu,
         "events": len(log),
         "cases": int(np.unique(log["case"]).size),
         "referrals": int(((log["kind"] == Kind.ENTER) & (log["event"] == code)).sum()),
@@ -123,6 +127,9 @@ def _size_row(found: dict[str, float]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["--help"], ["-h"]):
+        print(__doc__)
+        return 0
     if argv[:1] == ["--child"]:
         kind, *args = argv[1:]
         if kind == "year":
@@ -143,7 +150,8 @@ def main(argv: list[str]) -> int:
         f"   referrals {national['referrals']:,}, cases {national['cases']:,}, "
         f"events {national['events']:,}\n"
         f"   simulation {national['seconds']:.1f} s ({national['events'] / national['seconds']:,.0f} "
-        f"events/s), peak memory {national['peak_mib_simulating']:,.0f} MiB\n"
+        f"events/s; CPU {national['cpu_seconds']:.1f} s, which a shared machine inflates less), "
+        f"peak memory {national['peak_mib_simulating']:,.0f} MiB\n"
         f"   metrics {national['metrics_seconds']:.1f} s, peak memory with metrics "
         f"{national['peak_mib']:,.0f} MiB\n"
     )

@@ -108,3 +108,32 @@ def test_a_number_with_an_exponent_is_a_number_to_both(tmp_path: Path, validator
     scenario, _ = casejourney.load_scenario(str(path))
     assert scenario.teams["assessment"].headcount == 95
     assert not list(validator.iter_errors(yaml_as_json(path)))
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        "[1, 1, 1, 1, 1, 0.15, 0.1]",
+        "[1, 1, 1, 1, 1, 0.15]",
+        "[1, 1, 1, 1, 1, 0.15, 0.1, 1]",
+        "[1, 1, 1, 1, 1, 0.15, 11]",
+        "[1, 1, 1, 1, 1, -0.15, 0.1]",
+        "[1, 1, 1, busy, 1, 0.15, 0.1]",
+    ],
+)
+def test_schema_and_loader_check_the_weekday_profile_day_by_day(
+    tmp_path: Path, validator: Any, profile: str
+) -> None:
+    # A tuple of seven multipliers: draft-07 checks each day only with `items` as a list.
+    text = (ROOT / "scenarios" / "national-baseline.yaml").read_text(encoding="utf-8")
+    old = "weekday_profile: [1, 1, 1, 1, 1, 0.15, 0.1]"
+    assert old in text
+    path = tmp_path / "national-baseline.yaml"
+    path.write_text(text.replace(old, f"weekday_profile: {profile}"), encoding="utf-8")
+    try:
+        casejourney.load_scenario(str(path))
+        loader = True
+    except casejourney.SpecError:
+        loader = False
+    assert (not list(validator.iter_errors(yaml_as_json(path)))) is loader
+    assert loader is (profile == "[1, 1, 1, 1, 1, 0.15, 0.1]")

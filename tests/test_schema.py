@@ -174,3 +174,110 @@ def test_schema_and_loader_read_the_same_timescales(text: str, validator: Any) -
     deadline = next(s for s in data["standards"] if s["kind"] == "deadline")
     deadline["within"] = text
     assert (not list(validator.iter_errors(data))) is loader
+
+
+# --- draft-07: what Red Hat's YAML language server (VS Code, and editors on the same server) reads ---
+
+#: Keywords of drafts 2019-09 and 2020-12. A draft-07 validator skips them, so a check written
+#: with one would never show in the editor.
+_LATER_DRAFTS = {
+    "$defs",
+    "prefixItems",
+    "$anchor",
+    "$dynamicAnchor",
+    "$dynamicRef",
+    "$recursiveAnchor",
+    "$recursiveRef",
+    "$vocabulary",
+    "contentSchema",
+    "dependentRequired",
+    "dependentSchemas",
+    "maxContains",
+    "minContains",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+}
+
+
+def _schemas_in(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every subschema with its path (property names and data such as defaults are not keywords)."""
+    if not isinstance(node, dict):
+        return []
+    found = [(path, node)]
+    for key, value in node.items():
+        if key in {"const", "default", "enum", "examples"}:
+            continue
+        if key in {"definitions", "$defs", "properties", "patternProperties"}:
+            for name, item in value.items():
+                found += _schemas_in(item, f"{path}/{key}/{name}")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                found += _schemas_in(item, f"{path}/{key}[{i}]")
+        else:
+            found += _schemas_in(value, f"{path}/{key}")
+    return found
+
+
+@pytest.mark.parametrize(
+    "schema_file", [SCHEMA_FILE, SCENARIO_SCHEMA], ids=["workflow", "scenario"]
+)
+def test_each_schema_is_draft_07_as_the_yaml_extension_reads_it(schema_file: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert jsonschema.validators.validator_for(schema) is jsonschema.Draft7Validator
+    jsonschema.Draft7Validator.check_schema(schema)
+    nodes = _schemas_in(schema)
+    assert [f"{path}: {key}" for path, node in nodes for key in node if key in _LATER_DRAFTS] == []
+    # Draft-07 ignores every keyword beside a $ref: only words for the editor may stand there.
+    words = {"$ref", "description", "title", "default", "examples"}
+    assert [path for path, node in nodes if "$ref" in node and not node.keys() <= words] == []
+    definitions = schema["definitions"]
+    unresolved = [
+        f"{path}: {node['$ref']}"
+        for path, node in nodes
+        if "$ref" in node
+        and not (
+            node["$ref"].startswith("#/definitions/")
+            and node["$ref"].removeprefix("#/definitions/") in definitions
+        )
+    ]
+    assert unresolved == []
+
+
+def test_the_generator_writes_a_tuple_in_draft_07_and_refuses_what_it_cannot() -> None:
+    from pydantic import BaseModel
+
+    from casejourney.spec.schema import _draft_07
+
+    jsonschema = pytest.importorskip("jsonschema")
+
+    class Pair(BaseModel):
+        pair: tuple[int, str]
+
+    pair = jsonschema.Draft7Validator(_draft_07(Pair.model_json_schema()))
+    assert pair.is_valid({"pair": [1, "a"]})
+    assert not pair.is_valid({"pair": ["a", 1]})
+    assert not pair.is_valid({"pair": [1, "a", "b"]})
+    # 2020-12's items beside prefixItems is what may follow the tuple: draft-07's additionalItems
+    rest = jsonschema.Draft7Validator(
+        _draft_07(
+            {"type": "array", "prefixItems": [{"type": "integer"}], "items": {"type": "string"}}
+        )
+    )
+    assert rest.is_valid([1, "a", "b"])
+    assert not rest.is_valid([1, "a", 2])
+    # a check beside a $ref, which draft-07 would ignore, goes into an allOf
+    beside = jsonschema.Draft7Validator(
+        _draft_07(
+            {
+                "$defs": {"Day": {"type": "integer"}},
+                "properties": {"day": {"$ref": "#/$defs/Day", "maximum": 7}},
+            }
+        )
+    )
+    assert beside.is_valid({"day": 7})
+    assert not beside.is_valid({"day": 8})
+    assert not beside.is_valid({"day": "Monday"})
+    with pytest.raises(ValueError, match="unevaluatedProperties"):
+        _draft_07({"type": "object", "unevaluatedProperties": False})

@@ -287,7 +287,9 @@ def build_scenario(
     if "care_leaver" not in figures.open:
         kept.append("initial_caseload.care_leaver: 0 (no oc3.csv in the SSDA903 folder)")
     kept.append(
-        "initial_caseload: none at a strategy discussion or in early help (not in the returns)"
+        "initial_caseload: none at a strategy discussion or in early help (neither return shows "
+        "them: early help fills from the scenario's own step-downs, so in its first months it "
+        "sends fewer re-referrals than the authority's did)"
     )
     return document, kept
 

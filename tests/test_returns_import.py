@@ -395,6 +395,26 @@ def test_a_conference_that_starts_a_cin_plan_the_same_day_is_counted_as_one() ->
     assert figures.decisions["icpc"] == Counter({"make_cp_plan": 20, "icpc_to_cin": 10})
 
 
+def test_an_enquiry_begun_in_the_last_4_weeks_does_not_count_towards_its_outcomes() -> None:
+    """Enquiries begun in March whose conference is after 31 March show no outcome, while those
+    that ended without one do: counted, they would make conferences look rarer than they are."""
+    first, last = dt.date(YEAR - 1, 4, 1), dt.date(YEAR, 3, 31)
+    cin: dict[str, list[Episode]] = {}
+    for i in range(40):
+        day = first + dt.timedelta(days=7 * i)
+        cin[f"c{i}"] = [Episode(referral=day, s47s=[(day, day + dt.timedelta(days=20), False)])]
+        after = day + dt.timedelta(days=14)
+        cin[f"n{i}"] = [Episode(referral=day, s47s=[(day, None, True)], cin_plans=[(after, None)])]
+    for i in range(10):  # begun in the last fortnight: no conference yet, or a CIN plan instead
+        day = last - dt.timedelta(days=2 + i)
+        cin[f"p{i}"] = [Episode(referral=day, s47s=[(day, None, False)])]
+        after = day + dt.timedelta(days=1)
+        cin[f"q{i}"] = [Episode(referral=day, s47s=[(day, None, True)], cin_plans=[(after, None)])]
+    figures = summarise(Returns(YEAR, cin, {}, None))
+    assert figures.decisions["s47_enquiry"] == Counter({"convene_icpc": 40, "s47_to_cin": 40})
+    assert figures.counts["section 47 enquiries"] == 100  # every one is still counted as begun
+
+
 def test_a_paced_stay_is_written_at_the_reference_caseload_so_it_is_not_paced_twice() -> None:
     """An assessment the returns measured at the authority's caseload is that long once paced."""
     from casejourney.returns.figures import Stay

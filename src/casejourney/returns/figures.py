@@ -112,6 +112,7 @@ def _timeline(episode: Episode, care: list[CarePeriod]) -> list[tuple[dt.date, s
 
 
 _A_WEEK = dt.timedelta(days=7)
+_SETTLED = dt.timedelta(weeks=4)
 
 
 def _decide(
@@ -154,7 +155,10 @@ def _episode_decisions(
             assert end is not None
             _decide(decisions, "cf_assessment", _next(events, end, "assessment"), _ASSESSMENT)
     for start, icpc, not_required in episode.s47s:
-        if not _between(start, first, last):
+        # An enquiry's outcome is counted only if it began 4 weeks before 31 March: one begun
+        # later may still be waiting for its conference, and counting those that ended without one
+        # would make conferences look rarer than they are (by a point in a Liverpool year).
+        if not _between(start, first, last - _SETTLED):
             continue
         if icpc is not None:
             decisions.setdefault("s47_enquiry", Counter())["convene_icpc"] += 1

@@ -18,7 +18,7 @@ from casejourney.api import scenarios_dir
 from casejourney.cli import main
 from casejourney.returns import export_returns
 from casejourney.returns.build import build_scenario
-from casejourney.returns.figures import Figures, carried_cases, summarise
+from casejourney.returns.figures import Figures, Stay, carried_cases, summarise
 from casejourney.returns.read import CarePeriod, Episode, Returns, ReturnsInputError, read_returns
 
 YEAR = 2027
@@ -413,6 +413,19 @@ def test_an_enquiry_begun_in_the_last_4_weeks_does_not_count_towards_its_outcome
     figures = summarise(Returns(YEAR, cin, {}, None))
     assert figures.decisions["s47_enquiry"] == Counter({"convene_icpc": 40, "s47_to_cin": 40})
     assert figures.counts["section 47 enquiries"] == 100  # every one is still counted as begun
+
+
+def test_a_stay_from_the_returns_drops_the_bases_extra_stay_which_it_already_includes() -> None:
+    """A court delay added to every stay in proceedings (``extra_stay``) is in the returns' elapsed
+    times already: kept, it would be added twice."""
+    base, _ = casejourney.load_scenario("liverpool-baseline")
+    document = base.model_dump(mode="json", by_alias=True)
+    document["extra_stay"] = {"care_proceedings": "8 weeks", "plo": "2 weeks"}
+    figures = Figures(year=YEAR, referrals=1000)
+    figures.stays["care_proceedings"] = Stay(median_days=220, p90_days=400, ended=40, open=20)
+    built, kept = build_scenario(figures, document, "x", "x")
+    assert built["extra_stay"] == {"plo": "2 weeks"}  # the returns cannot measure PLO's stay
+    assert "extra_stay.care_proceedings: dropped (the returns' stay includes it)" in kept
 
 
 def test_a_paced_stay_is_written_at_the_reference_caseload_so_it_is_not_paced_twice() -> None:

@@ -67,10 +67,15 @@ def test_every_key_has_its_line(tmp_path: Path, reader: str) -> None:
     assert lines[("states", 0, "label")] == 6 and lines[("states", 1, "label")] == 7
 
 
-def test_a_repeated_key_keeps_the_last_value_and_its_line(tmp_path: Path, reader: str) -> None:
-    data, lines, findings = _read(tmp_path, "id: w\ntitle: one\ntitle: two\n")
-    assert findings == [] and lines is not None
-    assert data == {"id": "w", "title": "two"} and lines[("title",)] == 3
+def test_a_key_given_twice_is_an_error_at_its_second_line_not_a_silent_choice(
+    tmp_path: Path, reader: str
+) -> None:
+    # ``within: 5 days`` then ``within: 50 days`` in one standard kept the looser without a word
+    data, _, findings = _read(tmp_path, "id: w\ns:\n  within: 5 days\n  within: 50 days\n")
+    assert data is None and findings == [("duplicate-key", 4)]
+    # the same name in different mappings, or as a value, is no repeat
+    data, _, findings = _read(tmp_path, "a: {within: 1}\nb: {within: 2}\nc: [within, within]\n")
+    assert findings == [] and data["b"] == {"within": 2}
 
 
 @pytest.mark.parametrize(

@@ -432,8 +432,41 @@ def _parse(path: Path, shown: str, raw: bytes) -> tuple[YamlDocument | None, lis
                 "surrogate pair (\\uD800 to \\uDFFF) is not a character; write the character itself"
             )
             return None, [Finding(shown, half.start_mark.line + 1, Level.ERROR, "yaml-syntax", msg)]
+        twice = _repeated_key(node, set())
+        if twice is not None:
+            first, again = twice
+            msg = (
+                f"'{again.value}' is given twice in one place (lines {first.start_mark.line + 1} "
+                f"and {again.start_mark.line + 1}); YAML would keep only the last: remove one"
+            )
+            return None, [
+                Finding(shown, again.start_mark.line + 1, Level.ERROR, "duplicate-key", msg)
+            ]
         _index_lines(node, (), lines)
     return YamlDocument(path, data, lines), []
+
+
+def _repeated_key(node: yaml.Node, seen: set[int]) -> tuple[yaml.Node, yaml.Node] | None:
+    """The first key given twice in one mapping of ``node`` (its first and second key nodes)."""
+    if id(node) in seen:
+        return None
+    seen.add(id(node))
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        keys: dict[tuple[str, str], yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                first = keys.setdefault((key_node.tag, key_node.value), key_node)
+                if first is not key_node:
+                    return first, key_node
+            children += (key_node, value_node)
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    for child in children:
+        found = _repeated_key(child, seen)
+        if found is not None:
+            return found
+    return None
 
 
 # A double-quoted "\uD800" is half of a UTF-16 surrogate pair, not a character: libyaml refuses

@@ -376,6 +376,14 @@ def build(rows: list[Row], name: str, year: int) -> Built:  # noqa: C901  (one r
             f"national-baseline's {nat['initial_caseload'][state]:,} × {column} {_fmt(driver.value)} / "
             f"England's {BASELINE_YEAR} {_fmt(e_base.get(column))} (work in progress: not published)"
         )
+    if "early_help" in nat["initial_caseload"]:  # not children in need: outside the sum below
+        share = referrals.value / e_base.get("referrals")
+        caseload["early_help"] = round(nat["initial_caseload"]["early_help"] * share)
+        notes[("initial_caseload", "early_help")] = (
+            f"national-baseline's {nat['initial_caseload']['early_help']:,} × referrals "
+            f"{_fmt(referrals.value)} / England's {BASELINE_YEAR} {_fmt(e_base.get('referrals'))} "
+            "(families open to early help: not published)"
+        )
     care_leavers = (
         nat["initial_caseload"]["care_leaver"] * lac.value / e_base.get("looked_after_at_31_march")
     )

@@ -161,6 +161,10 @@ def year_scenario(base: dict[str, Any], rows: list[Row], year: int) -> dict[str,
     caseload["cp_plan"] = round(cp)
     caseload["looked_after"] = round(lac)
     caseload["cin_plan"] = round(before.get("cin_at_31_march") - cp - lac - wip)
+    if "early_help" in caseload:  # not published: the baseline's, as the year's contacts are
+        caseload["early_help"] = round(
+            caseload["early_help"] * now.get("referrals") / baseline.get("referrals")
+        )
     out["initial_caseload"] = caseload
     branches = {k: dict(v) for k, v in out["branches"].items()}
     # s47 enquiries per referral, relative to the baseline year's: every route into a strategy

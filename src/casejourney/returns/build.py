@@ -286,11 +286,13 @@ def build_scenario(
     document["initial_caseload"] = opening
     if "care_leaver" not in figures.open:
         kept.append("initial_caseload.care_leaver: 0 (no oc3.csv in the SSDA903 folder)")
-    kept.append(
-        "initial_caseload: none at a strategy discussion or in early help (neither return shows "
-        "them: early help fills from the scenario's own step-downs, so in its first months it "
-        "sends fewer re-referrals than the authority's did)"
-    )
+    kept.append("initial_caseload: none at a strategy discussion (neither return shows one open)")
+    if "early_help" not in opening:
+        kept.append(
+            "initial_caseload.early_help: none (neither return shows early help, and the base "
+            "has none open: it fills from the scenario's own step-downs, so in its first months "
+            "it sends fewer re-referrals than the authority's did)"
+        )
     return document, kept
 
 
@@ -301,7 +303,7 @@ def _unseen_legal_work(
     factor: float,
     opening: dict[str, int],
 ) -> list[str]:
-    """Cases in pre-proceedings and in court on the first day: the base's, where the returns are blind.
+    """Open cases on the first day the returns are blind to: PLO, court and early help (the base's).
 
     The census has no PLO module, and a child in court shows in the SSDA903 only as looked after
     under an interim care order (legal status C1). A child in either has an open CIN episode and
@@ -317,6 +319,7 @@ def _unseen_legal_work(
     for state, why in (
         ("plo", "the census has no PLO module"),
         ("care_proceedings", "no open episode in the SSDA903 has legal status C1"),
+        ("early_help", "neither return shows early help"),
     ):
         if state not in base or (state == "care_proceedings" and in_court):
             continue

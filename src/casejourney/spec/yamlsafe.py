@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -425,14 +425,14 @@ def _parse(path: Path, shown: str, raw: bytes) -> tuple[YamlDocument | None, lis
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     if node is not None:
-        half = _SURROGATE_ESCAPE.search(text) and _half_a_pair(node, set())
+        half = _SURROGATE_ESCAPE.search(text) and _half_a_pair(node)
         if half:
             msg = (
                 f"YAML syntax at column {half.start_mark.column + 1}: an escape for half of a "
                 "surrogate pair (\\uD800 to \\uDFFF) is not a character; write the character itself"
             )
             return None, [Finding(shown, half.start_mark.line + 1, Level.ERROR, "yaml-syntax", msg)]
-        twice = _repeated_key(node, set())
+        twice = _repeated_key(node)
         if twice is not None:
             first, again = twice
             msg = (
@@ -446,27 +446,34 @@ def _parse(path: Path, shown: str, raw: bytes) -> tuple[YamlDocument | None, lis
     return YamlDocument(path, data, lines), []
 
 
-def _repeated_key(node: yaml.Node, seen: set[int]) -> tuple[yaml.Node, yaml.Node] | None:
+def _repeated_key(node: yaml.Node) -> tuple[yaml.Node, yaml.Node] | None:
     """The first key given twice in one mapping of ``node`` (its first and second key nodes)."""
-    if id(node) in seen:
-        return None
-    seen.add(id(node))
-    children: list[yaml.Node] = []
-    if isinstance(node, yaml.MappingNode):
+    for mapping in _nodes(node):
+        if not isinstance(mapping, yaml.MappingNode):
+            continue
         keys: dict[tuple[str, str], yaml.Node] = {}
-        for key_node, value_node in node.value:
+        for key_node, _ in mapping.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 first = keys.setdefault((key_node.tag, key_node.value), key_node)
                 if first is not key_node:
                     return first, key_node
-            children += (key_node, value_node)
-    elif isinstance(node, yaml.SequenceNode):
-        children = list(node.value)
-    for child in children:
-        found = _repeated_key(child, seen)
-        if found is not None:
-            return found
     return None
+
+
+def _nodes(node: yaml.Node) -> Iterator[yaml.Node]:
+    """Every node in ``node``, depth first, each once (an aliased node is one node)."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        here = stack.pop()
+        if id(here) in seen:
+            continue
+        seen.add(id(here))
+        yield here
+        if isinstance(here, yaml.MappingNode):
+            stack.extend(part for pair in reversed(here.value) for part in reversed(pair))
+        elif isinstance(here, yaml.SequenceNode):
+            stack.extend(reversed(here.value))
 
 
 # A double-quoted "\uD800" is half of a UTF-16 surrogate pair, not a character: libyaml refuses
@@ -475,23 +482,12 @@ _SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _half_a_pair(node: yaml.Node, seen: set[int]) -> yaml.Node | None:
+def _half_a_pair(node: yaml.Node) -> yaml.Node | None:
     """The first value in ``node`` holding half a surrogate pair, if any."""
-    if id(node) in seen:
-        return None
-    seen.add(id(node))
-    if isinstance(node, yaml.ScalarNode):
-        return node if _SURROGATE.search(node.value) else None
-    children: list[yaml.Node] = []
-    if isinstance(node, yaml.MappingNode):
-        children = [part for pair in node.value for part in pair]
-    elif isinstance(node, yaml.SequenceNode):
-        children = list(node.value)
-    for child in children:
-        found = _half_a_pair(child, seen)
-        if found is not None:
-            return found
-    return None
+    return next(
+        (n for n in _nodes(node) if isinstance(n, yaml.ScalarNode) and _SURROGATE.search(n.value)),
+        None,
+    )
 
 
 def _index_lines(node: yaml.Node, path: KeyPath, out: dict[KeyPath, int]) -> None:

@@ -306,6 +306,24 @@ def zeroth_occurrence(data: dict[str, Any], workflow: casejourney.api.Workflow) 
     return str(standard["id"])
 
 
+def ends_on_unknown_event(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A deadline ended by an event no activity names."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    standard["ends_on"] = "placement_mvoe"
+    return str(standard["id"])
+
+
+def ends_on_its_own_to(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A deadline 'ended' by the event that meets it: it could never be missed."""
+    standard = _own_deadline_to_an_activity(data, workflow)
+    if standard is None:
+        return None
+    standard["ends_on"] = standard["to"]
+    return str(standard["id"])
+
+
 def empty_window(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
@@ -393,6 +411,8 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (zero_deadline, "bad-duration"),
     (extension_by_unknown_event, "unknown-reference"),
     (extension_by_its_own_to, "invalid-value"),
+    (ends_on_unknown_event, "unknown-reference"),
+    (ends_on_its_own_to, "invalid-value"),
     (zeroth_occurrence, "invalid-value"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
@@ -410,6 +430,7 @@ REPORTED_AT = {
     "zero_lead_in_working_days": "at_least",
     "zero_deadline": "within",
     "extension_by_unknown_event": "extension",
+    "ends_on_unknown_event": "ends_on",
     "zeroth_occurrence": "nth",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item

@@ -673,3 +673,30 @@ def test_a_first_review_held_early_brings_the_health_assessment_forward_in_both_
         frame, metrics.instances(make_log(frame, [early]), frame), "initial-health-assessment"
     )
     assert (due, done, outcome) == (D(2026, 11, 10), D(2026, 11, 13), "late")
+
+
+def test_a_move_before_the_temporary_approval_ran_out_withdraws_it_in_both_readings() -> None:
+    # reg 24: the placement ending within the temporary approval satisfies it (ends_on).
+    frame = frame_for("national")
+    placed = [("2026-10-01", "looked_after"), ("2026-11-02", "connected_person_placement")]
+    moved = [*placed, ("2027-01-11", "placement_move")]
+    late_move = [*placed, ("2027-03-01", "placement_move")]
+    approved_then_moved = [*placed, ("2027-01-04", "connected_person_approved"), moved[-1]]
+    moved_then_approved = [*moved, ("2027-01-18", "connected_person_approved")]
+    cases = [moved, late_move, placed, approved_then_moved, moved_then_approved, *CASES]
+    assert vectorised(frame, cases) == reference(frame, cases)
+
+    def outcome(case: list[tuple[str, str]]) -> str:
+        [(_, _, _, _, found, _, _)] = as_dates(
+            frame,
+            metrics.instances(make_log(frame, [case]), frame),
+            "connected-person-temporary-approval",
+        )
+        return str(found)
+
+    assert [outcome(c) for c in (moved, late_move, approved_then_moved, moved_then_approved)] == [
+        "withdrawn",
+        "missed",
+        "met",
+        "withdrawn",
+    ]

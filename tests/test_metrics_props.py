@@ -42,6 +42,9 @@ def _journey(frame: Frame, rng: np.random.Generator) -> list[tuple[str, str]]:
         extension = getattr(spec, "extension", None)
         if extension is not None:  # ... and what lengthens a deadline
             named.add(extension.event)
+        ends_on = getattr(spec, "ends_on", None)
+        if ends_on is not None:  # ... and what ends one (a move)
+            named.add(ends_on)
     activities = sorted(a for a in workflow.activities if a in named)
     day = dt.date(2026, 11, 2) + dt.timedelta(days=int(rng.integers(0, 200)))
     states = sorted(s.id for s in workflow.states.values() if not s.terminal)

@@ -562,3 +562,28 @@ def test_liverpool_meets_again_before_the_first_review() -> None:
     assert again(
         entered, ("2026-01-09", "care_planning_meeting"), ("2026-02-10", "care_planning_meeting")
     ) == (D(2026, 2, 2), D(2026, 2, 10), Outcome.LATE)
+
+
+def test_a_child_moved_before_the_temporary_approval_ran_out_is_not_a_missed_approval(
+    national,
+) -> None:
+    # reg 24 is met when the carer is approved, or the placement ends, within the temporary
+    # approval. Placed on Monday 2 November 2026: 16 weeks end on 22 February 2027.
+    def approval(*later: tuple[str, str]) -> tuple[dt.date, Outcome, int]:
+        log = events(("2026-10-01", "looked_after"), ("2026-11-02", "connected_person_placement"))
+        [found] = only(
+            track(national, [*log, *events(*later)], until=D(2027, 6, 1)),
+            "connected-person-temporary-approval",
+        )
+        return found.due, found.outcome, found.late_days
+
+    # Moved on 11 January 2027 and never approved: the placement ended in time.
+    assert approval(("2027-01-11", "placement_move")) == (D(2027, 2, 22), Outcome.WITHDRAWN, 0)
+    # Never moved and never approved: missed, late until the end of the record (1 June 2027).
+    assert approval() == (D(2027, 2, 22), Outcome.MISSED, 99)
+    # Moved after the approval ran out (1 March 2027): still missed, late until the move.
+    assert approval(("2027-03-01", "placement_move")) == (D(2027, 2, 22), Outcome.MISSED, 7)
+    # Approved, then moved: met; an approval after the move meets nothing.
+    approved, moved = ("2027-01-04", "connected_person_approved"), ("2027-01-11", "placement_move")
+    assert approval(approved, moved)[1] is Outcome.MET
+    assert approval(moved, ("2027-01-18", "connected_person_approved"))[1] is Outcome.WITHDRAWN

@@ -308,6 +308,8 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     if scope is not None:
         leaving |= ~scope[stream.event]
     l_pos = 4 * np.flatnonzero(leaving & stream.enter) + 3
+    if spec.ends_on is not None:  # the obligation ends on this event (a move): as leaving
+        l_pos = np.union1d(l_pos, stream.occurrences(spec.ends_on)[0])
     a_row = a_pos // 4
     case = stream.case[a_row]
     opened = stream.day[a_row].astype(np.int64)

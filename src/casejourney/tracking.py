@@ -10,7 +10,9 @@ Semantics (docs/workflow-format.md):
   occurrence stopped: "before a child comes into our care … otherwise within 10 days"); if the case leaves ``while`` (or reaches a terminal state) first, the
   instance is withdrawn — or missed, when the due date had already passed (unless the standard is
   ``conditional``: it applies only to cases that do reach ``to``). With ``extension``, the first
-  such event after ``from``, if it comes by the due date, moves the due date ``by`` later.
+  such event after ``from``, if it comes by the due date, moves the due date ``by`` later. With
+  ``ends_on``, that event after ``from`` and before ``to`` ends the obligation as leaving ``while``
+  does: withdrawn by the due date, missed after it.
 - lead time: for each ``to`` event, the latest ``from`` event before it (since the previous ``to``;
   one on the same day counts as before it) must be at least the lead time earlier (zero: by the
   day of ``to``); no ``from`` at all is missed.
@@ -378,6 +380,8 @@ def _deadline_scan(
             if seen == spec.nth:
                 return met_day, None, j
             continue
+        if later.name == spec.ends_on:  # the obligation ended (the placement did): as leaving
+            return met_day, later.day, j
         entering = later.name == later.state and later.name in workflow.states
         left = (scope is not None and later.state not in scope) or _terminal(workflow, later.state)
         if entering and left:

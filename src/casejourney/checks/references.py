@@ -77,6 +77,8 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         refs.append(("before_first", spec.before_first, "activity", list(workflow.activities)))
     if isinstance(spec, DeadlineSpec) and spec.extension is not None:
         refs.append(("extension", spec.extension.event, "activity", list(workflow.activities)))
+    if isinstance(spec, DeadlineSpec) and spec.ends_on is not None:
+        refs.append(("ends_on", spec.ends_on, "activity", list(workflow.activities)))
     if isinstance(spec, RecurringSpec):
         refs.append(("to", spec.to, "activity", list(workflow.activities)))
         if spec.restart_on is not None:

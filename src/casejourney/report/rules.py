@@ -58,6 +58,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
             if spec.extension is None
             else {"event": spec.extension.event, "by": _duration(spec.extension.by)}
         )
+        record["ends_on"] = spec.ends_on
     elif isinstance(spec, LeadTimeSpec):
         record.update({"from": spec.from_, "to": spec.to, "at_least": _duration(spec.at_least)})
     elif isinstance(spec, RecurringSpec):
@@ -101,9 +102,13 @@ def timescale_text(standard: Standard) -> str:
             return "before, on the same day at the latest"
         return f"at least {spec.at_least} before"
     nth = f" (the {_ordinal(spec.nth)})" if isinstance(spec, DeadlineSpec) and spec.nth > 1 else ""
+    ends = ""
+    if isinstance(spec, DeadlineSpec) and spec.ends_on is not None:
+        ends = f" (ends if {spec.ends_on} first)"
     if isinstance(spec, DeadlineSpec) and spec.extension is not None:
-        return f"within {spec.within}{nth} ({spec.extension.by} more once {spec.extension.event})"
-    return f"within {spec.within}{nth}"
+        extended = f" ({spec.extension.by} more once {spec.extension.event})"
+        return f"within {spec.within}{nth}{extended}{ends}"
+    return f"within {spec.within}{nth}{ends}"
 
 
 def _ordinal(n: int) -> str:

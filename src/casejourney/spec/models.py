@@ -670,6 +670,14 @@ class DeadlineSpec(_StandardBase):
         'further period of up to eight weeks")',
     )
 
+    ends_on: Identifier | None = Field(
+        default=None,
+        description="an activity that ends the obligation: the first one after `from` and "
+        "before `to`, by the due date, withdraws it (reg 24: the placement ends within the "
+        "temporary approval, `ends_on: placement_move`); one after the due date comes too late "
+        "and it is missed",
+    )
+
     @model_validator(mode="after")
     def _extension_can_extend(self) -> DeadlineSpec:
         if self.extension is not None and self.extension.event in (self.from_, self.to):
@@ -677,6 +685,12 @@ class DeadlineSpec(_StandardBase):
             raise ValueError(
                 f"extension.event '{self.extension.event}' is this standard's `{role}`: an "
                 "extension is its own event (an extension granted); name that activity"
+            )
+        if self.ends_on is not None and self.ends_on in (self.from_, self.to):
+            role = "to" if self.ends_on == self.to else "from"
+            raise ValueError(
+                f"ends_on '{self.ends_on}' is this standard's `{role}`: what ends the obligation "
+                "is another event (the placement ending); name that activity"
             )
         return self
 

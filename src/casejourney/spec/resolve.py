@@ -352,6 +352,7 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                         "restart_on",
                         "before_first",
                         "extension",
+                        "ends_on",
                         "source",
                     )
                     if isinstance(doc.data["standards"][i], dict)

@@ -622,3 +622,21 @@ def test_a_scenario_built_with_history_reproduces_the_share_of_second_plans_with
     returned, simulated = (float(x) for x in re.findall(r"\d+\.\d", row))
     assert returned == share
     assert abs(simulated - share) <= 2.0, row
+
+
+def test_a_plan_fitted_from_the_returns_keeps_the_bases_stay_before_pre_proceedings() -> None:
+    """A plan that goes into PLO and resumes is one plan in the census: its fitted stay is the whole
+    plan, so the rebuilt plan must not run all of it before PLO and then resume (PLO time twice)."""
+    base, _ = casejourney.load_scenario("liverpool-baseline")
+    document = base.model_dump(mode="json", by_alias=True)
+    assert document["stays_to"]["cp_plan"]["plo"]["unit"] == "weeks"
+    document["stays_to"]["cp_plan"]["cin_plan"] = {"dist": "fixed", "value": 3, "unit": "weeks"}
+    figures = Figures(year=YEAR, referrals=1000)
+    figures.stays["cp_plan"] = Stay(median_days=259, p90_days=655, ended=400, open=500)
+    built, kept = build_scenario(figures, document, "x", "x")
+    before_plo = built["stays_to"]["cp_plan"]
+    assert set(before_plo) == {"plo"}  # a way out the returns show takes the fitted stay
+    weeks = document["stays_to"]["cp_plan"]["plo"]
+    assert before_plo["plo"]["unit"] == "days"
+    assert before_plo["plo"]["median"] == weeks["median"] * 7
+    assert any(line.startswith("stays_to.cp_plan.plo: the base's") for line in kept)

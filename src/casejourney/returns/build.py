@@ -146,23 +146,54 @@ def _from_in_days(document: dict[str, Any], state: str) -> list[str]:
     A stay that depends on the state before (a plan resumed after pre-proceedings) must be in the
     unit of the state's stay; one in weeks is the same in days, one in another unit is dropped.
     """
+    return _base_in_days(document, "stays_from", state, "the returns do not show it")
+
+
+def _to_unseen_in_days(document: dict[str, Any], state: str) -> list[str]:
+    """``stays_to.<state>``: kept only for a way out the returns cannot see, in days.
+
+    The returns' stay of ``state`` covers every way out they show, so the base's stay before
+    those is dropped. A plan that goes into pre-proceedings and resumes is one plan in the census:
+    its stay before PLO is not in the returns, and without the base's the rebuilt plan would run
+    its whole length before PLO, then PLO, then its resumed part again (CP plans open +12-17% on
+    the round trip, docs/returns.md).
+    """
+    before = document.get("stays_to", {}).get(state)
+    if not before:
+        return []
+    for way_out in [w for w in before if w not in _UNSEEN_WAYS_OUT]:
+        del before[way_out]
+    kept = _base_in_days(
+        document, "stays_to", state, "the returns do not show when pre-proceedings began"
+    )
+    if not before:
+        document["stays_to"].pop(state)
+    return kept
+
+
+#: Ways out of a state that neither return shows: the stay before them stays the base's.
+_UNSEEN_WAYS_OUT = frozenset({"plo"})
+
+
+def _base_in_days(document: dict[str, Any], key: str, state: str, why: str) -> list[str]:
+    """The base's ``KEY.<state>`` stays in days (the returns' unit), each named in what is kept."""
     kept: list[str] = []
-    earlier = document.get("stays_from", {}).get(state)
+    earlier = document.get(key, {}).get(state)
     if not earlier:
         return kept
-    for source, dist in list(earlier.items()):
+    for other, dist in list(earlier.items()):
         factor = _DAYS_IN.get(dist.get("unit", "days"))
         if factor is None:
-            del earlier[source]
+            del earlier[other]
             kept.append(
-                f"stays_from.{state}.{source}: dropped (in {dist['unit']}, not convertible to "
+                f"{key}.{state}.{other}: dropped (in {dist['unit']}, not convertible to "
                 "the returns' stay in days)"
             )
             continue
-        earlier[source] = {
+        earlier[other] = {
             k: (round(v * factor, 2) if k in _SCALED_KEYS else v) for k, v in dist.items()
         } | {"unit": "days"}
-        kept.append(f"stays_from.{state}.{source}: the base's (the returns do not show it)")
+        kept.append(f"{key}.{state}.{other}: the base's ({why})")
     return kept
 
 
@@ -269,7 +300,7 @@ def build_scenario(
             "p90": max(round(stay.p90_days), median + 1),
             "unit": "days",
         }
-        document.get("stays_to", {}).pop(state, None)
+        kept += _to_unseen_in_days(document, state)
         if document.get("extra_stay", {}).pop(state, None) is not None:
             kept.append(f"extra_stay.{state}: dropped (the returns' stay includes it)")
         kept += _from_in_days(document, state)

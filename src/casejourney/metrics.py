@@ -702,14 +702,36 @@ def instances(
     """
     stream = stream or Stream.of(log, book)
     wanted = set(standards) if standards is not None else None
-    parts: list[Table] = []
-    for index, standard in enumerate(book.workflow.standards.values()):
+    every = book.workflow.standards
+    if wanted is not None:  # a standard superseding one asked for is needed to know where
+        wanted |= {s.id for s in every.values() if s.spec.supersedes in wanted}
+    found: dict[str, Table] = {}
+    for index, standard in enumerate(every.values()):
         if (wanted is not None and standard.id not in wanted) or not _measured(book, standard):
             continue
-        parts.append(_standard_instances(stream, index, standard))
+        found[standard.id] = _standard_instances(stream, index, standard)
+    for ident, table in found.items():
+        older = every[ident].spec.supersedes
+        if older is not None and older in found:
+            found[older] = _without_superseded(found[older], table)
+    parts = [
+        table for ident, table in found.items() if standards is None or ident in set(standards)
+    ]
     if not parts:
         return {key: np.zeros(0, dtype=np.int64) for key in _INSTANCE_KEYS}
     return {key: np.concatenate([p[key] for p in parts]) for key in _INSTANCE_KEYS}
+
+
+def _without_superseded(older: Table, newer: Table) -> Table:
+    """``older``'s occurrences less those ``newer`` (which supersedes it) opens for the same case.
+
+    As ``tracking`` drops them: a child owed the newer rule on a day is not owed the older too.
+    """
+    span = np.int64(1) << 32
+    taken = newer["case"].astype(np.int64) * span + newer["opened"].astype(np.int64)
+    mine = older["case"].astype(np.int64) * span + older["opened"].astype(np.int64)
+    keep = ~np.isin(mine, taken)
+    return {key: values[keep] for key, values in older.items()}
 
 
 _INSTANCE_KEYS = (

@@ -48,8 +48,8 @@ def _refinement(workflow: Workflow) -> Iterator[Finding]:
             field = pair.field
             first = starts[int(np.argmax(later))].astype(dt.date)
             local_due, parent_due = (
-                calendar.add(first, pair.later),
-                calendar.add(first, pair.earlier),
+                _due(calendar, first, pair.later),
+                _due(calendar, first, pair.earlier),
             )
             yield standard.location.finding(
                 Level.ERROR,
@@ -61,12 +61,22 @@ def _refinement(workflow: Workflow) -> Iterator[Finding]:
             )
 
 
-def _dues(calendar: WorkingCalendar, starts: np.ndarray, duration: Duration) -> np.ndarray:
-    if duration.unit.value in ("working_days", "school_days"):
-        return calendar.add_working_days_many(starts, duration.value, duration.unit)
-    return np.array(
-        [calendar.add(d, duration) for d in starts.astype(dt.date)], dtype="datetime64[D]"
-    )
+def _dues(calendar: WorkingCalendar, starts: np.ndarray, chain: tuple[Duration, ...]) -> np.ndarray:
+    """Due dates from each start, counting each duration of ``chain`` in turn."""
+    for duration in chain:
+        if duration.unit.value in ("working_days", "school_days"):
+            starts = calendar.add_working_days_many(starts, duration.value, duration.unit)
+        else:
+            starts = np.array(
+                [calendar.add(d, duration) for d in starts.astype(dt.date)], dtype="datetime64[D]"
+            )
+    return starts
+
+
+def _due(calendar: WorkingCalendar, start: dt.date, chain: tuple[Duration, ...]) -> dt.date:
+    for duration in chain:
+        start = calendar.add(start, duration)
+    return start
 
 
 def random_journey(

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import networkx as nx
 import numpy as np
 
+from casejourney import schedule
 from casejourney.calendar import Duration, Unit, WorkingCalendar, default_calendar
 from casejourney.spec.findings import Finding, Level
 from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
@@ -181,13 +182,43 @@ def _add_edge(graph: nx.DiGraph, u: str, v: str, weight: int, standard: Standard
 
 
 def _later_somewhere(
-    calendar: WorkingCalendar, local: Duration, national: Duration
+    calendar: WorkingCalendar,
+    local: Duration | tuple[Duration, ...],
+    national: Duration | tuple[Duration, ...],
 ) -> dt.date | None:
-    """The first window date on which ``local`` falls due later than ``national``, if any."""
-    later = due_dates(calendar, local) > due_dates(calendar, national)
+    """The first window date on which ``local`` falls due later than ``national``, if any.
+
+    Either may be a chain of durations counted one after the other (a deadline's ``within`` and
+    then its extension).
+    """
+    later = chain_due_dates(calendar, _chain(local)) > chain_due_dates(calendar, _chain(national))
     if not later.any():
         return None
     return WINDOW_START + dt.timedelta(days=int(np.argmax(later)))
+
+
+def _chain(durations: Duration | tuple[Duration, ...]) -> tuple[Duration, ...]:
+    return durations if isinstance(durations, tuple) else (durations,)
+
+
+def chain_due_dates(calendar: WorkingCalendar, chain: tuple[Duration, ...]) -> np.ndarray:
+    """Due dates for every window start date, counting each duration of ``chain`` in turn."""
+    return _chain_due_dates(calendar, tuple((d.value, d.unit) for d in chain))
+
+
+@lru_cache(maxsize=512)
+def _chain_due_dates(calendar: WorkingCalendar, chain: tuple[tuple[int, Unit], ...]) -> np.ndarray:
+    (value, unit), rest = chain[0], chain[1:]
+    dates = _due_dates(calendar, value, unit)
+    for value, unit in rest:
+        if unit is Unit.WORKING_DAYS or unit is Unit.SCHOOL_DAYS:
+            dates = calendar.add_working_days_many(dates, value, unit)
+        else:
+            duration = Duration(value=value, unit=unit)
+            dates = np.array(
+                [calendar.add(d, duration) for d in dates.astype(dt.date)], dtype="datetime64[D]"
+            )
+    return dates
 
 
 class Comparable(NamedTuple):
@@ -195,25 +226,41 @@ class Comparable(NamedTuple):
 
     The local one is looser when ``later`` falls due after ``earlier`` on some date: for most
     fields that is local after parent; for a lead time, a *shorter* local lead is the looser.
+    An extension is counted after the deadline it lengthens (``local_base``, ``parent_base``):
+    twelve weeks then twelve more are not looser than sixteen then eight.
     """
 
     field: str
     local: Duration
     parent: Duration
+    local_base: Duration | None = None
+    parent_base: Duration | None = None
 
     @property
-    def later(self) -> Duration:
-        """The duration that falls due later when the local standard is looser."""
-        return self.parent if self.field == "at_least" else self.local
+    def later(self) -> tuple[Duration, ...]:
+        """The durations, counted in turn, that fall due later when the local one is looser."""
+        return self._parent_chain if self.field == "at_least" else self._local_chain
 
     @property
-    def earlier(self) -> Duration:
+    def earlier(self) -> tuple[Duration, ...]:
         """The other one."""
-        return self.local if self.field == "at_least" else self.parent
+        return self._local_chain if self.field == "at_least" else self._parent_chain
+
+    @property
+    def _local_chain(self) -> tuple[Duration, ...]:
+        return (self.local,) if self.local_base is None else (self.local_base, self.local)
+
+    @property
+    def _parent_chain(self) -> tuple[Duration, ...]:
+        return (self.parent,) if self.parent_base is None else (self.parent_base, self.parent)
 
 
 def comparable_pairs(local: Standard, parent: Standard) -> list[Comparable]:
-    """The durations of ``local`` and the ``parent`` it overrides that can be compared."""
+    """The durations of ``local`` and the ``parent`` it overrides that can be compared.
+
+    A recurring standard's later intervals (``then`` steps, and a ``second`` only one of the two
+    gives) depend on which events have happened; ``loosenings`` compares those.
+    """
     a, b = local.spec, parent.spec
     if isinstance(a, DeadlineSpec | MaxDurationSpec) and isinstance(
         b, DeadlineSpec | MaxDurationSpec
@@ -224,8 +271,11 @@ def comparable_pairs(local: Standard, parent: Standard) -> list[Comparable]:
             and isinstance(b, DeadlineSpec)
             and a.extension is not None
             and b.extension is not None
+            and a.extension.event == b.extension.event
         ):
-            pairs.append(Comparable("extension.by", a.extension.by, b.extension.by))
+            pairs.append(
+                Comparable("extension.by", a.extension.by, b.extension.by, a.within, b.within)
+            )
         return pairs
     if isinstance(a, LeadTimeSpec) and isinstance(b, LeadTimeSpec):
         return [Comparable("at_least", a.at_least, b.at_least)]
@@ -240,8 +290,194 @@ def comparable_pairs(local: Standard, parent: Standard) -> list[Comparable]:
     return []
 
 
+class Loosening(NamedTuple):
+    """One way a local standard owes less than the one it overrides.
+
+    ``field`` names the key (``within``, ``ends_on``, ``then``, ...); ``text`` says how, after
+    "standard 'ID': "; ``first`` is the first start date on which it falls due later, where
+    the loosening is a duration's.
+    """
+
+    field: str
+    text: str
+    first: dt.date | None = None
+
+
+def loosenings(calendar: WorkingCalendar, standard: Standard, parent: Standard) -> list[Loosening]:
+    """Every way ``standard`` is looser than the ``parent`` it overrides (none: as strict or more).
+
+    Durations are compared on every start date in the window; the constructs that change what is
+    owed rather than when (an event that ends or extends a deadline, an nth occurrence, steps,
+    a restart, a window, ``conditional``) are looser where they let a record owe less than
+    ``parent`` does on the same record.
+    """
+    out: list[Loosening] = []
+    who = parent.authority
+    for pair in comparable_pairs(standard, parent):
+        first = _later_somewhere(calendar, pair.later, pair.earlier)
+        if first is None:
+            continue
+        when = (
+            f" (first on a start date of {first.isoformat()})" if pair.field != "at_least" else ""
+        )
+        counted = ""
+        if pair.local_base is not None:
+            counted = f" after within {pair.local_base} (against {pair.parent_base})"
+        out.append(
+            Loosening(
+                pair.field,
+                f"{pair.field} {pair.local} is looser than {who}'s {pair.parent}{counted}{when}",
+                first if pair.field != "at_least" else None,
+            )
+        )
+    a, b = standard.spec, parent.spec
+    if isinstance(a, DeadlineSpec) and isinstance(b, DeadlineSpec):
+        out.extend(_deadline_loosenings(a, b, who))
+    elif isinstance(a, LeadTimeSpec) and isinstance(b, LeadTimeSpec):
+        if a.conditional and not b.conditional:
+            out.append(
+                Loosening(
+                    "conditional",
+                    f"conditional: a {a.to} with no {a.from_} before it owes nothing, but "
+                    f"{who}'s is missed",
+                )
+            )
+    elif isinstance(a, RecurringSpec) and isinstance(b, RecurringSpec):
+        out.extend(_recurring_loosenings(calendar, a, b, who))
+    return out
+
+
+def _deadline_loosenings(a: DeadlineSpec, b: DeadlineSpec, who: str) -> Iterator[Loosening]:
+    if a.ends_on is not None and a.ends_on != b.ends_on:
+        theirs = f"ends only on {b.ends_on}" if b.ends_on else "is not ended by it"
+        yield Loosening(
+            "ends_on",
+            f"ends_on {a.ends_on}: a {a.ends_on} before {a.to} withdraws the obligation, but "
+            f"{who}'s {theirs}",
+        )
+    if a.extension is not None and (b.extension is None or a.extension.event != b.extension.event):
+        theirs = (
+            f"is extended only by {b.extension.event}"
+            if b.extension is not None
+            else "has no extension"
+        )
+        yield Loosening(
+            "extension",
+            f"extension: {a.extension.event} makes it due {a.extension.by} later, but {who}'s "
+            f"{theirs}",
+        )
+    if a.nth < b.nth:
+        yield Loosening(
+            "nth",
+            f"nth {a.nth}: met by {_ordinal(a.nth)} {a.to} after {a.from_}, but {who}'s needs "
+            f"{_ordinal(b.nth)}",
+        )
+    if a.conditional and not b.conditional:
+        yield Loosening(
+            "conditional",
+            f"conditional: a case that leaves before {a.to} is withdrawn however late, but "
+            f"{who}'s is missed after its due date",
+        )
+    if a.or_before and not b.or_before:
+        yield Loosening(
+            "or_before",
+            f"or_before: a {a.to} before {a.from_} meets it, but {who}'s needs one after",
+        )
+
+
+def _ordinal(n: int) -> str:
+    return {1: "the first", 2: "the second", 3: "the third"}.get(n, f"the {n}th")
+
+
+def _recurring_loosenings(
+    calendar: WorkingCalendar, a: RecurringSpec, b: RecurringSpec, who: str
+) -> Iterator[Loosening]:
+    if a.restart_on != b.restart_on:
+        ours = f"restarts on {a.restart_on}" if a.restart_on else "does not restart"
+        statute = f"restarts on {b.restart_on}" if b.restart_on else "does not restart"
+        yield Loosening(
+            "restart_on",
+            f"restart_on: the schedule {ours}, but {who}'s {statute}: after a "
+            f"{a.restart_on or b.restart_on} the next one can fall due later",
+        )
+    found = _looser_interval(calendar, a, b)
+    if found is not None:
+        field, mine, theirs, when, first = found
+        yield Loosening(
+            field,
+            f"{field}: every {mine} is looser than {who}'s every {theirs} {when} (first on a "
+            f"start date of {first.isoformat()})",
+            first,
+        )
+
+
+def _looser_interval(
+    calendar: WorkingCalendar, a: RecurringSpec, b: RecurringSpec
+) -> tuple[str, Duration, Duration, str, dt.date] | None:
+    """The first point of the two schedules at which ``a`` asks for a longer interval than ``b``.
+
+    After the first occurrence the interval depends on the time in scope (``then`` steps with
+    ``after``) and on which events have happened (``after_first``, ``and_after_first``). Every
+    combination the two schedules can be in is tried: the time steps switched by each step's own
+    time, on every start date in the window, and any set of the events. ``first`` and the steady
+    ``every`` are ``comparable_pairs``'s; this finds the rest.
+    """
+    timed = [step.after for step in (*a.then, *b.then) if step.after is not None]
+    events = sorted({*schedule.watched(a), *schedule.watched(b)})
+    states = _time_states(calendar, tuple(timed))
+    for flags, at in states:
+        switched = dict(zip(timed, flags, strict=True))
+        for size in range(len(events) + 1):
+            for happened in itertools.combinations(events, size):
+                reached_a = _reached(a, switched, happened)
+                reached_b = _reached(b, switched, happened)
+                for done in (2, 1):
+                    if done == 1 and a.second is None and b.second is None:
+                        continue
+                    mine = schedule.steps(a)[schedule.step_index(a, done, reached_a)]
+                    theirs = schedule.steps(b)[schedule.step_index(b, done, reached_b)]
+                    if done == 2 and not any(reached_a) and not any(reached_b):
+                        continue  # the steady `every`: comparable_pairs compares it
+                    if done == 1 and b.second is not None and not any(reached_a):
+                        continue  # `second` (or `every`) against `second`: the same
+                    first = _later_somewhere(calendar, mine, theirs)
+                    if first is None:
+                        continue
+                    field = "second" if done == 1 else "then"
+                    where = f"at {at} in scope" if at is not None else "from the start"
+                    after = f", once {' and '.join(happened)} has happened" if happened else ""
+                    return field, mine, theirs, f"({where}{after})", first
+    return None
+
+
+def _reached(
+    spec: RecurringSpec, switched: dict[Duration, bool], happened: tuple[str, ...]
+) -> list[bool]:
+    return [
+        (step.after is None or switched[step.after]) and all(e in happened for e in step.events)
+        for step in spec.then
+    ]
+
+
+def _time_states(
+    calendar: WorkingCalendar, timed: tuple[Duration, ...]
+) -> list[tuple[tuple[bool, ...], Duration | None]]:
+    """Which of the time steps can have switched together, and a time in scope when they have.
+
+    At each step's own time, on every start date in the window, the steps whose time has come;
+    and none at the start.
+    """
+    states: dict[tuple[bool, ...], Duration | None] = {tuple(False for _ in timed): None}
+    for at in timed:
+        anchor = due_dates(calendar, at)
+        rows = np.stack([due_dates(calendar, d) <= anchor for d in timed], axis=1)
+        for row in np.unique(rows, axis=0):
+            states.setdefault(tuple(bool(x) for x in row), at)
+    return list(states.items())
+
+
 def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
-    """``looser-than-statute``: a local standard due later than the one it overrides, on some date."""
+    """``looser-than-statute``: a local standard that owes less than the one it overrides."""
     calendar = workflow.calendar
     for standard in workflow.standards.values():
         national = standard.replaces
@@ -256,17 +492,18 @@ def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
                 (standard.citation, national.citation),
             )
             continue
-        for field, mine, theirs in _looser_fields(calendar, standard, national):
-            first = _later_somewhere(calendar, mine, theirs) if field != "at_least" else None
-            when = f" (first on a start date of {first.isoformat()})" if first else ""
-            message = (
-                f"standard '{standard.id}': {field} {mine} is looser than {national.authority}'s "
-                f"{theirs}{when}"
+        for loosening in loosenings(calendar, standard, national):
+            message = f"standard '{standard.id}': {loosening.text}"
+            # A duration's finding points at the standard; a construct's at its own key.
+            where = (
+                standard.at(loosening.field)
+                if loosening.field in _CONSTRUCT_KEYS
+                else standard.location
             )
             if standard.spec.acknowledged_deviation and standard.spec.refines is None:
                 # Reusing the statutory id would put the deviation in statute's place: statute
                 # would no longer be checked for this authority at all.
-                yield standard.location.finding(
+                yield where.finding(
                     Level.ERROR,
                     "deviation-replaces-statute",
                     f"{message}; an acknowledged deviation is tracked beside the statutory "
@@ -275,14 +512,14 @@ def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
                     (standard.citation, national.citation),
                 )
             elif standard.spec.acknowledged_deviation:
-                yield standard.location.finding(
+                yield where.finding(
                     Level.NOTE,
                     "looser-than-statute",
                     f"{message}; acknowledged: {standard.spec.acknowledged_deviation}",
                     (standard.citation, national.citation),
                 )
             else:
-                yield standard.location.finding(
+                yield where.finding(
                     Level.ERROR,
                     "looser-than-statute",
                     f"{message}; tighten it, or add acknowledged_deviation with a reason",
@@ -290,12 +527,10 @@ def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
                 )
 
 
-def _looser_fields(
-    calendar: WorkingCalendar, standard: Standard, national: Standard
-) -> Iterator[tuple[str, Duration, Duration]]:
-    for pair in comparable_pairs(standard, national):
-        if _later_somewhere(calendar, pair.later, pair.earlier) is not None:
-            yield pair.field, pair.local, pair.parent
+#: Keys whose looser-than-statute finding points at the key's own line.
+_CONSTRUCT_KEYS = frozenset(
+    {"ends_on", "extension", "nth", "conditional", "or_before", "then", "restart_on"}
+)
 
 
 def _obligation_key(standard: Standard) -> tuple[object, ...]:
@@ -425,7 +660,7 @@ def looser_standards(workflow: Workflow) -> dict[str, list[str]]:
         national = standard.replaces
         if standard.inherited or national is None or national.kind != standard.kind:
             continue
-        fields = [field for field, _, _ in _looser_fields(calendar, standard, national)]
+        fields = [loosening.field for loosening in loosenings(calendar, standard, national)]
         if fields:
             out[standard.id] = fields
     return out

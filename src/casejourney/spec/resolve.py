@@ -353,6 +353,9 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                         "before_first",
                         "extension",
                         "ends_on",
+                        "nth",
+                        "conditional",
+                        "or_before",
                         "source",
                     )
                     if isinstance(doc.data["standards"][i], dict)

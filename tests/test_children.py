@@ -98,3 +98,36 @@ def test_a_wrong_plan_is_refused_with_the_choices(capsys: pytest.CaptureFixture[
     code = main(["journey", "--authority", "barnet", "--plan", "adopted"])
     assert code != 0
     assert "adoption" in capsys.readouterr().err
+
+
+def test_journey_draws_the_child_from_the_scenario_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def child(*extra: str) -> dict[str, object]:
+        assert main(["journey", "--seed", "7", "--format", "json", *extra]) == 0
+        found: dict[str, object] = json.loads(capsys.readouterr().out)["child"]
+        return found
+
+    drawn = child()
+    assert drawn == child(), "the same seed draws the same child"
+    assert drawn["drawn"] == ["placement", "legal_status", "plan", "disabled"]
+    told = child("--placement", "residential", "--not-disabled")
+    assert told["placement"] == "residential" and told["disabled"] is False
+    assert told["drawn"] == ["legal_status", "plan"]
+    assert (told["legal_status"], told["plan"]) == (drawn["legal_status"], drawn["plan"])
+    assert main(["journey", "--seed", "7"]) == 0
+    table = capsys.readouterr().out
+    assert "The child: placement" in table
+    assert "drawn from national-baseline's children: shares with seed 7" in table
+    assert main(["journey", "--help"]) == 0
+    words = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "(unsaid: drawn from the scenario)" in words
+    assert "the same seed, the same child" in words
+
+
+def test_a_negative_seed_is_refused_with_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    # numpy takes no negative seed; the journey said so with a traceback.
+    assert main(["journey", "--seed", "-1"]) != 0
+    assert "Traceback" not in capsys.readouterr().err
+    with pytest.raises(casejourney.CasejourneyError, match="seed -1 is negative"):
+        casejourney.walk_journey("national", dt.date(2026, 1, 5), seed=-1)

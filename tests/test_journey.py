@@ -89,3 +89,77 @@ def test_a_second_meeting_is_scheduled_in_the_journey_and_in_the_simulation() ->
     compiled = compile_scenario(workflow, scenario, scale=0.01, horizon_days=30)
     meetings = sorted(r.name for r in compiled.model.tasks if r.name.startswith("care-planning"))
     assert meetings == ["care-planning-meeting", "care-planning-meeting-again"]
+
+
+# The child's attributes, drawn from the scenario ---------------------------------------------------
+
+IN_CARE = "referral,strategy_discussion,s47_enquiry,care_proceedings,looked_after"
+START = dt.date(2026, 1, 5)
+
+
+def test_the_same_seed_draws_the_same_child_and_explicit_options_override_one_attribute() -> None:
+    from casejourney.spec.models import ChildAttributes
+
+    first = casejourney.walk_journey("national", START, seed=11)
+    again = casejourney.walk_journey("national", START, seed=11)
+    assert (first.child, first.drawn) == (again.child, again.drawn)
+    assert first.drawn == ("placement", "legal_status", "plan", "disabled")
+    assert None not in (first.child.placement, first.child.legal_status, first.child.plan)
+    # Saying the plan changes the plan only: the other attributes are drawn as before, and the
+    # route and its timings drawn with the seed do not move.
+    told = casejourney.walk_journey("national", START, seed=11, plan="adoption")
+    assert told.child == ChildAttributes(
+        placement=first.child.placement,
+        legal_status=first.child.legal_status,
+        plan="adoption",
+        disabled=first.child.disabled,
+    )
+    assert told.drawn == ("placement", "legal_status", "disabled")
+    states = [e for e in first.events if e.name in first.workflow.states]
+    assert states == [e for e in told.events if e.name in told.workflow.states]
+    # Everything said: nothing drawn.
+    said = casejourney.walk_journey(
+        "national",
+        START,
+        seed=11,
+        placement="residential",
+        legal_status="section_20",
+        plan="return_home",
+        disabled=False,
+    )
+    assert said.drawn == ()
+    assert said.child == ChildAttributes("residential", "section_20", "return_home", False)
+
+
+def test_children_are_drawn_in_the_scenarios_shares() -> None:
+    from collections import Counter
+
+    from casejourney.journey import draw_child
+    from casejourney.spec.models import ChildAttributes
+
+    children = casejourney.load_scenario("national-baseline")[0].children
+    assert children is not None
+    n = 4000
+    drawn = [draw_child(children, seed)[0] for seed in range(n)]
+    placements = Counter(c.placement for c in drawn)
+    values, weights, _ = children.attributes()["placement"]
+    for value, share in zip(values, weights, strict=True):
+        # Within four standard errors of the scenario's share (none for a share of 0).
+        tolerance = 4 * (share * (1 - share) / n) ** 0.5
+        assert abs(placements[value] / n - share) <= tolerance, (value, placements[value], share)
+    disabled = sum(bool(c.disabled) for c in drawn) / n
+    assert abs(disabled - float(children.disabled.share)) <= 4 * (0.123 * 0.877 / n) ** 0.5
+    # A scenario that draws nothing leaves the child unknown: such standards are not counted.
+    assert draw_child(None, 3) == (ChildAttributes(), ())
+
+
+def test_standards_for_some_children_fall_on_the_children_drawn_for_them() -> None:
+    # reg 28(4): weekly visits until the first review for a child placed with a connected person.
+    # Seeds drawing that placement owe them; seeds drawing another do not.
+    owed = {}
+    for seed in range(40):
+        found = casejourney.walk_journey("national", START, path=IN_CARE.split(","), seed=seed)
+        standards = {i.standard for i in found.instances}
+        owed[seed] = (found.child.placement, "lac-visits-connected-person" in standards)
+    assert {placement for placement, _ in owed.values()} >= {"foster_care", "connected_person"}
+    assert all(visits == (placement == "connected_person") for placement, visits in owed.values())

@@ -668,33 +668,41 @@ def walk_journey(
         start: the date of the first contact.
         path: a scripted route: states (or triggers) after the first contact; without it,
             branches and timings are drawn at random with ``seed``.
-        seed: the random seed of a random route.
+        seed: the random seed of a random route, and of the child's attributes not given.
         age: the child's age in years at first contact, for age-based standards (the date of
             birth it implies is kept in memory only).
-        scenario: the scenario whose branch probabilities and timings are used.
-        placement: where the child is placed, for standards for some placements only.
+        scenario: the scenario whose branch probabilities, timings and children's shares are
+            used.
+        placement: where the child is placed, for standards for some placements only; unsaid,
+            drawn from the scenario's ``children:`` shares with ``seed`` (the same seed, the same
+            child), or left unknown (not counted) where the scenario gives no shares.
         legal_status: the child's legal status when looked after, likewise.
         plan: the child's plan for permanence, likewise.
-        disabled: whether the child is disabled; unsaid, standards for disabled children are
-            not counted (nor are the others above when unsaid).
+        disabled: whether the child is disabled, likewise.
         workflows: folder of workflow files.
 
     Returns:
         The journey: ``.events`` (``day``, ``name``), ``.instances`` (each standard's
-        ``opened``, ``due``, ``done``, ``outcome``, ``breached``, ``late_days``), ``.until``
-        and ``.workflow``.
+        ``opened``, ``due``, ``done``, ``outcome``, ``breached``, ``late_days``), ``.until``,
+        ``.workflow``, ``.child`` (the placement, legal status, plan and disability the
+        standards knew) and ``.drawn`` (which of those were drawn from the scenario).
 
     Raises:
-        CasejourneyError: a placement, legal status or plan casejourney does not know.
+        CasejourneyError: a placement, legal status or plan casejourney does not know, or a
+            negative seed.
         IllegalStepError: a step of ``path`` is not a legal move; the message names the legal ones.
 
     """
+    import dataclasses
+
     import numpy as np
 
-    from casejourney.journey import walk
+    from casejourney.journey import draw_child, walk
     from casejourney.spec.children import LEGAL_STATUSES, PLACEMENTS, PLANS
     from casejourney.spec.models import ChildAttributes
 
+    if seed < 0:
+        raise CasejourneyError(f"seed {seed} is negative; give a whole number from 0")
     for what, value, known in (
         ("placement", placement, PLACEMENTS),
         ("legal status", legal_status, LEGAL_STATUSES),
@@ -702,15 +710,20 @@ def walk_journey(
     ):
         if value is not None and value not in known:
             raise CasejourneyError(f"{what} {value!r} is not one of: {', '.join(known)}")
-    child = ChildAttributes(
+    given = ChildAttributes(
         placement=placement, legal_status=legal_status, plan=plan, disabled=disabled
     )
     workflow = load_workflow(authority, workflows)
     spec, _ = load_scenario(scenario, workflows)
+    # What is not given is drawn from the scenario's shares, with streams of its own.
+    child, drawn = draw_child(spec.children, seed, given)
     # The child's date of birth is derived in memory for age-based standards and never returned.
     date_of_birth = start - dt.timedelta(days=round(age * 365.25))
     rng = None if path is not None else np.random.default_rng(seed)
-    return walk(workflow, spec, start, path=path, rng=rng, date_of_birth=date_of_birth, child=child)
+    found = walk(
+        workflow, spec, start, path=path, rng=rng, date_of_birth=date_of_birth, child=child
+    )
+    return dataclasses.replace(found, drawn=drawn)
 
 
 def journey_timeline(journey: Journey) -> str:

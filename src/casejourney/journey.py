@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from casejourney.machine import JourneyMachine
 from casejourney.spec.models import ChildAttributes, DeadlineSpec, LeadTimeSpec, RecurringSpec
 from casejourney.spec.resolve import Workflow
 from casejourney.spec.scenario import (
+    ChildrenSpec,
     DistSpec,
     PracticeSpec,
     ScenarioSpec,
@@ -37,12 +40,53 @@ MAX_MOVES = 400
 
 @dataclass(frozen=True)
 class Journey:
-    """A dated journey and the standards it met or breached."""
+    """A dated journey and the standards it met or breached.
+
+    ``child`` is what the standards knew of the child (placement, legal status, plan,
+    disability); ``drawn`` names those drawn from the scenario rather than given.
+    """
 
     workflow: Workflow
     events: tuple[CaseEvent, ...]
     instances: tuple[Instance, ...]
     until: dt.date
+    child: ChildAttributes = field(default_factory=ChildAttributes)
+    drawn: tuple[str, ...] = ()
+
+
+#: The attributes ``draw_child`` draws, in ``ChildrenSpec.attributes``'s words.
+CHILD_ATTRIBUTES = ("placement", "legal_status", "plan", "disabled")
+
+
+def draw_child(
+    children: ChildrenSpec | None, seed: int, given: ChildAttributes | None = None
+) -> tuple[ChildAttributes, tuple[str, ...]]:
+    """A child's attributes: those ``given``, and the rest drawn from the scenario's shares.
+
+    Each attribute the scenario's ``children:`` gives shares for, and ``given`` leaves unsaid
+    (None), is drawn with a stream of its own derived from ``seed``: the same seed gives the same
+    child, whichever attributes are given, and the route and timings drawn with the seed are
+    unchanged by the drawing. An attribute the scenario gives no shares for stays unsaid.
+
+    Returns:
+        The attributes, and the names of those drawn (in ``CHILD_ATTRIBUTES`` order).
+
+    """
+    child = given or ChildAttributes()
+    if children is None:
+        return child, ()
+    shares = children.attributes()
+    drawn: dict[str, Any] = {}
+    for name in CHILD_ATTRIBUTES:
+        if getattr(child, name) is not None or name not in shares:
+            continue
+        values, weights, _ = shares[name]
+        p = np.asarray(weights, dtype=float)
+        rng = np.random.default_rng(
+            np.random.SeedSequence(entropy=seed, spawn_key=(zlib.crc32(f"child:{name}".encode()),))
+        )
+        drawn[name] = values[int(rng.choice(len(values), p=p / p.sum()))]
+    return replace(child, **drawn), tuple(drawn)
 
 
 class _Timer:
@@ -165,7 +209,7 @@ def walk(
     activities = _schedule_activities(workflow, timer, events, end, date_of_birth, child)
     merged = sorted([*events, *activities], key=lambda e: (e.day, e.name in workflow.activities))
     instances = track(workflow, merged, until=end, date_of_birth=date_of_birth, child=child)
-    return Journey(workflow, tuple(merged), tuple(instances), end)
+    return Journey(workflow, tuple(merged), tuple(instances), end, child or ChildAttributes())
 
 
 def _stretches(

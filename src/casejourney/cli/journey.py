@@ -50,7 +50,13 @@ def journey(
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option("--seed", help="Random seed for a random route and timings.")
+        int,
+        typer.Option(
+            "--seed",
+            min=0,
+            help="Random seed for a random route and timings, and for the child's placement, "
+            "legal status, plan and disability where not given.",
+        ),
     ] = 7,
     age: Annotated[
         float,
@@ -61,7 +67,9 @@ def journey(
     scenario: Annotated[
         str,
         typer.Option(
-            "--scenario", help="Scenario whose branch probabilities and timings are used."
+            "--scenario",
+            help="Scenario whose branch probabilities and timings are used, and whose children: "
+            "shares the child's attributes are drawn from.",
         ),
     ] = "national-baseline",
     fmt: Annotated[
@@ -76,25 +84,31 @@ def journey(
         str | None,
         typer.Option(
             "--placement",
-            help=f"Where the child is placed, for standards for some placements: {', '.join(PLACEMENTS)}.",
+            help="Where the child is placed, for standards for some placements (unsaid: drawn "
+            f"from the scenario): {', '.join(PLACEMENTS)}.",
         ),
     ] = None,
     legal_status: Annotated[
         str | None,
         typer.Option(
             "--legal-status",
-            help=f"The child's legal status when looked after: {', '.join(LEGAL_STATUSES)}.",
+            help="The child's legal status when looked after (unsaid: drawn from the scenario): "
+            f"{', '.join(LEGAL_STATUSES)}.",
         ),
     ] = None,
     plan: Annotated[
         str | None,
-        typer.Option("--plan", help=f"The child's plan for permanence: {', '.join(PLANS)}."),
+        typer.Option(
+            "--plan",
+            help="The child's plan for permanence (unsaid: drawn from the scenario): "
+            f"{', '.join(PLANS)}.",
+        ),
     ] = None,
     disabled: Annotated[
         bool | None,
         typer.Option(
             "--disabled/--not-disabled",
-            help="Whether the child is disabled (unsaid: standards for disabled children are not counted).",
+            help="Whether the child is disabled (unsaid: drawn from the scenario).",
         ),
     ] = None,
     workflows: WorkflowsOption = None,
@@ -102,8 +116,10 @@ def journey(
     """Walk one child through an authority's pathway and show each date and each timescale.
 
     Standards for some children only (a placement, a legal status, a plan, a disability) are
-    counted for this child only when you say so with --placement, --legal-status, --plan,
-    --disabled.
+    counted for this child as the scenario's children: shares draw it, with --seed (the same
+    seed, the same child); --placement, --legal-status, --plan and --disabled/--not-disabled
+    say instead. A scenario without children: draws nothing, and such standards are then counted
+    only where you say so.
     """
     for option, value, known in (
         ("--placement", placement, PLACEMENTS),
@@ -140,7 +156,7 @@ def journey(
         _write_atomic(target, journey_timeline(result))
         err.print(f"wrote {target}")
     else:
-        _print_table(result)
+        _print_table(result, scenario, seed)
 
 
 def _title(result: Journey, standard_id: str) -> str:
@@ -176,6 +192,7 @@ def journey_record(result: Journey) -> dict[str, Any]:
         "authority": workflow.id,
         "title": workflow.title,
         "until": result.until.isoformat(),
+        "child": child_record(result),
         "events": [
             {
                 "date": e.day.isoformat(),
@@ -189,6 +206,42 @@ def journey_record(result: Journey) -> dict[str, Any]:
     }
 
 
+def child_record(result: Journey) -> dict[str, Any]:
+    """What the standards knew of the (made-up) child, and which of it was drawn."""
+    child = result.child
+    return {
+        "placement": child.placement,
+        "legal_status": child.legal_status,
+        "plan": child.plan,
+        "disabled": child.disabled,
+        "drawn": list(result.drawn),
+    }
+
+
+def _child_line(result: Journey, scenario: str, seed: int) -> str:
+    """One line: what the standards knew of the child, and what of it was drawn."""
+    child = result.child
+    parts = [
+        f"{name} {value.replace('_', ' ')}"
+        for name, value in (
+            ("placement", child.placement),
+            ("legal status", child.legal_status),
+            ("plan", child.plan),
+        )
+        if value is not None
+    ]
+    if child.disabled is not None:
+        parts.append("disabled" if child.disabled else "not disabled")
+    line = "The child: " + (", ".join(parts) if parts else "nothing known beyond age")
+    if result.drawn:
+        names = ", ".join(name.replace("_", " ") for name in result.drawn)
+        line += (
+            f" ({names} drawn from {scenario}'s children: shares with seed {seed}; "
+            "--placement, --legal-status, --plan, --disabled/--not-disabled choose instead)"
+        )
+    return line + "."
+
+
 def _label(result: Journey, name: str) -> str:
     workflow = result.workflow
     if name in workflow.states:
@@ -196,7 +249,7 @@ def _label(result: Journey, name: str) -> str:
     return workflow.activities[name].label if name in workflow.activities else name
 
 
-def _print_table(result: Journey) -> None:
+def _print_table(result: Journey, scenario: str, seed: int) -> None:
     from rich.table import Table
 
     workflow = result.workflow
@@ -221,6 +274,7 @@ def _print_table(result: Journey) -> None:
         table.add_row(
             f"{day:%a %d %b %Y}", "\n".join(by_day.get(day, [])), "\n".join(notes.get(day, []))
         )
+    out.print(_child_line(result, scenario, seed), markup=False)
     out.print(table)
     breached = [i for i in result.instances if i.breached]
     met = sum(i.outcome == "met" for i in result.instances)

@@ -594,9 +594,10 @@ class _StandardBase(_Frozen):
             return None
         return (
             "owed only to children known to have a placement, legal status, plan or "
-            "disability: tracked where a child's record says so (journey --placement, "
-            "--legal-status, --plan, --disabled), and simulated only where the scenario draws "
-            "these for its children (children: in the scenario)"
+            "disability: tracked where a child's record says so (journey draws them from the "
+            "scenario's children:, or takes --placement, --legal-status, --plan, --disabled), "
+            "and simulated only where the scenario draws these for its children (children: in "
+            "the scenario)"
         )
 
     def applies(

@@ -306,3 +306,53 @@ def test_the_shipped_workflows_report_only_acknowledged_loosenings() -> None:
         f.message.split(":")[1].strip() for f in found if "lac-visits-liverpool" in f.message
     }
     assert liverpool == {"restart_on", "then"}
+
+
+# applies_to, while, effective: the children, stages and due dates it is owed for ---------------
+
+HEALTH = (
+    "  - id: health-assessment-under-five\n"
+    "    kind: recurring\n"
+    "    title: Review health assessment\n"
+    "    to: review_health_assessment\n"
+    "    every: 6 months\n"
+)
+
+
+def test_a_rule_owed_to_fewer_children_than_statutes_is_looser(tmp_path: Path) -> None:
+    # Statute: six-monthly before the fifth birthday. Only for babies leaves out ages 1 to 4.
+    body = HEALTH + "    while: looked_after\n    applies_to: {age_under: 1}\n"
+    [(level, line, message)] = looser(tmp_path, body)
+    assert level is Level.ERROR and line == line_of(tmp_path, "applies_to")
+    assert "owed to fewer children than national's, owed to {'age_under': 5}" in message
+    # Only for disabled children, or only in foster care: fewer children too.
+    for band in ("{age_under: 5, disabled: true}", "{age_under: 5, placement: [foster_care]}"):
+        assert (
+            len(looser(tmp_path, HEALTH + f"    while: looked_after\n    applies_to: {band}\n"))
+            == 1
+        )
+    # Under six, or every child: more children, not fewer.
+    assert (
+        looser(tmp_path, HEALTH + "    while: looked_after\n    applies_to: {age_under: 6}\n") == []
+    )
+    assert looser(tmp_path, HEALTH + "    while: looked_after\n") == []
+
+
+def test_a_rule_owed_in_fewer_stages_than_statutes_is_looser(tmp_path: Path) -> None:
+    # Statute's return interview is owed while looked after; a rule scoped to a stage a child in
+    # care never reaches owes none.
+    body = INTERVIEW.replace("while: looked_after", "while: care_leaver")
+    [(_, line, message)] = looser(tmp_path, body)
+    assert line == line_of(tmp_path, "while")
+    assert "not owed in looked_after, where national's is" in message
+    wider = INTERVIEW.replace("while: looked_after", "while: [looked_after, care_leaver]")
+    assert looser(tmp_path, wider) == []
+
+
+def test_a_rule_in_force_for_fewer_due_dates_than_statutes_is_looser(tmp_path: Path) -> None:
+    [(_, line, message)] = looser(tmp_path, INTERVIEW + "    effective: {from: 2027-04-01}\n")
+    assert line == line_of(tmp_path, "effective")
+    assert (
+        "effective due from 2027-04-01: not owed for due dates national's is owed for (always)"
+        in (message)
+    )

@@ -21,7 +21,15 @@ import numpy as np
 from casejourney import schedule
 from casejourney.calendar import Duration, Unit, WorkingCalendar, default_calendar
 from casejourney.spec.findings import Finding, Level
-from casejourney.spec.models import DeadlineSpec, LeadTimeSpec, MaxDurationSpec, RecurringSpec
+from casejourney.spec.models import (
+    AppliesToSpec,
+    DeadlineSpec,
+    EffectiveSpec,
+    LeadTimeSpec,
+    MaxDurationSpec,
+    RecurringSpec,
+    StandardSpec,
+)
 from casejourney.spec.resolve import Standard, Workflow
 
 #: Start dates over which timescales are compared (every day of these years).
@@ -303,15 +311,17 @@ class Loosening(NamedTuple):
     first: dt.date | None = None
 
 
-def loosenings(calendar: WorkingCalendar, standard: Standard, parent: Standard) -> list[Loosening]:
+def loosenings(workflow: Workflow, standard: Standard, parent: Standard) -> list[Loosening]:
     """Every way ``standard`` is looser than the ``parent`` it overrides (none: as strict or more).
 
     Durations are compared on every start date in the window; the constructs that change what is
     owed rather than when (an event that ends or extends a deadline, an nth occurrence, steps,
     a restart, a window, ``conditional``) are looser where they let a record owe less than
-    ``parent`` does on the same record.
+    ``parent`` does on the same record; and ``applies_to``, ``while`` and ``effective`` where they
+    leave out children, stages or due dates ``parent`` is owed for.
     """
-    out: list[Loosening] = []
+    calendar = workflow.calendar
+    out: list[Loosening] = list(_scope_loosenings(workflow, standard.spec, parent.spec, parent))
     who = parent.authority
     for pair in comparable_pairs(standard, parent):
         first = _later_somewhere(calendar, pair.later, pair.earlier)
@@ -345,6 +355,69 @@ def loosenings(calendar: WorkingCalendar, standard: Standard, parent: Standard) 
     elif isinstance(a, RecurringSpec) and isinstance(b, RecurringSpec):
         out.extend(_recurring_loosenings(calendar, a, b, who))
     return out
+
+
+def _scope_loosenings(
+    workflow: Workflow, a: StandardSpec, b: StandardSpec, parent: Standard
+) -> Iterator[Loosening]:
+    """Children, stages or due dates ``b`` is owed for that ``a`` leaves out."""
+    who = parent.authority
+    if a.applies_to is not None and not _children_within(b.applies_to, a.applies_to):
+        theirs = _children(b.applies_to)
+        yield Loosening(
+            "applies_to",
+            f"applies_to {_children(a.applies_to)}: owed to fewer children than {who}'s, owed to "
+            f"{theirs}",
+        )
+    mine_scope, their_scope = getattr(a, "while_", None), getattr(b, "while_", None)
+    if mine_scope is not None:
+        every_state = frozenset(workflow.states)
+        ours = workflow.expand_scope(mine_scope)
+        statute = every_state if their_scope is None else workflow.expand_scope(their_scope)
+        if not statute <= ours:
+            left_out = ", ".join(sorted(statute - ours))
+            yield Loosening(
+                "while",
+                f"while {', '.join(mine_scope)}: not owed in {left_out}, where {who}'s is",
+            )
+    if a.effective is not None and not _period_within(b.effective, a.effective):
+        theirs = "always" if b.effective is None else str(b.effective)
+        yield Loosening(
+            "effective",
+            f"effective {a.effective}: not owed for due dates {who}'s is owed for ({theirs})",
+        )
+
+
+def _children(band: AppliesToSpec | None) -> str:
+    if band is None:
+        return "every child"
+    return str(band.model_dump(exclude_none=True))
+
+
+def _children_within(outer: AppliesToSpec | None, inner: AppliesToSpec) -> bool:
+    """Whether every child ``outer`` is owed to (None: every child) is one ``inner`` is owed to."""
+    if (inner.age_from or 0) > ((outer.age_from or 0) if outer else 0):
+        return False
+    unbounded = 10**6
+    if (inner.age_under or unbounded) < ((outer.age_under or unbounded) if outer else unbounded):
+        return False
+    for name in ("placement", "legal_status", "plan"):
+        wanted = getattr(inner, name)
+        given = getattr(outer, name) if outer is not None else None
+        if wanted is not None and (given is None or not set(given) <= set(wanted)):
+            return False
+    return inner.disabled is None or (outer is not None and outer.disabled is inner.disabled)
+
+
+def _period_within(outer: EffectiveSpec | None, inner: EffectiveSpec) -> bool:
+    """Whether every due date ``outer`` covers (None: every one) is one ``inner`` covers."""
+    if inner.from_ is not None and (
+        outer is None or outer.from_ is None or outer.from_ < inner.from_
+    ):
+        return False
+    return inner.until is None or (
+        outer is not None and outer.until is not None and outer.until <= inner.until
+    )
 
 
 def _deadline_loosenings(a: DeadlineSpec, b: DeadlineSpec, who: str) -> Iterator[Loosening]:
@@ -478,7 +551,6 @@ def _time_states(
 
 def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
     """``looser-than-statute``: a local standard that owes less than the one it overrides."""
-    calendar = workflow.calendar
     for standard in workflow.standards.values():
         national = standard.replaces
         if standard.inherited or national is None:
@@ -492,7 +564,7 @@ def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
                 (standard.citation, national.citation),
             )
             continue
-        for loosening in loosenings(calendar, standard, national):
+        for loosening in loosenings(workflow, standard, national):
             message = f"standard '{standard.id}': {loosening.text}"
             # A duration's finding points at the standard; a construct's at its own key.
             where = (
@@ -529,7 +601,18 @@ def looser_than_statute(workflow: Workflow) -> Iterator[Finding]:
 
 #: Keys whose looser-than-statute finding points at the key's own line.
 _CONSTRUCT_KEYS = frozenset(
-    {"ends_on", "extension", "nth", "conditional", "or_before", "then", "restart_on"}
+    {
+        "ends_on",
+        "extension",
+        "nth",
+        "conditional",
+        "or_before",
+        "then",
+        "restart_on",
+        "applies_to",
+        "while",
+        "effective",
+    }
 )
 
 
@@ -654,13 +737,12 @@ def calendar_for(workflow: Workflow) -> WorkingCalendar:
 
 def looser_standards(workflow: Workflow) -> dict[str, list[str]]:
     """Standards of ``workflow`` looser than the ones they override: id → the fields that are."""
-    calendar = workflow.calendar
     out: dict[str, list[str]] = {}
     for standard in workflow.standards.values():
         national = standard.replaces
         if standard.inherited or national is None or national.kind != standard.kind:
             continue
-        fields = [loosening.field for loosening in loosenings(calendar, standard, national)]
+        fields = [loosening.field for loosening in loosenings(workflow, standard, national)]
         if fields:
             out[standard.id] = fields
     return out

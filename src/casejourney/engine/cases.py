@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from casejourney.engine.actions import ArriveBooked, Exit
+from casejourney.engine.actions import ArriveBooked, Exit, record
 from casejourney.engine.model import Carried, Model, TaskKind
 from casejourney.engine.sampling import generator, sample, whole_units
 from casejourney.engine.state import ENTER, HISTORY, NAN, RunState
@@ -352,7 +352,7 @@ class Cases(RunState):
                 self.exit_case[leave - self.start].append(case)
                 self.exit_entry[leave - self.start].append(entry)
         else:
-            self.pending.append(Exit(case, entry))
+            self.pending.append(record(Exit, (case, entry)))
 
     def planned_leave(self, case: int, new: int, day: int, stay: int | None, opening: bool) -> int:
         """The day the stay in ``new`` entered on ``day`` ends (before any extra stay).

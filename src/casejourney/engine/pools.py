@@ -99,19 +99,19 @@ class ServerPool:
 
         With triage, the piece's hours shrink with the backlog already queued.
         """
+        case, token, code, hours, due, released, rule, limit = item
         if self.triage < 1.0 and self.queued_hours > 0:
             depth = min(1.0, self.queued_hours / self.triage_hours) if self.triage_hours else 1.0
-            case, token, code, hours, due, released, rule, limit = item
             hours *= 1.0 - (1.0 - self.triage) * depth
             item = record(Work, (case, token, code, hours, due, released, rule, limit))
-        key = item.due if self.edf else 0
+        key = due if self.edf else 0
         found = self.by_key.get(key)
         if found is None:
             found = self.by_key[key] = deque()
             heapq.heappush(self.keys, key)
         found.append(item)
         self.queued += 1
-        self.queued_hours += item.hours
+        self.queued_hours += hours
 
     def free_before(self, end_of_day: float) -> bool:
         """Whether a server is free before ``end_of_day`` (open-day clock)."""

@@ -15,7 +15,7 @@ from calendar import monthrange
 from collections.abc import Callable, Sequence
 
 from casejourney.calendar import DayGrid, Unit
-from casejourney.engine.actions import Mark, Meet, Prepare, Release, Work
+from casejourney.engine.actions import Mark, Meet, Prepare, Release, Work, record
 from casejourney.engine.model import Offset, TaskKind, TaskRule
 from casejourney.engine.records import NO_DUE
 from casejourney.engine.state import MARK_ROW, NAN, NO_LIMIT, PREPARE, TASK, WORK, RunState
@@ -92,19 +92,25 @@ class Tasks(RunState):
     def on_release(self, action: Release) -> None:
         """A task's planned day: queue its work, or record it done if it needs none."""
         index, case, token, due, limit, asked = action
-        rule = self.tasks[index]
-        if rule.kind is TaskKind.LEAD:
+        if self.lead_rule[index]:
             if self.terminal[self.state[case]]:
                 return
         elif self.active[index].get(case) != token:
             return
-        team = self.task_team(case, rule)
+        rule = self.tasks[index]
+        team = rule.team
+        if team == -1:
+            team = self.state_team[self.state[case]]
+        elif team == -2:
+            team = -1
         effort = self.task_efforts[index]
         if team < 0 or effort is None:
             if self.today < limit:
                 self.task_done(index, case, self.today, asked=asked, due=due)
             return
-        self.teams[team].put(Work(case, token, rule.task, next(effort), due, asked, index, limit))
+        self.teams[team].put(
+            record(Work, (case, token, rule.task, next(effort), due, asked, index, limit))
+        )
 
     def on_meet(self, action: Meet) -> None:
         """A booked task takes place (if it still applies)."""
@@ -327,17 +333,17 @@ class Tasks(RunState):
         if rule.slots >= 0:
             booked = self.book(rule.slots, day)
             self.booked[index][case] = booked
-            self.schedule(booked, Meet(index, case, token, due, float(self.today)))
+            self.schedule(booked, record(Meet, (index, case, token, due, float(self.today))))
             if self.task_efforts[index] is not None and booked < self.end:
                 # preparation (reports) starts a fortnight before the booked_day
                 prepare = max(self.today, self.working_shift(booked, -PREPARE))
-                self.schedule(prepare, Prepare(index, case, token, booked))
+                self.schedule(prepare, record(Prepare, (index, case, token, booked)))
             for lead in self.lead_for.get(rule.task, ()):
                 self.trigger_lead(case, lead, booked)
             return
         for lead in self.lead_for.get(rule.task, ()):
             self.trigger_lead(case, lead, day)
-        self.schedule(day, Release(index, case, token, due, limit, float(day)))
+        self.schedule(day, record(Release, (index, case, token, due, limit, float(day))))
 
     def task_team(self, case: int, rule: TaskRule) -> int:
         """Which team does the task: its own, or the team holding the case (-1: nobody)."""

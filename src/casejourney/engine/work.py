@@ -86,9 +86,9 @@ class Queues(RunState):
             if not waiting:
                 heappop(keys)
                 del by_key[key]
+            case, token, _, hours, _, released, rule, _ = item
             team.queued -= 1
-            team.queued_hours -= item.hours
-            case, token, rule = item.case, item.token, item.rule
+            team.queued_hours -= hours
             if rule < 0:
                 ok = entries[case] == token
             elif lead[rule]:
@@ -108,19 +108,18 @@ class Queues(RunState):
                     heapq.heapify(busy)
                 at, server = heappop(busy)
                 began = at if at > k else k
-            released = item.released
             if released > day:
                 position = k + (released - day)
                 if position > began:
                     began = position
-            finish = began + item.hours / rate
+            finish = began + hours / rate
             if finish < end_of_day and idle:
                 later.append((finish, server))  # not needed before the stack runs dry
             else:
                 heappush(busy, (finish, server))
             last = math.ceil(finish) - 1
             if last <= k:
-                by_day[k] += item.hours
+                by_day[k] += hours
                 today.append((item, server, day + (began - k)))
             else:
                 _spread(by_day, began, finish, rate)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -528,10 +529,21 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
         "unit": tail_unit[pend],
     }
     slow = _recurring_slow(book, spec, st, np.flatnonzero(~fast), lo, hi, a_row, stream.day, seen)
+    # Joined and put in order one column at a time, each part's column let go as it is joined
+    # (a national year's visits are millions of instances: whole tables side by side would
+    # need several copies at once).
     parts = [fast_tables, pend_tables, slow]
-    merged = {key: np.concatenate([p[key] for p in parts]) for key in fast_tables}
-    order = np.lexsort((merged["j"], merged["stretch"]))
-    merged = {key: value[order] for key, value in merged.items()}
+    del fast_tables, pend_tables, slow
+    order = np.lexsort(
+        (
+            np.concatenate([p["j"] for p in parts]),
+            np.concatenate([p["stretch"] for p in parts]),
+        )
+    )
+    merged = {}
+    for key in list(parts[0]):
+        merged[key] = np.concatenate([p.pop(key) for p in parts])[order]
+    del parts, order
     case = st["case"][merged["stretch"]]
     return _instances(
         book,
@@ -633,8 +645,10 @@ def _recurring_slow(
     seen_lists = {event: days.tolist() for event, days in seen.items()}
     slack_shift, slack_n = every[0], every[1]
     end = book.end
-    out: list[tuple[int, int, int, int, int, int, int, int]] = []
-    add = out.append
+    # Rows packed as int64s as they are found (a list of tuples takes ~4 times the memory: a
+    # national year's missed visits are millions of rows).
+    out = array("q")
+    add = out.extend
     starts, ends, end_rows = st["start"].tolist(), st["end"].tolist(), st["end_row"].tolist()
     los, his, rows, days = lo.tolist(), hi.tolist(), a_row.tolist(), day
     for s in which.tolist():
@@ -676,8 +690,8 @@ def _recurring_slow(
     keys = ("stretch", "j", "opened", "due", "done", "outcome", "stop", "unit")
     if not out:
         return {k: np.zeros(0, dtype=np.int64) for k in keys}
-    array = np.asarray(out, dtype=np.int64)
-    return {k: array[:, i] for i, k in enumerate(keys)}
+    found = np.frombuffer(out, dtype=np.int64).reshape(-1, len(keys))
+    return {k: found[:, i] for i, k in enumerate(keys)}
 
 
 def _measured(book: Codebook, standard: Standard) -> bool:

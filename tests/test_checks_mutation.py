@@ -324,6 +324,37 @@ def ends_on_its_own_to(data: dict[str, Any], workflow: casejourney.api.Workflow)
     return str(standard["id"])
 
 
+def total_in_unknown_scope(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A clock started by a total time in a state no workflow declares."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    standard["after_total"] = {"in": "looked_aftre", "of": "13 weeks"}
+    return str(standard["id"])
+
+
+def total_since_unknown_event(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A total time counted since an event nothing declares."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    state = next(iter(workflow.states))
+    standard["with_total"] = {"in": state, "of": "13 weeks", "since": "refferal"}
+    return str(standard["id"])
+
+
+def total_in_months(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A total time in months: no fixed number of days to add up to."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    state = next(iter(workflow.states))
+    standard["after_total"] = {"in": state, "of": "3 months"}
+    return str(standard["id"])
+
+
 def empty_window(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A standard in force from a date until an earlier one: no due date fits."""
     standard = _own_standard(data, "deadline") or _own_standard(data, "recurring")
@@ -414,6 +445,9 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (ends_on_unknown_event, "unknown-reference"),
     (ends_on_its_own_to, "invalid-value"),
     (zeroth_occurrence, "invalid-value"),
+    (total_in_unknown_scope, "unknown-reference"),
+    (total_in_months, "invalid-value"),
+    (total_since_unknown_event, "unknown-reference"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -432,6 +466,9 @@ REPORTED_AT = {
     "extension_by_unknown_event": "extension",
     "ends_on_unknown_event": "ends_on",
     "zeroth_occurrence": "nth",
+    "total_in_unknown_scope": "after_total",
+    "total_in_months": "after_total",
+    "total_since_unknown_event": "with_total",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 import casejourney
 from casejourney.api import Workflow
+from casejourney.journey import walk
 from casejourney.spec.models import ChildAttributes
 from casejourney.tracking import CaseEvent, Outcome, track
 
@@ -83,3 +85,130 @@ def test_reg_19_placements_are_living_with_a_parent_for_reg_28_4_and_5(national:
             D(2026, 1, 12),
             Outcome.MET,
         )
+
+
+ELIGIBLE = "needs-assessment-eligible-after-16"
+BORN = D(2010, 3, 10)  # 14 on 10 March 2024, 16 on 10 March 2026, 18 on 10 March 2028
+
+
+UNTIL = D(2027, 6, 1)
+
+
+def needs(national: Workflow, *pairs: tuple[str, str], until: D = UNTIL) -> dict:
+    found = track(national, events(*pairs), until=until, date_of_birth=BORN)
+    return {
+        rule: [(i.opened, i.due, i.done, i.outcome) for i in found if i.standard == rule]
+        for rule in (ELIGIBLE, "needs-assessment-16")
+    }
+
+
+def test_reg_42_1_a_child_who_comes_into_care_after_16_is_owed_it_once_eligible(
+    national: Workflow,
+) -> None:
+    # reg 42(1): "not more than three months after the date on which C ... becomes an eligible
+    # child after that age"; eligible: looked after 13 weeks in all since 14 (reg 40(1)). In care
+    # from 11 May 2026 (16 and 2 months), never before: eligible 91 days later, 10 August 2026.
+    came = ("2026-05-11", "looked_after")
+    assert needs(national, came, ("2026-11-10", "needs_assessment")) == {
+        ELIGIBLE: [(D(2026, 8, 10), D(2026, 11, 10), D(2026, 11, 10), Outcome.MET)],
+        "needs-assessment-16": [],  # not looked after on the birthday
+    }
+    late = needs(national, came, ("2026-11-11", "needs_assessment"))[ELIGIBLE]
+    assert late == [(D(2026, 8, 10), D(2026, 11, 10), D(2026, 11, 11), Outcome.LATE)]
+    # Left care after 12 weeks: never eligible, owed nothing.
+    assert needs(national, came, ("2026-08-03", "cin_plan"))[ELIGIBLE] == []
+
+
+def test_reg_42_1_time_in_care_since_14_adds_up(national: Workflow) -> None:
+    # 61 days in care at 14 (1 June to 1 August 2024), back in care at 16 on 1 April 2026:
+    # 30 more days make 13 weeks, so eligible on 1 May 2026.
+    owed = needs(
+        national,
+        ("2024-06-01", "looked_after"),
+        ("2024-08-01", "cin_plan"),
+        ("2026-04-01", "looked_after"),
+    )[ELIGIBLE]
+    assert [(opened, due) for opened, due, _, _ in owed] == [(D(2026, 5, 1), D(2026, 8, 1))]
+    # Time in care before the 14th birthday does not count (1 January 2023 to 1 March 2024).
+    owed = needs(
+        national,
+        ("2023-01-01", "looked_after"),
+        ("2024-03-01", "cin_plan"),
+        ("2026-04-10", "looked_after"),
+    )[ELIGIBLE]
+    assert [(opened, due) for opened, due, _, _ in owed] == [(D(2026, 7, 10), D(2026, 10, 10))]
+
+
+def test_reg_42_1_the_two_limbs_divide_the_children_at_13_weeks_on_the_birthday(
+    national: Workflow,
+) -> None:
+    # 16 on 10 March 2026. In care from 9 December 2025: 91 days, 13 weeks, on the birthday, so
+    # eligible then: the first limb, due 10 June. From 10 December: 90 days, eligible the next
+    # day: the second limb, due 11 June. Each is owed one assessment, never both.
+    later = ("2026-12-01", "lac_review")  # the record goes on past the birthday
+    assert needs(national, ("2025-12-09", "looked_after"), later) == {
+        ELIGIBLE: [],
+        "needs-assessment-16": [(D(2026, 3, 10), D(2026, 6, 10), None, Outcome.MISSED)],
+    }
+    assert needs(national, ("2025-12-10", "looked_after"), later) == {
+        ELIGIBLE: [(D(2026, 3, 11), D(2026, 6, 11), None, Outcome.MISSED)],
+        "needs-assessment-16": [],
+    }
+    # In care since 13: eligible on the birthday.
+    found = needs(national, ("2023-05-01", "looked_after"), later)
+    assert found[ELIGIBLE] == []
+    assert [due for _, due, _, _ in found["needs-assessment-16"]] == [D(2026, 6, 10)]
+    # An assessment done before becoming eligible counts (or_before): the simulation schedules
+    # one from the birthday for every child looked after then.
+    found = needs(national, ("2026-02-09", "looked_after"), ("2026-04-01", "needs_assessment"))
+    assert found[ELIGIBLE] == [(D(2026, 5, 11), D(2026, 8, 11), D(2026, 4, 1), Outcome.MET)]
+
+
+def test_reg_42_1_is_owed_only_to_a_child_under_18(national: Workflow) -> None:
+    # Eligible means aged 16 or 17: in care from 8 December 2027, eligible on 8 March 2028,
+    # two days before turning 18; from 10 December, eligible on the 18th birthday: not owed.
+    until = D(2028, 9, 1)
+    assert len(needs(national, ("2027-12-08", "looked_after"), until=until)[ELIGIBLE]) == 1
+    assert needs(national, ("2027-12-10", "looked_after"), until=until)[ELIGIBLE] == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_journey_schedules_the_assessment_for_a_child_eligible_after_16(
+    national: Workflow, seed: int
+) -> None:
+    scenario, _ = casejourney.load_scenario("national-baseline")
+    walked = walk(
+        national,
+        scenario,
+        D(2026, 5, 1),  # 16 and a month and a half
+        path=["referral", "cf_assessment", "cin_plan", "looked_after"],
+        rng=np.random.default_rng(seed),
+        until=D(2027, 12, 1),
+        date_of_birth=BORN,
+    )
+    entered = next(e.day for e in walked.events if e.name == "looked_after")
+    owed = [i for i in walked.instances if i.standard == ELIGIBLE]
+    assert [i.opened for i in owed] == [entered + dt.timedelta(days=91)]
+    assert owed[0].outcome in (Outcome.MET, Outcome.LATE)  # scheduled, on time or late
+
+
+def test_reg_42_1_first_limb_is_measured_on_a_run_as_tracking_finds_it() -> None:
+    # The simulation's records (as the vectorised metrics read them) and tracking agree on which
+    # children are eligible on their 16th birthday: 91 days in care (met), 90 (not owed), and
+    # two stays adding up to 91 (owed) or to 90 (not owed).
+    from tests.test_metrics import frame_for, reference, vectorised
+
+    frame = frame_for("national", weeks=52)
+
+    def stay(entered: str, *more: tuple[str, str]) -> list[tuple[str, str]]:
+        return [(entered, "looked_after"), *more, ("2027-03-10", "age:16")]
+
+    cases = [
+        [*stay("2026-12-09"), ("2027-05-01", "needs_assessment")],
+        stay("2026-12-10"),
+        stay("2026-11-02", ("2026-11-12", "cin_plan"), ("2026-12-19", "looked_after")),
+        stay("2026-11-02", ("2026-11-12", "cin_plan"), ("2026-12-20", "looked_after")),
+    ]
+    tracked = [r for r in reference(frame, cases) if r[0] == "needs-assessment-16"]
+    assert [(r[1], r[3]) for r in tracked] == [(0, D(2027, 3, 10)), (2, D(2027, 3, 10))]
+    assert [r for r in vectorised(frame, cases) if r[0] == "needs-assessment-16"] == tracked

@@ -175,7 +175,8 @@ def test_age_anchor_needs_a_date_of_birth_and_never_needs_it_written(national) -
         ("2026-01-06", "strategy_discussion"),
         ("2026-01-07", "s47_enquiry"),
         ("2026-01-08", "care_proceedings"),
-        ("2026-05-01", "looked_after"),
+        # in care for 13 weeks by the 16th birthday, so eligible then (reg 42(1), reg 40(1))
+        ("2026-03-01", "looked_after"),
         ("2026-09-10", "needs_assessment"),
     )
     assert only(track(national, log), "needs-assessment-16") == []

@@ -362,6 +362,10 @@ def _owed_activities(
             spec = standard.spec
             if isinstance(spec, DeadlineSpec) and spec.to in workflow.activities:
                 anchors = _anchors(workflow, states, activities, spec.from_, births)
+                if spec.after_total is not None:  # later: once a total time is reached
+                    anchors = _total_reached(
+                        workflow, states, activities, spec, anchors, births, end
+                    )
             elif (
                 isinstance(spec, LeadTimeSpec)
                 and spec.from_ in workflow.activities
@@ -416,6 +420,30 @@ def _owed_one(
             have = sum(1 for e in activities if e.name == spec.to and anchor <= e.day < left)
             return [CaseEvent(day, spec.to)] * max(1, spec.nth - have)
     return []
+
+
+def _total_reached(
+    workflow: Workflow,
+    states: Sequence[CaseEvent],
+    activities: Sequence[CaseEvent],
+    spec: DeadlineSpec,
+    anchors: Sequence[dt.date],
+    births: dict[str, dt.date],
+    end: dt.date,
+) -> list[dt.date]:
+    """For each ``from``, the day ``after_total`` starts the clock, as tracking finds it."""
+    total = spec.after_total
+    assert total is not None
+    scope = workflow.expand_scope(total.in_)
+    stretches = [(a, b) for a, b, _ in _stretches(workflow, states, scope, end + dt.timedelta(1))]
+    since_days = _anchors(workflow, states, activities, total.since, births) if total.since else []
+    out = []
+    for anchor in anchors:
+        since = max((d for d in since_days if d <= anchor), default=None)
+        day = schedule.total_reached(stretches, since, anchor, total.days)
+        if day is not None and day <= end:
+            out.append(day)
+    return out
 
 
 def _anchors(

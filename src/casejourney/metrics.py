@@ -31,6 +31,8 @@ from casejourney.spec.models import (
     LeadTimeSpec,
     MaxDurationSpec,
     RecurringSpec,
+    TotalTimeSpec,
+    is_age_event,
 )
 from casejourney.spec.resolve import Standard
 from casejourney.tracking import Outcome
@@ -304,6 +306,8 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     if scope is not None:
         keep = scope[a_check]
         a_pos = a_pos[keep]
+    if spec.with_total is not None:  # only where the total time was reached by `from`
+        a_pos = a_pos[_with_total(stream, spec.with_total, a_pos)]
     b_pos, _ = stream.occurrences(spec.to)
     leaving = stream.terminal[stream.event]
     if scope is not None:
@@ -385,6 +389,47 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     return _instances(
         book, index, case, _rank_in_case(case), opened, due, done, outcome, stop, spec.within.unit
     )
+
+
+def _with_total(stream: Stream, total: TotalTimeSpec, a_pos: np.ndarray) -> np.ndarray:
+    """Whether each ``from`` finds the case in ``total.in`` with ``total.of`` there by that day.
+
+    As tracking (``schedule.total_by``): days in the scope's stretches since the last
+    ``total.since`` before ``from`` (a birthday, from each case's day of birth where the log has
+    them), up to ``from``'s day, which must itself be in a stretch.
+    """
+    rows = a_pos // 4
+    case = stream.case[rows]
+    day = stream.day[rows].astype(np.int64)
+    since = np.full(len(rows), np.iinfo(np.int32).min, dtype=np.int64)  # the record's start
+    if total.since is not None:
+        if stream.birth is not None and is_age_event(total.since):
+            years = int(total.since.split(":")[1])
+            since = schedule.at_age(stream.book.grid.origin, stream.birth[case], years)
+        else:
+            s_pos, _ = stream.occurrences(total.since)
+            i = np.searchsorted(s_pos, a_pos, side="left") - 1
+            found = (i >= 0) & _same_case(stream, s_pos, np.maximum(i, 0), case)
+            if len(s_pos):
+                s_day = stream.day[s_pos[np.maximum(i, 0)] // 4].astype(np.int64)
+                since = np.where(found, s_day, since)
+    mask = stream.scope_mask(total.in_)
+    assert mask is not None
+    st = stream.stretches(mask)
+    starts = st["start"]
+    ends = np.where(st["end"] == NONE, np.iinfo(np.int32).max, st["end"])
+    lo = np.searchsorted(st["case"], case, side="left")
+    hi = np.searchsorted(st["case"], case, side="right")
+    keep = np.zeros(len(rows), dtype=bool)
+    for k in range(len(rows)):  # one `from` a child at most (a birthday): few
+        d, s = int(day[k]), int(since[k])
+        inside = bool(np.any((starts[lo[k] : hi[k]] <= d) & (d < ends[lo[k] : hi[k]])))
+        spent = np.maximum(
+            0,
+            np.minimum(ends[lo[k] : hi[k]], d) - np.maximum(starts[lo[k] : hi[k]], s),
+        ).sum()
+        keep[k] = inside and int(spent) >= total.days
+    return keep
 
 
 def _lead_time(stream: Stream, index: int, spec: LeadTimeSpec) -> Table:

@@ -212,3 +212,47 @@ def strictness(calendar: WorkingCalendar, spec: RecurringSpec) -> tuple[int, ...
 def stricter(calendar: WorkingCalendar, spec: RecurringSpec, other: RecurringSpec) -> bool:
     """Whether ``spec`` is stricter than ``other`` (for a schedule that can follow only one)."""
     return strictness(calendar, spec) < strictness(calendar, other)
+
+
+def total_by(
+    stretches: Iterable[tuple[dt.date, dt.date]], since: dt.date | None, day: dt.date
+) -> int | None:
+    """Days spent in the stretches from ``since`` up to ``day``; None if ``day`` is in none.
+
+    ``stretches``: start inclusive, end exclusive, in order. ``DeadlineSpec.with_total``: a child
+    looked after on their 16th birthday with 13 weeks in care since their 14th is eligible then.
+    """
+    total, inside = 0, False
+    for start, end in stretches:
+        begin = start if since is None else max(start, since)
+        inside = inside or start <= day < end
+        total += max(0, (min(end, day) - begin).days)
+    return total if inside else None
+
+
+def total_reached(
+    stretches: Iterable[tuple[dt.date, dt.date]], since: dt.date | None, after: dt.date, days: int
+) -> dt.date | None:
+    """The first day after ``after``, inside a stretch, by which ``days`` in them have passed.
+
+    ``stretches`` are the case's stretches in a scope (start inclusive, end exclusive), in order;
+    only time from ``since`` counts (None: all of it). Reg 42(1)'s "becomes an eligible child
+    after that age": the first day after the 16th birthday on which the child is looked after
+    and has been for 13 weeks in all since the 14th (``DeadlineSpec.after_total``). None: never,
+    within the stretches given, or already on ``after`` (``total_by`` on ``after`` at least
+    ``days``: ``with_total``'s, not "after" it).
+    """
+    stretches = list(stretches)
+    already = total_by(stretches, since, after)
+    if already is not None and already >= days:
+        return None
+    total = 0
+    for start, end in stretches:
+        begin = start if since is None else max(start, since)
+        if end <= begin:
+            continue
+        day = max(begin + dt.timedelta(days=max(0, days - total)), after + dt.timedelta(days=1))
+        if day < end:
+            return day
+        total += (end - begin).days
+    return None

@@ -44,6 +44,7 @@ from casejourney.spec.models import (
     LeadTimeSpec,
     MaxDurationSpec,
     RecurringSpec,
+    TotalTimeSpec,
 )
 from casejourney.spec.resolve import Standard, Workflow
 
@@ -152,7 +153,7 @@ def track(
         if not spec.per_child:  # owed to a worker or a household, not on a child's record
             continue
         if isinstance(spec, DeadlineSpec):
-            found = _deadline(workflow, standard, spec, flat, end)
+            found = _deadline(workflow, standard, spec, flat, end, date_of_birth)
         elif isinstance(spec, LeadTimeSpec):
             found = _lead_time(workflow, standard, spec, flat)
         elif isinstance(spec, RecurringSpec):
@@ -222,6 +223,11 @@ def _with_birthdays(workflow: Workflow, flat: list[_Flat], dob: dt.date) -> list
         spec = standard.spec
         if isinstance(spec, DeadlineSpec | LeadTimeSpec):
             ages.update(e for e in (spec.from_, spec.to) if e.startswith("age:"))
+        if isinstance(spec, DeadlineSpec):
+            for total in (spec.with_total, spec.after_total):
+                since = total.since if total else None  # time added up from a birthday
+                if since is not None and since.startswith("age:"):
+                    ages.add(since)
     if not ages:
         return flat
     out = list(flat)
@@ -293,15 +299,26 @@ def _terminal(workflow: Workflow, state: str) -> bool:
 
 
 def _deadline(
-    workflow: Workflow, standard: Standard, spec: DeadlineSpec, flat: list[_Flat], end: dt.date
+    workflow: Workflow,
+    standard: Standard,
+    spec: DeadlineSpec,
+    flat: list[_Flat],
+    end: dt.date,
+    date_of_birth: dt.date | None = None,
 ) -> list[Instance]:
     calendar = workflow.calendar
     scope = workflow.expand_scope(spec.while_) if spec.while_ else None
     out: list[Instance] = []
     occurrence = 0
     floor = -1  # with or_before: a `to` at or before this index was counted by an occurrence
+    opens = spec.from_
+    if spec.after_total is not None:  # the clock starts once a total time is reached, later
+        flat, opens = _with_total_reached(workflow, spec, flat, end, date_of_birth), _TOTAL_REACHED
+    reached = None
+    if spec.with_total is not None:  # opens only where the total was reached by `from`
+        reached = _with_total(workflow, spec, flat, end, date_of_birth)
     for i, event in enumerate(flat):
-        if event.name != spec.from_:
+        if event.name != opens or (reached is not None and i not in reached):
             continue
         if scope is not None and event.state not in scope:
             continue
@@ -339,6 +356,131 @@ def _deadline(
             )
         )
     return out
+
+
+#: The name of the derived event ``after_total`` opens a deadline at (no event is called this).
+_TOTAL_REACHED = "after_total:"
+
+
+def _with_total_reached(
+    workflow: Workflow,
+    spec: DeadlineSpec,
+    flat: list[_Flat],
+    end: dt.date,
+    date_of_birth: dt.date | None,
+) -> list[_Flat]:
+    """``flat`` with the day each ``from`` is followed by ``after_total``'s total (the derived event).
+
+    For each ``from``: the first day after it on which the case is in ``after_total.in`` and has
+    spent its total there since the last ``since`` at or before ``from`` (or since the record
+    began), where it had not by ``from``. Placed after that day's moves and before its
+    activities, so the state is the day's.
+    """
+    total = spec.after_total
+    assert total is not None
+    stretches, froms = _totals(workflow, spec, total, flat, end, date_of_birth)
+    days = [
+        reached
+        for _, day, since in froms
+        if (reached := schedule.total_reached(stretches, since, day, total.days)) is not None
+        and reached <= end
+    ]
+    out = list(flat)
+    for day in sorted(set(days)):
+        at = next(
+            (
+                k
+                for k, e in enumerate(out)
+                if e.day > day or (e.day == day and not _is_move(workflow, e))
+            ),
+            len(out),
+        )
+        state = out[at - 1].state if at else out[0].state
+        out.insert(at, _Flat(day, _TOTAL_REACHED, state))
+    return out
+
+
+def _with_total(
+    workflow: Workflow,
+    spec: DeadlineSpec,
+    flat: list[_Flat],
+    end: dt.date,
+    date_of_birth: dt.date | None,
+) -> set[int]:
+    """Where in ``flat`` a ``from`` finds the case in ``with_total.in`` with its total by then."""
+    total = spec.with_total
+    assert total is not None
+    stretches, froms = _totals(workflow, spec, total, flat, end, date_of_birth)
+    return {
+        index
+        for index, day, since in froms
+        if index >= 0 and (by := schedule.total_by(stretches, since, day)) is not None
+        if by >= total.days
+    }
+
+
+def _totals(
+    workflow: Workflow,
+    spec: DeadlineSpec,
+    total: TotalTimeSpec,
+    flat: list[_Flat],
+    end: dt.date,
+    date_of_birth: dt.date | None,
+) -> tuple[list[tuple[dt.date, dt.date]], list[tuple[int, dt.date, dt.date | None]]]:
+    """The stretches in ``total.in``, and each ``from``: (its index in ``flat``, day, since).
+
+    ``since`` is the day of the last ``total.since`` at or before it (None: the record's start).
+    A ``from`` or ``since`` that is a birthday before the record began counts from that day
+    (index -1: a child who was 16 before their case opened can still become eligible after 16).
+    """
+    stretches = _stretches_in(workflow, flat, workflow.expand_scope(total.in_), end)
+    before: list[_Flat] = []  # birthdays before the record began, as events on those days
+    if date_of_birth is not None:
+        for name in (total.since, spec.from_):
+            if name is not None and name.startswith("age:"):
+                day = birthday(date_of_birth, int(name.split(":")[1]))
+                if day < flat[0].day:
+                    before.append(_Flat(day, name, ""))
+    froms: list[tuple[int, dt.date, dt.date | None]] = []
+    since: dt.date | None = None
+    for index, event in enumerate([*before, *flat], -len(before)):
+        if total.since is not None and event.name == total.since:
+            since = event.day
+        if event.name == spec.from_:
+            froms.append((max(index, -1), event.day, since))
+    return stretches, froms
+
+
+def _stretches_in(
+    workflow: Workflow, flat: list[_Flat], scope: frozenset[str], end: dt.date
+) -> list[tuple[dt.date, dt.date]]:
+    """The stretches ``flat`` spends in ``scope`` (end exclusive; one still open ends after ``end``)."""
+    out: list[tuple[dt.date, dt.date]] = []
+    entered: dt.date | None = None
+    for event in flat:
+        if event.name != event.state or event.name not in workflow.states:
+            continue  # only state entries move a case in or out of the scope
+        inside = event.state in scope and not _terminal(workflow, event.state)
+        if inside and entered is None:
+            entered = event.day
+        elif not inside and entered is not None:
+            out.append((entered, event.day))
+            entered = None
+    if entered is not None:
+        out.append((entered, end + dt.timedelta(days=1)))
+    return out
+
+
+def _is_move(workflow: Workflow, event: _Flat) -> bool:
+    """Whether ``event`` is part of a move (an entry, an exit, a phase entry), not an activity."""
+    return (
+        event.name in workflow.states
+        or event.name in workflow.phases
+        or (
+            event.name.startswith("exit:")
+            and event.name[5:] in (*workflow.states, *workflow.phases)
+        )
+    )
 
 
 def _deadline_due(

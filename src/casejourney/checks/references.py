@@ -73,12 +73,8 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
     refs: list[tuple[str, str, str, list[str]]] = []
     if isinstance(spec, DeadlineSpec | LeadTimeSpec):
         refs += [("from", spec.from_, "event", events), ("to", spec.to, "event", events)]
-    if isinstance(spec, DeadlineSpec) and spec.before_first is not None:
-        refs.append(("before_first", spec.before_first, "activity", list(workflow.activities)))
-    if isinstance(spec, DeadlineSpec) and spec.extension is not None:
-        refs.append(("extension", spec.extension.event, "activity", list(workflow.activities)))
-    if isinstance(spec, DeadlineSpec) and spec.ends_on is not None:
-        refs.append(("ends_on", spec.ends_on, "activity", list(workflow.activities)))
+    if isinstance(spec, DeadlineSpec):
+        refs += _deadline_references(workflow, spec, events)
     if isinstance(spec, RecurringSpec):
         refs.append(("to", spec.to, "activity", list(workflow.activities)))
         if spec.restart_on is not None:
@@ -105,6 +101,29 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         )
     if spec.supersedes is not None:
         yield from _supersedes(workflow, standard)
+
+
+def _deadline_references(
+    workflow: Workflow, spec: DeadlineSpec, events: list[str]
+) -> list[tuple[str, str, str, list[str]]]:
+    """(key, name, what it must be, the names known) for a deadline's own keys."""
+    activities = list(workflow.activities)
+    refs = [
+        (key, name, "activity", activities)
+        for key, name in (
+            ("before_first", spec.before_first),
+            ("extension", spec.extension.event if spec.extension else None),
+            ("ends_on", spec.ends_on),
+        )
+        if name is not None
+    ]
+    scopes = [*workflow.states, *workflow.phases]
+    for key, total in (("with_total", spec.with_total), ("after_total", spec.after_total)):
+        if total is not None:
+            refs += [(key, item, "state or phase", scopes) for item in total.in_]
+            if total.since is not None:
+                refs.append((key, total.since, "event", events))
+    return refs
 
 
 def _supersedes(workflow: Workflow, standard: Standard) -> Iterator[Finding]:

@@ -59,6 +59,12 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
             else {"event": spec.extension.event, "by": _duration(spec.extension.by)}
         )
         record["ends_on"] = spec.ends_on
+        for key, total in (("with_total", spec.with_total), ("after_total", spec.after_total)):
+            record[key] = (
+                None
+                if total is None
+                else {"in": list(total.in_), "of": _duration(total.of), "since": total.since}
+            )
     elif isinstance(spec, LeadTimeSpec):
         record.update({"from": spec.from_, "to": spec.to, "at_least": _duration(spec.at_least)})
     elif isinstance(spec, RecurringSpec):
@@ -105,6 +111,14 @@ def timescale_text(standard: Standard) -> str:
     ends = ""
     if isinstance(spec, DeadlineSpec) and spec.ends_on is not None:
         ends = f" (ends if {spec.ends_on} first)"
+    if isinstance(spec, DeadlineSpec) and spec.with_total is not None:
+        total = spec.with_total
+        since = f" since {total.since}" if total.since else ""
+        ends += f" (where {total.of} in {', '.join(total.in_)}{since} by {spec.from_})"
+    if isinstance(spec, DeadlineSpec) and spec.after_total is not None:
+        total = spec.after_total
+        since = f" since {total.since}" if total.since else ""
+        ends += f" (from the first day after {spec.from_} with {total.of} in {', '.join(total.in_)}{since})"
     if isinstance(spec, DeadlineSpec) and spec.extension is not None:
         extended = f" ({spec.extension.by} more once {spec.extension.event})"
         return f"within {spec.within}{nth}{extended}{ends}"

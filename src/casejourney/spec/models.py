@@ -626,6 +626,42 @@ class ExtensionSpec(_Frozen):
     by: DurationField = Field(description="how much later it is then due, e.g. 8 weeks")
 
 
+class TotalTimeSpec(_Frozen):
+    """A total time a case has spent in a scope since an event: ``with_total``, ``after_total``.
+
+    Reg 42(1): the needs assessment is due three months after C "reaches the age of 16 or
+    becomes an eligible child after that age", eligible meaning looked after for 13 weeks in all
+    since the age of 14 (reg 40(1), Children Act 1989 Sch. 2 para 19B(2)). With ``from: age:16``
+    and ``{in: looked_after, of: 13 weeks, since: age:14}``, ``with_total`` opens the deadline on
+    the birthday only for a child looked after that day who has the total by then (the first
+    limb), and ``after_total`` on the first later day on which a child looked after has it (the
+    second). Time counts in ``in`` from the last ``since`` at or before ``from`` (or from the start
+    of the record); on a day, the time up to that day.
+    """
+
+    in_: Scope = Field(alias="in", description="the states or phases whose time is added up")
+    of: DurationField = Field(description="the total, in days or weeks, e.g. 13 weeks")
+    since: EventRef | None = Field(
+        default=None,
+        description="time counts from the last of this event before `from` (e.g. age:14); "
+        "default: from the start of the record",
+    )
+
+    @model_validator(mode="after")
+    def _a_fixed_length(self) -> TotalTimeSpec:
+        if self.of.unit not in (Unit.DAYS, Unit.WEEKS):
+            raise ValueError(
+                f"'{self.of}': a total time is added up in days; give it in days or weeks "
+                "(13 weeks)"
+            )
+        return self
+
+    @property
+    def days(self) -> int:
+        """The total in days."""
+        return self.of.value * (7 if self.of.unit is Unit.WEEKS else 1)
+
+
 class DeadlineSpec(_StandardBase):
     """Event ``to`` happens within ``within`` of event ``from``."""
 
@@ -679,6 +715,30 @@ class DeadlineSpec(_StandardBase):
         "and it is missed",
     )
 
+    with_total: TotalTimeSpec | None = Field(
+        default=None,
+        description="opens at `from` only where the case is then in a scope and has spent a "
+        'total time there since an event ("reaches the age of 16" as an eligible child: '
+        "`{in: looked_after, of: 13 weeks, since: age:14}`)",
+    )
+    after_total: TotalTimeSpec | None = Field(
+        default=None,
+        description="the clock starts later than `from`: on the first day after it on which the "
+        "case is in a scope and has spent a total time there since an event, where it had not "
+        'by `from` ("or becomes an eligible child after that age")',
+    )
+
+    @property
+    def outside_simulation(self) -> str | None:
+        """A clock started by a total time reached is tracked, not simulated."""
+        if self.after_total is not None:
+            return (
+                "starts on a day derived from a total time in a scope (after_total): tracked "
+                "on a child's record and in journey, but the simulation does not derive that "
+                "day, so does not schedule it"
+            )
+        return super().outside_simulation
+
     @model_validator(mode="after")
     def _extension_can_extend(self) -> DeadlineSpec:
         if self.extension is not None and self.extension.event in (self.from_, self.to):
@@ -686,6 +746,11 @@ class DeadlineSpec(_StandardBase):
             raise ValueError(
                 f"extension.event '{self.extension.event}' is this standard's `{role}`: an "
                 "extension is its own event (an extension granted); name that activity"
+            )
+        if self.with_total is not None and self.after_total is not None:
+            raise ValueError(
+                "with_total opens at `from` where the total is reached by then, after_total on "
+                "a later day where it is not: give one (two standards say both limbs)"
             )
         if self.ends_on is not None and self.ends_on in (self.from_, self.to):
             role = "to" if self.ends_on == self.to else "from"

@@ -356,6 +356,8 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                         "nth",
                         "conditional",
                         "or_before",
+                        "with_total",
+                        "after_total",
                         "source",
                     )
                     if isinstance(doc.data["standards"][i], dict)

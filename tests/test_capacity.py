@@ -12,8 +12,19 @@ import numpy as np
 import pytest
 
 from casejourney.calendar import DayGrid, Unit, default_calendar
-from casejourney.engine import Draw, Kind, Model, Offset, SlotModel, StateModel, TeamModel, simulate
-from casejourney.engine.model import History
+from casejourney.engine import (
+    Draw,
+    Kind,
+    Model,
+    Offset,
+    SlotModel,
+    StateModel,
+    TaskKind,
+    TaskRule,
+    TeamModel,
+    simulate,
+)
+from casejourney.engine.model import History, Punctuality
 
 ORIGIN = dt.date(2026, 4, 6)  # a Monday
 DAYS = 400
@@ -296,3 +307,76 @@ def test_agency_workers_move_on_at_their_own_rate_and_hand_back_their_cases() ->
     # the same team all employees: nobody leaves
     plain, _ = simulate(base, np.random.SeedSequence(11))
     assert not (plain["kind"] == Kind.LEAVER).any()
+
+
+def shared_diary_model(held: float) -> Model:
+    """~12 meetings a week booked against a 25-working-day deadline share one diary of 40 slots a
+    week with about as many review meetings (every 20 working days while a plan is open), each
+    booked when the last was held; ``held`` of the slots are held back for the deadline ones."""
+    states = (
+        StateModel(
+            "work",
+            stay=Draw("fixed", (20.0,), Unit.WORKING_DAYS),
+            exits=(1,),
+            weights=(1.0,),
+        ),
+        StateModel(
+            "meeting", stay=Draw("fixed", (0.0,), Unit.DAYS), exits=(2,), weights=(1.0,), slots=0
+        ),
+        StateModel("plan", stay=Draw("fixed", (55.0,), Unit.DAYS), exits=(3,), weights=(1.0,)),
+        StateModel("done", terminal=True),
+    )
+    reviews = TaskRule(
+        "reviews",
+        TaskKind.RECURRING,
+        task=4,
+        scope=frozenset({2}),
+        every=Offset(Unit.WORKING_DAYS, 20),
+        team=-2,
+        slots=0,
+    )
+    diary = SlotModel(
+        "diary",
+        40.0,
+        Offset(Unit.WORKING_DAYS, 2),
+        anchor=0,
+        within=Offset(Unit.WORKING_DAYS, 25),
+        held=held,
+    )
+    return Model(
+        grid=GRID,
+        start=0,
+        end=DAYS,
+        names=(*NAMES[:2], "plan", "done", "review"),
+        states=states,
+        initial=0,
+        arrivals=np.full(DAYS, 2.0),
+        open_days=GRID.working,
+        signals={},
+        teams=(),
+        slots=(diary,),
+        tasks=(reviews,),
+        punctuality=(
+            Punctuality(1.0, Draw("fixed", (0.0,), Unit.DAYS), Draw("fixed", (0.0,), Unit.DAYS)),
+        ),
+    )
+
+
+def test_slots_held_back_for_deadline_meetings_keep_them_on_time_when_reviews_fill_the_diary() -> (
+    None
+):
+    seed = np.random.SeedSequence(10)
+    shared, _ = simulate(shared_diary_model(held=0.0), seed)
+    # held back in proportion to the deadline meetings' share of the diary (about half)
+    held, _ = simulate(shared_diary_model(held=0.5), seed)
+    late_shared = (working_days_to_meeting(shared) > 25).mean()
+    late_held = (working_days_to_meeting(held) > 25).mean()
+    assert late_shared > 0.3, "reviews booked a month ahead leave the deadline meetings no room"
+    assert late_held < 0.02
+    # the same diary: what the meetings gain, the reviews give up (held later, not dropped)
+    review = 4
+
+    def reviews_held(log: object) -> int:
+        return int(((log["kind"] == Kind.TASK) & (log["event"] == review)).sum())  # type: ignore[index]
+
+    assert reviews_held(held) > 0.9 * reviews_held(shared)

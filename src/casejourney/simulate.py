@@ -440,6 +440,8 @@ def _slots(name: str, spec: MeetingSpec, code: dict[str, int], scale: float) -> 
         renotice=_offset(spec.rebook_notice) if spec.rebook_notice else None,
         aim=_draw(deadline.aim_before) if deadline and deadline.aim_before else None,
         extra=deadline.extra_slots if deadline else 0.0,
+        held=deadline.held_slots if deadline else 0.0,
+        release=_offset(deadline.release) if deadline and deadline.release else None,
     )
 
 

@@ -4,7 +4,9 @@ A diary has a number of free slots each open day. A booked entry takes the free 
 day wanted, on or before it (or, against a deadline, the latest free slot on or before the
 deadline less a margin), else the first free one after; a share of booked entries are adjourned and
 booked again after a notice period. A diary may keep extra slots for entries that would otherwise
-miss their deadline: they take the latest of those on or before it.
+miss their deadline: they take the latest of those on or before it. It may also hold back a share
+of its slots for entries booked against the deadline (ring-fenced): other bookings take a held slot
+only when it is close, within the diary's release time.
 """
 
 from __future__ import annotations
@@ -48,12 +50,16 @@ class Booking(RunState):
         window: bool = True,
         notice: tuple[Shift, int] | None = None,
         deadline: bool = False,
+        priority: bool = False,
     ) -> int:
         """Book the free slot nearest ``day``, on it or before it.
 
         Before it: up to a fortnight (``window``), else as early as the notice allows. Never
         sooner than the notice from today; failing that, against a ``deadline``, the latest of the
         diary's extra slots on or before ``day``; failing that, the first free one after ``day``.
+        A booking against the deadline (or with ``priority``: one booked again) may take the
+        diary's held slots, and takes them first; any other takes a held slot only on a day
+        within the diary's release time from today.
         """
         notice_shift, notice_n = notice if notice is not None else self.notice[index]
         earliest = notice_shift(self.today, notice_n)
@@ -67,11 +73,24 @@ class Booking(RunState):
             # starve work that is due inside the record.
             return end
         target = max(day, earliest)
-        low = max(earliest, first)
+        held = self.held_slots[index]
+        if held is None:
+            held, opened = diary, start  # no held slots: none open
+        elif deadline or priority:
+            opened = end
+        else:
+            release_shift, release_n = self.release[index]
+            opened = release_shift(self.today, release_n) + 1
+        # days before ``first`` have no general slot but may have an open held one
+        floor = first if opened <= earliest else earliest
+        low = max(earliest, floor)
         if window:
             low = max(low, self.working_shift(target, -PREPARE))
         slot = target
-        while slot >= low and (slot >= end or diary[slot - start] == 0):
+        while slot >= low and (
+            slot >= end
+            or (diary[slot - start] == 0 and (slot >= opened or held[slot - start] == 0))
+        ):
             slot -= 1
         extra = self.extra_slots[index] if deadline else None
         if slot < low and extra is not None:
@@ -83,12 +102,20 @@ class Booking(RunState):
                 self.extra_taken[index] += 1
                 return slot
         if slot < low:
-            slot = max(target, first)
-            while slot < end and diary[slot - start] == 0:
+            slot = max(target, floor)
+            while (
+                slot < end
+                and diary[slot - start] == 0
+                and (slot >= opened or held[slot - start] == 0)
+            ):
                 slot += 1
         if slot >= end:
             return end
-        diary[slot - start] -= 1
+        at = slot - start
+        if slot < opened and held[at] > 0 and (opened == end or diary[at] == 0):
+            held[at] -= 1
+        else:
+            diary[at] -= 1
         return slot
 
     def book_entry(self, index: int, case: int, day: int) -> int:
@@ -107,7 +134,14 @@ class Booking(RunState):
     def adjourned(self, index: int, case: int, entry: int, state: int, asked: float) -> None:
         """A booked entry did not go ahead: book the first free slot after the notice."""
         shift, n = self.renotice[index]
-        again = self.book(index, shift(self.today, n), window=False, notice=(shift, n))
+        # booked again as it was booked: an entry against a deadline keeps its priority
+        again = self.book(
+            index,
+            shift(self.today, n),
+            window=False,
+            notice=(shift, n),
+            priority=self.within[index] is not None,
+        )
         self.row(case, self.today, state, ADJOURN, -1, -1, asked, NAN, 0.0, again)
         self.schedule(again, ArriveBooked(case, entry, state, asked))
 

@@ -180,7 +180,9 @@ class SlotModel:
     ``adjourn`` of booked entries do not go ahead on the day and are booked again, ``renotice``
     (else ``notice``) from then. An entry that finds no free slot on or before its deadline may
     take one of ``extra`` more slots a week (as a share of ``per_week``), kept for that: the latest
-    such slot on or before the deadline, else the first ordinary slot after it.
+    such slot on or before the deadline, else the first ordinary slot after it. A share ``held``
+    of the slots is held back for those entries: other bookings may take a held slot only when
+    booked within ``release`` (else ``notice``) of its day.
     """
 
     name: str
@@ -192,6 +194,8 @@ class SlotModel:
     renotice: Offset | None = None
     aim: Draw | None = None  # how long before the deadline bookings aim (a margin kept)
     extra: float = 0.0  # more slots a week, as a share of per_week, for entries otherwise late
+    held: float = 0.0  # share of per_week held back for entries booked against the deadline
+    release: Offset | None = None  # held slots this close to their day are open to anyone
 
 
 @dataclass(frozen=True)

@@ -347,7 +347,11 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         ]
         for team in self.teams:
             team.worked_by_day = [0.0] * (len(self.open_list) + 1)
-        self.diaries = [diary(model, i) for i in range(len(model.slots))]
+        # a diary's held slots (if any) are the ones its general days do not have
+        self.diaries = [diary(model, i, 1.0 - d.held) for i, d in enumerate(model.slots)]
+        self.held_slots = [
+            diary(model, i, d.held) if d.held > 0 else None for i, d in enumerate(model.slots)
+        ]
         self.extra_slots = [
             diary(model, i, d.extra) if d.extra > 0 else None for i, d in enumerate(model.slots)
         ]
@@ -355,6 +359,10 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.within = [
             (grid.shifter(d.within.unit), d.within.n) if d.within is not None else None
             for d in model.slots
+        ]
+        self.release = [
+            (grid.shifter(d.release.unit), d.release.n) if d.release else self.notice[i]
+            for i, d in enumerate(model.slots)
         ]
         self.renotice = [
             (grid.shifter(d.renotice.unit), d.renotice.n) if d.renotice else self.notice[i]

@@ -141,6 +141,8 @@ class RunState:
     diary_first: list[int]
     extra_slots: list[list[int] | None]  # slots kept for entries otherwise past their deadline
     extra_taken: list[int]  # of those, taken this week
+    held_slots: list[list[int] | None]  # slots held back for entries against the deadline
+    release: list[tuple[Shift, int]]  # held slots this close to their day are open to anyone
     notice: list[tuple[Shift, int]]
     renotice: list[tuple[Shift, int]]
     within: list[tuple[Shift, int] | None]
@@ -205,6 +207,8 @@ class RunState:
             day: int,
             window: bool = True,
             notice: tuple[Shift, int] | None = None,
+            deadline: bool = False,
+            priority: bool = False,
         ) -> int: ...
         def book_entry(self, index: int, case: int, day: int) -> int: ...  # booking
         def cancel_booking(self, rule: int, case: int) -> None: ...  # booking

@@ -410,6 +410,20 @@ class DeadlineBooking(_Frozen):
         "for a meeting that would otherwise miss its deadline (an extra sitting, a longer day): "
         "it takes the latest of them on or before the deadline (e.g. 0.2; default 0: none)",
     )
+    held_slots: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="share of `slots_per_week` held back for meetings booked against the "
+        "deadline (ring-fenced ICPC slots): other meetings sharing the diary (e.g. review "
+        "conferences) take a held slot only when booked within `release` of its day "
+        "(e.g. 0.3; default 0: none held, first come first served)",
+    )
+    release: DurationField | None = Field(
+        default=None,
+        description="held slots still free this close to their day are open to any meeting "
+        "(default: the diary's `notice`)",
+    )
 
 
 class HistorySpec(_Frozen):

@@ -700,3 +700,36 @@ def test_a_move_before_the_temporary_approval_ran_out_withdraws_it_in_both_readi
         "met",
         "withdrawn",
     ]
+
+
+def test_a_move_recorded_after_the_placement_on_its_day_ends_nothing_in_both_readings() -> None:
+    # The move into the connected person's home, on the day of the placement but listed after it,
+    # does not end the placement: records carry dates, not times.
+    frame = frame_for("national")
+    into = [
+        ("2026-10-01", "looked_after"),
+        ("2026-11-02", "connected_person_placement"),
+        ("2026-11-02", "placement_move"),
+    ]
+    approved = [*into, ("2027-01-04", "connected_person_approved")]
+    moved_on = [*into, ("2027-01-11", "placement_move")]
+    # a second placement the same day as a move out of the first: the move ends the first only
+    again = [
+        *moved_on,
+        ("2027-01-11", "connected_person_placement"),
+        ("2027-01-11", "placement_move"),
+    ]
+    cases = [into, approved, moved_on, again]
+    assert vectorised(frame, cases) == reference(frame, cases)
+    found = as_dates(
+        frame,
+        metrics.instances(make_log(frame, cases), frame),
+        "connected-person-temporary-approval",
+    )
+    assert [(case, n, due, outcome) for case, n, due, _, outcome, _, _ in found] == [
+        (0, 1, D(2027, 2, 22), "missed"),
+        (1, 1, D(2027, 2, 22), "met"),
+        (2, 1, D(2027, 2, 22), "withdrawn"),
+        (3, 1, D(2027, 2, 22), "withdrawn"),
+        (3, 2, D(2027, 5, 3), "missed"),
+    ]

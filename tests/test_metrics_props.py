@@ -121,3 +121,36 @@ def test_every_term_reviews_agree_in_journey_tracking_and_metrics(seed: int, ent
     for occurrence, opened, due in in_journey:
         assert due in ends
         assert due == calendar.terms.end_after(opened, 1), occurrence
+
+
+#: What the temporary approval of a connected person (national) opens, meets, extends and ends on,
+#: and the moves into and out of care that bound it.
+_APPROVAL_EVENTS = [
+    "connected_person_placement",
+    "placement_move",
+    "connected_person_approved",
+    "temporary_approval_extended",
+    "looked_after",
+    "cin_plan",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from([0, 0, 0, 1, 6, 40, 90]), st.sampled_from(_APPROVAL_EVENTS)),
+        min_size=1,
+        max_size=14,
+    )
+)
+def test_a_deadline_ended_by_an_event_agrees_when_many_fall_on_one_day(
+    steps: list[tuple[int, str]],
+) -> None:
+    """`ends_on` on the day of `from`, before or after it, and on later days, in both readings."""
+    frame = _frame("national")
+    day = dt.date(2026, 11, 2)
+    case = [(day.isoformat(), "looked_after")]
+    for gap, name in steps:
+        day += dt.timedelta(days=gap)
+        case.append((day.isoformat(), name))
+    assert vectorised(frame, [case]) == reference(frame, [case])

@@ -588,3 +588,28 @@ def test_a_child_moved_before_the_temporary_approval_ran_out_is_not_a_missed_app
     approved, moved = ("2027-01-04", "connected_person_approved"), ("2027-01-11", "placement_move")
     assert approval(approved, moved)[1] is Outcome.MET
     assert approval(moved, ("2027-01-18", "connected_person_approved"))[1] is Outcome.WITHDRAWN
+
+
+def test_a_move_into_the_connected_persons_home_recorded_after_the_placement_ends_nothing(
+    national,
+) -> None:
+    # Records carry dates, not times: the move into the home on the day of the placement, listed
+    # after it, is the same move, not the end of the placement (as a lead time's same-day `from`).
+    def approval(*later: tuple[str, str]) -> tuple[dt.date, Outcome, int]:
+        log = events(
+            ("2026-10-01", "looked_after"),
+            ("2026-11-02", "connected_person_placement"),
+            ("2026-11-02", "placement_move"),
+        )
+        [found] = only(
+            track(national, [*log, *events(*later)], until=D(2027, 6, 1)),
+            "connected-person-temporary-approval",
+        )
+        return found.due, found.outcome, found.late_days
+
+    # Never approved, never moved on: missed, not withdrawn on the day of the placement.
+    assert approval() == (D(2027, 2, 22), Outcome.MISSED, 99)
+    # Approved in time: met.
+    assert approval(("2027-01-04", "connected_person_approved"))[1] is Outcome.MET
+    # Moved on a later day, within the approval: that move ends it.
+    assert approval(("2027-01-11", "placement_move")) == (D(2027, 2, 22), Outcome.WITHDRAWN, 0)

@@ -152,6 +152,17 @@ class Stream:
         found: np.ndarray = starts[np.searchsorted(starts, rows, side="right") - 1]
         return found
 
+    def day_end(self, rows: np.ndarray) -> np.ndarray:
+        """For each row, one past the last row of its case on its day."""
+        starts = self.day_starts
+        following = np.searchsorted(starts, rows, side="right")
+        found: np.ndarray = np.where(
+            following < len(starts),
+            starts[np.minimum(following, max(len(starts) - 1, 0))] if len(starts) else 0,
+            len(self.case),
+        )
+        return found
+
     def occurrences(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(flat positions, state for scope checks) of event ``name``, in order.
 
@@ -313,8 +324,6 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     if scope is not None:
         leaving |= ~scope[stream.event]
     l_pos = 4 * np.flatnonzero(leaving & stream.enter) + 3
-    if spec.ends_on is not None:  # the obligation ends on this event (a move): as leaving
-        l_pos = np.union1d(l_pos, stream.occurrences(spec.ends_on)[0])
     a_row = a_pos // 4
     case = stream.case[a_row]
     opened = stream.day[a_row].astype(np.int64)
@@ -338,6 +347,17 @@ def _deadline(stream: Stream, index: int, spec: DeadlineSpec) -> Table:
     il = np.searchsorted(l_pos, a_pos, side="right")
     has_l = _same_case(stream, l_pos, il, case)
     l_at = np.where(has_l, l_pos[np.minimum(il, max(len(l_pos) - 1, 0))] if len(l_pos) else 0, 0)
+    if spec.ends_on is not None:  # the obligation ends on this event (a move): as leaving ...
+        # ... but only on a day after `from`'s: as tracking, one that day ends nothing, in
+        # whichever order the rows list them (records carry dates, not times).
+        o_pos, _ = stream.occurrences(spec.ends_on)
+        io = np.searchsorted(o_pos, 4 * stream.day_end(a_row), side="left")
+        has_o = _same_case(stream, o_pos, io, case)
+        if len(o_pos):
+            o_at = o_pos[np.minimum(io, len(o_pos) - 1)]
+            sooner = has_o & (~has_l | (o_at < l_at))
+            l_at = np.where(sooner, o_at, l_at)
+            has_l = has_l | has_o
     l_day = stream.day[l_at // 4].astype(np.int64)
     end = book.end
 

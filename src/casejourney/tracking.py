@@ -11,8 +11,9 @@ Semantics (docs/workflow-format.md):
   instance is withdrawn — or missed, when the due date had already passed (unless the standard is
   ``conditional``: it applies only to cases that do reach ``to``). With ``extension``, the first
   such event after ``from``, if it comes by the due date, moves the due date ``by`` later. With
-  ``ends_on``, that event after ``from`` and before ``to`` ends the obligation as leaving ``while``
-  does: withdrawn by the due date, missed after it.
+  ``ends_on``, that event on a day after ``from``'s and before ``to`` ends the obligation as leaving
+  ``while`` does: withdrawn by the due date, missed after it (one on ``from``'s day, in either
+  order, ends nothing: records carry dates, not times).
 - lead time: for each ``to`` event, the latest ``from`` event before it (since the previous ``to``;
   one on the same day counts as before it) must be at least the lead time earlier (zero: by the
   day of ``to``); no ``from`` at all is missed.
@@ -522,7 +523,10 @@ def _deadline_scan(
             if seen == spec.nth:
                 return met_day, None, j
             continue
-        if later.name == spec.ends_on:  # the obligation ended (the placement did): as leaving
+        if later.name == spec.ends_on and later.day > flat[i].day:
+            # The obligation ended (the placement did): as leaving. Records carry dates, not
+            # times, so one on the day of `from` is not after it, in whichever order the record
+            # lists them (the move into the connected person's home that day is the same move).
             return met_day, later.day, j
         entering = later.name == later.state and later.name in workflow.states
         left = (scope is not None and later.state not in scope) or _terminal(workflow, later.state)

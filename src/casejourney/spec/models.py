@@ -709,10 +709,11 @@ class DeadlineSpec(_StandardBase):
 
     ends_on: Identifier | None = Field(
         default=None,
-        description="an activity that ends the obligation: the first one after `from` and "
-        "before `to`, by the due date, withdraws it (reg 24: the placement ends within the "
-        "temporary approval, `ends_on: placement_move`); one after the due date comes too late "
-        "and it is missed",
+        description="an activity that ends the obligation: the first one on a day after "
+        "`from`'s and before `to`, by the due date, withdraws it (reg 24: the placement ends "
+        "within the temporary approval, `ends_on: placement_move`); one after the due date comes "
+        "too late and it is missed; one on the day of `from` ends nothing (records carry dates, "
+        "not times)",
     )
 
     with_total: TotalTimeSpec | None = Field(

@@ -306,6 +306,43 @@ def test_the_shipped_workflows_report_only_acknowledged_loosenings() -> None:
         f.message.split(":")[1].strip() for f in found if "lac-visits-liverpool" in f.message
     }
     assert liverpool == {"restart_on", "then"}
+    # Liverpool's 20 days say nothing of the first review: beside statute's, which is due by it
+    [assessment] = [f for f in found if "initial-health-assessment-liverpool" in f.message]
+    assert "no before_first" in assessment.message and "acknowledged" in assessment.message
+
+
+# before_first: due by the first of an event after `from`, if sooner ------------------------------
+
+ASSESSMENT = (
+    "  - id: initial-health-assessment\n"
+    "    kind: deadline\n"
+    "    title: Initial health assessment\n"
+    "    from: looked_after\n"
+    "    to: initial_health_assessment\n"
+    "    within: 20 working days\n"
+    "    while: looked_after\n"
+    "    or_before: true\n"
+)
+
+
+def test_a_deadline_without_statutes_before_first_is_looser(tmp_path: Path) -> None:
+    # Reg 7: before the first review, which may come before the 20 working days are up; a local
+    # rule without it lets the assessment follow an early review.
+    [(level, line, message)] = looser(tmp_path, ASSESSMENT)
+    assert level is Level.ERROR
+    assert line == line_of(tmp_path, "- id")  # no key of its own: the standard's line
+    assert "before_first" in message and "national's is due by the first lac_review" in message
+    # one due before the first of another event instead: at its key
+    [(_, line, message)] = looser(tmp_path, ASSESSMENT + "    before_first: pep\n")
+    assert line == line_of(tmp_path, "before_first")
+    assert "before_first pep" in message and "first lac_review" in message
+
+
+def test_statutes_before_first_kept_or_one_added_is_not_looser(tmp_path: Path) -> None:
+    tighter = ASSESSMENT.replace("20 working days", "10 working days")
+    assert looser(tmp_path, tighter + "    before_first: lac_review\n") == []
+    # statute's return interview has none: a local one only brings the due date forward
+    assert looser(tmp_path, INTERVIEW + "    before_first: lac_review\n") == []
 
 
 # applies_to, while, effective: the children, stages and due dates it is owed for ---------------

@@ -439,6 +439,15 @@ def _deadline_loosenings(a: DeadlineSpec, b: DeadlineSpec, who: str) -> Iterator
             f"extension: {a.extension.event} makes it due {a.extension.by} later, but {who}'s "
             f"{theirs}",
         )
+    if b.before_first is not None and a.before_first != b.before_first:
+        # Statute's is due by the first `before_first` after `from` where that comes sooner; one
+        # without it (or due by the first of another event) can fall due after it.
+        ours = f"before_first {a.before_first}" if a.before_first else "no before_first"
+        yield Loosening(
+            "before_first",
+            f"{ours}: can fall due after the first {b.before_first} after {a.from_}, but "
+            f"{who}'s is due by the first {b.before_first} where it comes sooner",
+        )
     if a.nth < b.nth:
         yield Loosening(
             "nth",
@@ -604,6 +613,7 @@ _CONSTRUCT_KEYS = frozenset(
     {
         "ends_on",
         "extension",
+        "before_first",
         "nth",
         "conditional",
         "or_before",

@@ -345,6 +345,18 @@ def total_since_unknown_event(
     return str(standard["id"])
 
 
+def late_entry_without_scope(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A deadline owed on entering its scope late, with no scope to enter."""
+    standard = _own_standard(data, "deadline")
+    if standard is None:
+        return None
+    standard.pop("while", None)
+    standard["late_entry"] = True
+    return str(standard["id"])
+
+
 def total_in_months(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A total time in months: no fixed number of days to add up to."""
     standard = _own_standard(data, "deadline")
@@ -448,6 +460,7 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (total_in_unknown_scope, "unknown-reference"),
     (total_in_months, "invalid-value"),
     (total_since_unknown_event, "unknown-reference"),
+    (late_entry_without_scope, "invalid-value"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.

@@ -404,8 +404,18 @@ def _owed_one(
         day = timer.do_by(spec.from_, latest, states[0].day)
         return [CaseEvent(min(day, anchor), spec.from_)]
     scope = workflow.expand_scope(spec.while_) if spec.while_ else frozenset(workflow.states)
-    for entered, left, _ in _stretches(workflow, states, scope, end):
-        if entered <= anchor < left:
+    stretches = _stretches(workflow, states, scope, end)
+    if spec.late_entry:  # only where the case enters `while` after `from`, by the due date
+        if any(entered <= anchor < left for entered, left, _ in stretches):
+            return []
+        later = [(a, b, c) for a, b, c in stretches if a > anchor]
+        if not later or later[0][0] > calendar.add(anchor, spec.within):
+            return []
+        stretches, anchor_day = later[:1], later[0][0]
+    else:
+        anchor_day = anchor
+    for entered, left, _ in stretches:
+        if entered <= anchor_day < left:
             due = calendar.add(anchor, spec.within)
             if spec.before_first is not None:  # also by the next `before_first`, if sooner
                 bound = min(
@@ -413,11 +423,11 @@ def _owed_one(
                     default=due,
                 )
                 due = min(due, bound)
-            day = timer.do_by(spec.to, due, anchor)
+            day = timer.do_by(spec.to, due, anchor_day)
             if day >= left:
                 return []
             # `nth`: as many as it takes for the nth after `from` (others may schedule some)
-            have = sum(1 for e in activities if e.name == spec.to and anchor <= e.day < left)
+            have = sum(1 for e in activities if e.name == spec.to and anchor_day <= e.day < left)
             return [CaseEvent(day, spec.to)] * max(1, spec.nth - have)
     return []
 

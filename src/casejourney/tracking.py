@@ -315,16 +315,23 @@ def _deadline(
     opens = spec.from_
     if spec.after_total is not None:  # the clock starts once a total time is reached, later
         flat, opens = _with_total_reached(workflow, spec, flat, end, date_of_birth), _TOTAL_REACHED
+    if spec.late_entry and date_of_birth is not None and spec.from_.startswith("age:"):
+        # a birthday before the record began: a case entering `while` later still owes it
+        day = birthday(date_of_birth, int(spec.from_.split(":")[1]))
+        if day < flat[0].day:
+            flat = [_Flat(day, spec.from_, ""), *flat]
     reached = None
     if spec.with_total is not None:  # opens only where the total was reached by `from`
         reached = _with_total(workflow, spec, flat, end, date_of_birth)
-    for i, event in enumerate(flat):
-        if event.name != opens or (reached is not None and i not in reached):
+    for at, event in enumerate(flat):
+        if event.name != opens or (reached is not None and at not in reached):
             continue
-        if scope is not None and event.state not in scope:
+        opening = _opening(workflow, spec, scope, flat, at)
+        if opening is None:
             continue
+        i, due = opening
+        event = flat[i]
         occurrence += 1
-        due = _deadline_due(calendar, spec, flat, i)
         outcome, done, stop = Outcome.PENDING, None, None
         before = None
         if spec.or_before:
@@ -357,6 +364,33 @@ def _deadline(
             )
         )
     return out
+
+
+def _opening(
+    workflow: Workflow,
+    spec: DeadlineSpec,
+    scope: frozenset[str] | None,
+    flat: list[_Flat],
+    at: int,
+) -> tuple[int, dt.date] | None:
+    """Where the deadline whose ``from`` is ``flat[at]`` opens, and its due date (None: not owed).
+
+    In ``while`` at ``from``: there. With ``late_entry``, only where the case is not: on its first
+    entry into ``while`` after ``from``, if that comes by the due date counted from ``from``.
+    """
+    inside = scope is None or flat[at].state in scope
+    if inside and not spec.late_entry:
+        return at, _deadline_due(workflow.calendar, spec, flat, at)
+    if inside or not spec.late_entry or scope is None:
+        return None
+    due = _deadline_due(workflow.calendar, spec, flat, at)
+    for j in range(at + 1, len(flat)):
+        event = flat[j]
+        if event.day > due:
+            return None
+        if event.name == event.state and event.name in scope:
+            return j, due
+    return None
 
 
 #: The name of the derived event ``after_total`` opens a deadline at (no event is called this).

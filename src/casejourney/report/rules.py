@@ -59,6 +59,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
             else {"event": spec.extension.event, "by": _duration(spec.extension.by)}
         )
         record["ends_on"] = spec.ends_on
+        record["late_entry"] = spec.late_entry
         for key, total in (("with_total", spec.with_total), ("after_total", spec.after_total)):
             record[key] = (
                 None
@@ -111,6 +112,8 @@ def timescale_text(standard: Standard) -> str:
     ends = ""
     if isinstance(spec, DeadlineSpec) and spec.ends_on is not None:
         ends = f" (ends if {spec.ends_on} first)"
+    if isinstance(spec, DeadlineSpec) and spec.late_entry:
+        ends += f" (where the case enters {', '.join(spec.while_ or ())} after {spec.from_})"
     if isinstance(spec, DeadlineSpec) and spec.with_total is not None:
         total = spec.with_total
         since = f" since {total.since}" if total.since else ""

@@ -716,6 +716,13 @@ class DeadlineSpec(_StandardBase):
         "not times)",
     )
 
+    late_entry: bool = Field(
+        default=False,
+        description="owed only where the case is not in `while` at `from` but enters it after, "
+        "by the due date: it opens on entering and keeps the due date counted from `from` "
+        '("transition planning has started at Year 9" for a plan that starts after the 13th '
+        "birthday); without it a deadline is owed where the case is in `while` at `from`",
+    )
     with_total: TotalTimeSpec | None = Field(
         default=None,
         description="opens at `from` only where the case is then in a scope and has spent a "
@@ -731,12 +738,18 @@ class DeadlineSpec(_StandardBase):
 
     @property
     def outside_simulation(self) -> str | None:
-        """A clock started by a total time reached is tracked, not simulated."""
+        """A clock started by a total time reached, or on a late entry, is tracked, not simulated."""
         if self.after_total is not None:
             return (
                 "starts on a day derived from a total time in a scope (after_total): tracked "
                 "on a child's record and in journey, but the simulation does not derive that "
                 "day, so does not schedule it"
+            )
+        if self.late_entry:
+            return (
+                "owed where a case enters its scope after `from` (late_entry): tracked on a "
+                "child's record and in journey, but the simulation schedules a deadline only "
+                "where the case is in scope at `from`"
             )
         return super().outside_simulation
 
@@ -747,6 +760,11 @@ class DeadlineSpec(_StandardBase):
             raise ValueError(
                 f"extension.event '{self.extension.event}' is this standard's `{role}`: an "
                 "extension is its own event (an extension granted); name that activity"
+            )
+        if self.late_entry and not self.while_:
+            raise ValueError(
+                "late_entry opens where the case enters `while` after `from`: give `while` "
+                "(the states or phases it is owed in)"
             )
         if self.with_total is not None and self.after_total is not None:
             raise ValueError(

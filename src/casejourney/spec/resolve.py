@@ -356,6 +356,7 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                         "nth",
                         "conditional",
                         "or_before",
+                        "late_entry",
                         "with_total",
                         "after_total",
                         "source",

@@ -1,0 +1,79 @@
+"""Local rules do for a child what their document's sentence says, to the day.
+
+Each test pins the due dates and outcomes a rule gives a made-up record (docs/authorities/audit.md
+relies on these): a rule encoded with the wrong anchor, children or window fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+import casejourney
+from casejourney.api import Workflow
+from casejourney.journey import walk
+from casejourney.tracking import CaseEvent, Outcome, track
+
+D = dt.date
+BORN = D(
+    2012, 10, 15
+)  # 13 on 15 October 2025, in Year 8; Year 9 is 1 September 2026 to 31 August 2027
+YEAR_9_ENDS = D(2027, 8, 31)
+LATE = "transition-planning-year-9-plan-after-13"
+
+
+@pytest.fixture(scope="module")
+def barnet() -> Workflow:
+    return casejourney.load_workflow("barnet")
+
+
+def year_9(barnet: Workflow, *pairs: tuple[str, str]) -> dict[str, list[tuple]]:
+    log = [CaseEvent(D.fromisoformat(day), name) for day, name in pairs]
+    found = track(barnet, log, until=D(2028, 1, 1), date_of_birth=BORN)
+    return {
+        rule: [(i.opened, i.due, i.outcome) for i in found if i.standard == rule]
+        for rule in ("transition-planning-year-9", LATE)
+    }
+
+
+def test_barnet_year_9_counts_a_plan_that_starts_after_the_13th_birthday(barnet: Workflow) -> None:
+    # Barnet 9.13: "I have ensured transition planning has started at Year 9." A plan from
+    # January of Year 8 (after the 13th birthday) or March of Year 9: owed from its start, by
+    # the end of Year 9.
+    for start in ("2026-01-10", "2027-03-01"):
+        found = year_9(barnet, (start, "cwd_plan"), ("2027-06-01", "transition_planning"))
+        assert found == {
+            "transition-planning-year-9": [],
+            LATE: [(D.fromisoformat(start), YEAR_9_ENDS, Outcome.MET)],
+        }
+    late = year_9(barnet, ("2026-01-10", "cwd_plan"), ("2027-09-01", "transition_planning"))
+    assert late[LATE] == [(D(2026, 1, 10), YEAR_9_ENDS, Outcome.LATE)]
+    # A plan that starts after Year 9 is not owed it: "at Year 9" has gone.
+    assert year_9(barnet, ("2027-09-10", "cwd_plan"), ("2027-10-01", "lac_visit")) == {
+        "transition-planning-year-9": [],
+        LATE: [],
+    }
+    # A plan from before the 13th birthday: the birthday opens it (the first rule), once.
+    found = year_9(barnet, ("2025-06-01", "cwd_plan"), ("2027-06-01", "transition_planning"))
+    assert found == {
+        "transition-planning-year-9": [(D(2025, 10, 15), YEAR_9_ENDS, Outcome.MET)],
+        LATE: [],
+    }
+
+
+def test_barnet_year_9_journey_plans_it_for_a_late_plan(barnet: Workflow) -> None:
+    scenario, _ = casejourney.load_scenario("barnet-baseline")
+    walked = walk(
+        barnet,
+        scenario,
+        D(2026, 1, 5),
+        path=["referral", "cf_assessment", "cwd_plan"],
+        rng=np.random.default_rng(7),
+        until=D(2027, 12, 1),
+        date_of_birth=BORN,
+    )
+    owed = [i for i in walked.instances if i.standard == LATE]
+    assert [i.due for i in owed] == [YEAR_9_ENDS]
+    assert owed[0].outcome in (Outcome.MET, Outcome.LATE)  # scheduled, on time or late

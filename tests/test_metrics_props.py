@@ -46,6 +46,8 @@ def _journey(frame: Frame, rng: np.random.Generator) -> list[tuple[str, str]]:
         if ends_on is not None:  # ... and what ends one (a move)
             named.add(ends_on)
     activities = sorted(a for a in workflow.activities if a in named)
+    # ... and birthdays a deadline counts from (age:16), which a run's records mark as events
+    activities += sorted(a for a in named if isinstance(a, str) and a.startswith("age:"))
     day = dt.date(2026, 11, 2) + dt.timedelta(days=int(rng.integers(0, 200)))
     states = sorted(s.id for s in workflow.states.values() if not s.terminal)
     state = table.initial

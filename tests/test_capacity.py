@@ -7,6 +7,7 @@ leavers whose cases wait to be reallocated, and case history written before the 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -313,19 +314,9 @@ def shared_diary_model(held: float) -> Model:
     """~12 meetings a week booked against a 25-working-day deadline share one diary of 40 slots a
     week with about as many review meetings (every 20 working days while a plan is open), each
     booked when the last was held; ``held`` of the slots are held back for the deadline ones."""
-    states = (
-        StateModel(
-            "work",
-            stay=Draw("fixed", (20.0,), Unit.WORKING_DAYS),
-            exits=(1,),
-            weights=(1.0,),
-        ),
-        StateModel(
-            "meeting", stay=Draw("fixed", (0.0,), Unit.DAYS), exits=(2,), weights=(1.0,), slots=0
-        ),
-        StateModel("plan", stay=Draw("fixed", (55.0,), Unit.DAYS), exits=(3,), weights=(1.0,)),
-        StateModel("done", terminal=True),
-    )
+    base = model(slots=replace(deadline_slots(per_week=40.0), renotice=None, held=held))
+    work, meeting, _ = base.states
+    plan = StateModel("plan", stay=Draw("fixed", (55.0,), Unit.DAYS), exits=(3,), weights=(1.0,))
     reviews = TaskRule(
         "reviews",
         TaskKind.RECURRING,
@@ -335,30 +326,14 @@ def shared_diary_model(held: float) -> Model:
         team=-2,
         slots=0,
     )
-    diary = SlotModel(
-        "diary",
-        40.0,
-        Offset(Unit.WORKING_DAYS, 2),
-        anchor=0,
-        within=Offset(Unit.WORKING_DAYS, 25),
-        held=held,
-    )
-    return Model(
-        grid=GRID,
-        start=0,
-        end=DAYS,
+    on_time = Draw("fixed", (0.0,), Unit.DAYS)
+    return replace(
+        base,
         names=(*NAMES[:2], "plan", "done", "review"),
-        states=states,
-        initial=0,
-        arrivals=np.full(DAYS, 2.0),
-        open_days=GRID.working,
-        signals={},
+        states=(replace(work, team=-1, least=0), meeting, plan, StateModel("done", terminal=True)),
         teams=(),
-        slots=(diary,),
         tasks=(reviews,),
-        punctuality=(
-            Punctuality(1.0, Draw("fixed", (0.0,), Unit.DAYS), Draw("fixed", (0.0,), Unit.DAYS)),
-        ),
+        punctuality=(Punctuality(1.0, on_time, on_time),),
     )
 
 

@@ -357,6 +357,15 @@ def late_entry_without_scope(
     return str(standard["id"])
 
 
+def pause_on_unknown_event(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
+    """A recurring schedule paused by an event no activity names."""
+    standard = _own_standard(data, "recurring")
+    if standard is None:
+        return None
+    standard["pause"] = {"event": "long_term_home_agred", "in": standard["while"]}
+    return str(standard["id"])
+
+
 def total_in_months(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A total time in months: no fixed number of days to add up to."""
     standard = _own_standard(data, "deadline")
@@ -461,6 +470,7 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (total_in_months, "invalid-value"),
     (total_since_unknown_event, "unknown-reference"),
     (late_entry_without_scope, "invalid-value"),
+    (pause_on_unknown_event, "unknown-reference"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -482,6 +492,7 @@ REPORTED_AT = {
     "total_in_unknown_scope": "after_total",
     "total_in_months": "after_total",
     "total_since_unknown_event": "with_total",
+    "pause_on_unknown_event": "pause",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.

@@ -77,3 +77,60 @@ def test_barnet_year_9_journey_plans_it_for_a_late_plan(barnet: Workflow) -> Non
     owed = [i for i in walked.instances if i.standard == LATE]
     assert [i.due for i in owed] == [YEAR_9_ENDS]
     assert owed[0].outcome in (Outcome.MET, Outcome.LATE)  # scheduled, on time or late
+
+
+OVERSIGHT_PAUSED = [
+    ("2025-11-03", "cin_plan"),
+    ("2025-12-01", "management_oversight"),
+    ("2026-01-05", "looked_after"),
+    ("2026-01-20", "management_oversight"),
+    ("2026-03-02", "long_term_home_agreed"),
+    ("2026-09-01", "cin_plan"),  # home again: visited as a child in need
+    ("2026-11-16", "management_oversight"),
+]
+
+
+def test_liverpool_family_discussions_pause_while_visits_are_three_monthly() -> None:
+    # ONE: "We will discuss each family at least every two months" but "for those children who
+    # have a visiting frequency of every three months or more, including ... children in care,
+    # supervision frequency will be aligned to the child's individual plan". Liverpool visits a
+    # child in care three-monthly once the home is agreed as long-term (2 March 2026): nothing
+    # is owed from then until the child leaves care (1 September), when two-monthly starts again.
+    liverpool = casejourney.load_workflow("liverpool")
+    log = [CaseEvent(D.fromisoformat(day), name) for day, name in OVERSIGHT_PAUSED]
+    found = [
+        (i.opened, i.due, i.done, i.outcome)
+        for i in track(liverpool, log, until=D(2026, 12, 1))
+        if i.standard == "management-oversight"
+    ]
+    assert found == [
+        (D(2025, 11, 3), D(2026, 1, 3), D(2025, 12, 1), Outcome.MET),
+        (D(2025, 12, 1), D(2026, 2, 1), D(2026, 1, 20), Outcome.MET),
+        # due 20 March, after the pause began: not owed
+        (D(2026, 9, 1), D(2026, 11, 1), D(2026, 11, 16), Outcome.LATE),
+        (D(2026, 11, 16), D(2027, 1, 16), None, Outcome.PENDING),
+    ]
+
+
+def test_liverpool_pause_is_measured_on_a_run_as_tracking_finds_it() -> None:
+    from tests.test_metrics import frame_for, reference, vectorised
+
+    frame = frame_for("liverpool", weeks=52)
+    shifted = [
+        (D.fromisoformat(day).replace(year=D.fromisoformat(day).year + 1).isoformat(), name)
+        for day, name in OVERSIGHT_PAUSED
+    ]
+    # and the same child agreed long-term while still at home (no pause), then in care twice
+    other = [
+        ("2026-11-02", "cin_plan"),
+        ("2026-11-20", "long_term_home_agreed"),
+        ("2027-01-04", "looked_after"),
+        ("2027-02-01", "long_term_home_agreed"),
+        ("2027-04-01", "cin_plan"),
+        ("2027-05-03", "looked_after"),
+        ("2027-08-02", "management_oversight"),
+    ]
+    cases = [shifted, other]
+    tracked = [r for r in reference(frame, cases) if r[0] == "management-oversight"]
+    assert len(tracked) >= 5
+    assert [r for r in vectorised(frame, cases) if r[0] == "management-oversight"] == tracked

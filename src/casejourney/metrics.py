@@ -30,6 +30,7 @@ from casejourney.spec.models import (
     DeadlineSpec,
     LeadTimeSpec,
     MaxDurationSpec,
+    PauseSpec,
     RecurringSpec,
     TotalTimeSpec,
     is_age_event,
@@ -532,6 +533,8 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
     st = stream.stretches(scope)
     if spec.restart_on is not None:
         st = _restarted(stream, st, spec.restart_on)
+    if spec.pause is not None:
+        st = _paused(stream, st, spec.pause)
     st = _stretches_for(stream, spec.applies_to, st)
     a_pos, _ = stream.occurrences(spec.to)
     a_row = a_pos // 4
@@ -649,6 +652,58 @@ def _restarted(stream: Stream, st: Table, event: str) -> Table:
         "end": np.where(last, st["end"][which], day[np.maximum(end_row, 0)]).astype(np.int64),
         "limit_row": np.where(last, st["limit_row"][which], cut_end),
     }
+
+
+def _paused(stream: Stream, st: Table, pause: PauseSpec) -> Table:
+    """Stretches less the time paused (tracking's ``_paused``), one stretch with a pause at a time.
+
+    Only stretches with ``pause.event`` inside them change (the simulation generates none).
+    """
+    p_pos, _ = stream.occurrences(pause.event)
+    rows = p_pos // 4
+    if not len(rows) or not len(st["case"]):
+        return st
+    lo = np.searchsorted(rows, st["start_row"], side="right")
+    hi = np.searchsorted(rows, st["limit_row"], side="left")
+    touched = np.flatnonzero(hi > lo)
+    if not len(touched):
+        return st
+    mask = stream.scope_mask(pause.in_)
+    assert mask is not None
+    code = stream.book.code(pause.event)
+    day = stream.day
+    keep = np.ones(len(st["case"]), dtype=bool)
+    keep[touched] = False
+    pieces: dict[str, list[int]] = {key: [] for key in st}
+    for s in touched.tolist():
+        start_row, paused = int(st["start_row"][s]), False
+        for row in range(start_row + 1, int(st["limit_row"][s])):
+            if not paused and not stream.enter[row] and stream.event[row] == code:
+                if mask[stream.cur[row]]:
+                    for key, value in (
+                        ("start_row", start_row),
+                        ("start", int(day[start_row])),
+                        ("end_row", row),
+                        ("end", int(day[row])),
+                        ("limit_row", row),
+                    ):
+                        pieces[key].append(value)
+                    pieces["case"].append(int(st["case"][s]))
+                    paused = True
+            elif paused and stream.enter[row] and not mask[stream.event[row]]:
+                start_row, paused = row, False
+        if not paused:
+            for key in ("end_row", "end", "limit_row"):
+                pieces[key].append(int(st[key][s]))
+            pieces["start_row"].append(start_row)
+            pieces["start"].append(int(day[start_row]))
+            pieces["case"].append(int(st["case"][s]))
+    merged = {
+        key: np.concatenate([st[key][keep], np.asarray(pieces[key], dtype=st[key].dtype)])
+        for key in st
+    }
+    order = np.lexsort((merged["start_row"], merged["case"]))
+    return {key: values[order] for key, values in merged.items()}
 
 
 def _first_seen(stream: Stream, st: Table, events: Sequence[str]) -> dict[str, np.ndarray]:

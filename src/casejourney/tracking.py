@@ -44,6 +44,7 @@ from casejourney.spec.models import (
     DeadlineSpec,
     LeadTimeSpec,
     MaxDurationSpec,
+    PauseSpec,
     RecurringSpec,
     TotalTimeSpec,
 )
@@ -637,6 +638,30 @@ def _restarted(flat: list[_Flat], stretches: list[_Stretch], event: str) -> list
     return out
 
 
+def _paused(
+    flat: list[_Flat], stretches: list[_Stretch], pause: PauseSpec, workflow: Workflow
+) -> list[_Stretch]:
+    """``stretches`` less the time from ``pause.event`` in ``pause.in`` until the case leaves it.
+
+    The first ``event`` after the case enters ``in`` ends a stretch there (nothing more owed, as
+    on leaving ``while``); leaving ``in`` starts a new one (the schedule begins again).
+    """
+    scope = workflow.expand_scope(pause.in_)
+    out: list[_Stretch] = []
+    for stretch in stretches:
+        start, start_index, paused = stretch.start, stretch.start_index, False
+        for i in range(stretch.start_index + 1, stretch.end_index):
+            event = flat[i]
+            if not paused and event.name == pause.event and event.state in scope:
+                out.append(_Stretch(start, start_index, event.day, i))
+                paused = True
+            elif paused and event.name == event.state and event.state not in scope:
+                start, start_index, paused = event.day, i, False
+        if not paused:
+            out.append(_Stretch(start, start_index, stretch.end, stretch.end_index))
+    return out
+
+
 def _first_seen(inside: list[_Flat], events: tuple[str, ...]) -> dict[str, dt.date]:
     """The day each of ``events`` first happens in a stretch (a step switched by an event)."""
     seen: dict[str, dt.date] = {}
@@ -655,6 +680,8 @@ def _recurring(
     stretches = _stretches(flat, workflow.expand_scope(spec.while_))
     if spec.restart_on is not None:
         stretches = _restarted(flat, stretches, spec.restart_on)
+    if spec.pause is not None:
+        stretches = _paused(flat, stretches, spec.pause, workflow)
     for stretch in stretches:
         stop = stretch.end or end
         anchor, done_count = stretch.start, 0

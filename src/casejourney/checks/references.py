@@ -84,6 +84,10 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
             for step in spec.then
             for event in step.events
         ]
+        if spec.pause is not None:
+            refs.append(("pause", spec.pause.event, "activity", list(workflow.activities)))
+            scopes = [*workflow.states, *workflow.phases]
+            refs += [("pause", item, "state or phase", scopes) for item in spec.pause.in_]
     if isinstance(spec, DeadlineSpec | RecurringSpec | MaxDurationSpec) and spec.while_:
         scopes = [*workflow.states, *workflow.phases]
         refs += [("while", item, "state or phase", scopes) for item in spec.while_]

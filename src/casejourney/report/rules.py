@@ -85,6 +85,9 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
                     }
                     for step in spec.then
                 ],
+                "pause": None
+                if spec.pause is None
+                else {"event": spec.pause.event, "in": list(spec.pause.in_)},
             }
         )
     elif isinstance(spec, MaxDurationSpec):
@@ -103,6 +106,10 @@ def timescale_text(standard: Standard) -> str:
         if spec.second:
             extras.append(f"second within {spec.second}")
         extras += [f"every {step.every} {step.switch}" for step in spec.then]
+        if spec.pause is not None:
+            extras.append(
+                f"paused from {spec.pause.event} until leaving {', '.join(spec.pause.in_)}"
+            )
         return f"{text} ({'; '.join(extras)})" if extras else text
     if isinstance(spec, LeadTimeSpec):
         if not spec.at_least.value:  # a lead time of zero

@@ -865,6 +865,21 @@ class StepChangeSpec(_Frozen):
         return self
 
 
+class PauseSpec(_Frozen):
+    """A recurring schedule paused while the case is in a scope after an event there.
+
+    Liverpool ONE: "We will discuss each family at least every two months", but "for those
+    children who have a visiting frequency of every three months or more, including ... children
+    in care, supervision frequency will be aligned to the child's individual plan" (no value):
+    ``pause: {event: long_term_home_agreed, in: looked_after}``, the step at which Liverpool's
+    visits turn three-monthly. From the first ``event`` after the case enters ``in`` nothing is
+    owed until it leaves ``in``; the schedule then starts again, as on entering ``while``.
+    """
+
+    event: Identifier = Field(description="the activity that pauses it (a long-term home agreed)")
+    in_: Scope = Field(alias="in", description="the states or phases the pause lasts while in")
+
+
 class RecurringSpec(_StandardBase):
     """While in ``while``, activity ``to`` happens at least every ``every``."""
 
@@ -887,6 +902,12 @@ class RecurringSpec(_StandardBase):
         default=None,
         description="an activity that starts the schedule again (`first` after it, `then` steps "
         'counted from it): "within one week of the start of any placement"',
+    )
+    pause: PauseSpec | None = Field(
+        default=None,
+        description="nothing is owed from the first `event` after the case enters `in` until it "
+        "leaves `in`, when the schedule starts again (`{event: long_term_home_agreed, in: "
+        'looked_after}`: "aligned to the child\'s individual plan" once visits are three-monthly)',
     )
 
 

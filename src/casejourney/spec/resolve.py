@@ -350,6 +350,7 @@ def _merge(chain: list[tuple[Path, _Loaded]]) -> tuple[Workflow, list[Finding]]:
                         "applies_to",
                         "then",
                         "restart_on",
+                        "pause",
                         "before_first",
                         "extension",
                         "ends_on",

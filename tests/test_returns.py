@@ -391,3 +391,33 @@ def test_data_to_insights_cin_validator_finds_no_errors(results: Path, tmp_path:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}, report
     assert report["failed"] == [], report
+
+
+def test_a_case_open_in_pre_proceedings_on_the_first_day_resuming_its_plan_is_one_plan() -> None:
+    """PLO is entered only from a CP plan, and a plan that resumes after it is one plan in the
+    census: a case the warm start opened in PLO that goes back on its plan shows that plan from its
+    first day, not a new plan starting when PLO ends (which, a few weeks long, read as a short plan
+    and widened the plan stay from-returns fits). One that goes to court shows none."""
+    from casejourney.calendar import default_calendar
+    from casejourney.returns.caseload import Stream
+    from casejourney.returns.cin import _Days, _episodes
+
+    first, resumed, stepped = dt.date(2026, 3, 2), dt.date(2026, 6, 1), dt.date(2026, 9, 7)
+    case = Case(enters=[(first, "plo"), (resumed, "cp_plan"), (stepped, "cin_plan")])
+    (episode,) = _episodes(case, Stream(1, 0, 1), _Days(default_calendar()))
+    assert [(p.start, p.end, p.previous) for p in episode.cp_plans] == [(first, stepped, 0)]
+    assert episode.conference == first  # a Monday: a conference not from a section 47 enquiry
+    to_court = Case(enters=[(first, "plo"), (resumed, "care_proceedings")])
+    (episode,) = _episodes(to_court, Stream(1, 0, 2), _Days(default_calendar()))
+    assert episode.cp_plans == []
+    # An arrival's plan that goes into PLO and resumes: one plan from its conference, as before.
+    arrival = Case(
+        enters=[(dt.date(2026, 4, 6), "referral"), (dt.date(2026, 4, 7), "strategy_discussion"),
+                (dt.date(2026, 4, 8), "s47_enquiry"), (dt.date(2026, 4, 27), "icpc"),
+                (dt.date(2026, 4, 28), "cp_plan"), (dt.date(2026, 8, 3), "plo"),
+                (dt.date(2026, 11, 2), "cp_plan"), (dt.date(2027, 1, 4), "cin_plan")]
+    )  # fmt: skip
+    (episode,) = _episodes(arrival, Stream(1, 0, 3), _Days(default_calendar()))
+    assert [(p.start, p.end) for p in episode.cp_plans] == [
+        (dt.date(2026, 4, 27), dt.date(2027, 1, 4))
+    ]

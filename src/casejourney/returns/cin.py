@@ -33,7 +33,8 @@ _S47, _ICPC, _CP_PLAN, _CIN_PLAN = "s47_enquiry", "icpc", "cp_plan", "cin_plan"
 _CLOSED, _EARLY_HELP = "case_closed", "early_help"
 _CLOSING = frozenset({_CLOSED, _EARLY_HELP, CARE_LEAVER})
 _OUTSIDE = frozenset({"contact"}) | _CLOSING
-_LEGAL = frozenset({"plo", "care_proceedings"})
+_PLO = "plo"
+_LEGAL = frozenset({_PLO, "care_proceedings"})
 # Census codes (DfE CIN census guide). Reasons for closure: RC1 adopted, RC4 special guardianship
 # order, RC7 services ceased for any other reason, RC8 closed after assessment with no further
 # action, RC9 closed after assessment and referred to early help.
@@ -124,6 +125,10 @@ def _episodes(case: Case, rng: Stream, calendar: _Days) -> list[_Episode]:
     plans = case.earlier.get(_CP_PLAN, 0)  # plans before the simulated period
     strategy = conference = None
     on_plan = False  # on a CP plan, or in pre-proceedings or court since leaving one
+    # A case open in pre-proceedings on the first day had a CP plan before it (PLO is entered only
+    # from one): the day from which the census shows that plan if the case goes back on it.
+    first_day, first_state = min(case.enters, key=_DATE, default=(None, ""))
+    plan_since = first_day if first_state == _PLO else None
     for start, end, state, before, after in _stretches(case):
         if state in _OUTSIDE:
             on_plan = False
@@ -148,9 +153,11 @@ def _episodes(case: Case, rng: Stream, calendar: _Days) -> list[_Episode]:
             episode.cin_plans.append((start, end))
         elif state == _CP_PLAN:
             begun = conference if before == _ICPC else None
-            if _cp_plan(episode, case, start, end, begun, on_plan, plans, calendar):
+            if _cp_plan(episode, case, start, end, begun, on_plan, plans, calendar, plan_since):
                 plans += 1
-        on_plan = state == _CP_PLAN or (on_plan and state in _LEGAL)
+        on_plan = (
+            state == _CP_PLAN or (on_plan and state in _LEGAL) or (state == _PLO and not before)
+        )
         if after in _CLOSING and end is not None:
             episode.closed = end
             episode.nfa = state == _REFERRAL and not (episode.assessments or episode.s47s)
@@ -168,17 +175,22 @@ def _cp_plan(
     on_plan: bool,
     plans: int,
     calendar: _Days,
+    since: dt.date | None = None,
 ) -> bool:
     """Add a stretch on a CP plan to the episode; whether it is a new plan.
 
     A plan starts at its initial conference (the census's rule; the simulation moves the case on
     when the conference's own work is done, often the next day). A child back on a plan after
     pre-proceedings or court without a new conference is still on the plan it had (the census
-    has no PLO); a plan with no conference before it at all (after an emergency application, or
-    for a case open in court on the first day) is given one at the CIN-details level on its first
-    working day, as the census records a conference not from a section 47 enquiry.
+    has no PLO), and so is a case open in pre-proceedings on the first day: its plan (begun
+    before the simulation) is shown from ``since``, that day. A plan with no conference before
+    it at all (after an emergency application, or for a case open in court on the first day) is
+    given one at the CIN-details level on its first working day, as the census records a
+    conference not from a section 47 enquiry.
     """
     new = not (conference is None and on_plan and episode.cp_plans)
+    if new and on_plan and since is not None:
+        start = since  # the plan a case open in PLO on the first day had before it
     if not new:
         plan = episode.cp_plans[-1]
         plan.end = end

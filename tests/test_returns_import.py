@@ -647,3 +647,31 @@ def test_a_plan_fitted_from_the_returns_keeps_the_bases_stay_before_pre_proceedi
     assert before_plo["plo"]["unit"] == "days"
     assert before_plo["plo"]["median"] == weeks["median"] * 7
     assert any(line.startswith("stays_to.cp_plan.plo: the base's") for line in kept)
+
+
+def test_plans_that_went_into_pre_proceedings_are_left_out_of_the_plan_stay_fitted() -> None:
+    """A plan the returns show going nowhere within a week went into PLO, whose stay before it is
+    the base's (``stays_to.cp_plan.plo``): fitted with the others, those short plans widened the
+    lognormal and lengthened its tail (Liverpool's round trip: p90 687 days against the 532 of
+    the plans that did not go into PLO), so every plan open on 31 March ran on too long."""
+    from statistics import NormalDist
+
+    first = dt.date(YEAR - 1, 4, 1)
+    normal = NormalDist()
+    cin: dict[str, list[Episode]] = {}
+    for i in range(300):  # stepped down to a CIN plan the day the plan ended: lognormal(100, 0.35)
+        start = first + dt.timedelta(days=i % 100)
+        days = round(100 * math.exp(0.35 * normal.inv_cdf((i + 0.5) / 300)))
+        end = start + dt.timedelta(days=days)
+        cin[f"s{i}"] = [
+            Episode(referral=start, cin_plans=[(end, None)], cp_plans=[(start, end, 0)])
+        ]
+    for i in range(60):  # into PLO: nothing for 12 weeks, then a CIN plan
+        start = first + dt.timedelta(days=i)
+        end = start + dt.timedelta(days=round(30 * math.exp(0.6 * normal.inv_cdf((i + 0.5) / 60))))
+        later = (end + dt.timedelta(weeks=12), None)
+        cin[f"p{i}"] = [Episode(referral=start, cin_plans=[later], cp_plans=[(start, end, 0)])]
+    stay = summarise(Returns(YEAR, cin, {}, None)).stays["cp_plan"]
+    assert stay.ended == 300
+    assert stay.median_days == pytest.approx(100, rel=0.03)
+    assert stay.p90_days == pytest.approx(100 * math.exp(0.35 * 1.2816), rel=0.05)

@@ -143,6 +143,35 @@ _CIN = {"s47": "cin_to_strategy", "assessment": "cin_to_strategy", "care": "cin_
         "close": "cin_close+cin_to_early_help"}  # fmt: skip
 
 
+def _plan_way_out(events: list[tuple[dt.date, str]], end: dt.date) -> str | None:
+    """What a CP plan ending on ``end`` went to, or None: a way out the returns cannot show.
+
+    What began more than a week after the plan ended went through a state the returns cannot show
+    (pre-proceedings, whose base share is kept): not the plan's own way out.
+    """
+    soon = [(day, kind) for day, kind in events if day <= end + _A_WEEK]
+    return _next(soon, end, "cp_plan")
+
+
+def _fitted_plans(episode: Episode, care: list[CarePeriod]) -> list[tuple[dt.date, dt.date | None]]:
+    """The episode's CP plans whose length is a draw of the scenario's ``stays.cp_plan``.
+
+    A plan the returns show going nowhere within a week went into pre-proceedings (as the branch
+    shares read it), and the scenario's stay before PLO is the base's (``stays_to.cp_plan.plo``),
+    not the fitted one. Fitted with the others, those short plans widen the lognormal, and being
+    symmetric in log-days it puts that width on its long tail too: Liverpool's round trip fitted a
+    p90 of 687 days against the 532 the plans that did not go into PLO had, and every plan open
+    on 31 March then ran on for longer. Plans still open are kept (censored): which way they will
+    go is not known, and one going into PLO is rarely open long.
+    """
+    events = _timeline(episode, care)
+    return [
+        (start, end)
+        for start, end, _ in episode.cp_plans
+        if end is None or _plan_way_out(events, end) is not None
+    ]
+
+
 def _episode_decisions(
     episode: Episode, care: list[CarePeriod], figures: Figures, first: dt.date, last: dt.date
 ) -> None:
@@ -174,10 +203,7 @@ def _episode_decisions(
     for _, end, _ in episode.cp_plans:
         if _between(end, first, last):
             assert end is not None
-            # What began more than a week after the plan ended went through a state the returns
-            # cannot show (pre-proceedings, whose base share is kept): not the plan's own way out.
-            soon = [(day, kind) for day, kind in events if day <= end + _A_WEEK]
-            _decide(decisions, "cp_plan", _next(soon, end, "cp_plan"), _CP)
+            _decide(decisions, "cp_plan", _plan_way_out(events, end), _CP)
     for _, end in episode.cin_plans:
         if _between(end, first, last):
             assert end is not None
@@ -427,7 +453,7 @@ def summarise(returns: Returns) -> Figures:
             _episode_decisions(episode, care, figures, first, last)
             spans["cf_assessment"] += episode.assessments
             spans["cin_plan"] += episode.cin_plans
-            spans["cp_plan"] += [(s, e) for s, e, _ in episode.cp_plans]
+            spans["cp_plan"] += _fitted_plans(episode, care)
             counts["assessments completed"] += sum(
                 _between(e, first, last) for _, e in episode.assessments
             )

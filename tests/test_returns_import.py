@@ -592,13 +592,6 @@ history:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a known miss, recorded rather than hidden: since England's adjournment shares were "
-    "refitted (a8b7dcb), the rebuilt scenario gives 41.7% second or later plans against the "
-    "returns' 39.6% (2.1 points; 12 replications give the same), just outside the issue's 2; "
-    "deterministic, so strict: when it passes again, take this mark off",
-)
 def test_a_scenario_built_with_history_reproduces_the_share_of_second_plans_within_2_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

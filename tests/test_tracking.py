@@ -187,6 +187,31 @@ def test_age_anchor_needs_a_date_of_birth_and_never_needs_it_written(national) -
     assert "2010" not in repr(needs)
 
 
+def test_a_birthday_after_the_last_event_still_opens_what_counts_from_it(national) -> None:
+    # A record tracked to a date after its last event: a birthday in between is a day of the
+    # record like any other. In care from 1 March 2026 and nothing recorded after, tracked to
+    # 1 December 2026: eligible on the 16th birthday (1 July), so the needs assessment (reg 42(1))
+    # was due on 1 October and is missed, not silently not owed.
+    log = events(("2026-01-05", "contact"), ("2026-03-01", "looked_after"))
+    until = D(2026, 12, 1)
+    [needs] = only(
+        track(national, log, until=until, date_of_birth=D(2010, 7, 1)), "needs-assessment-16"
+    )
+    assert (needs.opened, needs.due, needs.outcome) == (
+        D(2026, 7, 1),
+        D(2026, 10, 1),
+        Outcome.MISSED,
+    )
+    # Tracked only to the day before the birthday: not yet owed.
+    assert (
+        only(
+            track(national, log, until=D(2026, 6, 30), date_of_birth=D(2010, 7, 1)),
+            "needs-assessment-16",
+        )
+        == []
+    )
+
+
 def test_local_standard_changes_the_due_date(national) -> None:
     barnet = casejourney.load_workflow("barnet")
     log = events(

@@ -141,7 +141,7 @@ def track(
     if not events:
         return []
     end = until or events[-1].day
-    flat = _flatten(workflow, events, date_of_birth)
+    flat = _flatten(workflow, events, date_of_birth, end)
     asked = set(standards) if standards is not None else None
     # A standard that supersedes an asked-for one is tracked too, to know where it is owed instead.
     wanted = asked
@@ -196,9 +196,12 @@ def _without_replaced(workflow: Workflow, found: list[Instance]) -> list[Instanc
 
 
 def _flatten(
-    workflow: Workflow, events: Sequence[CaseEvent], date_of_birth: dt.date | None
+    workflow: Workflow,
+    events: Sequence[CaseEvent],
+    date_of_birth: dt.date | None,
+    end: dt.date | None = None,
 ) -> list[_Flat]:
-    """Expand state entries into exit / phase-entry / entry events; add birthdays."""
+    """Expand state entries into exit / phase-entry / entry events; add birthdays up to ``end``."""
     flat: list[_Flat] = []
     state = ""
     for event in events:
@@ -215,11 +218,19 @@ def _flatten(
         state = target.id
         flat.append(_Flat(event.day, state, state))
     if date_of_birth is not None:
-        flat = _with_birthdays(workflow, flat, date_of_birth)
+        flat = _with_birthdays(workflow, flat, date_of_birth, end)
     return flat
 
 
-def _with_birthdays(workflow: Workflow, flat: list[_Flat], dob: dt.date) -> list[_Flat]:
+def _with_birthdays(
+    workflow: Workflow, flat: list[_Flat], dob: dt.date, end: dt.date | None = None
+) -> list[_Flat]:
+    """``flat`` with each birthday a standard counts from, from the record's first day to ``end``.
+
+    A birthday after the last event but by ``end`` (the day the record is tracked to) is a day of
+    the record like any other: a needs assessment owed from the 16th birthday of a child in care
+    with nothing recorded since is missed, not left unopened.
+    """
     ages: set[str] = set()
     for standard in workflow.standards.values():
         spec = standard.spec
@@ -233,9 +244,10 @@ def _with_birthdays(workflow: Workflow, flat: list[_Flat], dob: dt.date) -> list
     if not ages:
         return flat
     out = list(flat)
+    last = max(flat[-1].day, end) if end is not None else flat[-1].day
     for age_event in sorted(ages):
         day = birthday(dob, int(age_event.split(":")[1]))
-        if not flat[0].day <= day <= flat[-1].day:
+        if not flat[0].day <= day <= last:
             continue
         index = next((i for i, e in enumerate(out) if e.day > day), len(out))
         state = out[index - 1].state if index else out[0].state

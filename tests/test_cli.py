@@ -207,6 +207,16 @@ def test_rules_csv_matches_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert icpc["within"].startswith("15 working")
 
 
+def test_rules_csv_has_a_column_for_a_paused_schedule(capsys: pytest.CaptureFixture[str]) -> None:
+    # Liverpool's family discussions pause while a child in care is visited three-monthly; the
+    # first row (a deadline) has no pause of its own, and the CSV still has the column.
+    assert main(["rules", "--authority", "liverpool", "--format", "csv"]) == 0
+    text = capsys.readouterr().out.removeprefix("\ufeff")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert "long_term_home_agreed" in rows["management-oversight"]["pause"]
+    assert rows["icpc-timing"]["pause"] == ""
+
+
 @pytest.mark.parametrize(("age", "babies"), [("12", False), ("0.2", True)])
 def test_journey_owes_baby_visits_only_to_a_baby(
     age: str, babies: bool, capsys: pytest.CaptureFixture[str]

@@ -29,6 +29,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
         "first": None,
         "second": None,
         "then": [],
+        "pause": None,
         "conditional": False,
         "authority": standard.authority,
         "inherited": standard.inherited,

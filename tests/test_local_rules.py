@@ -63,6 +63,40 @@ def test_barnet_year_9_counts_a_plan_that_starts_after_the_13th_birthday(barnet:
     }
 
 
+def test_barnet_year_9_is_met_by_planning_begun_before_the_13th_birthday(barnet: Workflow) -> None:
+    # "has started at Year 9": planning begun earlier has started by Year 9. Born 15 August
+    # 2012, so 13 on 15 August 2025, at the end of Year 8; Year 9 is 2025/26. Planning begun on
+    # 1 June 2025, in Year 8 (before the birthday), meets it, as one begun on 20 August would.
+    log = [
+        CaseEvent(D(2024, 9, 10), "cwd_plan"),
+        CaseEvent(D(2025, 6, 1), "transition_planning"),
+        CaseEvent(D(2026, 10, 1), "case_closed"),
+    ]
+    found = track(barnet, log, until=D(2026, 12, 1), date_of_birth=D(2012, 8, 15))
+    assert [
+        (i.opened, i.due, i.done, i.outcome)
+        for i in found
+        if i.standard == "transition-planning-year-9"
+    ] == [(D(2025, 8, 15), D(2026, 8, 31), D(2025, 6, 1), Outcome.MET)]
+    # ... and for a plan that starts after the birthday: planning begun under an earlier plan.
+    later = [
+        CaseEvent(D(2025, 3, 1), "cwd_plan"),
+        CaseEvent(D(2025, 6, 1), "transition_planning"),
+        CaseEvent(D(2025, 7, 1), "case_closed"),
+        CaseEvent(D(2025, 10, 1), "cwd_plan"),
+        CaseEvent(D(2026, 10, 1), "case_closed"),
+    ]
+    found = track(barnet, later, until=D(2026, 12, 1), date_of_birth=D(2012, 8, 15))
+    assert [(i.opened, i.due, i.done, i.outcome) for i in found if i.standard == LATE] == [
+        (D(2025, 10, 1), D(2026, 8, 31), D(2025, 6, 1), Outcome.MET)
+    ]
+    # Without any planning, still missed at the end of Year 9.
+    found = track(barnet, [log[0], log[2]], until=D(2026, 12, 1), date_of_birth=D(2012, 8, 15))
+    assert [i.outcome for i in found if i.standard == "transition-planning-year-9"] == [
+        Outcome.MISSED
+    ]
+
+
 def test_barnet_year_9_journey_plans_it_for_a_late_plan(barnet: Workflow) -> None:
     scenario, _ = casejourney.load_scenario("barnet-baseline")
     walked = walk(

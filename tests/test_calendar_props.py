@@ -11,6 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from casejourney.calendar import (
+    DayGrid,
     Duration,
     Unit,
     WorkingCalendar,
@@ -133,3 +134,21 @@ def test_every_due_date_is_after_the_start(start: dt.date, duration: Duration) -
 @given(s.durations)
 def test_a_duration_reads_back_as_itself(duration: Duration) -> None:
     assert Duration.parse(str(duration)) == duration
+
+
+GRID_ORIGIN = dt.date(2020, 1, 1)
+GRID = DayGrid(CAL, GRID_ORIGIN, 0, 365 * 20)
+
+
+@given(s.dates, s.dates)
+def test_working_days_between_backwards_is_minus_forwards_as_the_day_grid_counts(
+    a: dt.date, b: dt.date
+) -> None:
+    # tracking counts a breach's lateness with the calendar, the measures with the day grid: a
+    # record tracked to a day before a due date (lateness negative) must get one answer from both
+    assume(min(a, b) >= GRID_ORIGIN and max(a, b) < GRID_ORIGIN + dt.timedelta(days=365 * 20))
+    assert CAL.working_days_between(a, b) == -CAL.working_days_between(b, a)
+    day_a, day_b = GRID.day(a), GRID.day(b)
+    assert CAL.working_days_between(a, b) == int(
+        GRID.working_days_between(np.array([day_a]), np.array([day_b]))[0]
+    )

@@ -449,7 +449,14 @@ class WorkingCalendar:
     def working_days_between(
         self, start: dt.date, end: dt.date, unit: Unit = Unit.WORKING_DAYS
     ) -> int:
-        """Working (or school) days in ``(start, end]``: how many ``end`` is after ``start``."""
+        """Working (or school) days in ``(start, end]``: how many ``end`` is after ``start``.
+
+        Negative when ``end`` is before ``start``: minus the days in ``(end, start]``, as the day
+        grid counts (numpy's count backwards is of ``[end, start)`` shifted, one off where both
+        ends are working days).
+        """
+        if end < start:
+            return -self.working_days_between(end, start, unit)
         return int(
             np.busday_count(
                 np.datetime64(start, "D") + 1,

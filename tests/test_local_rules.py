@@ -97,6 +97,46 @@ def test_barnet_year_9_is_met_by_planning_begun_before_the_13th_birthday(barnet:
     ]
 
 
+def test_barnet_year_9_is_owed_again_on_a_plan_that_opens_again_before_year_9_ends(
+    barnet: Workflow,
+) -> None:
+    # A plan open on the 13th birthday (15 October 2025), closed in February 2026 (Year 8) and
+    # open again in August 2026: the first opening is withdrawn at the closing, and the second
+    # plan, which starts before Year 9 ends, is owed it too, by the same day.
+    again = [
+        ("2025-06-01", "cwd_plan"),
+        ("2026-02-02", "case_closed"),
+        ("2026-08-03", "cwd_plan"),
+    ]
+    found = year_9(barnet, *again, ("2027-05-10", "transition_planning"))
+    assert found == {
+        "transition-planning-year-9": [(D(2025, 10, 15), YEAR_9_ENDS, Outcome.WITHDRAWN)],
+        LATE: [(D(2026, 8, 3), YEAR_9_ENDS, Outcome.MET)],
+    }
+    assert year_9(barnet, *again)[LATE] == [(D(2026, 8, 3), YEAR_9_ENDS, Outcome.MISSED)]
+    # Planning done under the first plan still counts for the second (or_before).
+    found = year_9(barnet, again[0], ("2026-01-12", "transition_planning"), *again[1:])
+    assert found == {
+        "transition-planning-year-9": [(D(2025, 10, 15), YEAR_9_ENDS, Outcome.MET)],
+        LATE: [(D(2026, 8, 3), YEAR_9_ENDS, Outcome.MET)],
+    }
+    # A plan begun after the birthday, closed, and begun again: owed on each, one at a time.
+    twice = year_9(
+        barnet,
+        ("2026-01-10", "cwd_plan"),
+        ("2026-03-02", "case_closed"),
+        ("2026-10-05", "cwd_plan"),
+        ("2027-06-01", "transition_planning"),
+    )
+    assert twice[LATE] == [
+        (D(2026, 1, 10), YEAR_9_ENDS, Outcome.WITHDRAWN),
+        (D(2026, 10, 5), YEAR_9_ENDS, Outcome.MET),
+    ]
+    # ... and one that opens again after Year 9 has ended owes nothing more.
+    after = year_9(barnet, *again[:2], ("2027-09-06", "cwd_plan"))
+    assert after[LATE] == []
+
+
 def test_barnet_year_9_journey_plans_it_for_a_late_plan(barnet: Workflow) -> None:
     scenario, _ = casejourney.load_scenario("barnet-baseline")
     walked = walk(
@@ -111,6 +151,24 @@ def test_barnet_year_9_journey_plans_it_for_a_late_plan(barnet: Workflow) -> Non
     owed = [i for i in walked.instances if i.standard == LATE]
     assert [i.due for i in owed] == [YEAR_9_ENDS]
     assert owed[0].outcome in (Outcome.MET, Outcome.LATE)  # scheduled, on time or late
+
+
+def test_barnet_year_9_journey_plans_it_for_a_plan_that_starts_again(barnet: Workflow) -> None:
+    # Typical stays: a support plan from April 2024 to April 2026 (open on the 13th birthday),
+    # a child-in-need plan, then a support plan again from December 2026, in Year 9.
+    scenario, _ = casejourney.load_scenario("barnet-baseline")
+    walked = walk(
+        barnet,
+        scenario,
+        D(2024, 3, 4),
+        path=["referral", "cf_assessment", "cwd_plan", "cin_plan", "cwd_plan"],
+        until=D(2027, 12, 1),
+        date_of_birth=BORN,
+    )
+    plans = [e.day for e in walked.events if e.name == "cwd_plan"]
+    assert plans[0] < D(2025, 10, 15) < plans[1] <= YEAR_9_ENDS
+    owed = [(i.opened, i.due, i.outcome) for i in walked.instances if i.standard == LATE]
+    assert owed == [(plans[1], YEAR_9_ENDS, Outcome.MET)]  # scheduled on the second plan
 
 
 OVERSIGHT_PAUSED = [

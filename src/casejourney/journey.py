@@ -405,31 +405,46 @@ def _owed_one(
         return [CaseEvent(min(day, anchor), spec.from_)]
     scope = workflow.expand_scope(spec.while_) if spec.while_ else frozenset(workflow.states)
     stretches = _stretches(workflow, states, scope, end)
-    if spec.late_entry:  # only where the case enters `while` after `from`, by the due date
-        if any(entered <= anchor < left for entered, left, _ in stretches):
-            return []
-        later = [(a, b, c) for a, b, c in stretches if a > anchor]
-        if not later or later[0][0] > calendar.add(anchor, spec.within):
-            return []
-        stretches, anchor_day = later[:1], later[0][0]
-    else:
-        anchor_day = anchor
+    if spec.late_entry:
+        # Only where the case enters `while` after `from`, by the due date: on each such entry
+        # (a plan that starts after the birthday, or closes and starts again), as tracking.
+        by = calendar.add(anchor, spec.within)
+        return [
+            event
+            for entered, left, _ in stretches
+            if anchor < entered <= by
+            for event in _owed_in(workflow, timer, spec, anchor, entered, left, activities)
+        ]
     for entered, left, _ in stretches:
-        if entered <= anchor_day < left:
-            due = calendar.add(anchor, spec.within)
-            if spec.before_first is not None:  # also by the next `before_first`, if sooner
-                bound = min(
-                    (e.day for e in activities if e.name == spec.before_first and e.day >= anchor),
-                    default=due,
-                )
-                due = min(due, bound)
-            day = timer.do_by(spec.to, due, anchor_day)
-            if day >= left:
-                return []
-            # `nth`: as many as it takes for the nth after `from` (others may schedule some)
-            have = sum(1 for e in activities if e.name == spec.to and anchor_day <= e.day < left)
-            return [CaseEvent(day, spec.to)] * max(1, spec.nth - have)
+        if entered <= anchor < left:
+            return _owed_in(workflow, timer, spec, anchor, anchor, left, activities)
     return []
+
+
+def _owed_in(
+    workflow: Workflow,
+    timer: _Timer,
+    spec: DeadlineSpec,
+    anchor: dt.date,
+    opened: dt.date,
+    left: dt.date,
+    activities: Sequence[CaseEvent],
+) -> list[CaseEvent]:
+    """The `to` a deadline counted from ``anchor`` owes in a stretch it opens in on ``opened``."""
+    calendar = workflow.calendar
+    due = calendar.add(anchor, spec.within)
+    if spec.before_first is not None:  # also by the next `before_first`, if sooner
+        bound = min(
+            (e.day for e in activities if e.name == spec.before_first and e.day >= anchor),
+            default=due,
+        )
+        due = min(due, bound)
+    day = timer.do_by(spec.to, due, opened)
+    if day >= left:
+        return []
+    # `nth`: as many as it takes for the nth after `from` (others may schedule some)
+    have = sum(1 for e in activities if e.name == spec.to and opened <= e.day < left)
+    return [CaseEvent(day, spec.to)] * max(1, spec.nth - have)
 
 
 def _total_reached(

@@ -13,7 +13,8 @@ Semantics (docs/workflow-format.md):
   such event after ``from``, if it comes by the due date, moves the due date ``by`` later. With
   ``ends_on``, that event on a day after ``from``'s and before ``to`` ends the obligation as leaving
   ``while`` does: withdrawn by the due date, missed after it (one on ``from``'s day, in either
-  order, ends nothing: records carry dates, not times).
+  order, ends nothing: records carry dates, not times). With ``late_entry``, it opens instead on
+  each entry into ``while`` after ``from`` (from outside it), by the due date counted from ``from``.
 - lead time: for each ``to`` event, the latest ``from`` event before it (since the previous ``to``;
   one on the same day counts as before it) must be at least the lead time earlier (zero: by the
   day of ``to``); no ``from`` at all is missed.
@@ -320,7 +321,6 @@ def _deadline(
     end: dt.date,
     date_of_birth: dt.date | None = None,
 ) -> list[Instance]:
-    calendar = workflow.calendar
     scope = workflow.expand_scope(spec.while_) if spec.while_ else None
     out: list[Instance] = []
     occurrence = 0
@@ -339,71 +339,89 @@ def _deadline(
     for at, event in enumerate(flat):
         if event.name != opens or (reached is not None and at not in reached):
             continue
-        opening = _opening(workflow, spec, scope, flat, at)
-        if opening is None:
-            continue
-        i, due = opening
-        event = flat[i]
-        occurrence += 1
-        outcome, done, stop = Outcome.PENDING, None, None
-        before = None
-        if spec.or_before:
-            before = next((e for e in reversed(flat[floor + 1 : i]) if e.name == spec.to), None)
-        # `nth`: met by the nth `to` after `from` (one before it, with or_before, counts as the
-        # first); the scan stops at the nth `to` or on leaving `while`.
-        need = spec.nth - (1 if before is not None else 0)
-        met_day, left_day, floor = _deadline_scan(workflow, spec, scope, flat, i, need)
-        if met_day is not None:
-            done = met_day
-            outcome = Outcome.MET if met_day <= due else Outcome.LATE
-        elif left_day is not None:
-            stop = left_day
-            outcome = Outcome.WITHDRAWN if left_day <= due or spec.conditional else Outcome.MISSED
-        elif end > due:
-            outcome, stop = Outcome.MISSED, end
-        if before is not None and need == 0:  # done before it opened, not counted before
-            outcome, done, stop = Outcome.MET, before.day, None
-        out.append(
-            _instance(
-                standard,
-                calendar,
-                spec.within.unit,
-                occurrence,
-                event.day,
-                due,
-                done,
-                outcome,
-                stop,
+        for i, due in _openings(workflow, spec, scope, flat, at):
+            occurrence += 1
+            found, floor = _deadline_one(
+                workflow, standard, spec, scope, flat, end, occurrence, floor, i, due
             )
-        )
+            out.append(found)
     return out
 
 
-def _opening(
+def _deadline_one(
+    workflow: Workflow,
+    standard: Standard,
+    spec: DeadlineSpec,
+    scope: frozenset[str] | None,
+    flat: list[_Flat],
+    end: dt.date,
+    occurrence: int,
+    floor: int,
+    i: int,
+    due: dt.date,
+) -> tuple[Instance, int]:
+    """The ``occurrence``-th instance, opened at ``flat[i]``, and the new ``or_before`` floor.
+
+    ``floor``: a `to` at or before this index was counted by an earlier occurrence.
+    """
+    calendar = workflow.calendar
+    event = flat[i]
+    outcome, done, stop = Outcome.PENDING, None, None
+    before = None
+    if spec.or_before:
+        before = next((e for e in reversed(flat[floor + 1 : i]) if e.name == spec.to), None)
+    # `nth`: met by the nth `to` after `from` (one before it, with or_before, counts as the
+    # first); the scan stops at the nth `to` or on leaving `while`.
+    need = spec.nth - (1 if before is not None else 0)
+    met_day, left_day, floor = _deadline_scan(workflow, spec, scope, flat, i, need)
+    if met_day is not None:
+        done = met_day
+        outcome = Outcome.MET if met_day <= due else Outcome.LATE
+    elif left_day is not None:
+        stop = left_day
+        outcome = Outcome.WITHDRAWN if left_day <= due or spec.conditional else Outcome.MISSED
+    elif end > due:
+        outcome, stop = Outcome.MISSED, end
+    if before is not None and need == 0:  # done before it opened, not counted before
+        outcome, done, stop = Outcome.MET, before.day, None
+    found = _instance(
+        standard, calendar, spec.within.unit, occurrence, event.day, due, done, outcome, stop
+    )
+    return found, floor
+
+
+def _openings(
     workflow: Workflow,
     spec: DeadlineSpec,
     scope: frozenset[str] | None,
     flat: list[_Flat],
     at: int,
-) -> tuple[int, dt.date] | None:
-    """Where the deadline whose ``from`` is ``flat[at]`` opens, and its due date (None: not owed).
+) -> list[tuple[int, dt.date]]:
+    """Where the deadline whose ``from`` is ``flat[at]`` opens, with its due date (none: not owed).
 
-    In ``while`` at ``from``: there. With ``late_entry``, only where the case is not: on its first
-    entry into ``while`` after ``from``, if that comes by the due date counted from ``from``.
+    In ``while`` at ``from``: there. With ``late_entry``, instead on each entry into ``while``
+    after ``from`` (from outside it), if that comes by the due date counted from ``from``: a plan
+    that starts after the 13th birthday, or closes and starts again before Year 9 ends. Each
+    earlier opening has ended by then (the case left ``while``), so one is open at a time.
     """
     inside = scope is None or flat[at].state in scope
-    if inside and not spec.late_entry:
-        return at, _deadline_due(workflow.calendar, spec, flat, at)
-    if inside or not spec.late_entry or scope is None:
-        return None
+    if not spec.late_entry:
+        return [(at, _deadline_due(workflow.calendar, spec, flat, at))] if inside else []
+    if scope is None:
+        return []
     due = _deadline_due(workflow.calendar, spec, flat, at)
+    found: list[tuple[int, dt.date]] = []
     for j in range(at + 1, len(flat)):
         event = flat[j]
         if event.day > due:
-            return None
-        if event.name == event.state and event.name in scope:
-            return j, due
-    return None
+            break
+        entering = event.name == event.state and event.name in workflow.states
+        now_in = entering and event.state in scope and not _terminal(workflow, event.state)
+        if now_in and not inside:
+            found.append((j, due))
+        if entering:
+            inside = now_in
+    return found
 
 
 #: The name of the derived event ``after_total`` opens a deadline at (no event is called this).

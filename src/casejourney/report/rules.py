@@ -121,7 +121,7 @@ def timescale_text(standard: Standard) -> str:
     if isinstance(spec, DeadlineSpec) and spec.ends_on is not None:
         ends = f" (ends if {spec.ends_on} first)"
     if isinstance(spec, DeadlineSpec) and spec.late_entry:
-        ends += f" (where the case enters {', '.join(spec.while_ or ())} after {spec.from_})"
+        ends += f" (each time the case enters {', '.join(spec.while_ or ())} after {spec.from_})"
     if isinstance(spec, DeadlineSpec) and spec.with_total is not None:
         total = spec.with_total
         since = f" since {total.since}" if total.since else ""

@@ -718,10 +718,11 @@ class DeadlineSpec(_StandardBase):
 
     late_entry: bool = Field(
         default=False,
-        description="owed only where the case is not in `while` at `from` but enters it after, "
-        "by the due date: it opens on entering and keeps the due date counted from `from` "
+        description="owed on each entry into `while` after `from`, by the due date, instead of "
+        "at `from`: it opens on entering and keeps the due date counted from `from` "
         '("transition planning has started at Year 9" for a plan that starts after the 13th '
-        "birthday); without it a deadline is owed where the case is in `while` at `from`",
+        "birthday, or closes and starts again); without it a deadline is owed where the case is "
+        "in `while` at `from`",
     )
     with_total: TotalTimeSpec | None = Field(
         default=None,
@@ -747,7 +748,7 @@ class DeadlineSpec(_StandardBase):
             )
         if self.late_entry:
             return (
-                "owed where a case enters its scope after `from` (late_entry): tracked on a "
+                "owed on each entry into its scope after `from` (late_entry): tracked on a "
                 "child's record and in journey, but the simulation schedules a deadline only "
                 "where the case is in scope at `from`"
             )

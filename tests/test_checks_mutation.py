@@ -366,6 +366,35 @@ def pause_on_unknown_event(data: dict[str, Any], workflow: casejourney.api.Workf
     return str(standard["id"])
 
 
+def pause_until_unknown_event(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A pause ended by an event no activity names (a misspelt placement move)."""
+    standard = _own_standard(data, "recurring")
+    if standard is None or not workflow.activities:
+        return None
+    event = next(iter(workflow.activities))
+    standard["pause"] = {
+        "event": event,
+        "after": "1 year",
+        "until": "placement_mvoe",
+        "in": standard["while"],
+    }
+    return str(standard["id"])
+
+
+def pause_until_its_own_event(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A pause ended by the very event that starts it."""
+    standard = _own_standard(data, "recurring")
+    if standard is None or not workflow.activities:
+        return None
+    event = next(iter(workflow.activities))
+    standard["pause"] = {"event": event, "until": event, "in": standard["while"]}
+    return str(standard["id"])
+
+
 def total_in_months(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A total time in months: no fixed number of days to add up to."""
     standard = _own_standard(data, "deadline")
@@ -471,6 +500,8 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (total_since_unknown_event, "unknown-reference"),
     (late_entry_without_scope, "invalid-value"),
     (pause_on_unknown_event, "unknown-reference"),
+    (pause_until_unknown_event, "unknown-reference"),
+    (pause_until_its_own_event, "invalid-value"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -493,6 +524,8 @@ REPORTED_AT = {
     "total_in_months": "after_total",
     "total_since_unknown_event": "with_total",
     "pause_on_unknown_event": "pause",
+    "pause_until_unknown_event": "pause",
+    "pause_until_its_own_event": "pause",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.

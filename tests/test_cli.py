@@ -214,6 +214,9 @@ def test_rules_csv_has_a_column_for_a_paused_schedule(capsys: pytest.CaptureFixt
     text = capsys.readouterr().out.removeprefix("\ufeff")
     rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
     assert "long_term_home_agreed" in rows["management-oversight"]["pause"]
+    # ... once the placement's first year has passed, until a move (reg 28(2)'s step)
+    assert "placement_move" in rows["management-oversight"]["pause"]
+    assert "year" in rows["management-oversight"]["pause"]
     assert rows["icpc-timing"]["pause"] == ""
 
 

@@ -171,48 +171,107 @@ def test_barnet_year_9_journey_plans_it_for_a_plan_that_starts_again(barnet: Wor
     assert owed == [(plans[1], YEAR_9_ENDS, Outcome.MET)]  # scheduled on the second plan
 
 
-OVERSIGHT_PAUSED = [
+#: Liverpool: a child in need from November 2025, in care from 5 January 2026, the home agreed as
+#: long-term on 2 March 2026 (inside the placement's first year), family discussions kept up.
+OVERSIGHT_IN_CARE = [
     ("2025-11-03", "cin_plan"),
     ("2025-12-01", "management_oversight"),
     ("2026-01-05", "looked_after"),
     ("2026-01-20", "management_oversight"),
     ("2026-03-02", "long_term_home_agreed"),
-    ("2026-09-01", "cin_plan"),  # home again: visited as a child in need
-    ("2026-11-16", "management_oversight"),
+    ("2026-03-16", "management_oversight"),
+    ("2026-05-11", "management_oversight"),
+    ("2026-07-06", "management_oversight"),
+    ("2026-09-04", "management_oversight"),
+    ("2026-11-02", "management_oversight"),
+    ("2026-12-21", "management_oversight"),
+]
+#: ... home again on 1 September 2027.
+OVERSIGHT_PAUSED = [
+    *OVERSIGHT_IN_CARE,
+    ("2027-09-01", "cin_plan"),  # home again: visited as a child in need
+    ("2027-10-20", "management_oversight"),
+]
+#: ... or, instead, moved on 1 March 2027 and the new home agreed as long-term on 3 May 2027.
+OVERSIGHT_MOVED = [
+    *OVERSIGHT_IN_CARE,
+    ("2027-03-01", "placement_move"),
+    ("2027-04-26", "management_oversight"),
+    ("2027-05-03", "long_term_home_agreed"),
+    ("2027-06-21", "management_oversight"),
+]
+
+
+def _oversight(log: list[tuple[str, str]], until: dt.date) -> list[tuple]:
+    liverpool = casejourney.load_workflow("liverpool")
+    events = [CaseEvent(D.fromisoformat(day), name) for day, name in log]
+    return [
+        (i.opened, i.due, i.done, i.outcome)
+        for i in track(liverpool, events, until=until)
+        if i.standard == "management-oversight"
+    ]
+
+
+#: The discussions owed to ``OVERSIGHT_IN_CARE``: two-monthly through the placement's first year,
+#: whatever was agreed in it (the statutory visits are six-weekly until its first anniversary).
+_IN_CARE_OWED = [
+    (D(2025, 11, 3), D(2026, 1, 3), D(2025, 12, 1), Outcome.MET),
+    (D(2025, 12, 1), D(2026, 2, 1), D(2026, 1, 20), Outcome.MET),
+    (D(2026, 1, 20), D(2026, 3, 20), D(2026, 3, 16), Outcome.MET),
+    (D(2026, 3, 16), D(2026, 5, 16), D(2026, 5, 11), Outcome.MET),
+    (D(2026, 5, 11), D(2026, 7, 11), D(2026, 7, 6), Outcome.MET),
+    (D(2026, 7, 6), D(2026, 9, 6), D(2026, 9, 4), Outcome.MET),
+    (D(2026, 9, 4), D(2026, 11, 4), D(2026, 11, 2), Outcome.MET),
+    (D(2026, 11, 2), D(2027, 1, 2), D(2026, 12, 21), Outcome.MET),
+    # due 21 February 2027, after the pause began on 5 January 2027: not owed
 ]
 
 
 def test_liverpool_family_discussions_pause_while_visits_are_three_monthly() -> None:
     # ONE: "We will discuss each family at least every two months" but "for those children who
     # have a visiting frequency of every three months or more, including ... children in care,
-    # supervision frequency will be aligned to the child's individual plan". Liverpool visits a
-    # child in care three-monthly once the home is agreed as long-term (2 March 2026): nothing
-    # is owed from then until the child leaves care (1 September), when two-monthly starts again.
-    liverpool = casejourney.load_workflow("liverpool")
-    log = [CaseEvent(D.fromisoformat(day), name) for day, name in OVERSIGHT_PAUSED]
-    found = [
-        (i.opened, i.due, i.done, i.outcome)
-        for i in track(liverpool, log, until=D(2026, 12, 1))
-        if i.standard == "management-oversight"
+    # supervision frequency will be aligned to the child's individual plan". A child in care in
+    # Liverpool is visited three-monthly (reg 28(2), lac-visits, in force) only after the
+    # placement's first year and once it is agreed as long-term: agreed on 2 March 2026, in care
+    # from 5 January 2026, so nothing is owed from 5 January 2027 until the child leaves care
+    # (1 September 2027), when two-monthly starts again.
+    assert _oversight(OVERSIGHT_PAUSED, D(2027, 12, 1)) == [
+        *_IN_CARE_OWED,
+        (D(2027, 9, 1), D(2027, 11, 1), D(2027, 10, 20), Outcome.MET),
+        (D(2027, 10, 20), D(2027, 12, 20), None, Outcome.PENDING),
     ]
-    assert found == [
-        (D(2025, 11, 3), D(2026, 1, 3), D(2025, 12, 1), Outcome.MET),
-        (D(2025, 12, 1), D(2026, 2, 1), D(2026, 1, 20), Outcome.MET),
-        # due 20 March, after the pause began: not owed
-        (D(2026, 9, 1), D(2026, 11, 1), D(2026, 11, 16), Outcome.LATE),
-        (D(2026, 11, 16), D(2027, 1, 16), None, Outcome.PENDING),
+
+
+def test_liverpool_family_discussions_start_again_at_a_placement_move() -> None:
+    # A move on 1 March 2027 ends the pause: the visits are six-weekly again for the new
+    # placement's first year, so two-monthly discussion starts again from the move, and the new
+    # home agreed as long-term on 3 May 2027 pauses nothing before 1 March 2028.
+    assert _oversight(OVERSIGHT_MOVED, D(2027, 12, 1)) == [
+        *_IN_CARE_OWED,
+        (D(2027, 3, 1), D(2027, 5, 1), D(2027, 4, 26), Outcome.MET),
+        (D(2027, 4, 26), D(2027, 6, 26), D(2027, 6, 21), Outcome.MET),
+        (D(2027, 6, 21), D(2027, 8, 21), None, Outcome.MISSED),
+        (D(2027, 8, 21), D(2027, 10, 21), None, Outcome.MISSED),
+        (D(2027, 10, 21), D(2027, 12, 21), None, Outcome.PENDING),
     ]
+    # Still in the first placement on 1 December 2027, nothing more is owed after 2 January.
+    assert _oversight(OVERSIGHT_IN_CARE, D(2027, 12, 1)) == _IN_CARE_OWED
 
 
 def test_liverpool_pause_is_measured_on_a_run_as_tracking_finds_it() -> None:
     from tests.test_metrics import frame_for, reference, vectorised
 
-    frame = frame_for("liverpool", weeks=52)
-    shifted = [
-        (D.fromisoformat(day).replace(year=D.fromisoformat(day).year + 1).isoformat(), name)
-        for day, name in OVERSIGHT_PAUSED
-    ]
-    # and the same child agreed long-term while still at home (no pause), then in care twice
+    frame = frame_for("liverpool", weeks=104)  # 2 November 2026 to 30 October 2028
+
+    def a_year_on(log: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [
+            (D.fromisoformat(day).replace(year=int(day[:4]) + 1).isoformat(), n) for day, n in log
+        ]
+
+    # the records above a year later; the same child agreed long-term while still at home (no
+    # pause), then in care twice; and a child whose pause starts after the last event (in care
+    # from 3 November 2026, agreed in December, nothing more recorded: paused from the first
+    # anniversary)
     other = [
         ("2026-11-02", "cin_plan"),
         ("2026-11-20", "long_term_home_agreed"),
@@ -222,7 +281,12 @@ def test_liverpool_pause_is_measured_on_a_run_as_tracking_finds_it() -> None:
         ("2027-05-03", "looked_after"),
         ("2027-08-02", "management_oversight"),
     ]
-    cases = [shifted, other]
+    quiet = [
+        ("2026-11-03", "looked_after"),
+        ("2026-12-07", "long_term_home_agreed"),
+        ("2027-10-25", "management_oversight"),
+    ]
+    cases = [a_year_on(OVERSIGHT_PAUSED), a_year_on(OVERSIGHT_MOVED), other, quiet]
     tracked = [r for r in reference(frame, cases) if r[0] == "management-oversight"]
-    assert len(tracked) >= 5
+    assert len(tracked) >= 20
     assert [r for r in vectorised(frame, cases) if r[0] == "management-oversight"] == tracked

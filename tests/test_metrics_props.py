@@ -45,6 +45,9 @@ def _journey(frame: Frame, rng: np.random.Generator) -> list[tuple[str, str]]:
         ends_on = getattr(spec, "ends_on", None)
         if ends_on is not None:  # ... and what ends one (a move)
             named.add(ends_on)
+        pause = getattr(spec, "pause", None)
+        if pause is not None:  # ... and what pauses a schedule, and what ends the pause
+            named.update((pause.event, pause.until))
     activities = sorted(a for a in workflow.activities if a in named)
     # ... and birthdays a deadline counts from (age:16), which a run's records mark as events
     activities += sorted(a for a in named if isinstance(a, str) and a.startswith("age:"))
@@ -154,5 +157,41 @@ def test_a_deadline_ended_by_an_event_agrees_when_many_fall_on_one_day(
     case = [(day.isoformat(), "looked_after")]
     for gap, name in steps:
         day += dt.timedelta(days=gap)
+        case.append((day.isoformat(), name))
+    assert vectorised(frame, [case]) == reference(frame, [case])
+
+
+#: What pauses Liverpool's family discussions (a long-term home agreed, a year into a placement),
+#: what ends the pause (a move, leaving care), and the discussions themselves.
+_PAUSE_EVENTS = [
+    "long_term_home_agreed",
+    "placement_move",
+    "management_oversight",
+    "looked_after",
+    "cin_plan",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([0, 0, 1, 30, 60, 120, 250, 400]), st.sampled_from(_PAUSE_EVENTS)
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
+def test_a_pause_agrees_when_it_starts_by_time_or_event_and_ends_by_a_move(
+    steps: list[tuple[int, str]],
+) -> None:
+    """`pause` with `after` and `until`: started by the year or the agreement, ended by a move."""
+    frame = _frame("liverpool")
+    day = dt.date(2026, 11, 2)
+    case = [(day.isoformat(), "looked_after")]
+    for gap, name in steps:
+        day += dt.timedelta(days=gap)
+        if day > dt.date(2028, 10, 1):
+            break
         case.append((day.isoformat(), name))
     assert vectorised(frame, [case]) == reference(frame, [case])

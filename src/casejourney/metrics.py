@@ -655,55 +655,94 @@ def _restarted(stream: Stream, st: Table, event: str) -> Table:
 
 
 def _paused(stream: Stream, st: Table, pause: PauseSpec) -> Table:
-    """Stretches less the time paused (tracking's ``_paused``), one stretch with a pause at a time.
+    """Stretches less the spells paused (tracking's ``_paused``), one case with a pause at a time.
 
-    Only stretches with ``pause.event`` inside them change (the simulation generates none).
+    Only cases with ``pause.event`` in ``pause.in`` change (the simulation generates none).
     """
-    p_pos, _ = stream.occurrences(pause.event)
-    rows = p_pos // 4
-    if not len(rows) or not len(st["case"]):
-        return st
-    lo = np.searchsorted(rows, st["start_row"], side="right")
-    hi = np.searchsorted(rows, st["limit_row"], side="left")
-    touched = np.flatnonzero(hi > lo)
-    if not len(touched):
-        return st
     mask = stream.scope_mask(pause.in_)
     assert mask is not None
-    code = stream.book.code(pause.event)
+    p_pos, p_cur = stream.occurrences(pause.event)
+    rows = (p_pos // 4)[mask[p_cur]]
+    if not len(rows) or not len(st["case"]):
+        return st
+    starts = np.flatnonzero(stream.first)
+    spells: dict[int, list[tuple[int, int, int | None, int | None]]] = {}
+    for row in rows.tolist():
+        case = int(stream.case[row])
+        if case not in spells:
+            lo = int(starts[np.searchsorted(starts, row, side="right") - 1])
+            hi = int(stream.case_end(np.asarray([row]))[0])
+            spells[case] = _pause_spells(stream, pause, mask, lo, hi)
+    touched = np.flatnonzero(np.isin(st["case"], [c for c, found in spells.items() if found]))
+    if not len(touched):
+        return st
     day = stream.day
     keep = np.ones(len(st["case"]), dtype=bool)
     keep[touched] = False
     pieces: dict[str, list[int]] = {key: [] for key in st}
+
+    def piece(case: int, start_row: int, end_row: int, end: int, limit_row: int) -> None:
+        for key, value in (
+            ("case", case),
+            ("start_row", start_row),
+            ("start", int(day[start_row])),
+            ("end_row", end_row),
+            ("end", end),
+            ("limit_row", limit_row),
+        ):
+            pieces[key].append(value)
+
     for s in touched.tolist():
-        start_row, paused = int(st["start_row"][s]), False
-        for row in range(start_row + 1, int(st["limit_row"][s])):
-            if not paused and not stream.enter[row] and stream.event[row] == code:
-                if mask[stream.cur[row]]:
-                    for key, value in (
-                        ("start_row", start_row),
-                        ("start", int(day[start_row])),
-                        ("end_row", row),
-                        ("end", int(day[row])),
-                        ("limit_row", row),
-                    ):
-                        pieces[key].append(value)
-                    pieces["case"].append(int(st["case"][s]))
-                    paused = True
-            elif paused and stream.enter[row] and not mask[stream.event[row]]:
-                start_row, paused = row, False
-        if not paused:
-            for key in ("end_row", "end", "limit_row"):
-                pieces[key].append(int(st[key][s]))
-            pieces["start_row"].append(start_row)
-            pieces["start"].append(int(day[start_row]))
-            pieces["case"].append(int(st["case"][s]))
+        case = int(st["case"][s])
+        a, b = int(st["start_row"][s]), int(st["limit_row"][s])
+        start_row, active = a, True
+        for first, p, _, q in spells[case]:
+            if q is not None and q <= a:
+                continue  # over before the stretch began
+            if p > b:
+                break
+            if active and p > a:
+                piece(case, start_row, p, first, p)
+            if q is None or q >= b:
+                active = False
+                break
+            start_row, active = q, True
+        if active:
+            piece(case, start_row, int(st["end_row"][s]), int(st["end"][s]), b)
     merged = {
         key: np.concatenate([st[key][keep], np.asarray(pieces[key], dtype=st[key].dtype)])
         for key in st
     }
     order = np.lexsort((merged["start_row"], merged["case"]))
     return {key: values[order] for key, values in merged.items()}
+
+
+def _pause_spells(
+    stream: Stream, pause: PauseSpec, mask: np.ndarray, lo: int, hi: int
+) -> list[tuple[int, int, int | None, int | None]]:
+    """The spells rows ``lo`` to ``hi`` (one case) spend paused, as tracking finds them.
+
+    ``schedule.pause_spells`` on the day grid: each (first day, row, day it ended, row there);
+    ended None: still paused at the end.
+    """
+    book = stream.book
+    event, enter = stream.event[lo:hi], stream.enter[lo:hi]
+    inside = mask[event] & ~stream.terminal[event]
+    kinds = np.full(hi - lo, schedule.PAUSE_OTHER, dtype=np.int64)
+    kinds[~enter & (event == book.code(pause.event))] = schedule.PAUSE_EVENT
+    if pause.until is not None:
+        kinds[~enter & (event == book.code(pause.until))] = schedule.PAUSE_UNTIL
+    kinds[enter] = np.where(inside[enter], schedule.PAUSE_IN, schedule.PAUSE_OUT)
+    after = pause.after
+    shift = None if after is None else book.grid.shifter(after.unit)
+
+    def starts(counted: int, seen: int) -> int:  # schedule.pause_start, on the day grid
+        return seen if shift is None or after is None else max(seen, shift(counted, after.value))
+
+    found = schedule.pause_spells(
+        [int(d) for d in stream.day[lo:hi]], kinds.tolist(), starts, int(book.end)
+    )
+    return [(first, lo + p, ended, None if q is None else lo + q) for first, p, ended, q in found]
 
 
 def _first_seen(stream: Stream, st: Table, events: Sequence[str]) -> dict[str, np.ndarray]:

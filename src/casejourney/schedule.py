@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import calendar as _stdcal
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -125,6 +126,71 @@ def reached(
             day = (seen or {}).get(event)
             passed = passed and day is not None and day <= anchor
         out.append(passed)
+    return out
+
+
+def pause_start(
+    calendar: WorkingCalendar, after: Duration | None, counted: dt.date, seen: dt.date
+) -> dt.date:
+    """The day a ``pause`` starts: the later of ``after`` from ``counted`` and its event, ``seen``.
+
+    ``counted``: the day the case entered the pause's scope, or its last ``until`` (a placement
+    move); ``seen``: the first day of its event since then. As ``reached`` switches a step with
+    ``after`` and ``and_after_first`` (reg 28(2)'s three-monthly visits, after the placement's
+    first year and once it is agreed as long-term); without ``after``, at the event.
+    """
+    return seen if after is None else max(seen, calendar.add(counted, after))
+
+
+#: What a row of a record is to a pause (``pause_spells``): a move into the pause's scope, a move
+#: out of it (or into a terminal state), its ``until``, its ``event``, or anything else.
+PAUSE_IN, PAUSE_OUT, PAUSE_UNTIL, PAUSE_EVENT, PAUSE_OTHER = range(5)
+
+Day = TypeVar("Day", dt.date, int)
+
+
+def pause_spells(
+    days: Sequence[Day], kinds: Sequence[int], starts: Callable[[Day, Day], Day], end: Day
+) -> list[tuple[Day, int, Day | None, int | None]]:
+    """The spells a record spends paused: (first day, row, day it ended, row there), in order.
+
+    ``days`` and ``kinds`` describe the record's rows in order (calendar dates in tracking, the
+    day grid in the metrics: both call this); ``starts(counted, seen)`` is ``pause_start`` on
+    those days. Time counts from entering the scope or from the last ``until`` in it; the pause
+    starts on ``starts``' day, at the first row on or after it (or after the last row, if by
+    ``end``: ended None); leaving the scope, or ``until``, ends it. A pause that would end on the
+    day it began is none (records carry dates, not times).
+    """
+    out: list[tuple[Day, int, Day | None, int | None]] = []
+    inside, counted = False, days[0]
+    seen: Day | None = None
+    paused: tuple[Day, int] | None = None
+
+    def close(i: int) -> None:
+        nonlocal paused
+        if paused is not None and paused[0] < days[i]:
+            out.append((paused[0], paused[1], days[i], i))
+        paused = None
+
+    for i, (day, kind) in enumerate(zip(days, kinds, strict=True)):
+        if paused is None and seen is not None and day >= (first := starts(counted, seen)):
+            paused = (first, i)
+        if kind == PAUSE_IN and not inside:
+            inside, counted, seen = True, day, None
+        elif kind == PAUSE_OUT and inside:
+            close(i)
+            inside, seen = False, None
+        elif inside and kind == PAUSE_UNTIL:
+            close(i)
+            counted, seen = day, None
+        elif inside and kind == PAUSE_EVENT and seen is None and paused is None:
+            seen = day
+            if starts(counted, day) <= day:
+                paused = (day, i)
+    if paused is None and seen is not None and (first := starts(counted, seen)) <= end:
+        paused = (first, len(days))
+    if paused is not None:
+        out.append((paused[0], paused[1], None, None))
     return out
 
 

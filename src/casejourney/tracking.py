@@ -668,27 +668,61 @@ def _restarted(flat: list[_Flat], stretches: list[_Stretch], event: str) -> list
     return out
 
 
-def _paused(
-    flat: list[_Flat], stretches: list[_Stretch], pause: PauseSpec, workflow: Workflow
-) -> list[_Stretch]:
-    """``stretches`` less the time from ``pause.event`` in ``pause.in`` until the case leaves it.
+#: A pause: (first day, index in ``flat``, day it ended, index there); ended None: still paused.
+_Pause = tuple[dt.date, int, dt.date | None, int | None]
 
-    The first ``event`` after the case enters ``in`` ends a stretch there (nothing more owed, as
-    on leaving ``while``); leaving ``in`` starts a new one (the schedule begins again).
-    """
+
+def _pauses(flat: list[_Flat], pause: PauseSpec, workflow: Workflow, end: dt.date) -> list[_Pause]:
+    """The spells the record spends paused (``schedule.pause_spells``), in order."""
     scope = workflow.expand_scope(pause.in_)
+    kinds = []
+    for event in flat:
+        if event.name == event.state and event.name in workflow.states:
+            inside = event.state in scope and not _terminal(workflow, event.state)
+            kinds.append(schedule.PAUSE_IN if inside else schedule.PAUSE_OUT)
+        elif event.name == pause.until:
+            kinds.append(schedule.PAUSE_UNTIL)
+        elif event.name == pause.event:
+            kinds.append(schedule.PAUSE_EVENT)
+        else:
+            kinds.append(schedule.PAUSE_OTHER)
+    calendar = workflow.calendar
+    return schedule.pause_spells(
+        [e.day for e in flat],
+        kinds,
+        lambda counted, seen: schedule.pause_start(calendar, pause.after, counted, seen),
+        end,
+    )
+
+
+def _paused(
+    flat: list[_Flat], stretches: list[_Stretch], pause: PauseSpec, workflow: Workflow, end: dt.date
+) -> list[_Stretch]:
+    """``stretches`` less the spells paused (``_pauses``): nothing is owed while paused.
+
+    A pause ends a stretch there (as leaving ``while``); its end starts a new one (the schedule
+    begins again), unless the stretch ends there too.
+    """
+    spells = _pauses(flat, pause, workflow, end)
+    if not spells:
+        return stretches
     out: list[_Stretch] = []
     for stretch in stretches:
-        start, start_index, paused = stretch.start, stretch.start_index, False
-        for i in range(stretch.start_index + 1, stretch.end_index):
-            event = flat[i]
-            if not paused and event.name == pause.event and event.state in scope:
-                out.append(_Stretch(start, start_index, event.day, i))
-                paused = True
-            elif paused and event.name == event.state and event.state not in scope:
-                start, start_index, paused = event.day, i, False
-        if not paused:
-            out.append(_Stretch(start, start_index, stretch.end, stretch.end_index))
+        a, b = stretch.start_index, stretch.end_index
+        start, start_index, active = stretch.start, a, True
+        for first, p, ended, q in spells:
+            if q is not None and q <= a:
+                continue  # over before the stretch began
+            if p > b:
+                break
+            if active and p > a:
+                out.append(_Stretch(start, start_index, first, p))
+            if ended is None or q is None or q >= b:
+                active = False
+                break
+            start, start_index, active = ended, q, True
+        if active:
+            out.append(_Stretch(start, start_index, stretch.end, b))
     return out
 
 
@@ -711,7 +745,7 @@ def _recurring(
     if spec.restart_on is not None:
         stretches = _restarted(flat, stretches, spec.restart_on)
     if spec.pause is not None:
-        stretches = _paused(flat, stretches, spec.pause, workflow)
+        stretches = _paused(flat, stretches, spec.pause, workflow, end)
     for stretch in stretches:
         stop = stretch.end or end
         anchor, done_count = stretch.start, 0

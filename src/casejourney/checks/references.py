@@ -86,6 +86,8 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
         ]
         if spec.pause is not None:
             refs.append(("pause", spec.pause.event, "activity", list(workflow.activities)))
+            if spec.pause.until is not None:
+                refs.append(("pause", spec.pause.until, "activity", list(workflow.activities)))
             scopes = [*workflow.states, *workflow.phases]
             refs += [("pause", item, "state or phase", scopes) for item in spec.pause.in_]
     if isinstance(spec, DeadlineSpec | RecurringSpec | MaxDurationSpec) and spec.while_:

@@ -88,7 +88,12 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
                 ],
                 "pause": None
                 if spec.pause is None
-                else {"event": spec.pause.event, "in": list(spec.pause.in_)},
+                else {
+                    "event": spec.pause.event,
+                    "in": list(spec.pause.in_),
+                    "after": _duration(spec.pause.after),
+                    "until": spec.pause.until,
+                },
             }
         )
     elif isinstance(spec, MaxDurationSpec):
@@ -108,9 +113,7 @@ def timescale_text(standard: Standard) -> str:
             extras.append(f"second within {spec.second}")
         extras += [f"every {step.every} {step.switch}" for step in spec.then]
         if spec.pause is not None:
-            extras.append(
-                f"paused from {spec.pause.event} until leaving {', '.join(spec.pause.in_)}"
-            )
+            extras.append(spec.pause.words)
         return f"{text} ({'; '.join(extras)})" if extras else text
     if isinstance(spec, LeadTimeSpec):
         if not spec.at_least.value:  # a lead time of zero

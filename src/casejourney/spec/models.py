@@ -871,14 +871,50 @@ class PauseSpec(_Frozen):
 
     Liverpool ONE: "We will discuss each family at least every two months", but "for those
     children who have a visiting frequency of every three months or more, including ... children
-    in care, supervision frequency will be aligned to the child's individual plan" (no value):
-    ``pause: {event: long_term_home_agreed, in: looked_after}``, the step at which Liverpool's
-    visits turn three-monthly. From the first ``event`` after the case enters ``in`` nothing is
-    owed until it leaves ``in``; the schedule then starts again, as on entering ``while``.
+    in care, supervision frequency will be aligned to the child's individual plan" (no value).
+    A child in care is visited three-monthly (reg 28(2), in force beside Liverpool's own visits)
+    only after the placement's first year and once it is agreed as the long-term home:
+    ``pause: {event: long_term_home_agreed, after: 1 year, until: placement_move, in:
+    looked_after}``, the switch of ``lac-visits``' three-monthly step. Time counts from entering
+    ``in`` or from the last ``until`` there (a new placement); the pause starts on the later of
+    ``after`` from then and the first ``event`` since then (without ``after``, at that event), as
+    a step with ``after`` and ``and_after_first`` switches. Nothing is owed while paused; leaving
+    ``in``, or an ``until``, ends the pause, and the schedule starts again from that day, as on
+    entering ``while`` (an ``until`` also starts the count again: a new agreement is needed).
     """
 
     event: Identifier = Field(description="the activity that pauses it (a long-term home agreed)")
     in_: Scope = Field(alias="in", description="the states or phases the pause lasts while in")
+    after: DurationField | None = Field(
+        default=None,
+        description="the pause starts no sooner than this long after entering `in` or the last "
+        "`until` (the placement's first year: `1 year`); default: at `event`",
+    )
+    until: Identifier | None = Field(
+        default=None,
+        description="an activity that ends the pause (the schedule starting again from it) and "
+        "starts the count for `after` and `event` again (a placement move)",
+    )
+
+    @model_validator(mode="after")
+    def _until_is_another_event(self) -> PauseSpec:
+        if self.until is not None and self.until == self.event:
+            raise ValueError(
+                f"until '{self.until}' is the pause's own event: what ends the pause is another "
+                "activity (a placement move); name that activity"
+            )
+        return self
+
+    @property
+    def words(self) -> str:
+        """The pause in words, for ``rules``."""
+        scope = ", ".join(self.in_)
+        starts = self.event if self.after is None else f"{self.event} and {self.after} in {scope}"
+        ends = f"leaving {scope}"
+        if self.until is not None:
+            starts += f", since entering or the last {self.until},"
+            ends += f" or {self.until}"
+        return f"paused from {starts} until {ends}"
 
 
 class RecurringSpec(_StandardBase):
@@ -906,9 +942,11 @@ class RecurringSpec(_StandardBase):
     )
     pause: PauseSpec | None = Field(
         default=None,
-        description="nothing is owed from the first `event` after the case enters `in` until it "
-        "leaves `in`, when the schedule starts again (`{event: long_term_home_agreed, in: "
-        'looked_after}`: "aligned to the child\'s individual plan" once visits are three-monthly)',
+        description="nothing is owed from the first `event` after the case enters `in` (with "
+        "`after`, no sooner than that long after entering or the last `until`) until it leaves "
+        "`in` or `until` happens, when the schedule starts again (`{event: "
+        "long_term_home_agreed, after: 1 year, until: placement_move, in: looked_after}`: "
+        '"aligned to the child\'s individual plan" once visits are three-monthly)',
     )
 
 

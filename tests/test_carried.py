@@ -17,14 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 START = dt.date(2026, 4, 6)  # knowsley-baseline's first day (national-baseline's)
 
 
-def _scenario(folder: Path, csv_text: str, cp_count: int = 0) -> Path:
-    """knowsley-baseline with its open CP plans carried from ``csv_text`` instead of counted."""
+def _scenario(folder: Path, csv_text: str, cp_count: int = 0, more: str = "") -> Path:
+    """knowsley-baseline with its open CP plans carried from ``csv_text`` instead of counted
+    (and ``more`` YAML)."""
     for path in (ROOT / "scenarios").glob("*.yaml"):
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "knowsley-carried.yaml").write_text(
         "id: knowsley-carried\ntitle: Knowsley, its open CP plans carried from records\n"
         f"extends: knowsley-baseline\ninitial_caseload: {{cp_plan: {cp_count}}}\n"
-        "initial_cases: open-cases.csv\n",
+        "initial_cases: open-cases.csv\n" + more,
         encoding="utf-8",
     )
     (folder / "open-cases.csv").write_text(csv_text, encoding="utf-8")
@@ -152,3 +153,37 @@ def test_carried_cases_are_shared_out_when_the_authority_runs_as_several_areas(
     assert sorted(log_three["day"][opened].tolist()) == sorted(
         three.frame.grid.day(b) for _, b, _ in expected
     )
+
+
+def test_a_plan_carried_open_for_years_never_leaves_by_a_way_whose_stays_are_short(
+    tmp_path: Path,
+) -> None:
+    # Plans that go into pre-proceedings do so within weeks here (median 8, 90% within 12): a
+    # plan already open 18 months to 2 years on the first day is one that goes on to end some
+    # other way. Its way out drawn by the branch shares when it ended sent about one in six to
+    # pre-proceedings.
+    lines = ["case,state,start,end,age"]
+    for case in range(1, 601):
+        began = START - dt.timedelta(days=550 + case % 180)
+        lines.append(f"{case},cp_plan,{began},,{case % 17}")
+    short = "stays_to: {cp_plan: {plo: {dist: lognormal, median: 8, p90: 12, unit: weeks}}}\n"
+    scenario, workflow = casejourney.load_scenario(
+        str(_scenario(tmp_path, "\n".join(lines) + "\n", more=short))
+    )
+    compiled = compile_scenario(workflow, scenario, horizon_days=364, warm_up_days=0)
+    log, _ = run_replication(compiled, 0)
+    grid, frame = compiled.frame.grid, compiled.frame
+    cp, plo = frame.code("cp_plan"), frame.code("plo")
+    carried = (log["kind"] == int(Kind.ENTER)) & (log["event"] == cp)
+    carried &= log["day"] < grid.day(START)
+    cases = np.unique(log["case"][carried])
+    later = (log["kind"] == int(Kind.ENTER)) & np.isin(log["case"], cases)
+    later &= log["day"] >= grid.day(START)
+    # each carried plan's next state: its first entry on or after the first day
+    order = np.lexsort((log["day"][later], log["case"][later]))
+    case_of, event_of = log["case"][later][order], log["event"][later][order]
+    nexts = event_of[np.r_[True, case_of[1:] != case_of[:-1]]]
+    assert len(nexts) > 200
+    state = compiled.model.states[cp]
+    assert state.weights[state.exits.index(plo)] / sum(state.weights) > 0.1, "plans' overall rate"
+    assert not (nexts == plo).any()

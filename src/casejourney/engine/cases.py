@@ -190,10 +190,22 @@ class Cases(RunState):
         if self.by_exit[state] is None or not spec.exits:
             units = whole_units(spec.stay, sample(spec.stay, rng, candidates))[1]
             return units, self.grid.add_units(start, unit, units) - self.start, None
+        way, units, ends = self.exit_draws(state, start, rng)
+        return units, ends - self.start, np.asarray(spec.exits, dtype=np.int64)[way]
+
+    def exit_draws(
+        self, state: int, entered: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ways out (indices into the state's exits), and the stays that go with them.
+
+        Each way is drawn by its weight, then its own stay: whole units and the day it ends.
+        """
+        spec = self.states[state]
+        assert spec.stay is not None
         p = np.asarray(spec.weights, dtype=float)
-        way = rng.choice(len(spec.exits), size=candidates, p=p / p.sum())
-        units = np.zeros(candidates, dtype=np.int64)
-        lengths = np.zeros(candidates, dtype=np.int64)
+        way = rng.choice(len(spec.exits), size=len(entered), p=p / p.sum())
+        units = np.zeros(len(entered), dtype=np.int64)
+        ends = np.zeros(len(entered), dtype=np.int64)
         for i, draw in enumerate(spec.exit_stays):
             mask = way == i
             count = int(mask.sum())
@@ -201,8 +213,8 @@ class Cases(RunState):
                 continue
             own_unit, found = whole_units(draw or spec.stay, sample(draw or spec.stay, rng, count))
             units[mask] = found
-            lengths[mask] = self.grid.add_units(start[:count], own_unit, found) - self.start
-        return units, lengths, np.asarray(spec.exits, dtype=np.int64)[way]
+            ends[mask] = self.grid.add_units(entered[mask], own_unit, found)
+        return way, units, ends
 
     def open_carried(self, carried: Carried) -> None:
         """The cases carried from records, each entering its state on its own day.
@@ -228,21 +240,37 @@ class Cases(RunState):
             entered = min(max(since, first), self.start)
             if carried.unknown and carried.unknown[index] and self.model.history:
                 self.earlier_stays(case, -1, entered)  # an arrival's chance of earlier stays
-            self.enter(
-                case, state, entered, stay=self.stay_since(state, entered, rng), opening=True
-            )
+            stay, way = self.stay_since(state, entered, rng)
+            if way >= 0:  # its way out goes with the stay drawn for it
+                self.next_state[case] = way
+            self.enter(case, state, entered, stay=stay, opening=True)
 
-    def stay_since(self, state: int, entered: int, rng: np.random.Generator) -> int:
-        """Whole units of a stay in ``state`` from ``entered`` that goes on past the first day."""
+    def stay_since(self, state: int, entered: int, rng: np.random.Generator) -> tuple[int, int]:
+        """A stay in ``state`` from ``entered`` that goes on past the first day, and its way out.
+
+        Whole units, and the way out that goes with them (-1: chosen when it ends). Where the stay
+        depends on the way out (``exit_stays``) both are drawn together, so a case open for a year
+        rarely leaves by a way out whose stays are short (a CP plan that went into pre-proceedings
+        within months).
+        """
         spec = self.states[state]
         if spec.stay is None:
-            return 1
+            return 1, -1
+        way_out = -1
+        if self.by_exit[state] is not None and spec.exits:
+            way, found, ends = self.exit_draws(state, np.full(64, entered), rng)
+            later = np.flatnonzero(ends > self.start)
+            if len(later):
+                pick = int(later[0])
+                return int(found[pick]), int(spec.exits[int(way[pick])])
+            # open longer than any drawn: it leaves by the way whose stay came nearest
+            way_out = int(spec.exits[int(way[int(np.argmax(ends))])])
         unit = self.stay_units[state]
         draws = whole_units(spec.stay, sample(spec.stay, rng, 32))[1]
         ends = self.grid.add_units(np.full(len(draws), entered), unit, draws)
         later = np.flatnonzero(ends > self.start)
         if len(later):
-            return int(draws[later[0]])
+            return int(draws[later[0]]), way_out
 
         def past(units: int) -> bool:
             return bool(self.grid.add_units(np.array([entered]), unit, units)[0] > self.start)
@@ -253,7 +281,7 @@ class Cases(RunState):
         while high - low > 1:
             middle = (low + high) // 2
             low, high = (low, middle) if past(middle) else (middle, high)
-        return high + int(draws[0])
+        return high + int(draws[0]), way_out
 
     def enter(
         self,

@@ -175,6 +175,8 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         "extra_shift",
         "extra_slots",
         "extra_taken",
+        "held_slots",
+        "release",
         "first",
         "grid",
         "handlers",

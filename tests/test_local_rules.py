@@ -137,6 +137,55 @@ def test_barnet_year_9_is_owed_again_on_a_plan_that_opens_again_before_year_9_en
     assert after[LATE] == []
 
 
+def test_barnet_year_9_second_reading_edges(barnet: Workflow) -> None:
+    # Second reading (issue 16): Year 9 is the school year in which the child turns 14. Born on
+    # 31 August 2012 or 1 September 2012, a plan open on the 13th birthday, closed the day after
+    # and open again on the next 1 September: the second plan is owed it by the end of that
+    # child's Year 9 (2026 for the first, 2027 for the second).
+    for born, again, ends in (
+        (D(2012, 8, 31), D(2025, 9, 1), D(2026, 8, 31)),
+        (D(2012, 9, 1), D(2026, 9, 1), D(2027, 8, 31)),
+    ):
+        log = [
+            CaseEvent(D(2024, 1, 10), "cwd_plan"),
+            CaseEvent(born.replace(year=2025) + dt.timedelta(days=1), "case_closed"),
+            CaseEvent(again, "cwd_plan"),
+        ]
+        found = track(barnet, log, until=D(2028, 1, 1), date_of_birth=born)
+        assert [
+            (i.standard, i.opened, i.due, i.outcome) for i in found if "year-9" in i.standard
+        ] == [
+            ("transition-planning-year-9", born.replace(year=2025), ends, Outcome.WITHDRAWN),
+            (LATE, again, ends, Outcome.MISSED),
+        ]
+    # Three plans, two of them in Year 9: one opening at a time, the last met by planning in it.
+    three = year_9(
+        barnet,
+        ("2025-06-01", "cwd_plan"),
+        ("2026-02-02", "case_closed"),
+        ("2026-10-01", "cwd_plan"),
+        ("2026-12-01", "case_closed"),
+        ("2027-03-01", "cwd_plan"),
+        ("2027-04-01", "transition_planning"),
+    )
+    assert three == {
+        "transition-planning-year-9": [(D(2025, 10, 15), YEAR_9_ENDS, Outcome.WITHDRAWN)],
+        LATE: [
+            (D(2026, 10, 1), YEAR_9_ENDS, Outcome.WITHDRAWN),
+            (D(2027, 3, 1), YEAR_9_ENDS, Outcome.MET),
+        ],
+    }
+    # Planning recorded between two plans (while on no plan) counts for the later one.
+    between = year_9(
+        barnet,
+        ("2025-06-01", "cwd_plan"),
+        ("2026-02-02", "case_closed"),
+        ("2026-05-01", "transition_planning"),
+        ("2026-12-01", "cwd_plan"),
+    )
+    assert between[LATE] == [(D(2026, 12, 1), YEAR_9_ENDS, Outcome.MET)]
+
+
 def test_barnet_year_9_journey_plans_it_for_a_late_plan(barnet: Workflow) -> None:
     scenario, _ = casejourney.load_scenario("barnet-baseline")
     walked = walk(
@@ -256,6 +305,36 @@ def test_liverpool_family_discussions_start_again_at_a_placement_move() -> None:
     ]
     # Still in the first placement on 1 December 2027, nothing more is owed after 2 January.
     assert _oversight(OVERSIGHT_IN_CARE, D(2027, 12, 1)) == _IN_CARE_OWED
+
+
+def test_liverpool_family_discussions_second_reading_edges() -> None:
+    # Second reading (issue 16): the pause holds from the later of the placement's first
+    # anniversary and the long-term agreement made in it, until a move or leaving care. The due
+    # dates of the last discussion owed (none recorded) show where each pause begins.
+    def last_owed(*log: tuple[str, str], until: dt.date) -> tuple[object, ...]:
+        return _oversight([("2026-01-05", "looked_after"), *log], until)[-1][:2]
+
+    # A move before the first year (1 October 2026), the new home agreed in December: paused from
+    # the new placement's anniversary, 1 October 2027 (the discussion due 5 November not owed).
+    moved = ("2026-10-01", "placement_move"), ("2026-12-01", "long_term_home_agreed")
+    assert last_owed(*moved, until=D(2028, 3, 1)) == (D(2027, 7, 5), D(2027, 9, 5))
+    # A second agreement in the same placement moves nothing: paused from 5 January 2027.
+    again = ("2026-03-02", "long_term_home_agreed"), ("2027-02-01", "long_term_home_agreed")
+    assert last_owed(*again, until=D(2027, 9, 1)) == (D(2026, 9, 5), D(2026, 11, 5))
+    # An agreement in a placement that ends before its first year pauses nothing after the move.
+    broke = ("2026-03-02", "long_term_home_agreed"), ("2026-12-01", "placement_move")
+    assert last_owed(*broke, until=D(2027, 9, 1)) == (D(2027, 7, 5), D(2027, 9, 5))
+    # Home on 1 June 2027, back in care on 1 September, agreed in October: owed from leaving
+    # care, and paused again only from 1 September 2028, a year into the new stay.
+    back = (
+        ("2026-03-02", "long_term_home_agreed"),
+        ("2027-06-01", "cin_plan"),
+        ("2027-09-01", "looked_after"),
+        ("2027-10-02", "long_term_home_agreed"),
+    )
+    found = _oversight([("2026-01-05", "looked_after"), *back], D(2029, 1, 1))
+    assert [i[0] for i in found][5:7] == [D(2027, 6, 1), D(2027, 8, 1)]
+    assert found[-1][:2] == (D(2028, 6, 1), D(2028, 8, 1))
 
 
 def test_liverpool_pause_is_measured_on_a_run_as_tracking_finds_it() -> None:

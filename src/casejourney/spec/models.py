@@ -558,6 +558,13 @@ class _StandardBase(_Frozen):
         description="a deadline with the same `from` and `to` that this one supersedes wherever this "
         'one is owed ("17th birthday (from May 2024) (16th birthday from September 2024)")',
     )
+    not_simulated: str | None = Field(
+        default=None,
+        min_length=1,
+        description="why the simulation does not follow this per-child standard, though tracking, "
+        "journey and check do (a court's hearing the scenarios do not model, a standard added "
+        "after the scenarios were calibrated); `rules` shows it as outside_simulation",
+    )
     notes: str | None = Field(
         default=None, description="anything a reader should know: how it is read, what it omits"
     )
@@ -581,7 +588,7 @@ class _StandardBase(_Frozen):
         """Why this standard is not simulated (nor, per worker or household, tracked), or None."""
         if self.per in OUTSIDE_SIMULATION:
             return OUTSIDE_SIMULATION[self.per]
-        return None
+        return self.not_simulated
 
     @property
     def needs_drawn(self) -> str | None:

@@ -82,7 +82,13 @@ def test_recurring_and_max_duration_are_on_their_states() -> None:
     cp_plan = [t.text for t in diagram.state("cp_plan").timescales]
     assert cp_plan == ["Review child protection conference every 6 months (first ≤ 3 months)"]
     proceedings = [t.text for t in diagram.state("care_proceedings").timescales]
-    assert proceedings == ["Care proceedings disposed of ≤ 181 days in total"]
+    assert proceedings == [
+        "Care proceedings disposed of ≤ 181 days in total",
+        # PD 12A's window for the case management hearing, day 12 to day 18 (day 1: the issue)
+        "Case management hearing ≤ 17 days",
+        "Care proceedings issued ≥ 11 days before case management hearing (the first in care "
+        "proceedings)",
+    ]
 
 
 def test_leaving_deadline_is_drawn_once_on_the_state_and_named_on_each_way_out() -> None:

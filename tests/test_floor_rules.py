@@ -212,3 +212,89 @@ def test_reg_42_1_first_limb_is_measured_on_a_run_as_tracking_finds_it() -> None
     tracked = [r for r in reference(frame, cases) if r[0] == "needs-assessment-16"]
     assert [(r[1], r[3]) for r in tracked] == [(0, D(2027, 3, 10)), (2, D(2027, 3, 10))]
     assert [r for r in vectorised(frame, cases) if r[0] == "needs-assessment-16"] == tracked
+
+
+# --- the Public Law Outline's case management hearing (PD 12A) ----------------------------------
+
+
+def cmh(national: Workflow, hearing: str) -> list[tuple[str, D, D | None, Outcome]]:
+    # Proceedings issued on Monday 2 March 2026: day 1. Day 12 is Friday 13 March, day 18
+    # Thursday 19 March.
+    log = events(("2026-03-02", "care_proceedings"), (hearing, "case_management_hearing"))
+    found = track(national, log, until=D(2026, 5, 1))
+    return [
+        (i.standard, i.due, i.done, i.outcome)
+        for i in found
+        if i.standard in ("cmh-not-later-than-day-18", "cmh-not-before-day-12")
+    ]
+
+
+def test_pd12a_cmh_on_day_12_and_on_day_18_meet_the_window(national: Workflow) -> None:
+    for hearing in ("2026-03-13", "2026-03-19"):
+        found = cmh(national, hearing)
+        assert sorted({s for s, *_ in found}) == [
+            "cmh-not-before-day-12",
+            "cmh-not-later-than-day-18",
+        ]
+        assert {o for *_, o in found} == {Outcome.MET}, hearing
+    late = [f for f in cmh(national, "2026-03-19") if f[0] == "cmh-not-later-than-day-18"]
+    assert late == [("cmh-not-later-than-day-18", D(2026, 3, 19), D(2026, 3, 19), Outcome.MET)]
+
+
+def test_pd12a_cmh_on_day_19_is_late_and_on_day_11_too_early(national: Workflow) -> None:
+    # "Not later than day 18": day 19 (Friday 20 March) is a day late, as the 26 weeks
+    # "beginning with the day" of issue are counted. "Not before day 12": day 11 (12 March)
+    # breaks the lead time, while the deadline is met.
+    late = {s: (due, o) for s, due, _, o in cmh(national, "2026-03-20")}
+    assert late["cmh-not-later-than-day-18"] == (D(2026, 3, 19), Outcome.LATE)
+    assert late["cmh-not-before-day-12"][1] == Outcome.MET
+    early = {s: (due, o) for s, due, _, o in cmh(national, "2026-03-12")}
+    assert early["cmh-not-later-than-day-18"] == (D(2026, 3, 19), Outcome.MET)
+    # the lead time: issue needed by 1 March for a hearing on the 12th; it came on the 2nd
+    assert early["cmh-not-before-day-12"] == (D(2026, 3, 1), Outcome.LATE)
+
+
+def test_pd12a_cmh_and_the_termly_pep_are_not_simulated(national: Workflow) -> None:
+    # The scenarios have no hearing task and were calibrated without termly PEP reviews: these
+    # rules are tracked, not simulated, and say why.
+    for ident in ("cmh-not-later-than-day-18", "cmh-not-before-day-12", "pep-review-termly"):
+        reason = national.standards[ident].spec.outside_simulation
+        assert reason and "calibrated" in reason
+
+
+def test_26_weeks_end_on_the_181st_day_after_issue(national: Workflow) -> None:
+    # s.32(1)(a)(ii): "twenty-six weeks beginning with the day on which the application was
+    # issued": issued Monday 2 March 2026, the 26 weeks end on Sunday 30 August (the 182nd day
+    # counting the day of issue as the first).
+    log = events(("2026-03-02", "care_proceedings"), ("2026-08-31", "care_order"))
+    found = [
+        (i.due, i.outcome)
+        for i in track(national, log, until=D(2026, 10, 1))
+        if i.standard == "proceedings-26-weeks"
+    ]
+    assert found and found[0][0] == D(2026, 8, 30)
+
+
+# --- the personal education plan reviewed each term ------------------------------------------
+
+
+def test_pep_reviewed_once_in_each_school_term(national: Workflow) -> None:
+    # Born 1 June 2015, in care from Monday 15 September 2025 (autumn term). Reviews on
+    # 1 October 2025 and 14 May 2026: none in the spring term, so the review due by its end
+    # (27 March 2026, on the shipped term dates) is late.
+    log = events(
+        ("2025-09-15", "looked_after"),
+        ("2025-10-01", "pep_review"),
+        ("2026-05-14", "pep_review"),
+    )
+    found = owed(
+        track(national, log, until=D(2026, 6, 1), date_of_birth=D(2015, 6, 1)),
+        "pep-review-termly",
+    )
+    assert found[:2] == [
+        (1, D(2026, 3, 27), D(2025, 10, 1), Outcome.MET),
+        (2, D(2026, 3, 27), D(2026, 5, 14), Outcome.LATE),
+    ]
+    # A two-year-old in care is owed none (children of school age or in early years, from 3).
+    young = track(national, log, until=D(2026, 6, 1), date_of_birth=D(2023, 9, 1))
+    assert owed(young, "pep-review-termly") == []

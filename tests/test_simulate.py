@@ -232,7 +232,9 @@ def test_vectorised_metrics_agree_with_tracking_on_a_sample_of_cases(
                 float(i.late_units),
             )
             for i in track(frame.workflow, events, until=until, child=child_of(log, case))
-            if i.standard not in frame.not_simulated  # not followed by the run: not measured
+            # not followed by the run (not drawn, or outside the simulation): not measured
+            if i.standard not in frame.not_simulated
+            and not frame.workflow.standards[i.standard].spec.outside_simulation
             and owed(frame, i.standard, born(log, frame, case), i.opened, child_of(log, case))
         )
         mine = np.flatnonzero(table["case"] == case)
@@ -279,6 +281,7 @@ def test_metrics_agree_with_tracking_when_capacity_runs_out() -> None:
             i.outcome.value
             for i in track(workflow, events, until=until, child=child_of(log, case))
             if i.standard not in frame.not_simulated
+            and not workflow.standards[i.standard].spec.outside_simulation
             and owed(frame, i.standard, born(log, frame, case), i.opened, child_of(log, case))
         )
         mine = sorted(

@@ -395,6 +395,30 @@ def pause_until_its_own_event(
     return str(standard["id"])
 
 
+def step_since_unknown_event(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A step counted since an event no activity names (a misspelt placement move)."""
+    return _injected_steps(
+        data,
+        workflow,
+        "injected-step-since",
+        [{"after_first": "injected_call", "since": "placement_mvoe", "every": "3 months"}],
+    )
+
+
+def step_since_its_own_event(
+    data: dict[str, Any], workflow: casejourney.api.Workflow
+) -> str | None:
+    """A step counted since the very event that switches it: it could never switch."""
+    return _injected_steps(
+        data,
+        workflow,
+        "injected-step-since-itself",
+        [{"after_first": "injected_call", "since": "injected_call", "every": "3 months"}],
+    )
+
+
 def total_in_months(data: dict[str, Any], workflow: casejourney.api.Workflow) -> str | None:
     """A total time in months: no fixed number of days to add up to."""
     standard = _own_standard(data, "deadline")
@@ -502,6 +526,8 @@ MUTATIONS: list[tuple[Mutation, str]] = [
     (pause_on_unknown_event, "unknown-reference"),
     (pause_until_unknown_event, "unknown-reference"),
     (pause_until_its_own_event, "invalid-value"),
+    (step_since_unknown_event, "unknown-reference"),
+    (step_since_its_own_event, "invalid-value"),
 ]
 #: Where a mutation's finding is reported: the injected standard's line (default), or one of its
 #: keys: a schema error at the key that is wrong, an unreachable step at its ``then``.
@@ -526,10 +552,16 @@ REPORTED_AT = {
     "pause_on_unknown_event": "pause",
     "pause_until_unknown_event": "pause",
     "pause_until_its_own_event": "pause",
+    "step_since_unknown_event": "then",
+    "step_since_its_own_event": "then",
 }
 #: Lines below that key: a step with two switches is reported at the step itself, the first item
 #: under ``then:``.
-BELOW = {"step_with_two_switches": 1, "event_step_without_its_time": 1}
+BELOW = {
+    "step_with_two_switches": 1,
+    "event_step_without_its_time": 1,
+    "step_since_its_own_event": 1,
+}
 
 
 def _line_of(text: str, marker: str, key: str | None = None) -> int:

@@ -220,6 +220,21 @@ def test_rules_csv_has_a_column_for_a_paused_schedule(capsys: pytest.CaptureFixt
     assert rows["icpc-timing"]["pause"] == ""
 
 
+def test_rules_csv_has_a_column_for_the_steps_of_a_schedule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Liverpool ELEVEN: six-weekly after the first Review, three-monthly once the home the child
+    # lives in is agreed as long-term (the agreement counted only since the last move).
+    assert main(["rules", "--authority", "liverpool", "--format", "csv"]) == 0
+    text = capsys.readouterr().out.removeprefix("\ufeff")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows["lac-visits-liverpool"]["then"] == (
+        "every 6 weeks after the first lac_review; every 3 months after the first "
+        "long_term_home_agreed, since the last placement_move"
+    )
+    assert rows["icpc-timing"]["then"] == ""
+
+
 @pytest.mark.parametrize(("age", "babies"), [("12", False), ("0.2", True)])
 def test_journey_owes_baby_visits_only_to_a_baby(
     age: str, babies: bool, capsys: pytest.CaptureFixture[str]

@@ -195,3 +195,60 @@ def test_a_pause_agrees_when_it_starts_by_time_or_event_and_ends_by_a_move(
             break
         case.append((day.isoformat(), name))
     assert vectorised(frame, [case]) == reference(frame, [case])
+
+
+#: What moves Liverpool's visits between their steps (the first Review, a long-term home agreed,
+#: counted only since the last move), and leaving and re-entering care.
+_STEP_SINCE_EVENTS = [
+    "long_term_home_agreed",
+    "placement_move",
+    "lac_review",
+    "looked_after",
+    "cin_plan",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    spells=st.lists(
+        st.tuples(
+            st.sampled_from(_STEP_SINCE_EVENTS),
+            st.sampled_from([0, 0, 1, 5]),
+            st.integers(min_value=0, max_value=4),
+            st.sampled_from([7, 30, 40, 44, 60, 92]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    home=st.one_of(st.none(), st.integers(min_value=1, max_value=40)),
+)
+def test_a_step_counted_since_a_move_agrees_in_both_readings(
+    spells: list[tuple[str, int, int, int]], home: int | None
+) -> None:
+    """`since` on a step (lac-visits-liverpool's agreement, since the last move), in both readings.
+
+    Each spell: an event (an agreement, a move, a Review, leaving or entering care) that many
+    days after the last visit, then that many visits that many days apart (met on the six-weekly
+    or only the three-monthly step, late, missed). ``home``: the child goes home that many days
+    after the last, often before the next visit is due, so the vectorised path (not the
+    one-by-one path for a stretch with a miss) finds the due dates of the whole stay.
+    """
+    frame = _frame("liverpool")
+    day = dt.date(2026, 11, 4)
+    # in care, reviewed and visited within the weekly step: later steps decide what is owed
+    case = [
+        ("2026-11-02", "looked_after"),
+        ("2026-11-03", "lac_review"),
+        ("2026-11-04", "lac_visit"),
+    ]
+    for name, after, visits, gap in spells:
+        day += dt.timedelta(days=after)
+        case.append((day.isoformat(), name))
+        for _ in range(visits):
+            day += dt.timedelta(days=gap)
+            case.append((day.isoformat(), "lac_visit"))
+    case = [(d, name) for d, name in case if d <= "2028-09-01"]
+    if home is not None:
+        last = dt.date.fromisoformat(case[-1][0])
+        case.append(((last + dt.timedelta(days=home)).isoformat(), "cin_plan"))
+    assert vectorised(frame, [case]) == reference(frame, [case])

@@ -267,11 +267,15 @@ def _recurring_activities(
     order = sorted(candidates.items(), key=lambda item: any(schedule.watched(s) for s in item[1]))
     for (activity, scope), specs in order:
         watched = {event for s in specs for event in schedule.watched(s)}
+        recounted = {event for s in specs for event in schedule.recounted(s)}
         for entered, left, _ in _stretches(workflow, events, scope, end):
             seen: dict[str, dt.date] = {}
+            history: list[tuple[str, dt.date]] = []
             for e in sorted([*events, *out], key=lambda e: e.day):
                 if e.name in watched and entered <= e.day < left and e.name not in seen:
                     seen[e.name] = e.day
+                if e.name in recounted and entered <= e.day < left:
+                    history.append((e.name, e.day))
             anchor, count = entered, 0
             while anchor < left:
                 # Every standard this child is owed for the activity (statute and a local
@@ -283,7 +287,8 @@ def _recurring_activities(
                     if s.applies(date_of_birth, anchor, child)
                     and s.in_force(
                         calendar.add(
-                            anchor, schedule.interval(calendar, s, entered, anchor, count, seen)
+                            anchor,
+                            schedule.interval(calendar, s, entered, anchor, count, seen, history),
                         )
                     )
                 ]
@@ -293,7 +298,7 @@ def _recurring_activities(
                         break
                     anchor = later  # an age band or a standard's period may start
                     continue
-                due = schedule.next_due(calendar, owed, entered, anchor, count, seen)
+                due = schedule.next_due(calendar, owed, entered, anchor, count, seen, history)
                 day = timer.do_by(activity, due, anchor + dt.timedelta(days=1))
                 if day >= left:
                     break

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from casejourney import schedule
-from casejourney.calendar import Unit
+from casejourney.calendar import Duration, Unit
 from casejourney.codebook import Codebook
 from casejourney.engine.records import EventLog, Kind, Snapshots
 from casejourney.spec.children import LEGAL_STATUSES, PLACEMENTS, PLANS
@@ -553,9 +553,17 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
     start = st["start"][stretch_of]
     anchor = np.where(j == 0, start, np.concatenate(([0], act_day[:-1])))
     seen = _first_seen(stream, st, schedule.watched(spec))
+    recounted = schedule.recounted(spec)
     interval_unit = np.empty(len(k), dtype=np.int64)
     due = _recurring_due(
-        grid, spec, anchor, j, start, interval_unit, {e: d[stretch_of] for e, d in seen.items()}
+        grid,
+        spec,
+        anchor,
+        j,
+        start,
+        interval_unit,
+        {e: d[stretch_of] for e, d in seen.items()},
+        _last_by(stream, st, stretch_of, anchor, recounted),
     )
     slack = grid.add(due, spec.every)
     ok_act = act_day <= slack
@@ -566,7 +574,16 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
         last_index = np.cumsum(count) - 1
         last_anchor[has_act] = act_day[last_index[has_act]]
     tail_unit = np.empty(n_st, dtype=np.int64)
-    tail_due = _recurring_due(grid, spec, last_anchor, count, st["start"], tail_unit, seen)
+    tail_due = _recurring_due(
+        grid,
+        spec,
+        last_anchor,
+        count,
+        st["start"],
+        tail_unit,
+        seen,
+        _last_by(stream, st, np.arange(n_st), last_anchor, recounted),
+    )
     open_ = st["end_row"] < 0
     stop = np.where(open_, book.end, st["end"])
     tail_ok = tail_due >= stop
@@ -596,7 +613,9 @@ def _recurring(stream: Stream, index: int, spec: RecurringSpec) -> Table:
         "stop": tail_due[pend],
         "unit": tail_unit[pend],
     }
-    slow = _recurring_slow(book, spec, st, np.flatnonzero(~fast), lo, hi, a_row, stream.day, seen)
+    which = np.flatnonzero(~fast)
+    histories = _histories(stream, st, which, recounted)
+    slow = _recurring_slow(book, spec, st, which, lo, hi, a_row, stream.day, seen, histories)
     # Joined and put in order one column at a time, each part's column let go as it is joined
     # (a national year's visits are millions of instances: whole tables side by side would
     # need several copies at once).
@@ -761,6 +780,57 @@ def _first_seen(stream: Stream, st: Table, events: Sequence[str]) -> dict[str, n
     return out
 
 
+def _last_by(
+    stream: Stream, st: Table, which: np.ndarray, anchor: np.ndarray, events: Sequence[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per occurrence, where and when each of ``events`` last happened in its stretch by ``anchor``.
+
+    The occurrence is in stretch ``which``, the last on ``anchor``; each event's flat position and
+    day (``schedule.LONG_AGO`` both: none on or before it), for a step with ``since``
+    (``schedule.grid_due``'s ``last``). A case's rows are in order of day, so a key of case and
+    day finds the last on or before ``anchor`` in one search.
+    """
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    case = st["case"][which].astype(np.int64)
+    start_row, limit_row = st["start_row"][which], st["limit_row"][which]
+    for event in events:
+        e_pos = stream.occurrences(event)[0].astype(np.int64)
+        e_row = e_pos // 4
+        if not len(e_row) or not len(which):
+            none = np.full(len(which), schedule.LONG_AGO, dtype=np.int64)
+            out[event] = (none, none.copy())
+            continue
+        e_day = stream.day[e_row].astype(np.int64)
+        low = int(e_day.min())
+        span = int(e_day.max()) - low + 1
+        key = stream.case[e_row].astype(np.int64) * span + (e_day - low)
+        target = case * span + np.clip(anchor.astype(np.int64) - low, -1, span - 1)
+        at = np.searchsorted(key, target, side="right") - 1
+        at = np.minimum(at, np.searchsorted(e_row, limit_row, side="left") - 1)
+        inside = at >= np.searchsorted(e_row, start_row, side="right")
+        at = np.maximum(at, 0)
+        out[event] = (
+            np.where(inside, e_pos[at], schedule.LONG_AGO),
+            np.where(inside, e_day[at], schedule.LONG_AGO),
+        )
+    return out
+
+
+def _histories(
+    stream: Stream, st: Table, which: np.ndarray, events: Sequence[str]
+) -> dict[int, list[tuple[str, int]]]:
+    """For stretches ``which``, each of ``events`` inside each, (name, day), in order."""
+    found: dict[int, list[tuple[int, str, int]]] = {int(s): [] for s in which.tolist()}
+    for event in events:
+        e_pos = stream.occurrences(event)[0]
+        e_row = e_pos // 4
+        lo = np.searchsorted(e_row, st["start_row"][which], side="right")
+        hi = np.searchsorted(e_row, st["limit_row"][which], side="left")
+        for s, a, b in zip(which.tolist(), lo.tolist(), hi.tolist(), strict=True):
+            found[s] += [(int(p), event, int(stream.day[p // 4])) for p in e_pos[a:b].tolist()]
+    return {s: [(name, day) for _, name, day in sorted(rows)] for s, rows in found.items()}
+
+
 def _recurring_due(
     grid: object,
     spec: RecurringSpec,
@@ -769,12 +839,13 @@ def _recurring_due(
     entered: np.ndarray,
     unit_out: np.ndarray,
     seen: Mapping[str, np.ndarray],
+    last: Mapping[str, tuple[np.ndarray, np.ndarray]],
 ) -> np.ndarray:
     """Due days after ``done`` occurrences, the last on ``anchor`` (``schedule.grid_due``)."""
     from casejourney.calendar import DayGrid
 
     assert isinstance(grid, DayGrid)
-    due, index = schedule.grid_due(grid, spec, anchor, done, entered, seen)
+    due, index = schedule.grid_due(grid, spec, anchor, done, entered, seen, last)
     units = np.array([_UNITS.index(d.unit) for d in schedule.steps(spec)], dtype=np.int64)
     unit_out[:] = units[index]
     return due
@@ -790,8 +861,13 @@ def _recurring_slow(
     a_row: np.ndarray,
     day: np.ndarray,
     seen: Mapping[str, np.ndarray],
+    histories: Mapping[int, Sequence[tuple[str, int]]],
 ) -> Table:
-    """Tracking's loop, one stretch at a time, for stretches where something was missed."""
+    """Tracking's loop, one stretch at a time, for stretches where something was missed.
+
+    ``histories``: per stretch, the ``recounted`` events in it, (name, day) in order (a step
+    with ``since``, ``schedule.since_switched``).
+    """
     grid = book.grid
     # The schedule's meaning is schedule.step_index's; here it runs on the day grid's shifters.
     compiled = [(grid.shifter(d.unit), d.value, _UNITS.index(d.unit)) for d in schedule.steps(spec)]
@@ -802,6 +878,10 @@ def _recurring_slow(
         for step in spec.then
     ]
     seen_lists = {event: days.tolist() for event, days in seen.items()}
+
+    def shift(day: int, duration: Duration) -> int:
+        return int(grid.shifter(duration.unit)(day, duration.value))
+
     slack_shift, slack_n = every[0], every[1]
     end = book.end
     # Rows packed as int64s as they are found (a list of tuples takes ~4 times the memory: a
@@ -815,8 +895,11 @@ def _recurring_slow(
         open_ = end_rows[s] < 0
         stop = end if open_ else ends[s]
         # A step switches on the latest of its time and its events (a time and an event: both).
-        thresholds = []
+        thresholds: list[int | None] = []
         for after, change in zip(afters, spec.then, strict=True):
+            if change.since is not None:
+                thresholds.append(None)  # counted from the last `since`: schedule.since_switched
+                continue
             switch_days = [seen_lists[event][s] for event in change.events]
             if after is not None:
                 switch_days.append(after[0](entered, after[1]))
@@ -826,7 +909,12 @@ def _recurring_slow(
         acts.append(None)
         for act in acts:
             while True:
-                reached = [threshold <= anchor for threshold in thresholds]
+                reached = [
+                    schedule.since_switched(change, entered, anchor, histories[s], shift)
+                    if threshold is None
+                    else threshold <= anchor
+                    for threshold, change in zip(thresholds, spec.then, strict=True)
+                ]
                 step = compiled[schedule.step_index(spec, done_count, reached)]
                 due = step[0](anchor, step[1])
                 slack = slack_shift(due, slack_n)

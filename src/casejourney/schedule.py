@@ -18,13 +18,16 @@ from typing import TypeVar
 import numpy as np
 
 from casejourney.calendar import DayGrid, Duration, WorkingCalendar
-from casejourney.spec.models import RecurringSpec
+from casejourney.spec.models import RecurringSpec, StepChangeSpec
 
 #: The day from which a duration's typical length is measured, to rank two intervals.
 _PROBE_START = dt.date(2026, 1, 5)
 
 #: In ``grid_due``'s ``seen`` arrays: the event has not happened in the stretch.
 NEVER = np.iinfo(np.int64).max
+
+#: In ``grid_due``'s ``last`` arrays: the event has not happened in the stretch by the occurrence.
+LONG_AGO = np.iinfo(np.int64).min
 
 
 def months_old(date_of_birth: dt.date, months: int) -> dt.date:
@@ -51,6 +54,8 @@ def at_age(origin: dt.date, births: np.ndarray, years: int) -> np.ndarray:
     found: np.ndarray = np.asarray(days, dtype=np.int64)[where]
     return found
 
+
+Day = TypeVar("Day", dt.date, int)
 
 #: Indices into ``steps(spec)``: the steady interval, the first, the second; then steps follow.
 EVERY, FIRST, SECOND, THEN = 0, 1, 2, 3
@@ -106,21 +111,67 @@ def watched(spec: RecurringSpec) -> tuple[str, ...]:
     return tuple(dict.fromkeys(event for step in spec.then for event in step.events))
 
 
+def recounted(spec: RecurringSpec) -> tuple[str, ...]:
+    """The events whose every occurrence matters (a ``since`` step's ``since`` and its events)."""
+    return tuple(
+        dict.fromkeys(
+            event
+            for step in spec.then
+            if step.since is not None
+            for event in (step.since, *step.events)
+        )
+    )
+
+
+def since_switched(
+    step: StepChangeSpec,
+    entered: Day,
+    anchor: Day,
+    history: Sequence[tuple[str, Day]],
+    add: Callable[[Day, Duration], Day],
+) -> bool:
+    """Whether a step with ``since`` has switched by ``anchor`` (the last occurrence).
+
+    ``history``: the ``recounted`` events in the stretch, (name, day), in the record's order. The
+    step counts from the last ``since`` on or before ``anchor`` (none: from ``entered``): ``after``
+    from that day, and each of its events must come after it in the record (on the day of a move,
+    an agreement listed after the move is the new home's, as ``pause``'s ``until`` and
+    ``restart_on`` read a record).
+    """
+    counted, found = entered, set[str]()
+    for name, day in history:
+        if day > anchor:
+            break
+        if name == step.since:
+            counted, found = day, set()
+        elif name in step.events:
+            found.add(name)
+    if step.after is not None and add(counted, step.after) > anchor:
+        return False
+    return all(event in found for event in step.events)
+
+
 def reached(
     calendar: WorkingCalendar,
     spec: RecurringSpec,
     entered: dt.date,
     anchor: dt.date,
     seen: Mapping[str, dt.date] | None = None,
+    history: Sequence[tuple[str, dt.date]] = (),
 ) -> list[bool]:
     """For each ``then`` step, whether it has switched by ``anchor`` (the last occurrence).
 
     A time step switches ``after`` entering the scope on ``entered``; an event step once its
     event first happened in the stretch, on the day ``seen`` gives (absent: not yet); a step with
-    both (``after`` and ``and_after_first``) once both have.
+    both (``after`` and ``and_after_first``) once both have. A step with ``since`` counts both
+    from the last ``since`` (``since_switched``, on ``history``: the ``recounted`` events in the
+    stretch, in order).
     """
     out = []
     for step in spec.then:
+        if step.since is not None:
+            out.append(since_switched(step, entered, anchor, history, calendar.add))
+            continue
         passed = step.after is None or calendar.add(entered, step.after) <= anchor
         for event in step.events:
             day = (seen or {}).get(event)
@@ -145,8 +196,6 @@ def pause_start(
 #: What a row of a record is to a pause (``pause_spells``): a move into the pause's scope, a move
 #: out of it (or into a terminal state), its ``until``, its ``event``, or anything else.
 PAUSE_IN, PAUSE_OUT, PAUSE_UNTIL, PAUSE_EVENT, PAUSE_OTHER = range(5)
-
-Day = TypeVar("Day", dt.date, int)
 
 
 def pause_spells(
@@ -201,13 +250,17 @@ def interval(
     anchor: dt.date,
     done: int,
     seen: Mapping[str, dt.date] | None = None,
+    history: Sequence[tuple[str, dt.date]] = (),
 ) -> Duration:
     """The interval to the next occurrence after ``done`` occurrences, the last on ``anchor``.
 
     The scope was entered on ``entered``; ``seen`` holds the first day of each watched event in
-    the stretch; ``step_index`` says which interval applies.
+    the stretch, ``history`` the ``recounted`` ones in order; ``step_index`` says which interval
+    applies.
     """
-    return steps(spec)[step_index(spec, done, reached(calendar, spec, entered, anchor, seen))]
+    return steps(spec)[
+        step_index(spec, done, reached(calendar, spec, entered, anchor, seen, history))
+    ]
 
 
 def grid_due(
@@ -217,16 +270,28 @@ def grid_due(
     done: np.ndarray,
     entered: np.ndarray,
     seen: Mapping[str, np.ndarray] | None = None,
+    last: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Due days on ``grid`` after ``done`` occurrences, the last on ``anchor`` (vectorised).
 
     The same meaning as ``interval``, for many stretches at once; ``entered`` is each stretch's
     first day and ``seen[event]`` the day each watched event first happened in it (``NEVER``:
-    not yet). Returns the due days and, for each, the index into ``steps(spec)`` that applied.
+    not yet); ``last[event]``, for the ``recounted`` events, the place in the record (any
+    increasing number) and the day it last happened in the stretch on or before ``anchor``
+    (``LONG_AGO`` both: not yet). Returns the due days and, for each,
+    the index into ``steps(spec)`` that applied.
     """
     switched = []
     for step in spec.then:
         passed = np.ones(len(anchor), dtype=bool)
+        if step.since is not None:  # since_switched: counted from the last `since`
+            since_place, since_day = (last or {})[step.since]
+            if step.after is not None:
+                passed &= grid.add(np.maximum(entered, since_day), step.after) <= anchor
+            for event in step.events:
+                passed &= (last or {})[event][0] > since_place
+            switched.append(passed)
+            continue
         if step.after is not None:
             passed &= grid.add(entered, step.after) <= anchor
         for event in step.events:
@@ -248,6 +313,7 @@ def next_due(
     anchor: dt.date,
     done: int,
     seen: Mapping[str, dt.date] | None = None,
+    history: Sequence[tuple[str, dt.date]] = (),
 ) -> dt.date:
     """The earliest next due date under every one of ``specs`` (all in force for one activity).
 
@@ -255,7 +321,7 @@ def next_due(
     scheduled to meet whichever falls due first.
     """
     return min(
-        calendar.add(anchor, interval(calendar, spec, entered, anchor, done, seen))
+        calendar.add(anchor, interval(calendar, spec, entered, anchor, done, seen, history))
         for spec in specs
     )
 

@@ -752,10 +752,12 @@ def _recurring(
         inside = flat[stretch.start_index : stretch.end_index]
         activities = [e.day for e in inside if e.name == spec.to]
         seen = _first_seen(inside, schedule.watched(spec))
+        recounted = schedule.recounted(spec)
+        history = [(e.name, e.day) for e in inside if e.name in recounted]
         for day in [*activities, None]:
             while True:
                 interval = schedule.interval(
-                    calendar, spec, stretch.start, anchor, done_count, seen
+                    calendar, spec, stretch.start, anchor, done_count, seen, history
                 )
                 due = _add(calendar, anchor, interval)
                 next_due = _add(calendar, due, spec.every)

@@ -84,6 +84,11 @@ def _standard_references(workflow: Workflow, standard: Standard) -> Iterator[Fin
             for step in spec.then
             for event in step.events
         ]
+        refs += [
+            ("then", step.since, "activity", list(workflow.activities))
+            for step in spec.then
+            if step.since is not None
+        ]
         if spec.pause is not None:
             refs.append(("pause", spec.pause.event, "activity", list(workflow.activities)))
             if spec.pause.until is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,9 @@ from casejourney.cli import (
     parse_date,
     print_csv,
 )
+
+if TYPE_CHECKING:
+    from casejourney.api import Workflow
 
 
 @app.command()
@@ -118,6 +121,7 @@ def rules(
                     **{k: v for k, v in r.items() if k not in {"source", "then", "applies_to"}},
                     "applies_to": " ".join(f"{k}={v}" for k, v in (r["applies_to"] or {}).items()),
                     **_durations(r),
+                    "then": _steps(workflow, r["id"]),
                     "while": " ".join(r["while"] or []),
                     "document": r["source"]["document"],
                     "section": r["source"]["section"],
@@ -133,6 +137,15 @@ def rules(
     for row in rules_table(workflow):
         table.add_row(*row.values())
     out.print(table)
+
+
+def _steps(workflow: Workflow, ident: str) -> str:
+    """A recurring standard's later steps in words, ``; ``-joined (empty for the rest).
+
+    ``every 3 months after the first long_term_home_agreed, since the last placement_move``.
+    """
+    spec = workflow.standards[ident].spec
+    return "; ".join(f"every {step.every} {step.switch}" for step in getattr(spec, "then", ()))
 
 
 def _durations(record: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def standard_record(workflow: Workflow, standard: Standard) -> dict[str, Any]:
                         "after": _duration(step.after),
                         "after_first": step.after_first,
                         "and_after_first": step.and_after_first,
+                        "since": step.since,
                         "every": _duration(step.every),
                     }
                     for step in spec.then

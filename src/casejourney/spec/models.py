@@ -825,7 +825,10 @@ class StepChangeSpec(_Frozen):
     "where the placement is intended to last until C is aged 18": reg 28(2)(c)). (Not ``on``: YAML
     1.1 readers such as PyYAML take an unquoted ``on`` for ``true``.) Either way the new interval
     applies from the occurrence after the switch (the next one counted from an occurrence on or
-    after it).
+    after it). With ``since``, the step's time and events count only from the last ``since`` in
+    the stretch (on or before the occurrence): "every six weeks until the home is agreed as the
+    child's long-term alternative home, then ... every three months" (Liverpool ELEVEN), where
+    "the home" is the one the child lives in, so a move makes the agreement count again.
     """
 
     after: DurationField | None = Field(
@@ -840,6 +843,11 @@ class StepChangeSpec(_Frozen):
         description="with `after`: an activity that must also have first happened in the "
         "stretch; the step applies once both have (the later of the two)",
     )
+    since: Identifier | None = Field(
+        default=None,
+        description="an activity: the step's `after` and events count only from its last "
+        "occurrence in the stretch (a placement move: a new home must be agreed again)",
+    )
     every: DurationField = Field(description="the new interval from then on")
 
     @property
@@ -851,10 +859,12 @@ class StepChangeSpec(_Frozen):
     def switch(self) -> str:
         """When the step applies, in words: ``after 1 year`` or ``after the first lac_review``."""
         if self.after is None:
-            return f"after the first {self.after_first}"
-        if self.and_after_first is not None:
-            return f"after {self.after} and the first {self.and_after_first}"
-        return f"after {self.after}"
+            text = f"after the first {self.after_first}"
+        elif self.and_after_first is not None:
+            text = f"after {self.after} and the first {self.and_after_first}"
+        else:
+            text = f"after {self.after}"
+        return text if self.since is None else f"{text}, since the last {self.since}"
 
     @model_validator(mode="after")
     def _one_switch(self) -> StepChangeSpec:
@@ -869,6 +879,12 @@ class StepChangeSpec(_Frozen):
                 "a step switches either after a time ('after: 1 year') or on an event "
                 "('after_first: lac_review'); give exactly one (for both together, a time and "
                 "an event: 'after: 1 year, and_after_first: ACTIVITY')"
+            )
+        if self.since is not None and self.since in self.events:
+            raise ValueError(
+                f"since '{self.since}' is the step's own event: since names another activity "
+                "after whose last occurrence the step's event must happen again (a placement "
+                "move)"
             )
         return self
 

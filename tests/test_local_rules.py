@@ -369,3 +369,96 @@ def test_liverpool_pause_is_measured_on_a_run_as_tracking_finds_it() -> None:
     tracked = [r for r in reference(frame, cases) if r[0] == "management-oversight"]
     assert len(tracked) >= 20
     assert [r for r in vectorised(frame, cases) if r[0] == "management-oversight"] == tracked
+
+
+#: Liverpool: in care from 5 January 2026, first Review on 30 January, the home agreed as
+#: long-term on 2 March, moved on 1 June, the new home agreed as long-term on 3 August.
+VISITS_MOVED = [
+    ("2026-01-05", "looked_after"),
+    ("2026-01-07", "lac_visit"),
+    ("2026-01-14", "lac_visit"),
+    ("2026-01-21", "lac_visit"),
+    ("2026-01-28", "lac_visit"),
+    ("2026-01-30", "lac_review"),
+    ("2026-02-04", "lac_visit"),
+    ("2026-03-02", "long_term_home_agreed"),
+    ("2026-03-16", "lac_visit"),
+    ("2026-06-01", "placement_move"),
+    ("2026-06-03", "lac_visit"),
+    ("2026-07-14", "lac_visit"),
+    ("2026-08-03", "long_term_home_agreed"),
+    ("2026-08-24", "lac_visit"),
+]
+
+
+def _liverpool_visits(log: list[tuple[str, str]], until: dt.date) -> list[tuple]:
+    liverpool = casejourney.load_workflow("liverpool")
+    events = [CaseEvent(D.fromisoformat(day), name) for day, name in log]
+    return [
+        (i.opened, i.due, i.done, i.outcome)
+        for i in track(liverpool, events, until=until)
+        if i.standard == "lac-visits-liverpool"
+    ]
+
+
+def test_liverpool_visits_are_six_weekly_after_a_move_until_the_new_home_is_agreed() -> None:
+    # ELEVEN: "weekly until their first CiC Review. After that we will visit at least every six
+    # weeks until the home is agreed as the child's long-term alternative home, then visits will
+    # be at least every three months." "The home" is the one the child lives in: after the move on
+    # 1 June the visits are six-weekly again (due 15 July, not 3 September) until the new home is
+    # agreed on 3 August, then three-monthly from the visit after it. The weekly visits "until
+    # their first CiC Review" do not come back.
+    assert _liverpool_visits(VISITS_MOVED, D(2026, 10, 1)) == [
+        (D(2026, 1, 5), D(2026, 1, 8), D(2026, 1, 7), Outcome.MET),
+        (D(2026, 1, 7), D(2026, 1, 14), D(2026, 1, 14), Outcome.MET),
+        (D(2026, 1, 14), D(2026, 1, 21), D(2026, 1, 21), Outcome.MET),
+        (D(2026, 1, 21), D(2026, 1, 28), D(2026, 1, 28), Outcome.MET),
+        (D(2026, 1, 28), D(2026, 2, 4), D(2026, 2, 4), Outcome.MET),
+        (D(2026, 2, 4), D(2026, 3, 18), D(2026, 3, 16), Outcome.MET),
+        (D(2026, 3, 16), D(2026, 6, 16), D(2026, 6, 3), Outcome.MET),
+        (D(2026, 6, 3), D(2026, 7, 15), D(2026, 7, 14), Outcome.MET),
+        (D(2026, 7, 14), D(2026, 8, 25), D(2026, 8, 24), Outcome.MET),
+        (D(2026, 8, 24), D(2026, 11, 24), None, Outcome.PENDING),
+    ]
+    # An agreement on the day of the move is the new home's if the record lists it after the
+    # move (as a pause's `until` and `restart_on` read a record), the old home's if before.
+    before = VISITS_MOVED[:9]
+    after = VISITS_MOVED[9:10]
+    agreed = ("2026-06-01", "long_term_home_agreed")
+    moved_then_agreed = _liverpool_visits(
+        [*before, *after, agreed, *VISITS_MOVED[10:12]], D(2026, 8, 1)
+    )
+    agreed_then_moved = _liverpool_visits(
+        [*before, agreed, *after, *VISITS_MOVED[10:12]], D(2026, 8, 1)
+    )
+    assert moved_then_agreed[7][:2] == (D(2026, 6, 3), D(2026, 9, 3))
+    assert agreed_then_moved[7][:2] == (D(2026, 6, 3), D(2026, 7, 15))
+    # Without the second agreement, the visits stay six-weekly in the new home.
+    unagreed = [e for e in VISITS_MOVED if e != ("2026-08-03", "long_term_home_agreed")]
+    assert _liverpool_visits(unagreed, D(2026, 10, 1))[-1] == (
+        D(2026, 8, 24),
+        D(2026, 10, 5),
+        None,
+        Outcome.PENDING,
+    )
+
+
+def test_liverpool_visits_after_a_move_are_measured_on_a_run_as_tracking_finds_them() -> None:
+    from tests.test_metrics import frame_for, reference, vectorised
+
+    frame = frame_for("liverpool", weeks=104)  # 2 November 2026 to 30 October 2028
+
+    def a_year_on(log: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [
+            (D.fromisoformat(day).replace(year=int(day[:4]) + 1).isoformat(), n) for day, n in log
+        ]
+
+    # home on 1 October 2027, before the next visit is due (every visit met: the fast path)
+    moved = [*a_year_on(VISITS_MOVED), ("2027-10-01", "cin_plan")]
+    # the same, the visit after the move missed (the slow path), and never agreed again; and
+    # the record as it is, still in care at the end of the frame (visits missed after August)
+    missed = [e for e in moved if e[0] not in ("2027-06-03", "2027-08-03")]
+    cases = [moved, missed, a_year_on(VISITS_MOVED)]
+    tracked = [r for r in reference(frame, cases) if r[0] == "lac-visits-liverpool"]
+    assert len(tracked) >= 18
+    assert [r for r in vectorised(frame, cases) if r[0] == "lac-visits-liverpool"] == tracked

@@ -462,3 +462,83 @@ def test_liverpool_visits_after_a_move_are_measured_on_a_run_as_tracking_finds_t
     tracked = [r for r in reference(frame, cases) if r[0] == "lac-visits-liverpool"]
     assert len(tracked) >= 18
     assert [r for r in vectorised(frame, cases) if r[0] == "lac-visits-liverpool"] == tracked
+
+
+def test_liverpool_visits_second_reading_edges() -> None:
+    # A second reading of line 437 (a reader who built neither `since` nor the rule): "the home"
+    # is the one the child lives in, "their first CiC Review" the child's first in a spell of care.
+    entered = [("2026-01-05", "looked_after"), ("2026-01-07", "lac_visit")]
+    reviewed = [*entered, ("2026-01-30", "lac_review"), ("2026-02-04", "lac_visit")]
+    agreed = [*reviewed, ("2026-03-02", "long_term_home_agreed"), ("2026-03-16", "lac_visit")]
+
+    def dues(log: list[tuple[str, str]], until: str = "2026-12-01") -> dict[D, D]:
+        return {o: d for o, d, *_ in _liverpool_visits(log, D.fromisoformat(until))}
+
+    # A move before the first Review: still weekly until the Review, six-weekly after it.
+    early_move = [
+        *entered,
+        ("2026-01-12", "placement_move"),
+        ("2026-01-14", "lac_visit"),
+        ("2026-01-21", "lac_visit"),
+        ("2026-01-28", "lac_visit"),
+        ("2026-01-30", "lac_review"),
+        ("2026-02-04", "lac_visit"),
+    ]
+    found = dues(early_move, "2026-04-01")
+    assert (found[D(2026, 1, 14)], found[D(2026, 1, 28)]) == (D(2026, 1, 21), D(2026, 2, 4))
+    assert found[D(2026, 2, 4)] == D(2026, 3, 18)
+    # Two moves: agreed (three-monthly), moved 1 April (six-weekly from the visit after it), the
+    # new home agreed 1 May (three-monthly), moved 1 July (six-weekly again, never agreed).
+    two_moves = [
+        *agreed,
+        ("2026-04-01", "placement_move"),
+        ("2026-04-03", "lac_visit"),
+        ("2026-05-01", "long_term_home_agreed"),
+        ("2026-05-10", "lac_visit"),
+        ("2026-07-01", "placement_move"),
+        ("2026-07-03", "lac_visit"),
+        ("2026-08-10", "lac_visit"),
+    ]
+    found = dues(two_moves)
+    assert [found[D(2026, m, d)] for m, d in ((3, 16), (4, 3), (5, 10), (7, 3), (8, 10))] == [
+        D(2026, 6, 16),
+        D(2026, 5, 15),
+        D(2026, 8, 10),
+        D(2026, 8, 14),
+        D(2026, 9, 21),
+    ]
+    # An agreement in an earlier home counts for nothing in the next.
+    earlier = [*agreed, ("2026-04-01", "placement_move"), ("2026-04-03", "lac_visit")]
+    assert dues(earlier)[D(2026, 4, 3)] == D(2026, 5, 15)
+    # Leaving care after the agreement and coming back: a new spell, weekly until its own first
+    # Review, then six-weekly (the old home's agreement gone).
+    back = [
+        *agreed,
+        ("2026-05-01", "cin_plan"),
+        ("2026-07-01", "looked_after"),
+        ("2026-07-03", "lac_visit"),
+        ("2026-07-24", "lac_review"),
+        ("2026-07-27", "lac_visit"),
+    ]
+    found = dues(back)
+    assert (found[D(2026, 7, 1)], found[D(2026, 7, 3)]) == (D(2026, 7, 4), D(2026, 7, 10))
+    assert found[D(2026, 7, 27)] == D(2026, 9, 7)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a then step switches whatever the steps before it: an agreement recorded before the "
+    "first Review makes the visits three-monthly at once (audit.md, Liverpool 437, item 13)",
+)
+def test_liverpool_visits_stay_weekly_until_the_first_review_after_an_early_agreement() -> None:
+    # "weekly until their first CiC Review. After that ... every six weeks until the home is
+    # agreed ..., then ... every three months": the agreement on 10 January, before the first
+    # Review on 30 January, does not end the weekly visits.
+    log = [
+        ("2026-01-05", "looked_after"),
+        ("2026-01-07", "lac_visit"),
+        ("2026-01-10", "long_term_home_agreed"),
+        ("2026-01-14", "lac_visit"),
+        ("2026-01-30", "lac_review"),
+    ]
+    assert _liverpool_visits(log, D(2026, 3, 1))[2][:2] == (D(2026, 1, 14), D(2026, 1, 21))

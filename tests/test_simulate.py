@@ -677,6 +677,7 @@ def test_without_children_standards_by_attribute_are_not_simulated_and_say_why()
         "lac-visits-placed-with-parents",
         "lac-visits-connected-person",
         "lac-visits-interim-order-with-parents",
+        "lac-visits-placed-with-parents-before-assessment",
     }
     assert "children.placement" in why["lac-visits-connected-person"]
     visits = [r for r in compiled.model.tasks if r.task == compiled.frame.code("lac_visit")]

@@ -298,3 +298,69 @@ def test_pep_reviewed_once_in_each_school_term(national: Workflow) -> None:
     # A two-year-old in care is owed none (children of school age or in early years, from 3).
     young = track(national, log, until=D(2026, 6, 1), date_of_birth=D(2023, 9, 1))
     assert owed(young, "pep-review-termly") == []
+
+
+def test_pd12a_cmh_and_termly_pep_second_reading_edges(national: Workflow) -> None:
+    # Second reading (a helper who built neither rule). The hearing's days are calendar days,
+    # bank holidays included: issued Friday 27 March 2026, day 18 is Easter Monday 13 April, so a
+    # hearing on Tuesday 14 April is late; day 12 (7 April) meets the lead time.
+    found = {
+        i.standard: (i.due, i.outcome)
+        for i in track(
+            national,
+            events(("2026-03-27", "care_proceedings"), ("2026-04-14", "case_management_hearing")),
+            until=D(2026, 6, 1),
+        )
+        if i.standard.startswith("cmh-")
+    }
+    assert found["cmh-not-later-than-day-18"] == (D(2026, 4, 13), Outcome.LATE)
+    assert found["cmh-not-before-day-12"][1] == Outcome.MET
+    # Once in each term: a review in the Easter holiday (5 April) is late for the spring term
+    # and counts for no term; the next is due by the end of the summer term (20 July), and a
+    # summer-holiday review (10 August) leaves the autumn term's owed by its end (18 December).
+    born = D(2015, 6, 1)
+    log = events(
+        ("2025-09-01", "looked_after"),
+        ("2025-10-01", "pep_review"),
+        ("2026-04-05", "pep_review"),
+        ("2026-07-01", "pep_review"),
+        ("2026-08-10", "pep_review"),
+    )
+    assert owed(
+        track(national, log, until=D(2027, 1, 31), date_of_birth=born), "pep-review-termly"
+    ) == [
+        (1, D(2026, 3, 27), D(2025, 10, 1), Outcome.MET),
+        (2, D(2026, 3, 27), D(2026, 4, 5), Outcome.LATE),
+        (3, D(2026, 7, 20), D(2026, 7, 1), Outcome.MET),
+        (4, D(2026, 12, 18), D(2026, 8, 10), Outcome.MET),
+        (5, D(2026, 12, 18), None, Outcome.MISSED),
+        (6, D(2027, 3, 26), None, Outcome.PENDING),
+    ]
+    # Leaving care at 18 ends it: born 1 February 2009, a care leaver on the birthday; after the
+    # review of 1 October 2026 (late for the summer term) the one due by 26 March 2027 is not owed.
+    log = events(
+        ("2025-09-01", "looked_after"),
+        ("2026-10-01", "pep_review"),
+        ("2027-02-01", "care_leaver"),
+    )
+    adult = track(national, log, until=D(2027, 6, 1), date_of_birth=D(2009, 2, 1))
+    assert [f for f in owed(adult, "pep-review-termly") if f[3] is not Outcome.WITHDRAWN] == [
+        (1, D(2026, 3, 27), None, Outcome.MISSED),
+        (2, D(2026, 7, 20), D(2026, 10, 1), Outcome.LATE),
+    ]
+    # In care at 2 years 11 months (born 15 October 2022, in care 15 September 2025): each
+    # occurrence is judged by the age on the day it opens, so the first owed is the summer
+    # term's (opening 27 March 2026), not the spring term's (a stated limit, not the guidance's).
+    young = owed(
+        track(
+            national,
+            events(("2025-09-15", "looked_after")),
+            until=D(2026, 9, 1),
+            date_of_birth=D(2022, 10, 15),
+        ),
+        "pep-review-termly",
+    )
+    assert [(due, o) for _, due, _, o in young] == [
+        (D(2026, 7, 20), Outcome.MISSED),
+        (D(2026, 12, 18), Outcome.PENDING),
+    ]

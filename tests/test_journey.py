@@ -6,15 +6,15 @@ import datetime as dt
 import itertools
 
 import casejourney
-from casejourney.journey import walk
+from casejourney.api import Workflow
+from casejourney.journey import Journey, walk
 from casejourney.simulate import _TaskBuilder, compile_scenario
 from casejourney.spec.models import RecurringSpec, StepChangeSpec
+from casejourney.spec.scenario import ScenarioSpec
 
 
-def test_liverpool_visits_turn_six_weekly_at_the_first_review_not_at_a_fixed_date() -> None:
-    # "weekly until their first CiC Review. After that ... at least every six weeks": the visit
-    # scheduled after the first Review is six weeks on, even where the Review came before the
-    # twentieth working day.
+def liverpool_child_in_care() -> tuple[Journey, ScenarioSpec, Workflow]:
+    """A Liverpool child who comes into care from a CIN plan on 5 January 2026, to December."""
     scenario, workflow = casejourney.load_scenario("liverpool-baseline")
     journey = walk(
         workflow,
@@ -23,6 +23,14 @@ def test_liverpool_visits_turn_six_weekly_at_the_first_review_not_at_a_fixed_dat
         path=["referral", "cf_assessment", "cin_plan", "looked_after"],
         until=dt.date(2026, 12, 1),
     )
+    return journey, scenario, workflow
+
+
+def test_liverpool_visits_turn_six_weekly_at_the_first_review_not_at_a_fixed_date() -> None:
+    # "weekly until their first CiC Review. After that ... at least every six weeks": the visit
+    # scheduled after the first Review is six weeks on, even where the Review came before the
+    # twentieth working day.
+    journey, _, _ = liverpool_child_in_care()
     days = [e.day for e in journey.events if e.name == "lac_visit"]
     [review, *_] = [e.day for e in journey.events if e.name == "lac_review"]
     before = [d for d in days if d <= review]
@@ -74,14 +82,7 @@ def test_a_step_waiting_for_a_time_and_an_event_switches_in_the_simulation_at_th
 
 def test_a_second_meeting_is_scheduled_in_the_journey_and_in_the_simulation() -> None:
     # Liverpool TEN: "we will meet within 10 days and again before the first review".
-    scenario, workflow = casejourney.load_scenario("liverpool-baseline")
-    journey = walk(
-        workflow,
-        scenario,
-        dt.date(2026, 1, 5),
-        path=["referral", "cf_assessment", "cin_plan", "looked_after"],
-        until=dt.date(2026, 12, 1),
-    )
+    journey, scenario, workflow = liverpool_child_in_care()
     [again] = [i for i in journey.instances if i.standard == "care-planning-meeting-again"]
     [review, *_] = [e.day for e in journey.events if e.name == "lac_review"]
     assert again.outcome.value == "met" and again.done is not None and again.done <= review

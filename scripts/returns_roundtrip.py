@@ -3,8 +3,11 @@
     python scripts/returns_roundtrip.py                        # docs/returns.md's table
     python scripts/returns_roundtrip.py --seeds 3 --replications 2 --scale 0.2   # a quick look
 
-For each seed: ``casejourney simulate SCENARIO -n 1 --seed S`` for two collection years
-(``--set horizon=104 weeks``), ``casejourney returns export`` of each year, then for each base
+For each seed: ``casejourney simulate SCENARIO -n 1 --seed S`` for two collection years from the
+first one's 1 April (``--set start=YYYY-04-01 --set horizon=105 weeks``: a run from the
+scenario's own start, 6 April, would leave the first year's first days unsimulated, its referrals
+missing and the cases open on the first day read as referred then), ``casejourney returns
+export`` of each year, then for each base
 ``casejourney scenario from-returns --base BASE -n 0`` on the first year (the command itself
 builds the scenario) and the built scenario simulated ``--replications`` times (its own seed),
 each replication's first year exported and read back as its returns.
@@ -61,7 +64,7 @@ def _round_trip(
         scale=scale,
         out=run,
         force=True,
-        changes=[f"horizon={horizon}"],
+        changes=[f"start={year - 1}-04-01", f"horizon={horizon}"],
     )
     exported = work / f"returns-{seed}"
     casejourney.export_returns(run, year, exported)
@@ -151,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument(
         "--horizon",
-        default="104 weeks",
-        help="the original run's horizon: it must reach 31 March after the second year",
+        default="105 weeks",
+        help="the original run's horizon from 1 April: it must reach 31 March after the second year",
     )
     parser.add_argument("--work", type=Path, default=ROOT / "results" / "roundtrip")
     args = parser.parse_args(argv)

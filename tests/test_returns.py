@@ -142,6 +142,29 @@ def test_a_folder_without_a_run_record_says_how_to_make_one(tmp_path: Path) -> N
     assert not (tmp_path / "out").exists()
 
 
+def test_a_year_begun_before_the_simulation_says_what_it_is_missing(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shipped scenarios start on 6 April: the collection year to March 2027 began 5 days
+    earlier, with no referrals in them, and the cases opened back-dated into them read as that
+    year's referrals (a scenario built from it sends too many referrals to an enquiry)."""
+    capsys.readouterr()
+    command = ["returns", "export", str(results), "--year", str(YEAR), "-o"]
+    assert main([*command, str(tmp_path / "a")]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "the collection year began 5 days before the simulation (2026-04-06)" in said
+    assert "--set start=2026-04-01" in said
+    started = tmp_path / "from-1-april"
+    casejourney.run_scenario(
+        "liverpool-baseline", scale=0.01, out=started, seed=7, changes=["start=2026-04-01"]
+    )
+    assert (
+        main(["returns", "export", str(started), "--year", str(YEAR), "-o", str(tmp_path / "b")])
+        == 0
+    )
+    assert "before the simulation" not in capsys.readouterr().out
+
+
 def test_export_rewrites_its_own_folder(results: Path, tmp_path: Path) -> None:
     folder = tmp_path / "903"
     export_ssda903(results, YEAR, folder)

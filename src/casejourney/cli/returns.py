@@ -53,7 +53,9 @@ def export(
     The SSDA903 CSVs (header, episodes, reviews, oc3) and the CIN census XML (cin-census.xml). Child
     ids (SIM + the case number) and dates of birth are synthetic: no child is behind them.
     """
-    written = casejourney.export_returns(results, year, folder, replication)
+    written = casejourney.export_returns(
+        results, year, folder, replication, notes=lambda line: out.print(f"note: {line}")
+    )
     for path in written:
         # Counted line by line (a national census is 800 MB): a Child is one line of the census.
         with path.open("rb") as handle:

@@ -23,7 +23,9 @@ import pyarrow.parquet as pq
 
 from casejourney.errors import CasejourneyError
 
-__all__ = ["Case", "Child", "ReturnsError", "Stream", "iter_cases", "read_cases", "run_seed"]
+__all__ = [
+    "Case", "Child", "ReturnsError", "Stream", "iter_cases", "read_cases", "run_seed", "run_start",
+]  # fmt: skip
 
 # The workflow states and tasks the returns report (national.yaml's names).
 LOOKED_AFTER = "looked_after"
@@ -130,6 +132,13 @@ def run_seed(results: Path) -> int:
             "`casejourney simulate SCENARIO -o FOLDER`"
         )
     return int(json.loads(record.read_text(encoding="utf-8"))["settings"]["seed"])
+
+
+def run_start(results: Path) -> dt.date | None:
+    """The first day a results folder simulated (from its ``run.json``), if it says."""
+    record = json.loads((results / "run.json").read_text(encoding="utf-8"))
+    start = record.get("start")
+    return dt.date.fromisoformat(start) if isinstance(start, str) else None
 
 
 def event_log(results: Path, replication: int) -> Path:

@@ -34,6 +34,7 @@ from casejourney.returns.caseload import (
     ever_in_care,
     iter_cases,
     run_seed,
+    run_start,
     years_before,
 )
 from casejourney.returns.cin import FOOTER, Census
@@ -215,16 +216,26 @@ def export_ssda903(results: Path, year: int, out: Path, replication: int = 0) ->
     return [out / name for name in names]
 
 
-def export_returns(results: Path, year: int, out: Path, replication: int = 0) -> list[Path]:
+def export_returns(
+    results: Path,
+    year: int,
+    out: Path,
+    replication: int = 0,
+    notes: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Write both synthetic returns into ``out`` atomically: the SSDA903 CSVs and the CIN census.
 
     ``out`` must be new or a folder this module wrote before (it holds our marker file). One pass
     over the event log, a case at a time: each case's census ``Child`` goes straight to the file
     and its SSDA903 rows (a small share of cases) are kept, so the memory held is the log's
     picked columns and the SSDA903's rows, not the caseload's objects nor the census's text.
+    ``notes`` is told, before anything is written, when the year began before the simulation.
     """
     _refuse_foreign(out)
     seed = run_seed(results)  # a results folder, before the event log is read
+    said = before_the_run(results, year)
+    if said and notes is not None:
+        notes(said)
     cases = iter_cases(event_log(results, replication))
     table, census, last = _Ssda903(year), Census(year), dt.date(year, 3, 31)
     with _staging(out) as folder, _without_gc():
@@ -239,6 +250,30 @@ def export_returns(results: Path, year: int, out: Path, replication: int = 0) ->
             write(FOOTER)
         names = [*_write(folder, table.tables()), CIN_FILE]
     return [out / name for name in names]
+
+
+def before_the_run(results: Path, year: int) -> str:
+    """What is missing from a collection year that began before the simulation did ("" if none).
+
+    The simulation makes no referrals before its first day, and a case it opens on that day with
+    a back-dated entry has no referral before it: the census shows its episode beginning on that
+    entry. When the entry falls in the year those cases read as the year's referrals, all of them
+    already at an assessment, an enquiry or a plan, and the referrals of the days before the first
+    day are missing. A scenario built from such a year sends too many of its referrals straight
+    to a section 47 enquiry (Liverpool's round trip: 44 cases open in an enquiry on 6 April 2026,
+    entered 1 to 5 April, and 2,146 enquiries against the original's 2,096 a year later).
+    """
+    start, first = run_start(results), dt.date(year - 1, 4, 1)
+    if start is None or start <= first:
+        return ""
+    days = (start - first).days
+    return (
+        f"the collection year began {days} day{'s' * (days != 1)} before the simulation "
+        f"({start.isoformat()}): none of its referrals in those days are in the returns, and "
+        "the cases open on the simulation's first day whose back-dated entry falls in them show "
+        "as referred then; simulate from 1 April (`--set start="
+        f"{first.isoformat()}`) for a whole year"
+    )
 
 
 @contextmanager

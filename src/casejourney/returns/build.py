@@ -15,7 +15,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from casejourney.returns.figures import Carried, Figures
+import numpy as np
+
+from casejourney.returns.figures import Carried, Figures, fit_through_unseen
 
 __all__ = ["MIN_DECISIONS", "build_scenario", "cases_csv"]
 
@@ -197,7 +199,76 @@ def _base_in_days(document: dict[str, Any], key: str, state: str, why: str) -> l
     return kept
 
 
-_CALENDAR_DAYS = {"days": 1.0, "working_days": 7 / 5, "weeks": 7.0}
+_CALENDAR_DAYS = {"days": 1.0, "working_days": 7 / 5, "weeks": 7.0, "months": 365.25 / 12}
+
+#: A state whose cases can go through one neither return shows and come back to it, one stay in
+#: the returns: (that state, the trigger into it, the trigger back).
+_THROUGH = {"cp_plan": ("plo", "cp_to_plo", "plo_step_down")}
+#: Draws of each of the base's stays for the chance of each day (a fixed seed: the same file).
+_DRAWS = 200_000
+
+
+def _days_drawn(dist: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+    """``_DRAWS`` stays from a scenario's distribution, in calendar days."""
+    unit = _CALENDAR_DAYS.get(dist.get("unit", "days"), 1.0)
+    shape = dist["dist"]
+    if shape == "fixed":
+        drawn = np.full(_DRAWS, float(dist["value"]))
+    elif shape == "uniform":
+        drawn = rng.uniform(dist["low"], dist["high"], _DRAWS)
+    elif shape == "triangular":
+        low, mode, high = dist["low"], dist["mode"], dist["high"]
+        drawn = (
+            np.full(_DRAWS, float(low)) if low == high else rng.triangular(low, mode, high, _DRAWS)
+        )
+    elif shape == "lognormal":
+        sigma = np.log(dist["p90"] / dist["median"]) / 1.2815515655446004
+        drawn = rng.lognormal(np.log(dist["median"]), sigma, _DRAWS)
+    else:
+        drawn = rng.exponential(dist["mean"], _DRAWS)
+    return np.asarray(drawn * unit)
+
+
+def _chance_of_each_day(days: np.ndarray) -> np.ndarray:
+    return np.bincount(np.floor(days).astype(np.int64)) / len(days)
+
+
+def _through_unseen(document: dict[str, Any], figures: Figures, state: str) -> list[str]:
+    """``stays.<state>`` refitted beside the base's way through a state the returns cannot show.
+
+    See :func:`casejourney.returns.figures.fit_through_unseen`: the plans going into
+    pre-proceedings, and those coming back from it as one plan, take the base's stays and shares
+    (the rebuilt scenario makes them through its own PLO branch), and the lognormal fitted is the
+    stay of the rest. Without the base's stay before PLO, PLO's, and the plan's after it, the
+    one-lognormal fit is kept.
+    """
+    if state not in _THROUGH or state not in figures.stays or not figures.plan_spells:
+        return []
+    unseen, into, back = _THROUGH[state]
+    before = document.get("stays_to", {}).get(state, {}).get(unseen)
+    during = document.get("stays", {}).get(unseen)
+    after = document.get("stays_from", {}).get(state, {}).get(unseen)
+    share = float(document.get("branches", {}).get(state, {}).get(into, 0.0))
+    again = float(document.get("branches", {}).get(unseen, {}).get(back, 0.0))
+    if not (before and during and after and share > 0):
+        return []
+    rng = np.random.default_rng(0)
+    first = _days_drawn(before, rng)
+    whole = first + _days_drawn(during, rng) + _days_drawn(after, rng)
+    stay = fit_through_unseen(
+        figures.plan_spells,
+        figures.stays[state],
+        (share * (1 - again), _chance_of_each_day(first)),
+        (share * again, _chance_of_each_day(whole)),
+    )
+    median = max(round(stay.median_days), 1)
+    document["stays"][state].update(median=median, p90=max(round(stay.p90_days), median + 1))
+    return [
+        f"stays.{state}: fitted beside the base's way through {unseen} ({share:.0%} of "
+        f"{state} ending into it, {again:.0%} of those back on the same {state}) with the "
+        f"base's stays before, in and after it (one lognormal: median "
+        f"{figures.stays[state].median_days:.0f}, p90 {figures.stays[state].p90_days:.0f} days)"
+    ]
 
 
 def _team_of(document: dict[str, Any], state: str) -> dict[str, Any] | None:
@@ -307,6 +378,9 @@ def build_scenario(
         kept += _unpaced(document, figures, state)
     for state in sorted(set(stays) - set(figures.stays)):
         kept.append(f"stays.{state}: the base's (not measurable in the returns)")
+    kept += [
+        line for state in sorted(_THROUGH) for line in _through_unseen(document, figures, state)
+    ]
     kept += _history(figures, document)
     opening = {state: int(figures.open.get(state, 0)) for state in _OPEN_STATES}
     if carried:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -313,7 +314,7 @@ def test_no_meeting_on_christmas_day_or_any_day_the_diary_is_closed() -> None:
         slots=(SlotModel("chairs", 10.0),),
         end=70,
     )
-    m = model(**{**m.__dict__, "arrivals": np.full(70, 2.0)})
+    m = dataclasses.replace(m, arrivals=np.full(70, 2.0))
     log, _ = simulate(m, SEED)
     held = log["day"][(log["kind"] == Kind.ENTER) & (log["event"] == 1)]
     assert len(held) > 0

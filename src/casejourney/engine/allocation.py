@@ -12,11 +12,12 @@ import heapq
 
 import numpy as np
 
-from casejourney.engine.state import ALLOCATE, LEAVER, RunState
+from casejourney.engine.state import ALLOCATE, LEAVER, RunState, trait
 
 _LOOK_AHEAD = 8  # waiting cases tried when the first does not fit
 
 
+@trait
 class Allocation(RunState):
     """Cases joining and leaving teams' workers."""
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from casejourney.engine.actions import ArriveBooked
 from casejourney.engine.model import Model
-from casejourney.engine.state import ADJOURN, NAN, PREPARE, RunState, Shift
+from casejourney.engine.state import ADJOURN, NAN, PREPARE, RunState, Shift, trait
 
 
 def diary(model: Model, index: int, share: float = 1.0) -> list[int]:
@@ -28,6 +28,7 @@ def diary(model: Model, index: int, share: float = 1.0) -> list[int]:
     return free
 
 
+@trait
 class Booking(RunState):
     """Booking slots and booked entries."""
 

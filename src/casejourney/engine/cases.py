@@ -16,7 +16,7 @@ import numpy as np
 from casejourney.engine.actions import ArriveBooked, Exit, record
 from casejourney.engine.model import Carried, Model, TaskKind
 from casejourney.engine.sampling import generator, sample, whole_units
-from casejourney.engine.state import ENTER, HISTORY, NAN, RunState
+from casejourney.engine.state import ENTER, HISTORY, NAN, RunState, trait
 
 
 @dataclass
@@ -94,6 +94,7 @@ def _move(model: Model, prev: int, new: int) -> Move:
     )
 
 
+@trait
 class Cases(RunState):
     """Cases arriving, entering and leaving states."""
 

@@ -6,9 +6,10 @@ gives one up (longest waiting first).
 
 from __future__ import annotations
 
-from casejourney.engine.state import OVERFLOW, PLACE, RunState
+from casejourney.engine.state import OVERFLOW, PLACE, RunState, trait
 
 
+@trait
 class Places(RunState):
     """Cases taking and giving up places."""
 

@@ -510,11 +510,11 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
             if slots.extra > 0:
                 add(day, f"diary:{slots.name}", "extra_taken", self.extra_taken[index])
                 self.extra_taken[index] = 0
-        for pool, free, over in zip(
+        for pool, free, overflowing in zip(
             self.model.places, self.places_free, self.overflowing, strict=True
         ):
             add(day, f"place:{pool.name}", "used", pool.places - free)
-            add(day, f"place:{pool.name}", "overflow", over)
+            add(day, f"place:{pool.name}", "overflow", overflowing)
 
     def _snap(self, day: int, subject: str, measure: str, value: float) -> None:
         self.snap_day.append(day)

@@ -13,7 +13,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -48,9 +48,20 @@ NO_LIMIT = 1 << 40  # a piece of work that applies whenever it is done
 NAN = math.nan
 PREPARE = 10  # working days before a booked task that preparing for it starts
 
+_T = TypeVar("_T")
+
 Shift = Callable[[int, int], int]  # (day, n) -> the day n units later on the run's calendar
 
+try:  # a mixin of the run, for mypyc (scripts/build_native.py); nothing in pure Python
+    from mypy_extensions import trait as trait
+except ImportError:  # mypy's own package: a plain install may not have it
 
+    def trait(cls: _T) -> _T:
+        """Mark a class as a mixin (for mypyc; nothing without it)."""
+        return cls
+
+
+@trait
 class RunState:
     """The state of one run (filled in by ``run.Run.__init__``)."""
 
@@ -159,79 +170,127 @@ class RunState:
     pending: deque[Action]
     row: Callable[..., None]
 
-    if TYPE_CHECKING:
-        # Steps one mechanism asks of another (defined in the module named).
+    # Steps one mechanism asks of another (defined in the module named).
 
-        def schedule(self, day: int, action: Action) -> None: ...  # run
-        def drain(self) -> None: ...  # run
-        def enter(  # cases
-            self,
-            case: int,
-            new: int,
-            day: int,
-            *,
-            at: float | None = None,
-            asked: float = NAN,
-            stay: int | None = None,
-            opening: bool = False,
-        ) -> None: ...
-        def stay(  # cases
-            self,
-            case: int,
-            new: int,
-            day: int,
-            entry: int,
-            holder: int,
-            at: float,
-            stay: int | None,
-            opening: bool,
-        ) -> None: ...
-        def leave(self, case: int, day: int) -> None: ...  # cases
-        def join_team(self, case: int, state: int, index: int) -> int: ...  # allocation
-        def leave_team(self, case: int, state: int, index: int) -> bool: ...  # allocation
-        def move_within(  # allocation
-            self, case: int, prev: int, new: int, index: int
-        ) -> tuple[int, bool]: ...
-        def fill(self, index: int, day: int) -> None: ...  # allocation
-        def release_work(  # work
-            self, case: int, state: int, entry: int, due: int, at: float
-        ) -> None: ...
-        def push(self, team_index: int, item: Work) -> None: ...  # work
-        def valid(self, item: Work) -> bool: ...  # work
-        def drop(self, item: Work, team: int, day: int) -> None: ...  # work
-        def take_places(self, case: int, pools: tuple[int, ...], day: int) -> None: ...  # places
-        def free_place(self, case: int, pool: int, day: int) -> None: ...  # places
-        def book(  # booking
-            self,
-            index: int,
-            day: int,
-            window: bool = True,
-            notice: tuple[Shift, int] | None = None,
-            deadline: bool = False,
-            priority: bool = False,
-        ) -> int: ...
-        def book_entry(self, index: int, case: int, day: int) -> int: ...  # booking
-        def cancel_booking(self, rule: int, case: int) -> None: ...  # booking
-        def start_rule(self, case: int, index: int, day: int) -> None: ...  # tasks
-        def plan_next(  # tasks
-            self, case: int, index: int, token: int, anchor: int, count: int, entered: int
-        ) -> None: ...
-        def task_team(self, case: int, rule: TaskRule) -> int: ...  # tasks
-        def task_done(  # tasks
-            self,
-            index: int,
-            case: int,
-            day: int,
-            *,
-            team: int = -1,
-            server: int = -1,
-            asked: float = NAN,
-            started: float = NAN,
-            hours: float = NAN,
-            due: int = NO_DUE,
-        ) -> None: ...
-        def trigger_once(  # tasks
-            self, case: int, index: int, anchor: int, only_if_due_from: int | None = None
-        ) -> None: ...
-        def trigger_lead(self, case: int, index: int, target: int) -> None: ...  # tasks
-        def schedule_marks(self, case: int) -> None: ...  # tasks
+    def schedule(self, day: int, action: Action) -> None:  # run
+        raise NotImplementedError
+
+    def drain(self) -> None:  # run
+        raise NotImplementedError
+
+    def enter(  # cases
+        self,
+        case: int,
+        new: int,
+        day: int,
+        *,
+        at: float | None = None,
+        asked: float = NAN,
+        stay: int | None = None,
+        opening: bool = False,
+    ) -> None:
+        raise NotImplementedError
+
+    def stay(  # cases
+        self,
+        case: int,
+        new: int,
+        day: int,
+        entry: int,
+        holder: int,
+        at: float,
+        stay: int | None,
+        opening: bool,
+    ) -> None:
+        raise NotImplementedError
+
+    def leave(self, case: int, day: int) -> None:  # cases
+        raise NotImplementedError
+
+    def join_team(self, case: int, state: int, index: int) -> int:  # allocation
+        raise NotImplementedError
+
+    def leave_team(self, case: int, state: int, index: int) -> bool:  # allocation
+        raise NotImplementedError
+
+    def move_within(  # allocation
+        self, case: int, prev: int, new: int, index: int
+    ) -> tuple[int, bool]:
+        raise NotImplementedError
+
+    def fill(self, index: int, day: int) -> None:  # allocation
+        raise NotImplementedError
+
+    def release_work(  # work
+        self, case: int, state: int, entry: int, due: int, at: float
+    ) -> None:
+        raise NotImplementedError
+
+    def push(self, team_index: int, item: Work) -> None:  # work
+        raise NotImplementedError
+
+    def valid(self, item: Work) -> bool:  # work
+        raise NotImplementedError
+
+    def drop(self, item: Work, team: int, day: int) -> None:  # work
+        raise NotImplementedError
+
+    def take_places(self, case: int, pools: tuple[int, ...], day: int) -> None:  # places
+        raise NotImplementedError
+
+    def free_place(self, case: int, pool: int, day: int) -> None:  # places
+        raise NotImplementedError
+
+    def book(  # booking
+        self,
+        index: int,
+        day: int,
+        window: bool = True,
+        notice: tuple[Shift, int] | None = None,
+        deadline: bool = False,
+        priority: bool = False,
+    ) -> int:
+        raise NotImplementedError
+
+    def book_entry(self, index: int, case: int, day: int) -> int:  # booking
+        raise NotImplementedError
+
+    def cancel_booking(self, rule: int, case: int) -> None:  # booking
+        raise NotImplementedError
+
+    def start_rule(self, case: int, index: int, day: int) -> None:  # tasks
+        raise NotImplementedError
+
+    def plan_next(  # tasks
+        self, case: int, index: int, token: int, anchor: int, count: int, entered: int
+    ) -> None:
+        raise NotImplementedError
+
+    def task_team(self, case: int, rule: TaskRule) -> int:  # tasks
+        raise NotImplementedError
+
+    def task_done(  # tasks
+        self,
+        index: int,
+        case: int,
+        day: int,
+        *,
+        team: int = -1,
+        server: int = -1,
+        asked: float = NAN,
+        started: float = NAN,
+        hours: float = NAN,
+        due: int = NO_DUE,
+    ) -> None:
+        raise NotImplementedError
+
+    def trigger_once(  # tasks
+        self, case: int, index: int, anchor: int, only_if_due_from: int | None = None
+    ) -> None:
+        raise NotImplementedError
+
+    def trigger_lead(self, case: int, index: int, target: int) -> None:  # tasks
+        raise NotImplementedError
+
+    def schedule_marks(self, case: int) -> None:  # tasks
+        raise NotImplementedError

@@ -18,7 +18,7 @@ from casejourney.calendar import DayGrid, Unit
 from casejourney.engine.actions import Mark, Meet, Prepare, Release, Work, record
 from casejourney.engine.model import Offset, TaskKind, TaskRule
 from casejourney.engine.records import NO_DUE
-from casejourney.engine.state import MARK_ROW, NAN, NO_LIMIT, PREPARE, TASK, WORK, RunState
+from casejourney.engine.state import MARK_ROW, NAN, NO_LIMIT, PREPARE, TASK, WORK, RunState, trait
 
 
 class Timing:
@@ -86,6 +86,7 @@ def age_groups(rules: Sequence[TaskRule]) -> list[tuple[int, ...]]:
     return out
 
 
+@trait
 class Tasks(RunState):
     """Tasks planned, released, booked and done."""
 

@@ -16,7 +16,7 @@ import math
 from casejourney.engine.actions import Done, Work, record
 from casejourney.engine.model import TaskKind
 from casejourney.engine.pools import ServerPool
-from casejourney.engine.state import DROP, NAN, NO_LIMIT, QUEUED, TASK, WORK, RunState
+from casejourney.engine.state import DROP, NAN, NO_LIMIT, QUEUED, TASK, WORK, RunState, trait
 
 
 def _spread(by_day: list[float], began: float, finish: float, rate: float) -> None:
@@ -29,6 +29,7 @@ def _spread(by_day: list[float], began: float, finish: float, rate: float) -> No
         by_day[last] += (finish - last) * rate
 
 
+@trait
 class Queues(RunState):
     """Teams' queues and shifts."""
 

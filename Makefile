@@ -5,15 +5,20 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps graphviz validators demo test lint schema diagrams clean
+.PHONY: install native system-deps graphviz validators demo test lint schema diagrams clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed native
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# The engine compiled with mypyc where a C compiler is available (else pure Python, said in one
+# line); compiled again only when the engine's sources have changed.
+native: $(VENV)/.installed
+	$(PY) scripts/build_native.py
 
 # What the tests need: Graphviz, and Chromium for the browser test (tests/test_browser.py).
 system-deps:
@@ -63,4 +68,4 @@ schema: install
 	$(BIN)/python -m casejourney.spec.schema
 
 clean:
-	rm -rf $(VENV) .venv-validators .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-validators src/casejourney/engine/_native .pytest_cache .mypy_cache .ruff_cache .hypothesis

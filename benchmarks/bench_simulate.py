@@ -3,8 +3,12 @@
 Run: python benchmarks/bench_simulate.py [--quick]
      python benchmarks/bench_simulate.py --child year REFERRALS none|metrics [AREAS]
        (one measurement alone, printed as JSON: e.g. 632830 none for the national year only)
-Prints figures (no assertions; tests never time anything). Each measurement runs in a fresh process
-so that its peak memory is its own. What it measures:
+Prints figures (no assertions; tests never time anything), for the engine as installed: compiled
+with mypyc where ``make install`` could build it (the first line says which), pure Python with
+``CASEJOURNEY_PURE_PYTHON=1`` (the fresh processes inherit it), e.g.
+     CASEJOURNEY_PURE_PYTHON=1 python benchmarks/bench_simulate.py --child year 632830 none
+Compare the two in the same period, alternating, on a shared machine. Each measurement runs in a
+fresh process so that its peak memory is its own. What it measures:
 
 1. One simulated year (no warm-up) of national-baseline at England's volume (~630,000 referrals,
    ~1.3 million contacts, the open caseload of 31 March, recurring visits and reviews included, as
@@ -45,7 +49,7 @@ def one_year(referrals: int, with_metrics: bool, areas: int | None = None) -> di
 
     import casejourney
     from casejourney import metrics
-    from casejourney.engine import Kind
+    from casejourney.engine import NATIVE, Kind
     from casejourney.simulate import compile_scenario, run_replication
 
     scenario, workflow = casejourney.load_scenario("national-baseline")
@@ -68,6 +72,7 @@ def one_year(referrals: int, with_metrics: bool, areas: int | None = None) -> di
         "cases": int(np.unique(log["case"]).size),
         "referrals": int(((log["kind"] == Kind.ENTER) & (log["event"] == code)).sum()),
         "peak_mib_simulating": peak_simulating,
+        "compiled": float(NATIVE),
     }
     if with_metrics:
         started = time.perf_counter()
@@ -170,7 +175,10 @@ def main(argv: list[str]) -> int:
         return 0
     quick = "--quick" in argv
     sizes = SIZES[:2] if quick else SIZES
-    print(f"python {sys.version.split()[0]}; one core per process; figures from fresh processes\n")
+    from casejourney.engine import BUILD
+
+    print(f"python {sys.version.split()[0]}; one core per process; figures from fresh processes")
+    print(f"engine: {BUILD}\n")
 
     print("1. One simulated year at England's volume (national-baseline, no warm-up)")
     national = _child("year", str(sizes[-1]), "metrics")

@@ -461,6 +461,34 @@ def test_weekly_on_time_by_week_due_agrees_with_tracking_at_the_end_of_the_recor
     assert found[("standard.on_time_pct", "icpc-timing", final)] == 50.0
 
 
+def same_measures(a: metrics.Measures, b: metrics.Measures) -> bool:
+    """Row for row the same (a missing value equal to a missing value)."""
+    values = np.array_equal(np.array(a.value), np.array(b.value), equal_nan=True)
+    return values and (a.metric, a.subject, a.week) == (b.metric, b.subject, b.week)
+
+
+def test_measures_are_the_same_on_pieces_of_the_stream_and_with_the_log_let_go(
+    tiny_run: tuple[Frame, EventLog, casejourney.engine.Snapshots],
+) -> None:
+    """A national year is measured a piece of its cases at a time, its log let go as it is read:
+    the figures must be the whole log's, row for row."""
+    frame, log, snapshots = tiny_run
+    stream = metrics.Stream.of(log, frame)
+    pieces = stream.pieces(2_000)
+    assert len(pieces) > 5
+    assert sum(len(p.case) for p in pieces) == len(stream.case)
+    assert all(p.first[0] for p in pieces)  # each piece begins with a case's first row
+    whole, cut = metrics.Measures.empty(), metrics.Measures.empty()
+    metrics.standard_measures(whole, frame, stream)
+    metrics.standard_measures(cut, frame, stream, piece_rows=2_000)
+    assert same_measures(cut, whole)
+    assert any(v > 0 for m, v in zip(whole.metric, whole.value, strict=True) if m == "standard.due")
+    expected = metrics.measure(log, snapshots, frame)
+    own = EventLog(log.replication, log.names, log.teams, dict(log.columns), dict(log.cases))
+    assert same_measures(metrics.measure(own, snapshots, frame, release=True), expected)
+    assert not own.columns and len(log) > 0  # let go of by the copy only
+
+
 def test_confidence_intervals_stay_within_what_the_measure_can_be() -> None:
     reps = {}
     for r, (pct, count) in enumerate([(0.0, 0.0), (0.0, 0.0), (10.0, 3.0)]):

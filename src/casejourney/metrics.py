@@ -12,10 +12,11 @@ be summarised across replications with confidence intervals (``across``).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,36 @@ class Stream:
             prev_phase,
             None if birth is None else birth.astype(np.int64),
             {k: v for k, v in log.cases.items() if k in _ATTRIBUTE_WORDS},
+        )
+
+    def pieces(self, rows: int) -> list[Stream]:
+        """The stream cut into pieces of about ``rows`` rows, at cases' first rows.
+
+        Each piece is a stream of its own (views on this one's columns, nothing copied) holding
+        whole cases, so what is worked out case by case comes out the same on the pieces as on
+        the whole, with a piece's working arrays instead of the whole stream's.
+        """
+        n = len(self.case)
+        if n <= rows:
+            return [self]
+        starts = np.flatnonzero(self.first)
+        at = np.searchsorted(starts, np.arange(rows, n, rows))
+        edges = [0, *np.unique(starts[at[at < len(starts)]]).tolist(), n]
+        return [self.piece(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+    def piece(self, start: int, stop: int) -> Stream:
+        """Rows ``start:stop`` (whole cases) as a stream of their own (views)."""
+        return replace(
+            self,
+            case=self.case[start:stop],
+            day=self.day[start:stop],
+            event=self.event[start:stop],
+            enter=self.enter[start:stop],
+            cur=self.cur[start:stop],
+            prev=self.prev[start:stop],
+            first=self.first[start:stop],
+            cur_phase=self.cur_phase[start:stop],
+            prev_phase=self.prev_phase[start:stop],
         )
 
     @functools.cached_property
@@ -1143,6 +1174,13 @@ class Measures:
         self.week += w
         self.value += v
 
+    def extend(self, other: Measures) -> None:
+        """Add ``other``'s rows after these."""
+        self.metric += other.metric
+        self.subject += other.subject
+        self.week += other.week
+        self.value += other.value
+
 
 def _by_week(book: Codebook, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Totals by reported week of the rows whose day falls in the window."""
@@ -1171,52 +1209,91 @@ def _open_at(starts: np.ndarray, ends: np.ndarray, moments: np.ndarray) -> np.nd
     return np.searchsorted(s, moments, side="right") - np.searchsorted(e, moments, side="right")
 
 
-def standard_measures(out: Measures, book: Codebook, stream: Stream) -> None:
+#: Rows of the tracked stream worked on at once by the standards (a national year's stream is
+#: about 11 million rows; a piece's working arrays are a few tens of megabytes).
+PIECE_ROWS = 1 << 21
+
+
+def standard_measures(
+    out: Measures, book: Codebook, stream: Stream, piece_rows: int = PIECE_ROWS
+) -> None:
     """Per standard: due, met, breached, % on time (by the week due), lateness median and p90.
 
-    One standard at a time, so that only one standard's instances are held at once.
+    One standard at a time on one piece of the stream at a time (whole cases: ``Stream.pieces``),
+    so that only one standard's instances for a piece's cases are held at once; counts are added
+    up over the pieces and lateness gathered, so the figures are the whole stream's.
     """
     weeks = book.weeks
-    for index, standard in enumerate(book.workflow.standards.values()):
-        if not _measured(book, standard):
-            continue
-        table = _standard_instances(stream, index, standard)
-        due_week = book.week_of(table["due"])
-        pick = (due_week >= 0) & (due_week < weeks) & np.isin(table["outcome"], (MET, LATE, MISSED))
-        w = due_week[pick]
-        outcome = table["outcome"][pick]
-        due = np.bincount(w, minlength=weeks)[:weeks]
-        met = np.bincount(w[outcome == MET], minlength=weeks)[:weeks]
-        breached = due - met
+    measured = [
+        (index, standard)
+        for index, standard in enumerate(book.workflow.standards.values())
+        if _measured(book, standard)
+    ]
+    due = {standard.id: np.zeros(weeks, dtype=np.int64) for _, standard in measured}
+    met = {standard.id: np.zeros(weeks, dtype=np.int64) for _, standard in measured}
+    late: dict[str, list[np.ndarray]] = {standard.id: [] for _, standard in measured}
+    units: dict[str, list[np.ndarray]] = {standard.id: [] for _, standard in measured}
+    for piece in stream.pieces(piece_rows):
+        for index, standard in measured:
+            table = _standard_instances(piece, index, standard)
+            due_week = book.week_of(table["due"])
+            pick = (
+                (due_week >= 0)
+                & (due_week < weeks)
+                & np.isin(table["outcome"], (MET, LATE, MISSED))
+            )
+            w = due_week[pick]
+            outcome = table["outcome"][pick]
+            sid = standard.id
+            due[sid] += np.bincount(w, minlength=weeks)[:weeks]
+            met[sid] += np.bincount(w[outcome == MET], minlength=weeks)[:weeks]
+            late[sid].append(table["late_days"][pick][outcome != MET])
+            units[sid].append(table["late_units"][pick][outcome != MET])
+            del table
+    all_weeks = np.arange(weeks)
+    for _, standard in measured:
         sid = standard.id
-        all_weeks = np.arange(weeks)
-        out.add("standard.due", sid, all_weeks, due)
-        out.add("standard.met", sid, all_weeks, met)
+        breached = due[sid] - met[sid]
+        out.add("standard.due", sid, all_weeks, due[sid])
+        out.add("standard.met", sid, all_weeks, met[sid])
         out.add("standard.breached", sid, all_weeks, breached)
         with np.errstate(invalid="ignore", divide="ignore"):
             out.add(
-                "standard.on_time_pct", sid, all_weeks, np.where(due > 0, 100 * met / due, np.nan)
+                "standard.on_time_pct",
+                sid,
+                all_weeks,
+                np.where(due[sid] > 0, 100 * met[sid] / due[sid], np.nan),
             )
-        total, total_met = int(due.sum()), int(met.sum())
+        total, total_met = int(due[sid].sum()), int(met[sid].sum())
         out.add("standard.due", sid, [-1], [total])
         out.add("standard.met", sid, [-1], [total_met])
         out.add("standard.breached", sid, [-1], [total - total_met])
         out.add("standard.on_time_pct", sid, [-1], [100 * total_met / total if total else np.nan])
-        late = table["late_days"][pick][outcome != MET]
-        units = table["late_units"][pick][outcome != MET]
-        out.add("standard.late_days_median", sid, [-1], [np.median(late) if len(late) else np.nan])
+        days, worked = _joined(late.pop(sid)), _joined(units.pop(sid))
+        out.add("standard.late_days_median", sid, [-1], [np.median(days) if len(days) else np.nan])
         out.add(
-            "standard.late_days_p90", sid, [-1], [np.percentile(late, 90) if len(late) else np.nan]
+            "standard.late_days_p90", sid, [-1], [np.percentile(days, 90) if len(days) else np.nan]
         )
         out.add(
-            "standard.late_units_median", sid, [-1], [np.median(units) if len(units) else np.nan]
+            "standard.late_units_median",
+            sid,
+            [-1],
+            [np.median(worked) if len(worked) else np.nan],
         )
         out.add(
             "standard.late_units_p90",
             sid,
             [-1],
-            [np.percentile(units, 90) if len(units) else np.nan],
+            [np.percentile(worked, 90) if len(worked) else np.nan],
         )
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The pieces' values as one array (empty pieces left out, whatever their type)."""
+    filled = [p for p in parts if len(p)]
+    if not filled:
+        return np.zeros(0)
+    return filled[0] if len(filled) == 1 else np.concatenate(filled)
 
 
 def stage_measures(out: Measures, book: Codebook, stream: Stream) -> None:
@@ -1267,15 +1344,14 @@ def queue_measures(out: Measures, book: Codebook, log: EventLog) -> None:
         | (kind == Kind.QUEUED)
         | (kind == Kind.DROP)
     )
-    team = log["team"][work]
-    released = log["released"][work]
-    started = log["started"][work]
-    started = np.where(np.isnan(started), np.inf, started)
     moments = _week_ends(book) + 1.0  # at the end of the week's last day
     all_weeks = np.arange(book.weeks)
     for index, name in enumerate(book.teams):
-        pick = team == index
-        r, s = released[pick], started[pick]
+        # one team's rows at a time: a national year's work is millions of rows
+        pick = work & (log["team"] == index)
+        r, s = log["released"][pick], log["started"][pick]
+        s[np.isnan(s)] = np.inf
+        del pick
         waiting = np.searchsorted(np.sort(r), moments, side="right") - np.searchsorted(
             np.sort(s), moments, side="right"
         )
@@ -1338,17 +1414,19 @@ def stage_queue_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     """
     kind = log["kind"]
     states = [book.code(s) for s in book.workflow.states]
-    work = np.isin(kind, (Kind.WORK, Kind.QUEUED, Kind.DROP)) & np.isin(log["event"], states)
-    event = log["event"][work]
-    released = log["released"][work]
-    started = np.where(np.isnan(log["started"][work]), np.inf, log["started"][work])
+    rows = np.flatnonzero(
+        np.isin(kind, (Kind.WORK, Kind.QUEUED, Kind.DROP)) & np.isin(log["event"], states)
+    )
+    event = log["event"][rows]
     moments = _week_ends(book) + 1.0
     all_weeks = np.arange(book.weeks)
     for name in book.workflow.states:
         pick = event == book.code(name)
         if not pick.any():
             continue
-        r, s = released[pick], started[pick]
+        mine = rows[pick]
+        r, s = log["released"][mine], log["started"][mine]
+        s[np.isnan(s)] = np.inf
         waiting = np.searchsorted(np.sort(r), moments, side="right") - np.searchsorted(
             np.sort(s), moments, side="right"
         )
@@ -1486,15 +1564,35 @@ def census_measures(out: Measures, book: Codebook, snapshots: Snapshots) -> None
         out.add(f"cases.{measure}", "all", all_weeks, [lookup.get(int(m), np.nan) for m in moments])
 
 
-def measure(log: EventLog, snapshots: Snapshots, book: Codebook) -> Measures:
-    """Every measure of one replication."""
-    out = Measures.empty()
+def measure(
+    log: EventLog, snapshots: Snapshots, book: Codebook, *, release: bool = False
+) -> Measures:
+    """Every measure of one replication.
+
+    ``release``: the caller reads ``log`` no further, so each of its columns is let go as soon
+    as the measures have read it (``EventLog.release``; the log is left without columns): a
+    national year's log is most of a run's memory, and the tracked stream is built beside it.
+    The measures are the same either way.
+    """
+    done = ("hours", "due")  # read by no measure
+    if release:
+        log.release(*done)
+    queues, stage_queues, allocation = Measures.empty(), Measures.empty(), Measures.empty()
+    queue_measures(queues, book, log)
+    stage_queue_measures(stage_queues, book, log)
+    if release:
+        log.release("released", "started")
+    allocation_measures(allocation, book, log)
+    if release:
+        log.release("team", "worker")
     stream = Stream.of(log, book)
+    if release:
+        log.release(*log.columns)
+    out = Measures.empty()
     standard_measures(out, book, stream)
     stage_measures(out, book, stream)
-    queue_measures(out, book, log)
-    allocation_measures(out, book, log)
-    stage_queue_measures(out, book, log)
+    for found in (queues, allocation, stage_queues):
+        out.extend(found)
     team_measures(out, book, snapshots)
     drift_measures(out, book, stream)
     census_measures(out, book, snapshots)

@@ -169,6 +169,12 @@ def run_task(task: Task, progress: Callable[[float], None] | None = None) -> Tas
     started = time.perf_counter()
     log, snapshots = run_replication(model, task.replication, progress)
     simulated = time.perf_counter()
+    digest, events = log.digest(), len(log)
+    cases = int(log["case"].max()) + 1 if events else 0
+    if task.out is not None and task.event_log != "none":
+        # written before the measures, which let go of the log's columns as they go
+        write_event_log(log, snapshots, model.frame, Path(task.out), task.event_log)
+    written = time.perf_counter()
     measures = metrics.Measures([], [], [], [])
     found: dict[str, float] = {}
     if task.measure == "dfe":
@@ -180,7 +186,8 @@ def run_task(task: Task, progress: Callable[[float], None] | None = None) -> Tas
             raise ValueError("a custom task needs its extract function")
         found = task.extract(log, snapshots, model.frame)
     else:
-        measures = metrics.measure(log, snapshots, model.frame)
+        # the log is read no further: its columns are let go as the measures are made
+        measures = metrics.measure(log, snapshots, model.frame, release=True)
         if task.measure == "period":
             keep = [i for i, w in enumerate(measures.week) if w == -1]
             measures = metrics.Measures(
@@ -190,19 +197,17 @@ def run_task(task: Task, progress: Callable[[float], None] | None = None) -> Tas
                 [measures.value[i] for i in keep],
             )
     measured = time.perf_counter()
-    if task.out is not None and task.event_log != "none":
-        write_event_log(log, snapshots, model.frame, Path(task.out), task.event_log)
     return TaskResult(
         key=task.key,
         replication=task.replication,
         seed=task.seed,
-        digest=log.digest(),
+        digest=digest,
         measures=measures,
         values=found,
-        events=len(log),
-        cases=int(log["case"].max()) + 1 if len(log) else 0,
+        events=events,
+        cases=cases,
         seconds_simulating=simulated - started,
-        seconds_measuring=measured - simulated,
+        seconds_measuring=measured - written,
     )
 
 

@@ -149,15 +149,28 @@ class EventLog:
         return self.columns[name]
 
     def digest(self) -> str:
-        """A SHA-256 of every column, for reproducibility checks."""
+        """A SHA-256 of every column, for reproducibility checks.
+
+        Each column's bytes are hashed where they lie (a contiguous column is not copied: a
+        national year's log is hundreds of megabytes).
+        """
         import hashlib
 
         h = hashlib.sha256()
         for name, _ in COLUMNS:
             h.update(name.encode())
-            h.update(np.ascontiguousarray(self.columns[name]).tobytes())
+            h.update(np.ascontiguousarray(self.columns[name]).data.cast("B"))
         h.update("\n".join(self.names).encode())
         return h.hexdigest()
+
+    def release(self, *names: str) -> None:
+        """Let go of columns ``names`` (their memory is freed if nothing else holds them).
+
+        For a caller that owns the log and reads it no further (``metrics.measure`` with
+        ``release``): reading a released column afterwards raises ``KeyError``.
+        """
+        for name in names:
+            self.columns.pop(name, None)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 Run: python benchmarks/bench_simulate.py [--quick]
      python benchmarks/bench_simulate.py --child year REFERRALS none|metrics [AREAS]
        (one measurement alone, printed as JSON: e.g. 632830 none for the national year only)
+     python benchmarks/bench_simulate.py --child command SCALE
+       (the whole command a planner runs, alone: e.g. 1 for the national year)
 Prints figures (no assertions; tests never time anything), for the engine as installed: compiled
 with mypyc where ``make install`` could build it (the first line says which), pure Python with
 ``CASEJOURNEY_PURE_PYTHON=1`` (the fresh processes inherit it), e.g.
@@ -13,6 +15,9 @@ fresh process so that its peak memory is its own. What it measures:
 1. One simulated year (no warm-up) of national-baseline at England's volume (~630,000 referrals,
    ~1.3 million contacts, the open caseload of 31 March, recurring visits and reviews included, as
    its 153 areas): seconds, events, events per second, peak memory; then the metrics over its log.
+   Then the whole command a planner runs, `casejourney simulate national-baseline -n 1
+   --event-log none` (the scenario's warm-up included; results written), in a process of its
+   own: its peak memory and CPU seconds, as the operating system counts them for a child.
 2. The same at 10,000 / 40,000 / 160,000 / 630,000 referrals: journeys (cases) per second. A
    smaller England has proportionally fewer areas of the same size (2 / 10 / 39 / 153). Then, for
    comparison, England as one area (one national pool of each team) at the smallest and largest size.
@@ -28,6 +33,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -76,10 +82,42 @@ def one_year(referrals: int, with_metrics: bool, areas: int | None = None) -> di
     }
     if with_metrics:
         started = time.perf_counter()
-        metrics.measure(log, snapshots, compiled.frame)
+        metrics.measure(log, snapshots, compiled.frame, release=True)  # as the command does
         found["metrics_seconds"] = time.perf_counter() - started
     found["peak_mib"] = _peak_mib()
     return found
+
+
+def whole_command(scale: float) -> dict[str, float]:
+    """Run ``casejourney simulate national-baseline -n 1 --event-log none`` as a child process.
+
+    Its peak memory (maximum resident set size) and CPU seconds are the operating system's for
+    the child (``RUSAGE_CHILDREN`` of this process, which starts no other).
+    """
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from casejourney.cli import run; sys.argv[0] = 'casejourney'; sys.exit(run())",
+        "simulate",
+        "national-baseline",
+        "-n",
+        "1",
+        "--event-log",
+        "none",
+        "--scale",
+        repr(scale),
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        subprocess.run([*command, "--out", folder], check=True, capture_output=True)
+        seconds = time.perf_counter() - started
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "scale": scale,
+        "seconds": seconds,
+        "cpu_seconds": used.ru_utime + used.ru_stime,
+        "peak_mib": used.ru_maxrss / 1024,
+    }
 
 
 def bare_heapq(events: int) -> dict[str, float]:
@@ -168,6 +206,8 @@ def main(argv: list[str]) -> int:
         if kind == "year":
             areas = int(args[2]) if len(args) > 2 else None
             print(json.dumps(one_year(int(args[0]), args[1] == "metrics", areas)))
+        elif kind == "command":
+            print(json.dumps(whole_command(float(args[0]))))
         elif kind == "heapq":
             print(json.dumps(bare_heapq(int(args[0]))))
         else:
@@ -190,7 +230,14 @@ def main(argv: list[str]) -> int:
         f"{national['seconds']:.1f} s elapsed, which a shared machine inflates more), "
         f"peak memory {national['peak_mib_simulating']:,.0f} MiB\n"
         f"   metrics {national['metrics_seconds']:.1f} s, peak memory with metrics "
-        f"{national['peak_mib']:,.0f} MiB\n"
+        f"{national['peak_mib']:,.0f} MiB"
+    )
+    command = _child("command", repr(sizes[-1] / NATIONAL_REFERRALS))
+    scaled = "" if command["scale"] == 1 else f" --scale {command['scale']:.3g}"
+    print(
+        f"   the whole command (casejourney simulate national-baseline -n 1 --event-log none"
+        f"{scaled}, warm-up included): peak memory {command['peak_mib']:,.0f} MiB, "
+        f"{command['cpu_seconds']:.1f} s CPU\n"
     )
 
     print("2. Cost per journey by size (one simulated year)")

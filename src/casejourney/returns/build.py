@@ -250,7 +250,7 @@ def _through_unseen(document: dict[str, Any], figures: Figures, state: str) -> l
     after = document.get("stays_from", {}).get(state, {}).get(unseen)
     share = float(document.get("branches", {}).get(state, {}).get(into, 0.0))
     again = float(document.get("branches", {}).get(unseen, {}).get(back, 0.0))
-    if not (before and during and after and share > 0):
+    if not (before and during and after and 0 < share < 1):
         return []
     rng = np.random.default_rng(0)
     first = _days_drawn(before, rng)

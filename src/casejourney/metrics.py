@@ -1335,31 +1335,69 @@ def stage_measures(out: Measures, book: Codebook, stream: Stream) -> None:
             out.add("stage.mean_days", s.id, [-1], [stay[inside].mean()])
 
 
+#: Rows of the event log read at once by the queue measures.
+CHUNK_ROWS = 1 << 20
+
+
+def _waiting_and_waits(
+    book: Codebook, groups: int, chunks: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Work waiting at each week's end, and the waits of work started in the period, by group.
+
+    ``chunks`` yields (group, released, started) of some rows at a time, in the log's order
+    (started NaN: never started). Returns waiting[group, week] (released by the end of the week's
+    last day and not started by then), for each group the waits (started - released) of the
+    work started in the reported period, in the log's order, and rows[group]; a few rows at a
+    time, so that a national year's millions of pieces of work are never copied whole.
+    """
+    moments = _week_ends(book) + 1.0  # at the end of the week's last day
+    released_by = np.zeros((groups, len(moments) + 1), dtype=np.int64)
+    started_by = np.zeros((groups, len(moments) + 1), dtype=np.int64)
+    waits: list[list[np.ndarray]] = [[] for _ in range(groups)]
+    rows = np.zeros(groups, dtype=np.int64)
+    for group, released, started in chunks:
+        for index in np.unique(group).tolist():
+            if not 0 <= index < groups:
+                continue
+            pick = group == index
+            rows[index] += int(pick.sum())
+            r, s = released[pick], started[pick]
+            s[np.isnan(s)] = np.inf
+            # how many moments come before each: a row released by moment k counts from k on
+            released_by[index] += np.bincount(
+                np.searchsorted(moments, r, side="left"), minlength=len(moments) + 1
+            )
+            started_by[index] += np.bincount(
+                np.searchsorted(moments, s, side="left"), minlength=len(moments) + 1
+            )
+            began = np.isfinite(s)
+            week = book.week_of(np.floor(s[began]).astype(np.int64))
+            inside = (week >= 0) & (week < book.weeks)
+            waits[index].append((s[began] - r[began])[inside])
+    waiting = np.cumsum(released_by, axis=1)[:, :-1] - np.cumsum(started_by, axis=1)[:, :-1]
+    return waiting, [_joined(w) for w in waits], rows
+
+
 def queue_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     """Per team: pieces of work waiting at each week's end, and the mean wait of work started."""
-    kind = log["kind"]
-    work = (
-        (kind == Kind.WORK)
-        | ((kind == Kind.TASK) & ~np.isnan(log["started"]))
-        | (kind == Kind.QUEUED)
-        | (kind == Kind.DROP)
-    )
-    moments = _week_ends(book) + 1.0  # at the end of the week's last day
+
+    def chunks() -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for at in range(0, len(log), CHUNK_ROWS):
+            rows = slice(at, at + CHUNK_ROWS)
+            kind, started = log["kind"][rows], log["started"][rows]
+            work = (
+                (kind == Kind.WORK)
+                | ((kind == Kind.TASK) & ~np.isnan(started))
+                | (kind == Kind.QUEUED)
+                | (kind == Kind.DROP)
+            )
+            yield log["team"][rows][work], log["released"][rows][work], started[work]
+
+    waiting, waits, _ = _waiting_and_waits(book, len(book.teams), chunks())
     all_weeks = np.arange(book.weeks)
     for index, name in enumerate(book.teams):
-        # one team's rows at a time: a national year's work is millions of rows
-        pick = work & (log["team"] == index)
-        r, s = log["released"][pick], log["started"][pick]
-        s[np.isnan(s)] = np.inf
-        del pick
-        waiting = np.searchsorted(np.sort(r), moments, side="right") - np.searchsorted(
-            np.sort(s), moments, side="right"
-        )
-        out.add("team.queued", name, all_weeks, waiting)
-        began = np.isfinite(s)
-        week = book.week_of(np.floor(s[began]).astype(np.int64))
-        inside = (week >= 0) & (week < book.weeks)
-        wait = (s[began] - r[began])[inside]
+        out.add("team.queued", name, all_weeks, waiting[index])
+        wait = waits[index]
         if len(wait):
             out.add("team.wait_days_mean", name, [-1], [wait.mean()])
             out.add("team.wait_days_p90", name, [-1], [np.percentile(wait, 90)])
@@ -1372,16 +1410,47 @@ def allocation_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     worker) or its worker leaves (a ``leaver`` row), and ends when it is allocated or leaves the
     team; a move within the team while still waiting continues the same wait, and a wait still
     open when the record ends counts up to then. Waits that start in the reported period count.
+    Worked out for a range of cases at a time (waits are each case's own; a national year's
+    rows are millions), the counts and days added up.
     """
     kind = log["kind"]
-    rows = np.flatnonzero((kind == Kind.ENTER) | (kind == Kind.ALLOCATE) | (kind == Kind.LEAVER))
-    if not len(rows):
+    chosen = (kind == Kind.ENTER) | (kind == Kind.ALLOCATE) | (kind == Kind.LEAVER)
+    if not chosen.any():
         return
-    order = np.lexsort((rows, log["case"][rows]))  # each case's rows, in the order they happened
-    rows = rows[order]
-    case, day, k = log["case"][rows], log["day"][rows].astype(np.int64), kind[rows]
+    allocated = (kind == Kind.ALLOCATE) | ((kind == Kind.ENTER) & (log["worker"] >= 0))
+    allocating = set(np.unique(log["team"][allocated]).tolist())
+    del allocated
+    waits = dict.fromkeys(allocating, 0)
+    totals = dict.fromkeys(allocating, 0)
+    case_of = log["case"]
+    cases = int(case_of.max()) + 1
+    step = max(1, cases * (4 * CHUNK_ROWS) // len(log))  # about 4 chunks' rows at a time
+    for low in range(0, cases, step):
+        rows = np.flatnonzero(chosen & (case_of >= low) & (case_of < low + step))
+        if not len(rows):
+            continue
+        # each case's rows, in the order they happened (rows are in order: a stable sort)
+        rows = rows[np.argsort(case_of[rows], kind="stable")]
+        _allocation_waits(book, log, rows, allocating, waits, totals)
+    for index, name in enumerate(book.teams):
+        if index not in allocating:
+            continue
+        out.add("team.waited_unallocated", name, [-1], [waits[index]])
+        if waits[index]:
+            out.add("team.unallocated_wait_days_mean", name, [-1], [totals[index] / waits[index]])
+
+
+def _allocation_waits(
+    book: Codebook,
+    log: EventLog,
+    rows: np.ndarray,
+    allocating: set[int],
+    waits: dict[int, int],
+    totals: dict[int, int],
+) -> None:
+    """Add the waits of the cases whose rows (each case's in order) are ``rows``, by team."""
+    case, day, k = log["case"][rows], log["day"][rows].astype(np.int64), log["kind"][rows]
     team, worker = log["team"][rows], log["worker"][rows]
-    allocating = set(np.unique(team[(k == Kind.ALLOCATE) | ((k == Kind.ENTER) & (worker >= 0))]))
     starts = (((k == Kind.ENTER) & (worker < 0)) | (k == Kind.LEAVER)) & np.isin(
         team, list(allocating)
     )
@@ -1395,15 +1464,10 @@ def allocation_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     began = day[starts]
     week = book.week_of(began)
     inside = (week >= 0) & (week < book.weeks)
-    for index, name in enumerate(book.teams):
-        if index not in allocating:
-            continue
+    for index in allocating:
         mine = team[starts] == index
-        waits = int((mine & inside & first).sum())
-        out.add("team.waited_unallocated", name, [-1], [waits])
-        if waits:
-            total = float(wait[mine & inside].sum())
-            out.add("team.unallocated_wait_days_mean", name, [-1], [total / waits])
+        waits[index] += int((mine & inside & first).sum())
+        totals[index] += int(wait[mine & inside].sum())
 
 
 def stage_queue_measures(out: Measures, book: Codebook, log: EventLog) -> None:
@@ -1412,30 +1476,32 @@ def stage_queue_measures(out: Measures, book: Codebook, log: EventLog) -> None:
     A state's own work is an assessment, an enquiry, a plan; the wait counts work started in the
     reported period.
     """
-    kind = log["kind"]
-    states = [book.code(s) for s in book.workflow.states]
-    rows = np.flatnonzero(
-        np.isin(kind, (Kind.WORK, Kind.QUEUED, Kind.DROP)) & np.isin(log["event"], states)
-    )
-    event = log["event"][rows]
-    moments = _week_ends(book) + 1.0
+    names = list(book.workflow.states)
+    states = np.array([book.code(name) for name in names], dtype=np.int64)
+    of_code = np.full(max(len(book.names), 1), -1, dtype=np.int64)  # event code -> state index
+    of_code[states] = np.arange(len(states))
+
+    def chunks() -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for at in range(0, len(log), CHUNK_ROWS):
+            rows = slice(at, at + CHUNK_ROWS)
+            event = log["event"][rows]
+            work = np.isin(log["kind"][rows], (Kind.WORK, Kind.QUEUED, Kind.DROP)) & np.isin(
+                event, states
+            )
+            yield (
+                of_code[event[work]],
+                log["released"][rows][work],
+                log["started"][rows][work],
+            )
+
+    waiting, waits, rows = _waiting_and_waits(book, len(states), chunks())
     all_weeks = np.arange(book.weeks)
-    for name in book.workflow.states:
-        pick = event == book.code(name)
-        if not pick.any():
+    for index, name in enumerate(names):
+        if not rows[index]:
             continue
-        mine = rows[pick]
-        r, s = log["released"][mine], log["started"][mine]
-        s[np.isnan(s)] = np.inf
-        waiting = np.searchsorted(np.sort(r), moments, side="right") - np.searchsorted(
-            np.sort(s), moments, side="right"
-        )
-        out.add("stage.queued", name, all_weeks, waiting)
-        began = np.isfinite(s)
-        week = book.week_of(np.floor(s[began]).astype(np.int64))
-        inside = (week >= 0) & (week < book.weeks)
-        if inside.any():
-            out.add("stage.wait_days_mean", name, [-1], [(s[began] - r[began])[inside].mean()])
+        out.add("stage.queued", name, all_weeks, waiting[index])
+        if len(waits[index]):
+            out.add("stage.wait_days_mean", name, [-1], [waits[index].mean()])
 
 
 def team_measures(out: Measures, book: Codebook, snapshots: Snapshots) -> None:

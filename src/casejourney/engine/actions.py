@@ -1,7 +1,7 @@
 """What the run plans for a later day, and the work a team queues: small named records.
 
-Each agenda action is one record type with one handler (``run.Run.handlers`` maps the type to
-it): the record says what is to happen, the handler (in the module of its mechanism) does it.
+Each agenda action is one record type with one handler (``run.Run.dispatch`` finds it by the
+type): the record says what is to happen, the handler (in the module of its mechanism) does it.
 Records are tuples underneath, so a day's agenda of thousands of them stays small and fast.
 """
 

@@ -25,44 +25,57 @@ SHIFT = 0.5
 COUNT = 0.875
 
 
-def start(env: simpy.Environment, run: Run) -> None:
-    """Start every phase's process for ``run`` in ``env``."""
-    env.process(_arrivals(env, run))
-    env.process(_agenda(env, run))
+def start(env: simpy.Environment, run: Run) -> list[Run]:
+    """Start every phase's process for ``run`` in ``env``.
+
+    The processes reach the run through the list returned: clear it when the run is over, and the
+    run is freed as soon as it is dropped (the environment and its processes form reference cycles
+    that only the cyclic garbage collector frees, and the run's millions of objects would wait for
+    it, and cost it a scan, if the processes held the run itself).
+    """
+    held = [run]
+    env.process(_arrivals(env, held))
+    env.process(_agenda(env, held))
     for index in range(len(run.teams)):
-        env.process(_shifts(env, run, index))
-    env.process(_counts(env, run))
+        env.process(_shifts(env, held, index, len(run.teams)))
+    env.process(_counts(env, held, run.model.snapshot_every, run.model.start, run.model.end))
+    return held
 
 
-def _arrivals(env: simpy.Environment, run: Run) -> Generator[simpy.Event, Any, None]:
+def _arrivals(env: simpy.Environment, held: list[Run]) -> Generator[simpy.Event, Any, None]:
     yield env.timeout(ARRIVE)
-    while True:
-        run.arrive(math.floor(env.now))
+    while held:
+        held[0].arrive(math.floor(env.now))
         yield env.timeout(DAY)
 
 
-def _agenda(env: simpy.Environment, run: Run) -> Generator[simpy.Event, Any, None]:
+def _agenda(env: simpy.Environment, held: list[Run]) -> Generator[simpy.Event, Any, None]:
     yield env.timeout(AGENDA)
-    while True:
-        run.agenda(math.floor(env.now))
+    while held:
+        held[0].agenda(math.floor(env.now))
         yield env.timeout(DAY)
 
 
-def _shifts(env: simpy.Environment, run: Run, team: int) -> Generator[simpy.Event, Any, None]:
+def _shifts(
+    env: simpy.Environment, held: list[Run], team: int, teams: int
+) -> Generator[simpy.Event, Any, None]:
     # Teams take their turn in index order, inside the shift phase.
-    yield env.timeout(SHIFT + 0.25 * team / (len(run.teams) + 1))
-    while True:
-        run.shift(team, math.floor(env.now))
+    yield env.timeout(SHIFT + 0.25 * team / (teams + 1))
+    while held:
+        held[0].shift(team, math.floor(env.now))
         yield env.timeout(DAY)
 
 
-def _counts(env: simpy.Environment, run: Run) -> Generator[simpy.Event, Any, None]:
-    every = run.model.snapshot_every
-    span = max(1, run.model.end - run.model.start)
+def _counts(
+    env: simpy.Environment, held: list[Run], every: int, first: int, end: int
+) -> Generator[simpy.Event, Any, None]:
+    span = max(1, end - first)
     yield env.timeout(COUNT + every - 1)
-    while True:
+    while held:
+        run = held[0]
         day = math.floor(env.now)
         run.count(day)
         if run.progress is not None:
-            run.progress(min(1.0, (day + 1 - run.model.start) / span))
+            run.progress(min(1.0, (day + 1 - first) / span))
+        del run
         yield env.timeout(every * DAY)

@@ -24,7 +24,6 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
 
 import numpy as np
 import simpy
@@ -80,9 +79,10 @@ def simulate(
         run = Run(model, seed)
         run.progress = progress
         env = simpy.Environment(initial_time=model.start)
-        phases.start(env, run)
+        held = phases.start(env, run)
         run.open_cases()
         env.run(until=model.end)
+        held.clear()  # the day's processes let go of the run (see ``phases.start``)
         run.queued_at_end()
         teams = tuple(t.name for t in model.teams) + tuple(p.name for p in model.places)
         cases: dict[str, np.ndarray] = {"birth": np.frombuffer(run.birth, dtype=np.int32).copy()}
@@ -90,11 +90,10 @@ def simulate(
             cases[trait.name] = np.frombuffer(values, dtype=np.int8).copy()
         log = run.log.freeze(model.names, teams, replication, cases)
         snapshots = run.snapshots(replication)
-        # The run is garbage now, but in reference cycles (the day's processes and the
-        # environment, the run and its handlers) that only the cyclic collector frees. All of it
+        # The run is garbage now and freed as it is dropped; the day's processes and the
+        # environment are in reference cycles that only the cyclic collector frees. All of it
         # was made while collection was paused, so it is all in the youngest generation:
-        # collecting that alone frees it without scanning the rest of the program (left to
-        # itself, the collector lets a national run's parts pile up in memory).
+        # collecting that alone frees it without scanning the rest of the program.
         del run, env
     finally:
         if collecting:
@@ -177,7 +176,6 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         "extra_taken",
         "first",
         "grid",
-        "handlers",
         "held_slots",
         "history_draws",
         "history_opening",
@@ -384,15 +382,6 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.exit_case: list[array[int]] = [array("i") for _ in range(days)]
         self.exit_entry: list[array[int]] = [array("i") for _ in range(days)]
         self.pending: deque[Action] = deque()
-        self.handlers: dict[type, Callable[[Any], None]] = {
-            Exit: self.on_exit,
-            ArriveBooked: self.on_arrive_booked,
-            Release: self.on_release,
-            Meet: self.on_meet,
-            Prepare: self.on_prepare,
-            Mark: self.on_mark,
-            Done: self.on_done,
-        }
         # weekly counts
         self.snap_day: list[int] = []
         self.snap_subject: list[str] = []
@@ -411,14 +400,32 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
 
     def drain(self) -> None:
         """Do every action that became due today."""
-        pending, handlers = self.pending, self.handlers
+        pending = self.pending
         while pending:
-            action = pending.popleft()
-            handlers[type(action)](action)
+            self.dispatch(pending.popleft())
 
     def dispatch(self, action: Action) -> None:
-        """Carry out one agenda action (by its record type's handler)."""
-        self.handlers[type(action)](action)
+        """Carry out one agenda action: its record type's handler (commonest first).
+
+        A chain of exact type tests rather than a table of bound methods: compiled, each handler
+        is then a direct call (and the run holds no reference cycle through its own methods).
+        """
+        if type(action) is Release:
+            self.on_release(action)
+        elif type(action) is Done:
+            self.on_done(action)
+        elif type(action) is Exit:
+            self.on_exit(action)
+        elif type(action) is Meet:
+            self.on_meet(action)
+        elif type(action) is Prepare:
+            self.on_prepare(action)
+        elif type(action) is ArriveBooked:
+            self.on_arrive_booked(action)
+        elif type(action) is Mark:
+            self.on_mark(action)
+        else:
+            raise TypeError(f"no handler for {type(action).__name__}")
 
     def arrive(self, day: int) -> None:
         """Today's new cases."""
@@ -453,19 +460,18 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         bucket = self.bucket[offset]
         self.bucket[offset] = None
         if bucket:
-            handlers = self.handlers
             for action in bucket:
-                handlers[type(action)](action)
+                self.dispatch(action)
         del bucket
         cases, planned_entries = self.exit_case[offset], self.exit_entry[offset]
         self.exit_case[offset] = self.exit_entry[offset] = array("i")
-        entries, work_left, waiting, leave = self.entries, self.work_left, self.waiting, self.leave
+        entries, work_left, waiting = self.entries, self.work_left, self.waiting
         for case, planned in zip(cases, planned_entries, strict=True):
             if entries[case] == planned:
                 if work_left[case]:
                     waiting[case] = 1
                 else:
-                    leave(case, day)
+                    self.leave(case, day)
         self.drain()
 
     def count(self, day: int) -> None:

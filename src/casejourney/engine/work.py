@@ -129,9 +129,8 @@ class Queues(RunState):
                     found = bucket[finish_day - start]
                     assert found is not None
                     found.append(record(Done, (item, index, server, day + (began - k))))
-        done = self.done
         for item, server, started in today:  # finished today: in the order they were started
-            done(item, index, server, started)
+            self.done(item, index, server, started)
 
     def release_work(self, case: int, state: int, entry: int, due: int, at: float) -> None:
         """Put the state's own work in its team's queue."""

@@ -7,12 +7,12 @@ Records are tuples underneath, so a day's agenda of thousands of them stays smal
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 #: ``record(Work, (case, token, ...))`` is ``Work(case, token, ...)`` made without the Python-level
 #: ``__new__`` of a NamedTuple, at less than half the cost: for the hottest paths, which make
 #: millions of records a run.
-record = tuple.__new__
+record: Final = tuple.__new__
 
 
 class Exit(NamedTuple):

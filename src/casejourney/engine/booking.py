@@ -63,7 +63,7 @@ class Booking(RunState):
         within the diary's release time from today.
         """
         notice_shift, notice_n = notice if notice is not None else self.notice[index]
-        earliest = notice_shift(self.today, notice_n)
+        earliest = notice_shift.at(self.today, notice_n)
         diary, start, end = self.diaries[index], self.start, self.end
         first = self.diary_first[index]
         while first < end and diary[first - start] == 0:
@@ -81,12 +81,12 @@ class Booking(RunState):
             opened = end
         else:
             release_shift, release_n = self.release[index]
-            opened = release_shift(self.today, release_n) + 1
+            opened = release_shift.at(self.today, release_n) + 1
         # days before ``first`` have no general slot but may have an open held one
         floor = first if opened <= earliest else earliest
         low = max(earliest, floor)
         if window:
-            low = max(low, self.working_shift(target, -PREPARE))
+            low = max(low, self.working_shift.at(target, -PREPARE))
         slot = target
         while slot >= low and (
             slot >= end
@@ -126,10 +126,10 @@ class Booking(RunState):
             return self.book(index, day)
         anchor = self.model.slots[index].anchor
         since = self.anchor_day[anchor].get(case, day)
-        deadline = within[0](since, within[1])
+        deadline = within[0].at(since, within[1])
         aim = self.aims[index]
         if aim is not None:
-            deadline = aim[1](deadline, -int(next(aim[0])))
+            deadline = aim[1].at(deadline, -int(next(aim[0])))
         return self.book(index, max(deadline, day), window=False, deadline=True)
 
     def adjourned(self, index: int, case: int, entry: int, state: int, asked: float) -> None:
@@ -138,7 +138,7 @@ class Booking(RunState):
         # booked again as it was booked: an entry against a deadline keeps its priority
         again = self.book(
             index,
-            shift(self.today, n),
+            shift.at(self.today, n),
             window=False,
             notice=(shift, n),
             priority=self.within[index] is not None,

@@ -364,7 +364,7 @@ class Cases(RunState):
         leave = self.planned_leave(case, new, day, stay, opening)
         extra = self.extra_shift[new]
         if extra is not None:
-            leave = extra[0](leave, extra[1])
+            leave = extra[0].at(leave, extra[1])
         if leave < self.today:
             leave = self.today
         self.exit_at[case] = leave
@@ -392,19 +392,19 @@ class Cases(RunState):
         by_exit = self.by_exit[new]
         if by_exit is None:
             units = next(self.stays[new]) if stay is None else stay
-            return self.stay_shift[new](day, units)
+            return self.stay_shift[new].at(day, units)
         if stay is None:  # the way out first, then the stay that goes with it
             choice = next(self.branches[new])
             self.next_state[case] = choice
             found = by_exit.get(choice)
             if found is None:
-                return self.stay_shift[new](day, next(self.stays[new]))
-            return found[1](day, next(found[0]))
+                return self.stay_shift[new].at(day, next(self.stays[new]))
+            return found[1].at(day, next(found[0]))
         if opening and self.next_state[case] >= 0:  # a way out drawn with the stay
             found = by_exit.get(self.next_state[case])
-            return (self.stay_shift[new] if found is None else found[1])(day, stay)
+            return (self.stay_shift[new] if found is None else found[1]).at(day, stay)
         self.next_state[case] = -1
-        return self.stay_shift[new](day, stay)
+        return self.stay_shift[new].at(day, stay)
 
     def moved(self, case: int, prev: int, new: int, day: int, opening: bool) -> None:
         """Start and stop what a move from ``prev`` to ``new`` starts and stops."""

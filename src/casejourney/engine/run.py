@@ -55,6 +55,7 @@ from casejourney.engine.records import (
     join_snapshots,
     row_writer,
 )
+from casejourney.engine.shifts import shifter
 from casejourney.engine.streams import Streams
 from casejourney.engine.tasks import Tasks, Timing, age_groups
 from casejourney.engine.work import Queues
@@ -292,11 +293,11 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         self.history_draws = streams.history_draws
         self.references = [t.reference for t in model.teams]
         self.extra_shift = [
-            (grid.shifter(e.unit), e.n) if e is not None else None for e in self.extra
+            (shifter(grid, e.unit), e.n) if e is not None else None for e in self.extra
         ]
-        self.working_shift = grid.shifter(Unit.WORKING_DAYS)
+        self.working_shift = shifter(grid, Unit.WORKING_DAYS)
         self.notice = [
-            (grid.shifter(d.notice.unit), d.notice.n) if d.notice else (self.working_shift, 1)
+            (shifter(grid, d.notice.unit), d.notice.n) if d.notice else (self.working_shift, 1)
             for d in model.slots
         ]
         self.timing = [Timing(rule, grid) for rule in model.tasks]
@@ -357,15 +358,15 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         ]
         self.extra_taken = [0] * len(model.slots)
         self.within = [
-            (grid.shifter(d.within.unit), d.within.n) if d.within is not None else None
+            (shifter(grid, d.within.unit), d.within.n) if d.within is not None else None
             for d in model.slots
         ]
         self.release = [
-            (grid.shifter(d.release.unit), d.release.n) if d.release else self.notice[i]
+            (shifter(grid, d.release.unit), d.release.n) if d.release else self.notice[i]
             for i, d in enumerate(model.slots)
         ]
         self.renotice = [
-            (grid.shifter(d.renotice.unit), d.renotice.n) if d.renotice else self.notice[i]
+            (shifter(grid, d.renotice.unit), d.renotice.n) if d.renotice else self.notice[i]
             for i, d in enumerate(model.slots)
         ]
         self.vacant_until: list[list[tuple[int, int, float]]] = [[] for _ in model.teams]

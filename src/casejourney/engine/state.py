@@ -13,7 +13,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import numpy as np
 
@@ -22,14 +22,29 @@ from casejourney.engine.actions import Action, Work
 from casejourney.engine.model import Model, StateModel, TaskRule
 from casejourney.engine.pools import ServerPool
 from casejourney.engine.records import NO_DUE, Kind
+from casejourney.engine.shifts import Shifter
 from casejourney.engine.streams import Streams
 
 if TYPE_CHECKING:
     from casejourney.engine.cases import Move
     from casejourney.engine.tasks import Timing
 
-# Row kinds as plain ints (IntEnum members are slower to append to an array).
-(
+# Row kinds as plain ints (IntEnum members are slower to append to an array), as constants:
+# compiled, a Final name with a literal value is inlined (any other module-level name is fetched
+# by name at each use). Checked against ``records.Kind`` on import.
+ENTER: Final = 0
+TASK: Final = 1
+MARK_ROW: Final = 2
+WORK: Final = 3
+ALLOCATE: Final = 4
+PLACE: Final = 5
+DROP: Final = 6
+QUEUED: Final = 7
+OVERFLOW: Final = 8
+ADJOURN: Final = 9
+LEAVER: Final = 10
+HISTORY: Final = 11
+if [int(k) for k in Kind] != [
     ENTER,
     TASK,
     MARK_ROW,
@@ -42,15 +57,16 @@ if TYPE_CHECKING:
     ADJOURN,
     LEAVER,
     HISTORY,
-) = (int(k) for k in Kind)
+]:
+    raise ImportError("the engine's row kinds differ from records.Kind: update state.py")
 
-NO_LIMIT = 1 << 40  # a piece of work that applies whenever it is done
-NAN = math.nan
-PREPARE = 10  # working days before a booked task that preparing for it starts
+NO_LIMIT: Final = 1 << 40  # a piece of work that applies whenever it is done
+NAN: Final = math.nan
+PREPARE: Final = 10  # working days before a booked task that preparing for it starts
 
 _T = TypeVar("_T")
 
-Shift = Callable[[int, int], int]  # (day, n) -> the day n units later on the run's calendar
+Shift = Shifter  # .at(day, n) -> the day n units later on the run's calendar
 
 try:  # a mixin of the run, for mypyc (scripts/build_native.py); nothing in pure Python
     from mypy_extensions import trait as trait

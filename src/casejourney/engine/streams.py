@@ -8,7 +8,7 @@ that differ in one place keep common random numbers everywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -16,8 +16,7 @@ import numpy as np
 from casejourney.calendar import Unit
 from casejourney.engine.model import Draw, Model
 from casejourney.engine.sampling import generator, sample, stream, whole_units
-
-Shift = Callable[[int, int], int]
+from casejourney.engine.shifts import Shifter, shifter
 
 
 def whole_unit_stream(draw: Draw, rng: np.random.Generator) -> Iterator[Any]:
@@ -37,7 +36,7 @@ class Streams:
         self.arrival_rng = generator(seed, "arrivals")
         self.stays = [self._stay_stream(i) for i in range(n)]
         self.stay_units = [self._stay_unit(i) for i in range(n)]
-        self.stay_shift = [grid.shifter(unit) for unit in self.stay_units]
+        self.stay_shift = [shifter(grid, unit) for unit in self.stay_units]
         self.by_exit = [self._exit_stays(i) for i in range(n)]
         self.by_entry: list[dict[int, Iterator[Any]] | None] = [
             {
@@ -60,8 +59,8 @@ class Streams:
         self.punctual_parts = [self._punctuality_parts(i) for i in range(len(model.punctuality))]
         self.punctual_shift = [
             (
-                grid.shifter(whole_units(p.early, np.zeros(1))[0]),
-                grid.shifter(whole_units(p.late, np.zeros(1))[0]),
+                shifter(grid, whole_units(p.early, np.zeros(1))[0]),
+                shifter(grid, whole_units(p.late, np.zeros(1))[0]),
             )
             for p in model.punctuality
         ]
@@ -74,10 +73,10 @@ class Streams:
             self.amounts(Draw("uniform", (0.0, 1.0)), f"adjourn:{d.name}") if d.adjourn else None
             for d in model.slots
         ]
-        self.aims: list[tuple[Iterator[Any], Shift] | None] = [
+        self.aims: list[tuple[Iterator[Any], Shifter] | None] = [
             (
                 whole_unit_stream(d.aim, generator(seed, f"aim:{d.name}")),
-                grid.shifter(whole_units(d.aim, np.zeros(1))[0]),
+                shifter(grid, whole_units(d.aim, np.zeros(1))[0]),
             )
             if d.aim is not None
             else None
@@ -110,7 +109,7 @@ class Streams:
 
     def _exit_stays(
         self, index: int
-    ) -> dict[int, tuple[Iterator[Any], Callable[[int, int], int]]] | None:
+    ) -> dict[int, tuple[Iterator[Any], Shifter]] | None:
         """Exit -> (stream of whole units, shifter) for the stays that depend on the exit."""
         state = self.states[index]
         if not any(state.exit_stays):
@@ -121,7 +120,7 @@ class Streams:
                 purpose = f"stay:{state.name}->{self.model.names[exit_]}"
                 found[exit_] = (
                     whole_unit_stream(draw, generator(self.seed, purpose)),
-                    self.grid.shifter(whole_units(draw, np.zeros(1))[0]),
+                    shifter(self.grid, whole_units(draw, np.zeros(1))[0]),
                 )
         return found
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from calendar import monthrange
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from casejourney.calendar import DayGrid, Unit
 from casejourney.engine.actions import Mark, Meet, Prepare, Release, Work, record
 from casejourney.engine.model import Offset, TaskKind, TaskRule
 from casejourney.engine.records import NO_DUE
+from casejourney.engine.shifts import Shifter, shifter
 from casejourney.engine.state import MARK_ROW, NAN, NO_LIMIT, PREPARE, TASK, WORK, RunState, trait
 
 
@@ -37,8 +38,8 @@ class Timing:
     )
 
     def __init__(self, rule: TaskRule, grid: DayGrid) -> None:
-        def compiled(offset: Offset | None) -> tuple[Callable[[int, int], int], int] | None:
-            return None if offset is None else (grid.shifter(offset.unit), offset.n)
+        def compiled(offset: Offset | None) -> tuple[Shifter, int] | None:
+            return None if offset is None else (shifter(grid, offset.unit), offset.n)
 
         self.every = compiled(rule.every)
         self.every_unit = (
@@ -211,10 +212,10 @@ class Tasks(RunState):
             step = timing.every
             for after, later in timing.then:
                 assert after is not None
-                if after[0](entered, after[1]) <= anchor:
+                if after[0].at(entered, after[1]) <= anchor:
                     step = later
         assert step is not None
-        return step[0](anchor, step[1])
+        return step[0].at(anchor, step[1])
 
     def jump(
         self, index: int, anchor: int, count: int, entered: int, today: int
@@ -232,7 +233,7 @@ class Tasks(RunState):
         assert step is not None
         for (after, later), later_unit in zip(timing.then, timing.then_units, strict=True):
             assert after is not None and later is not None
-            if after[0](entered, after[1]) > anchor:
+            if after[0].at(entered, after[1]) > anchor:
                 return anchor, count
             step = (later[0], later[1], later_unit)
         shift, n, unit = step
@@ -249,7 +250,7 @@ class Tasks(RunState):
         jumps = (today - anchor) // longest - 1
         if jumps < 1:
             return anchor, count
-        return shift(anchor, n * jumps), count + jumps
+        return shift.at(anchor, n * jumps), count + jumps
 
     def plan_next(
         self, case: int, index: int, token: int, anchor: int, count: int, entered: int
@@ -319,11 +320,11 @@ class Tasks(RunState):
         early, late = self.punctual_shift[index]
         if pressure == 1.0:
             code = next(self.punctual[index])
-            day = late(due, code >> 1) if code & 1 else early(due, -(code >> 1))
+            day = late.at(due, code >> 1) if code & 1 else early.at(due, -(code >> 1))
         else:
             u, before, after = next(self.punctual_parts[index])
             share = (1.0 - self.model.punctuality[index].on_time) * pressure
-            day = late(due, after) if u < share else early(due, -before)
+            day = late.at(due, after) if u < share else early.at(due, -before)
         return day if day > earliest else earliest
 
     def book_or_release(
@@ -337,7 +338,7 @@ class Tasks(RunState):
             self.schedule(booked, record(Meet, (index, case, token, due, float(self.today))))
             if self.task_efforts[index] is not None and booked < self.end:
                 # preparation (reports) starts a fortnight before the booked_day
-                prepare = max(self.today, self.working_shift(booked, -PREPARE))
+                prepare = max(self.today, self.working_shift.at(booked, -PREPARE))
                 self.schedule(prepare, record(Prepare, (index, case, token, booked)))
             for lead in self.lead_for.get(rule.task, ()):
                 self.trigger_lead(case, lead, booked)
@@ -395,7 +396,7 @@ class Tasks(RunState):
             return
         within = self.timing[index].within
         assert within is not None
-        due = within[0](anchor, within[1])
+        due = within[0].at(anchor, within[1])
         if only_if_due_from is not None and due < only_if_due_from:
             return
         day = self.punctual_day(
@@ -410,7 +411,7 @@ class Tasks(RunState):
         rule = self.tasks[index]
         at_least = self.timing[index].at_least
         assert at_least is not None
-        due = at_least[0](target, -at_least[1])
+        due = at_least[0].at(target, -at_least[1])
         day = self.punctual_day(rule.punctuality, due, self.today, self.pressure(case, rule))
         day = min(day, target)
         self.schedule(day, Release(index, case, 0, due, target, float(day)))

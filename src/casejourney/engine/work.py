@@ -14,7 +14,6 @@ import heapq
 import math
 
 from casejourney.engine.actions import Done, Work, record
-from casejourney.engine.model import TaskKind
 from casejourney.engine.pools import ServerPool
 from casejourney.engine.state import DROP, NAN, NO_LIMIT, QUEUED, TASK, WORK, RunState, trait
 
@@ -145,7 +144,7 @@ class Queues(RunState):
         case, token, rule = item.case, item.token, item.rule
         if rule < 0:
             return bool(self.entries[case] == token)
-        if self.tasks[rule].kind is TaskKind.LEAD:
+        if self.lead_rule[rule]:
             return not self.terminal[self.state[case]]
         return bool(self.active[rule].get(case) == token)
 

@@ -214,34 +214,53 @@ def run_task(task: Task, progress: Callable[[float], None] | None = None) -> Tas
 # --- the event log, written by the worker that ran the replication ----------------------------
 
 
-def event_table(log: EventLog, frame: Frame) -> Any:
-    """The event log as a pyarrow table: one row per event, names not codes, no personal data."""
+def event_table(log: EventLog, frame: Frame, rows: slice | None = None) -> Any:
+    """The event log as a pyarrow table: one row per event, names not codes, no personal data.
+
+    ``rows``: only these rows (a slice of the log), for writing a long log a batch at a time.
+    """
     import pyarrow as pa
 
-    n = len(log)
+    rows = rows or slice(None)
+
+    def column(name: str) -> np.ndarray:
+        found: np.ndarray = log[name][rows]
+        return found
+
+    n = len(column("case"))
     names = pa.array(list(frame.names), pa.string())
     kinds = pa.array([k.name.lower() for k in Kind], pa.string())
     holders = [*frame.teams, *frame.scenario.placements, ""]
-    team_codes = np.where(log["team"] >= 0, log["team"], len(holders) - 1).astype(np.int32)
-    due = log["due"]
+    team = column("team")
+    team_codes = np.where(team >= 0, team, len(holders) - 1).astype(np.int32)
+    due = column("due")
     has_due = due != NO_DUE
     due_dates = frame.grid.dates(np.where(has_due, due, 0)).astype("datetime64[D]")
     return pa.table(
         {
             "replication": pa.array(np.full(n, log.replication, dtype=np.int32)),
-            "case": pa.array(log["case"]),
-            "date": pa.array(frame.grid.dates(log["day"]).astype("datetime64[D]")),
-            "day": pa.array(log["day"]),
-            "event": pa.DictionaryArray.from_arrays(pa.array(log["event"].astype(np.int32)), names),
-            "kind": pa.DictionaryArray.from_arrays(pa.array(log["kind"].astype(np.int32)), kinds),
+            "case": pa.array(column("case")),
+            "date": pa.array(frame.grid.dates(column("day")).astype("datetime64[D]")),
+            "day": pa.array(column("day")),
+            "event": pa.DictionaryArray.from_arrays(
+                pa.array(column("event").astype(np.int32)), names
+            ),
+            "kind": pa.DictionaryArray.from_arrays(
+                pa.array(column("kind").astype(np.int32)), kinds
+            ),
             "team": pa.DictionaryArray.from_arrays(pa.array(team_codes), pa.array(holders)),
-            "worker": pa.array(log["worker"]),
-            "released_day": pa.array(log["released"]),
-            "started_day": pa.array(log["started"]),
-            "hours": pa.array(log["hours"]),
+            "worker": pa.array(column("worker")),
+            "released_day": pa.array(column("released")),
+            "started_day": pa.array(column("started")),
+            "hours": pa.array(column("hours")),
             "due_date": pa.array(due_dates, mask=~has_due),
         }
     )
+
+
+#: Rows of the event log written at once: Parquet's row group (pyarrow's default size), so the
+#: file is the one a single ``write_table`` of the whole log gives.
+EVENT_BATCH_ROWS = 1 << 20
 
 
 def write_event_log(
@@ -253,20 +272,39 @@ def write_event_log(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = event_table(log, frame)
     stem = folder / "events" / f"replication-{log.replication:04d}"
-    if fmt in ("parquet", "both"):
-        pq.write_table(table, stem.with_suffix(".parquet"), compression="zstd")
-    if fmt in ("csv", "both"):
-        plain = pa.table(
-            {
-                name: table[name].cast(pa.string())
-                if name in ("event", "kind", "team")
-                else table[name]
-                for name in table.column_names
-            }
-        )
-        write_csv_for_excel(plain, stem.with_suffix(".csv"))
+    # A batch of rows at a time (a national year's log is 16 million rows: as one table it would
+    # need several times the log's memory again).
+    with contextlib.ExitStack() as files:
+        parquet: Any = None
+        rows: Any = None
+        for start in range(0, max(len(log), 1), EVENT_BATCH_ROWS):
+            table = event_table(log, frame, slice(start, start + EVENT_BATCH_ROWS))
+            if fmt in ("parquet", "both"):
+                if parquet is None:
+                    parquet = files.enter_context(
+                        pq.ParquetWriter(
+                            stem.with_suffix(".parquet"), table.schema, compression="zstd"
+                        )
+                    )
+                parquet.write_table(table)
+            if fmt in ("csv", "both"):
+                plain = pa.table(
+                    {
+                        name: table[name].cast(pa.string())
+                        if name in ("event", "kind", "team")
+                        else table[name]
+                        for name in table.column_names
+                    }
+                )
+                if rows is None:
+                    handle = files.enter_context(
+                        stem.with_suffix(".csv").open("w", encoding="utf-8-sig", newline="")
+                    )
+                    rows = csv.writer(handle)
+                    rows.writerow(plain.column_names)
+                _write_csv_rows(rows, plain)
+            del table
     pq.write_table(
         _snapshot_table(snapshots, frame),
         folder / "events" / f"counts-{log.replication:04d}.parquet",
@@ -313,8 +351,13 @@ def write_csv_for_excel(table: Any, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(table.column_names)
-        for batch in table.to_batches(max_chunksize=65_536):
-            writer.writerows(zip(*(_csv_cells(c) for c in batch.columns), strict=True))
+        _write_csv_rows(writer, table)
+
+
+def _write_csv_rows(writer: Any, table: Any) -> None:
+    """A pyarrow table's rows (no header) through a ``csv.writer``, as ``write_csv_for_excel``."""
+    for batch in table.to_batches(max_chunksize=65_536):
+        writer.writerows(zip(*(_csv_cells(c) for c in batch.columns), strict=True))
 
 
 # --- resuming: finished tasks kept as files ------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 import casejourney
@@ -148,3 +150,46 @@ def test_a_simulate_killed_with_sigkill_resumes_to_the_same_bytes(tmp_path: Path
     assert "wrote" in resumed.stderr
     assert _folder(out) == _folder(straight)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["killed", "straight"]
+
+
+def _same_table(a: Any, b: Any) -> bool:
+    """Same columns, types and values (a NaN equal to a NaN, as pyarrow's ``equals`` has not)."""
+    import pyarrow as pa
+
+    if a.schema != b.schema or a.num_rows != b.num_rows:
+        return False
+    for name in a.column_names:
+        x, y = a[name].combine_chunks(), b[name].combine_chunks()
+        if pa.types.is_floating(x.type):
+            if not np.array_equal(x.to_numpy(), y.to_numpy(), equal_nan=True):
+                return False
+        elif x.to_pylist() != y.to_pylist():
+            return False
+    return True
+
+
+def test_an_event_log_written_a_batch_at_a_time_is_the_whole_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A national year's log is written a row group at a time: read back, the Parquet file is the
+    whole log's table and the CSV the same bytes, however many batches it took."""
+    import pyarrow.parquet as pq
+
+    from casejourney.simulate import compile_scenario, run_replication
+
+    scenario, workflow = casejourney.load_scenario("national-baseline")
+    compiled = compile_scenario(workflow, scenario, **SMALL)  # type: ignore[arg-type]
+    log, snapshots = run_replication(compiled, 0)
+    assert len(log) > 3_000
+    folders = {}
+    for name, rows in (("whole", 1 << 40), ("batched", 1_000)):
+        monkeypatch.setattr(runner, "EVENT_BATCH_ROWS", rows)
+        folders[name] = tmp_path / name
+        (folders[name] / "events").mkdir(parents=True)
+        runner.write_event_log(log, snapshots, compiled.frame, folders[name], "both")
+    whole, batched = (folders[n] / "events" / "replication-0000" for n in ("whole", "batched"))
+    assert pq.ParquetFile(batched.with_suffix(".parquet")).metadata.num_row_groups > 3
+    table = runner.event_table(log, compiled.frame)
+    assert _same_table(pq.read_table(batched.with_suffix(".parquet")), table)
+    assert _same_table(pq.read_table(whole.with_suffix(".parquet")), table)
+    assert batched.with_suffix(".csv").read_bytes() == whole.with_suffix(".csv").read_bytes()

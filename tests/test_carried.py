@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 START = dt.date(2026, 4, 6)  # knowsley-baseline's first day (national-baseline's)
 
 
-def _scenario(folder: Path, csv_text: str, cp_count: int = 0, more: str = "") -> Path:
+def _scenario(
+    folder: Path, csv_text: str, cp_count: int = 0, more: str = "", counts: str = ""
+) -> Path:
     """knowsley-baseline with its open CP plans carried from ``csv_text`` instead of counted
-    (and ``more`` YAML)."""
+    (and ``more`` YAML; ``counts``, more of ``initial_caseload``, e.g. ``"looked_after: 0, "``)."""
     for path in (ROOT / "scenarios").glob("*.yaml"):
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "knowsley-carried.yaml").write_text(
         "id: knowsley-carried\ntitle: Knowsley, its open CP plans carried from records\n"
-        f"extends: knowsley-baseline\ninitial_caseload: {{cp_plan: {cp_count}}}\n"
+        f"extends: knowsley-baseline\ninitial_caseload: {{{counts}cp_plan: {cp_count}}}\n"
         "initial_cases: open-cases.csv\n" + more,
         encoding="utf-8",
     )
@@ -187,3 +191,41 @@ def test_a_plan_carried_open_for_years_never_leaves_by_a_way_whose_stays_are_sho
     state = compiled.model.states[cp]
     assert state.weights[state.exits.index(plo)] / sum(state.weights) > 0.1, "plans' overall rate"
     assert not (nexts == plo).any()
+
+
+def test_a_child_carried_in_care_for_years_runs_on_by_the_stays_own_tail(tmp_path: Path) -> None:
+    # A stay in care of median 40 weeks, 90% within 150: a child already in care 9 to 11 years
+    # is one of the few in its tail, and leaves within the year at the tail's rate (about one in
+    # four). Drawing a fresh stay from the first day for the cases whose first 32 draws all ended
+    # before it (four in five of them here) made half of them leave within the year.
+    lines = ["case,state,start,end,age"]
+    for case in range(1, 601):
+        began = START - dt.timedelta(days=3300 + case % 700)
+        lines.append(f"{case},looked_after,{began},,{case % 8}")
+    stay = "stays: {looked_after: {dist: lognormal, median: 40, p90: 150, unit: weeks}}\n"
+    scenario, workflow = casejourney.load_scenario(
+        str(_scenario(tmp_path, "\n".join(lines) + "\n", more=stay, counts="looked_after: 0, "))
+    )
+    compiled = compile_scenario(workflow, scenario, horizon_days=364, warm_up_days=0)
+    log, _ = run_replication(compiled, 0)
+    grid, la = compiled.frame.grid, compiled.frame.code("looked_after")
+    enter = log["kind"] == int(Kind.ENTER)
+    carried = enter & (log["event"] == la) & (log["day"] < grid.day(START))
+    cases = np.unique(log["case"][carried])
+    assert len(cases) == 600
+    # every one opens on its own day (none moved to the calendar's first day)
+    assert len(np.unique(log["day"][carried])) > 300
+    left = np.unique(
+        log["case"][enter & np.isin(log["case"], cases) & (log["day"] >= grid.day(START))]
+    )
+    # the lognormal's chance of ending within the year, given how long each has lasted
+    sigma = math.log(150 / 40) / 1.2815515655446004
+
+    def survival(days: float) -> float:
+        return 0.5 * math.erfc(math.log(days / 7 / 40) / sigma / math.sqrt(2))
+
+    expected = statistics.fmean(
+        1 - survival(elapsed + 364) / survival(elapsed)
+        for elapsed in (3300 + case % 700 for case in range(1, 601))
+    )
+    assert abs(len(left) / 600 - expected) < 0.06, (len(left) / 600, expected)

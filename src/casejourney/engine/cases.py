@@ -18,6 +18,10 @@ from casejourney.engine.model import Carried, Model, TaskKind
 from casejourney.engine.sampling import generator, sample, whole_units
 from casejourney.engine.state import ENTER, HISTORY, NAN, RunState, trait
 
+#: Batches of 1,024 more draws for a carried case open longer than its first 32 draws of the stay
+#: (a stay with one chance in 64,000 of lasting so long runs on for a fresh one instead).
+_MORE_BATCHES = 64
+
 
 @dataclass
 class Move:
@@ -221,11 +225,13 @@ class Cases(RunState):
         """The cases carried from records, each entering its state on its own day.
 
         Each writes its earlier stays as history, then draws its stay from the state's own given
-        that it has lasted until the first day (a case open longer than nearly any stay runs on
-        for a fresh one). Days before the calendar's range are moved to its first day.
+        that it has lasted until the first day, from the stay's own tail (up to some 65,000 draws:
+        a case open longer than nearly any stay runs on for a fresh one). Days before the
+        calendar's range are moved to its first day.
         """
         ages = self.streams.amounts(self.model.ages, "carried-ages")
         rng = generator(self.streams.seed, "carried")
+        tail = generator(self.streams.seed, "carried-tail")  # the others' draws stay as they were
         earlier: dict[int, list[tuple[int, int, int]]] = {}
         for index, state, began, ended in carried.earlier:
             earlier.setdefault(index, []).append((state, began, ended))
@@ -241,18 +247,20 @@ class Cases(RunState):
             entered = min(max(since, first), self.start)
             if carried.unknown and carried.unknown[index] and self.model.history:
                 self.earlier_stays(case, -1, entered)  # an arrival's chance of earlier stays
-            stay, way = self.stay_since(state, entered, rng)
+            stay, way = self.stay_since(state, entered, rng, tail)
             if way >= 0:  # its way out goes with the stay drawn for it
                 self.next_state[case] = way
             self.enter(case, state, entered, stay=stay, opening=True)
 
-    def stay_since(self, state: int, entered: int, rng: np.random.Generator) -> tuple[int, int]:
+    def stay_since(
+        self, state: int, entered: int, rng: np.random.Generator, tail: np.random.Generator
+    ) -> tuple[int, int]:
         """A stay in ``state`` from ``entered`` that goes on past the first day, and its way out.
 
         Whole units, and the way out that goes with them (-1: chosen when it ends). Where the stay
         depends on the way out (``exit_stays``) both are drawn together, so a case open for a year
         rarely leaves by a way out whose stays are short (a CP plan that went into pre-proceedings
-        within months).
+        within months). A case open longer than the first draws draws on from ``tail``.
         """
         spec = self.states[state]
         if spec.stay is None:
@@ -272,6 +280,20 @@ class Cases(RunState):
         later = np.flatnonzero(ends > self.start)
         if len(later):
             return int(draws[later[0]]), way_out
+        # Long open: more draws, so that it still runs on by the stay's own tail. A fresh stay
+        # from the first day (below) made a child in care for 8 years, of a stay whose median is
+        # months, leave within a year twice as often as the tail says (issue 19's round trip).
+        joint = self.by_exit[state] is not None and bool(spec.exits)
+        for _ in range(_MORE_BATCHES):
+            if joint:  # the way out and its stay together, as above
+                way, more, ends = self.exit_draws(state, np.full(1024, entered), tail)
+            else:
+                more = whole_units(spec.stay, sample(spec.stay, tail, 1024))[1]
+                ends = self.grid.add_units(np.full(len(more), entered), unit, more)
+            later = np.flatnonzero(ends > self.start)
+            if len(later):
+                pick = int(later[0])
+                return int(more[pick]), int(spec.exits[int(way[pick])]) if joint else way_out
 
         def past(units: int) -> bool:
             return bool(self.grid.add_units(np.array([entered]), unit, units)[0] > self.start)

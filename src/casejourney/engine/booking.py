@@ -39,7 +39,7 @@ class Booking(RunState):
             return
         diary = self.state_slots[state]
         draws = self.adjourn_draws[diary]
-        if draws is not None and next(draws) < self.model.slots[diary].adjourn:
+        if draws is not None and draws.next() < self.model.slots[diary].adjourn:
             self.adjourned(diary, case, entry, state, asked)
         else:
             self.enter(case, state, self.today, asked=asked)
@@ -129,7 +129,7 @@ class Booking(RunState):
         deadline = within[0].at(since, within[1])
         aim = self.aims[index]
         if aim is not None:
-            deadline = aim[1].at(deadline, -int(next(aim[0])))
+            deadline = aim[1].at(deadline, -int(aim[0].next()))
         return self.book(index, max(deadline, day), window=False, deadline=True)
 
     def adjourned(self, index: int, case: int, entry: int, state: int, asked: float) -> None:

@@ -122,7 +122,7 @@ class Cases(RunState):
         self.waiting.append(0)
         self.birth.append(day - round(age * 365.25))
         for values, draws in zip(self.trait_of, self.trait_draws, strict=True):
-            values.append(int(next(draws)))
+            values.append(int(draws.next()))
         self.next_state.append(-1)
         self.deferred.append(0)
         self.open_now += 1
@@ -135,10 +135,10 @@ class Cases(RunState):
             if opening_state >= 0:
                 share = self.history_opening[index].get(opening_state, share)
             chance, ago, length = self.history_draws[index]
-            if next(chance) >= share:
+            if chance.next() >= share:
                 continue
-            ended = before - 1 - int(next(ago))
-            began = ended - max(1, int(next(length)))
+            ended = before - 1 - int(ago.next())
+            began = ended - max(1, int(length.next()))
             first = self.grid.first + 1
             if began < first:
                 continue
@@ -165,7 +165,7 @@ class Cases(RunState):
             for pick, share in zip(chosen.tolist(), shares.tolist(), strict=True):
                 stay = int(units[pick])
                 entered = max(self.start - int(share * lengths[pick]), self.grid.first + 1)
-                case = self.new_case(self.start, next(ages))
+                case = self.new_case(self.start, ages.next())
                 self.opened += 1
                 if self.model.history:
                     self.earlier_stays(case, state, entered)
@@ -239,7 +239,7 @@ class Cases(RunState):
         for index, (state, since, age) in enumerate(
             zip(carried.state, carried.since, carried.age, strict=True)
         ):
-            case = self.new_case(self.start, next(ages) if age != age else age)  # NaN: drawn
+            case = self.new_case(self.start, ages.next() if age != age else age)  # NaN: drawn
             self.opened += 1
             for past, began, ended in earlier.get(index, ()):
                 if began >= first:
@@ -342,7 +342,7 @@ class Cases(RunState):
             if stay is None and prev >= 0:
                 by_entry = self.by_entry[new]
                 if by_entry is not None and prev in by_entry:
-                    stay = next(by_entry[prev])
+                    stay = by_entry[prev].next()
             self.stay(case, new, day, entry, holder, day if at is None else at, stay, opening)
 
     def change_team(self, case: int, prev: int, new: int, team_new: int) -> tuple[int, int]:
@@ -377,7 +377,7 @@ class Cases(RunState):
                 self.work_left[case] = 0
                 return
             if holder >= 0 and stay is None and self.by_exit[new] is None:
-                units = next(self.stays[new])
+                units = self.stays[new].next()
                 least = self.least[new]
                 if units > least:
                     ratio = (pool.load[holder] / pace) ** self.elasticity[new]
@@ -413,15 +413,15 @@ class Cases(RunState):
         """
         by_exit = self.by_exit[new]
         if by_exit is None:
-            units = next(self.stays[new]) if stay is None else stay
+            units = self.stays[new].next() if stay is None else stay
             return self.stay_shift[new].at(day, units)
         if stay is None:  # the way out first, then the stay that goes with it
-            choice = next(self.branches[new])
+            choice = self.branches[new].next()
             self.next_state[case] = choice
             found = by_exit.get(choice)
             if found is None:
-                return self.stay_shift[new].at(day, next(self.stays[new]))
-            return found[1].at(day, next(found[0]))
+                return self.stay_shift[new].at(day, self.stays[new].next())
+            return found[1].at(day, found[0].next())
         if opening and self.next_state[case] >= 0:  # a way out drawn with the stay
             found = by_exit.get(self.next_state[case])
             return (self.stay_shift[new] if found is None else found[1]).at(day, stay)
@@ -457,7 +457,7 @@ class Cases(RunState):
         if self.by_exit[current] is not None and self.next_state[case] >= 0:
             new = self.next_state[case]
         else:
-            new = next(self.branches[current])
+            new = self.branches[current].next()
         if new < 0:
             return
         diary = self.state_slots[new]

@@ -15,7 +15,7 @@ class Places(RunState):
 
     def take_places(self, case: int, pools: tuple[int, ...], day: int) -> None:
         """A case entering pools' states needs at most one kind of place (by their shares)."""
-        draw = next(self.place_draws[pools[0]])
+        draw = self.place_draws[pools[0]].next()
         share = 0.0
         for pool in pools:
             share += self.model.places[pool].share

@@ -441,7 +441,7 @@ class Run(Cases, Allocation, Queues, Booking, Places, Tasks):
         initial = self.model.initial
         history = bool(self.model.history)
         for at in times:
-            case = self.new_case(day, next(self.ages))
+            case = self.new_case(day, self.ages.next())
             self.arrived += 1
             if history:
                 self.earlier_stays(case, -1, self.start)

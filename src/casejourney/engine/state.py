@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from casejourney.engine.actions import Action, Work
 from casejourney.engine.model import Model, StateModel, TaskRule
 from casejourney.engine.pools import ServerPool
 from casejourney.engine.records import NO_DUE, Kind
+from casejourney.engine.sampling import Draws
 from casejourney.engine.shifts import Shifter
 from casejourney.engine.streams import Streams
 
@@ -113,21 +114,21 @@ class RunState:
     # random streams (see ``streams``)
     streams: Streams
     arrival_rng: np.random.Generator
-    stays: list[Iterator[Any]]
+    stays: list[Draws]
     stay_units: list[Unit]
-    by_exit: list[dict[int, tuple[Iterator[Any], Shift]] | None]
-    by_entry: list[dict[int, Iterator[Any]] | None]
-    branches: list[Iterator[Any]]
-    efforts: list[Iterator[Any] | None]
-    task_efforts: list[Iterator[Any] | None]
-    punctual: list[Iterator[Any]]
-    punctual_parts: list[Iterator[Any]]
+    by_exit: list[dict[int, tuple[Draws, Shift]] | None]
+    by_entry: list[dict[int, Draws] | None]
+    branches: list[Draws]
+    efforts: list[Draws | None]
+    task_efforts: list[Draws | None]
+    punctual: list[Draws]
+    punctual_parts: list[Draws]
     punctual_shift: list[tuple[Shift, Shift]]
-    ages: Iterator[Any]
-    place_draws: list[Iterator[Any]]
-    adjourn_draws: list[Iterator[Any] | None]
-    aims: list[tuple[Iterator[Any], Shift] | None]
-    history_draws: list[tuple[Iterator[Any], Iterator[Any], Iterator[Any]]]
+    ages: Draws
+    place_draws: list[Draws]
+    adjourn_draws: list[Draws | None]
+    aims: list[tuple[Draws, Shift] | None]
+    history_draws: list[tuple[Draws, Draws, Draws]]
     # per-case columns (compact arrays: values inline, cache-friendly at 1.7 million cases)
     state: array[int]
     entries: array[int]
@@ -137,7 +138,7 @@ class RunState:
     waiting: bytearray
     birth: array[int]
     trait_of: list[array[int]]  # per trait (``Model.traits``), each case's value
-    trait_draws: list[Iterator[Any]]
+    trait_draws: list[Draws]
     rule_traits: list[tuple[tuple[int, frozenset[int]], ...]]
     next_state: array[int]  # the way out, when drawn on entering (see StateModel)
     deferred: bytearray  # a paced stay waiting for a server before it starts

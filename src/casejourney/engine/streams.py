@@ -8,18 +8,15 @@ that differ in one place keep common random numbers everywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import numpy as np
 
 from casejourney.calendar import Unit
 from casejourney.engine.model import Draw, Model
-from casejourney.engine.sampling import generator, sample, stream, whole_units
+from casejourney.engine.sampling import Draws, generator, sample, stream, whole_units
 from casejourney.engine.shifts import Shifter, shifter
 
 
-def whole_unit_stream(draw: Draw, rng: np.random.Generator) -> Iterator[Any]:
+def whole_unit_stream(draw: Draw, rng: np.random.Generator) -> Draws:
     """Endless draws of ``draw`` rounded to whole units of its own unit."""
     return stream(lambda n: whole_units(draw, sample(draw, rng, n))[1])
 
@@ -38,7 +35,7 @@ class Streams:
         self.stay_units = [self._stay_unit(i) for i in range(n)]
         self.stay_shift = [shifter(grid, unit) for unit in self.stay_units]
         self.by_exit = [self._exit_stays(i) for i in range(n)]
-        self.by_entry: list[dict[int, Iterator[Any]] | None] = [
+        self.by_entry: list[dict[int, Draws] | None] = [
             {
                 source: whole_unit_stream(
                     draw, generator(seed, f"stay:{model.names[source]}->{s.name}")
@@ -49,10 +46,10 @@ class Streams:
             for s in model.states
         ]
         self.branches = [self._branch_stream(i) for i in range(n)]
-        self.efforts: list[Iterator[Any] | None] = [
+        self.efforts: list[Draws | None] = [
             self.amounts(s.effort, f"effort:{s.name}") if s.effort else None for s in model.states
         ]
-        self.task_efforts: list[Iterator[Any] | None] = [
+        self.task_efforts: list[Draws | None] = [
             self.amounts(r.effort, f"effort:{r.name}") if r.effort else None for r in model.tasks
         ]
         self.punctual = [self._punctuality_stream(i) for i in range(len(model.punctuality))]
@@ -73,7 +70,7 @@ class Streams:
             self.amounts(Draw("uniform", (0.0, 1.0)), f"adjourn:{d.name}") if d.adjourn else None
             for d in model.slots
         ]
-        self.aims: list[tuple[Iterator[Any], Shifter] | None] = [
+        self.aims: list[tuple[Draws, Shifter] | None] = [
             (
                 whole_unit_stream(d.aim, generator(seed, f"aim:{d.name}")),
                 shifter(grid, whole_units(d.aim, np.zeros(1))[0]),
@@ -92,7 +89,7 @@ class Streams:
             for i, h in enumerate(model.history)
         ]
 
-    def amounts(self, draw: Draw, purpose: str) -> Iterator[Any]:
+    def amounts(self, draw: Draw, purpose: str) -> Draws:
         """Endless draws of ``draw`` from the stream named ``purpose``."""
         rng = generator(self.seed, purpose)
         return stream(lambda n: sample(draw, rng, n))
@@ -101,7 +98,7 @@ class Streams:
         stay = self.states[index].stay
         return whole_units(stay, np.zeros(1))[0] if stay else Unit.WORKING_DAYS
 
-    def _stay_stream(self, index: int) -> Iterator[Any]:
+    def _stay_stream(self, index: int) -> Draws:
         state = self.states[index]
         if state.stay is None:
             return stream(lambda n: np.ones(n, dtype=np.int64))
@@ -109,7 +106,7 @@ class Streams:
 
     def _exit_stays(
         self, index: int
-    ) -> dict[int, tuple[Iterator[Any], Shifter]] | None:
+    ) -> dict[int, tuple[Draws, Shifter]] | None:
         """Exit -> (stream of whole units, shifter) for the stays that depend on the exit."""
         state = self.states[index]
         if not any(state.exit_stays):
@@ -124,13 +121,13 @@ class Streams:
                 )
         return found
 
-    def _trait_stream(self, name: str, weights: tuple[float, ...]) -> Iterator[Any]:
+    def _trait_stream(self, name: str, weights: tuple[float, ...]) -> Draws:
         rng = generator(self.seed, f"trait:{name}")
         p = np.asarray(weights, dtype=float)
         p = p / p.sum()
         return stream(lambda n: rng.choice(len(p), size=n, p=p))
 
-    def _branch_stream(self, index: int) -> Iterator[Any]:
+    def _branch_stream(self, index: int) -> Draws:
         state = self.states[index]
         if state.terminal or not state.exits:
             return stream(lambda n: np.full(n, -1, dtype=np.int64))
@@ -140,7 +137,7 @@ class Streams:
         p = p / p.sum()
         return stream(lambda n: exits[rng.choice(len(exits), size=n, p=p)])
 
-    def _punctuality_stream(self, index: int) -> Iterator[Any]:
+    def _punctuality_stream(self, index: int) -> Draws:
         spec = self.model.punctuality[index]
         rng = generator(self.seed, f"punctuality:{index}")
 
@@ -152,7 +149,7 @@ class Streams:
 
         return stream(make)
 
-    def _punctuality_parts(self, index: int) -> Iterator[Any]:
+    def _punctuality_parts(self, index: int) -> Draws:
         """(uniform, whole units early, whole units late) triples, for tasks under pressure."""
         spec = self.model.punctuality[index]
         rng = generator(self.seed, f"punctuality-parts:{index}")

@@ -111,7 +111,7 @@ class Tasks(RunState):
                 self.task_done(index, case, self.today, asked=asked, due=due)
             return
         self.teams[team].put(
-            record(Work, (case, token, rule.task, next(effort), due, asked, index, limit))
+            record(Work, (case, token, rule.task, effort.next(), due, asked, index, limit))
         )
 
     def on_meet(self, action: Meet) -> None:
@@ -130,7 +130,7 @@ class Tasks(RunState):
             if team >= 0 and effort is not None:
                 code = self.tasks[rule].task
                 work = Work(
-                    case, token, code, next(effort), booked_day, float(self.today), rule, booked_day
+                    case, token, code, effort.next(), booked_day, float(self.today), rule, booked_day
                 )
                 self.teams[team].put(work)
 
@@ -319,10 +319,10 @@ class Tasks(RunState):
         """
         early, late = self.punctual_shift[index]
         if pressure == 1.0:
-            code = next(self.punctual[index])
+            code = self.punctual[index].next()
             day = late.at(due, code >> 1) if code & 1 else early.at(due, -(code >> 1))
         else:
-            u, before, after = next(self.punctual_parts[index])
+            u, before, after = self.punctual_parts[index].next()
             share = (1.0 - self.model.punctuality[index].on_time) * pressure
             day = late.at(due, after) if u < share else early.at(due, -before)
         return day if day > earliest else earliest

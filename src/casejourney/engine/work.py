@@ -136,7 +136,7 @@ class Queues(RunState):
         effort = self.efforts[state]
         assert effort is not None
         self.teams[self.state_team[state]].put(
-            record(Work, (case, entry, state, next(effort), due, at, -1, NO_LIMIT))
+            record(Work, (case, entry, state, effort.next(), due, at, -1, NO_LIMIT))
         )
 
     def valid(self, item: Work) -> bool:

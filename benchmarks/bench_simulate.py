@@ -9,8 +9,9 @@ Prints figures (no assertions; tests never time anything), for the engine as ins
 with mypyc where ``make install`` could build it (the first line says which), pure Python with
 ``CASEJOURNEY_PURE_PYTHON=1`` (the fresh processes inherit it), e.g.
      CASEJOURNEY_PURE_PYTHON=1 python benchmarks/bench_simulate.py --child year 632830 none
-Compare the two in the same period, alternating, on a shared machine. Each measurement runs in a
-fresh process so that its peak memory is its own. What it measures:
+Compare the two in the same period, alternating, on a shared machine (at 27f0162, one national
+year, 13.47 million events: compiled 44.5 / 46.0 s CPU, pure 71.8 / 68.6 s, the bare loop 6.2 /
+6.5 s). Each measurement runs in a fresh process so that its peak memory is its own. What it measures:
 
 1. One simulated year (no warm-up) of national-baseline at England's volume (~630,000 referrals,
    ~1.3 million contacts, the open caseload of 31 March, recurring visits and reviews included, as

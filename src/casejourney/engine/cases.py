@@ -281,7 +281,7 @@ class Cases(RunState):
         if len(later):
             return int(draws[later[0]]), way_out
         # Long open: more draws, so that it still runs on by the stay's own tail. A fresh stay
-        # from the first day (below) made a child in care for 8 years, of a stay whose median is
+        # from the first day (below) made a case open for 8 years, in a state whose median stay is
         # months, leave within a year twice as often as the tail says (issue 19's round trip).
         joint = self.by_exit[state] is not None and bool(spec.exits)
         for _ in range(_MORE_BATCHES):

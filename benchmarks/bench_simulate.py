@@ -76,15 +76,16 @@ def one_year(referrals: int, with_metrics: bool, areas: int | None = None) -> di
         "seconds": simulated,
         "cpu_seconds": simulated_cpu,
         "events": len(log),
-        "cases": int(np.unique(log["case"]).size),
+        "cases": int(np.count_nonzero(np.bincount(log["case"]))),  # not np.unique: no sorted copy
         "referrals": int(((log["kind"] == Kind.ENTER) & (log["event"] == code)).sum()),
         "peak_mib_simulating": peak_simulating,
         "compiled": float(NATIVE),
     }
     if with_metrics:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         metrics.measure(log, snapshots, compiled.frame, release=True)  # as the command does
         found["metrics_seconds"] = time.perf_counter() - started
+        found["metrics_cpu_seconds"] = time.process_time() - cpu
     found["peak_mib"] = _peak_mib()
     return found
 
@@ -230,7 +231,8 @@ def main(argv: list[str]) -> int:
         f"({national['events'] / national['cpu_seconds']:,.0f} events/s; "
         f"{national['seconds']:.1f} s elapsed, which a shared machine inflates more), "
         f"peak memory {national['peak_mib_simulating']:,.0f} MiB\n"
-        f"   metrics {national['metrics_seconds']:.1f} s, peak memory with metrics "
+        f"   metrics {national['metrics_cpu_seconds']:.1f} s CPU "
+        f"({national['metrics_seconds']:.1f} s elapsed), peak memory with metrics "
         f"{national['peak_mib']:,.0f} MiB"
     )
     command = _child("command", repr(sizes[-1] / NATIONAL_REFERRALS))

@@ -593,42 +593,50 @@ history:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed 3 gives 41.6 against its returns' 39.4 since the care stay is fitted from the "
-    "stock open on 1 April (40.6 before); seeds 4 and 5 give 39.9 and 39.3 against 39.3 and 38.1 "
-    "(39.9 before on seed 5): a realisation's noise, not a drift (docs/returns.md)",
-)
 def test_a_scenario_built_with_history_reproduces_the_share_of_second_plans_within_2_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A Liverpool-sized year (≈500 CP plans) whose children had earlier plans twice as often as
-    the base scenario's, as returns; the scenario built from them on national-baseline, simulated
-    six times (≈3,000 plans, a standard error under 1 point), has the returns' share of plans
-    that are second or later within 2 points (with the base's history it would be about 20%)."""
+    """Liverpool-sized years (≈500 CP plans each) whose children had earlier plans twice as often
+    as the base scenario's, as returns; the scenario built from each on national-baseline,
+    simulated six times (≈3,000 plans), has the returns' share of plans that are second or later
+    within 2 points (with the base's history it would be about 20%).
+
+    Three years (seeds), their differences averaged: one year's share is itself a draw of ≈500
+    plans, with a standard error of about 2 points, so a single year tells a fault from luck no
+    better than a coin (seed 3 alone: 41.6 against its returns' 39.4; seeds 4 and 5: 39.9 against
+    39.3 and 39.3 against 38.1)."""
     folder = tmp_path / "scenarios"
     folder.mkdir()
     for path in scenarios_dir().glob("*.yaml"):
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "liverpool-repeating.yaml").write_text(_REPEATING, encoding="utf-8")
-    casejourney.run_scenario(
-        str(folder / "liverpool-repeating.yaml"), replications=1, out=tmp_path / "run", seed=3
-    )
-    export_returns(tmp_path / "run", YEAR, tmp_path / "returns")
-    returns = tmp_path / "returns"
-    share = summarise(read_returns(returns / "cin-census.xml", returns, YEAR)).counts[
-        "CP plans that are second or later (%)"
-    ]
-    assert 30 < share < 50, share  # the scenario's 40% of arrivals, and its own repeats
-    capsys.readouterr()
-    assert main(
-        ["scenario", "from-returns", "--cin", str(returns / "cin-census.xml"), "--ssda903",
-         str(returns), "--year", str(YEAR), "-o", str(tmp_path / "built.yaml"), "-n", "6"]
-    ) == 0  # fmt: skip
-    row = next(line for line in capsys.readouterr().out.splitlines() if "second or later" in line)
-    returned, simulated = (float(x) for x in re.findall(r"\d+\.\d", row))
-    assert returned == share
-    assert abs(simulated - share) <= 2.0, row
+    rows: list[str] = []
+    gaps: list[float] = []
+    for seed in (3, 4, 5):
+        work = tmp_path / f"seed-{seed}"
+        casejourney.run_scenario(
+            str(folder / "liverpool-repeating.yaml"), replications=1, out=work / "run", seed=seed
+        )
+        export_returns(work / "run", YEAR, work / "returns")
+        returns = work / "returns"
+        share = summarise(read_returns(returns / "cin-census.xml", returns, YEAR)).counts[
+            "CP plans that are second or later (%)"
+        ]
+        assert 30 < share < 50, share  # the scenario's 40% of arrivals, and its own repeats
+        capsys.readouterr()
+        assert main(
+            ["scenario", "from-returns", "--cin", str(returns / "cin-census.xml"), "--ssda903",
+             str(returns), "--year", str(YEAR), "-o", str(work / "built.yaml"), "-n", "6"]
+        ) == 0  # fmt: skip
+        row = next(
+            line for line in capsys.readouterr().out.splitlines() if "second or later" in line
+        )
+        returned, simulated = (float(x) for x in re.findall(r"\d+\.\d", row))
+        assert returned == share
+        rows.append(f"seed {seed}: {row.strip()}")
+        gaps.append(simulated - share)
+    assert abs(sum(gaps) / len(gaps)) <= 2.0, rows
+    assert all(abs(gap) <= 4.0 for gap in gaps), rows  # no year beyond two standard errors
 
 
 def test_a_plan_fitted_from_the_returns_keeps_the_bases_stay_before_pre_proceedings() -> None:
